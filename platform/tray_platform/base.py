@@ -1,0 +1,123 @@
+"""OS-neutral protocols for everything the client needs from the operating system, and backend choice.
+
+Each concern has one Protocol here and one module per OS under ``tray_platform/<os>/<concern>.py``
+(the python-mss / pystray pattern). OS libraries are imported only inside those modules, so importing
+this file never needs a display.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in virtual-screen pixels (physical pixels, origin top-left of the virtual screen)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+
+@dataclass(frozen=True)
+class Monitor:
+    index: int  # 0 = first physical monitor (mss index 1)
+    region: Region
+    scale: float = 1.0  # device pixels per logical pixel
+    primary: bool = False
+
+
+@runtime_checkable
+class DisplayInfo(Protocol):
+    def monitors(self) -> list[Monitor]: ...
+    def virtual_screen(self) -> Region: ...
+
+
+@runtime_checkable
+class ScreenCapture(Protocol):
+    """Grabs pixels. ``grab`` returns (width, height, BGRA bytes). Thread-safety: one instance per thread."""
+
+    def grab(self, region: Region) -> tuple[int, int, bytes]: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Native notifications. ``progress`` updates one notification in place (same id) where the OS allows."""
+
+    capabilities: frozenset[str]  # e.g. {"update_in_place", "progress", "actions"}
+
+    def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
+               replaces: int | None = None, urgency: str = "normal") -> int: ...
+    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int: ...
+    def close(self, notification_id: int) -> None: ...
+
+
+@runtime_checkable
+class Clipboard(Protocol):
+    def copy_text(self, text: str) -> None: ...
+    def copy_image_png(self, png: bytes) -> None: ...
+
+
+@runtime_checkable
+class Autostart(Protocol):
+    def enable(self, command: list[str]) -> None: ...
+    def disable(self) -> None: ...
+    def is_enabled(self) -> bool: ...
+
+
+def current_os() -> str:
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform.startswith("win"):
+        return "windows"
+    raise RuntimeError(f"unsupported platform: {sys.platform}")
+
+
+@dataclass
+class BackendChoice:
+    backend: Any
+    name: str
+    errors: dict[str, str] = field(default_factory=dict)  # candidate -> why it could not be used
+
+
+def choose_backend(concern: str, candidates: list[str] | None = None, *, env_var: str | None = None,
+                   factory: str = "create", **kwargs: Any) -> BackendChoice:
+    """Import ``tray_platform.<candidate>.<concern>`` and call its ``factory(**kwargs)``.
+
+    Candidates default to ``[current_os()]``; ``env_var`` (e.g. ``SNAPLARK_NOTIFIER``) overrides the list with one
+    name. Import/creation errors are collected and reported if none works, never swallowed silently.
+    """
+    override = os.environ.get(env_var) if env_var else None
+    names = [override] if override else (candidates or [current_os()])
+    errors: dict[str, str] = {}
+    for name in names:
+        try:
+            module = importlib.import_module(f"tray_platform.{name}.{concern}")
+            backend = getattr(module, factory)(**kwargs)
+            return BackendChoice(backend=backend, name=name, errors=errors)
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    detail = "; ".join(f"{k}: {v}" for k, v in errors.items())
+    raise BackendUnavailable(f"no usable {concern} backend ({detail})", errors)
+
+
+class BackendUnavailable(RuntimeError):
+    def __init__(self, message: str, errors: dict[str, str]):
+        super().__init__(message)
+        self.errors = errors
