@@ -1,0 +1,286 @@
+"""HTTP client for the Snaplark upload API (``shared/API.md``).
+
+One :class:`ApiClient` wraps one ``requests.Session``. Threading contract: an ApiClient is used by one thread at a
+time (``requests.Session`` is not safe to share); give each worker its own (:meth:`ApiClient.clone`).
+
+Every call has a timeout: connect ``connect_timeout`` (5 s), read scaled to the body size so a 64 MiB part on a slow
+link is not cut off while a stalled server is still noticed. Redirects are followed by hand so the bearer token is
+only ever sent to the origin it was configured for.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+import uuid
+from typing import Any, Callable
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from tray import __version__
+from tray.api.errors import (
+    ApiError,
+    AuthRequired,
+    ChecksumMismatch,
+    Incomplete,
+    NotSnaplarkServer,
+    Offline,
+    PermanentError,
+    SessionGone,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"snaplark-tray/{__version__} (+https://snaplark.com) python-requests/{requests.__version__}"
+MAX_REDIRECTS = 5
+SESSION_CODES = {"session_not_found", "session_expired"}
+TRANSIENT_STATUSES = {408, 425, 429}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _may_carry_token(configured: str, target: str) -> bool:
+    """The token goes only to the configured origin (or its https upgrade on the default port)."""
+    scheme, host, port = _origin(configured)
+    t_scheme, t_host, t_port = _origin(target)
+    if (t_scheme, t_host, t_port) == (scheme, host, port):
+        return True
+    return scheme == "http" and t_scheme == "https" and t_host == host and port == 80 and t_port == 443
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unparseable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+class ApiClient:
+    """Typed calls for every endpoint of the upload API; failures raise :mod:`tray.api.errors` types."""
+
+    def __init__(self, base_url: str, token_provider: Callable[[], str | None], *,
+                 session: requests.Session | None = None, connect_timeout: float = 5.0,
+                 min_read_timeout: float = 30.0, min_throughput: float = 64 * 1024,
+                 on_auth_required: Callable[[], None] | None = None, verify: bool | str = True):
+        if not base_url or urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            raise ValueError(f"server URL must be an http(s) URL, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self._token_provider = token_provider
+        self._session = session or requests.Session()
+        self._session.trust_env = True
+        self.connect_timeout = connect_timeout
+        self.min_read_timeout = min_read_timeout
+        self.min_throughput = min_throughput
+        self._on_auth_required = on_auth_required
+        self._verify = verify
+
+    def clone(self) -> "ApiClient":
+        """A new client with the same settings and its own Session, for another thread."""
+        return ApiClient(self.base_url, self._token_provider, connect_timeout=self.connect_timeout,
+                         min_read_timeout=self.min_read_timeout, min_throughput=self.min_throughput,
+                         on_auth_required=self._on_auth_required, verify=self._verify)
+
+    def close(self) -> None:
+        self._session.close()
+
+    # ----------------------------------------------------------------- endpoints
+    def health(self) -> dict:
+        """``GET /health`` (no auth). Raises NotSnaplarkServer unless the answer is ``{"status": "ok"}``."""
+        body = self._call("GET", "/health", auth=False)
+        if body.get("status") != "ok":
+            raise NotSnaplarkServer(f"{self.base_url}/health did not answer {{\"status\": \"ok\"}}",
+                                    body=body, url=self.base_url)
+        return body
+
+    def me(self) -> dict:
+        body = self._call("GET", "/me")
+        if "user" not in body:
+            raise NotSnaplarkServer(f"{self.base_url}/me did not name a user", body=body, url=self.base_url)
+        return body
+
+    def upload_screenshot(self, png: bytes, filename: str | None = None, content_type: str = "image/png") -> str:
+        filename = filename or f"screenshot-{int(time.time() * 1000)}.png"
+        body = self._call("POST", "/screenshots/upload", files={"file": (filename, png, content_type)},
+                          body_size=len(png))
+        return self._require(body, "url", "/screenshots/upload")
+
+    def video_init(self, metadata: dict) -> str:
+        body = self._call("POST", "/videos/init", json_body=metadata)
+        return self._require(body, "sessionId", "/videos/init")
+
+    def video_chunk(self, session_id: str, index: int, data: bytes | memoryview, sha256: str | None = None) -> dict:
+        fields: dict[str, Any] = {"sessionId": (None, session_id), "chunkIndex": (None, str(int(index)))}
+        if sha256:
+            fields["sha256"] = (None, sha256)
+        fields["chunk"] = (f"chunk_{int(index)}.webm", bytes(data), "video/webm")
+        body = self._call("POST", "/videos/chunk", files=fields, body_size=len(data), session=True)
+        if body.get("received") is not True:
+            raise NotSnaplarkServer("/videos/chunk did not answer received: true", body=body, url=self.base_url)
+        echoed = body.get("sha256")
+        if sha256 and echoed and echoed != sha256:
+            raise ChecksumMismatch(f"server stored part {index} with sha256 {echoed}, sent {sha256}",
+                                   status=200, code="checksum_mismatch", body=body)
+        return body
+
+    def video_status(self, session_id: str) -> dict | None:
+        """Server's view of a session, or None when the server does not implement the status extension."""
+        try:
+            return self._call("GET", f"/videos/{session_id}/status", session=True)
+        except SessionGone as exc:
+            if exc.code in SESSION_CODES or exc.status == 410:
+                raise
+            return None  # plain 404: the route itself is missing (seed-only server)
+        except (PermanentError, NotSnaplarkServer) as exc:
+            if exc.status in (404, 405, 501):
+                return None
+            raise
+
+    def video_finalize(self, session_id: str, total_chunks: int, uploaded_chunks: list[int], duration: float,
+                       metadata: dict, sha256: str | None = None) -> dict:
+        payload: dict[str, Any] = {"sessionId": session_id, "totalChunks": int(total_chunks),
+                                   "uploadedChunks": sorted(int(i) for i in uploaded_chunks),
+                                   "duration": float(duration), "metadata": metadata}
+        if sha256:
+            payload["sha256"] = sha256
+        body = self._call("POST", "/videos/finalize", json_body=payload, session=True)
+        self._require(body, "url", "/videos/finalize")
+        return body
+
+    def download(self, url: str, dest=None, chunk_size: int = 1 << 20) -> bytes | int:
+        """GET a served file (absolute or relative to the server root). Returns bytes, or bytes written to ``dest``."""
+        target = url if urlsplit(url).scheme else urljoin(self.base_url + "/", url.lstrip("/"))
+        resp = self._send("GET", target, auth=_may_carry_token(self.base_url, target), stream=True)
+        try:
+            if resp.status_code != 200:
+                self._raise_for(resp, session=False)
+            if dest is None:
+                return resp.content
+            written = 0
+            for block in resp.iter_content(chunk_size):
+                dest.write(block)
+                written += len(block)
+            return written
+        finally:
+            resp.close()
+
+    # ----------------------------------------------------------------- plumbing
+    def read_timeout(self, body_size: int) -> float:
+        return max(self.min_read_timeout, body_size / self.min_throughput)
+
+    def _require(self, body: dict, key: str, path: str) -> Any:
+        value = body.get(key)
+        if not isinstance(value, str) or not value:
+            raise NotSnaplarkServer(f"{path} answered without {key!r}", body=body, url=self.base_url)
+        return value
+
+    def _call(self, method: str, path: str, *, json_body: Any = None, files: Any = None, body_size: int = 0,
+              auth: bool = True, session: bool = False) -> dict:
+        resp = self._send(method, self.base_url + path, json_body=json_body, files=files, body_size=body_size,
+                          auth=auth)
+        try:
+            if 200 <= resp.status_code < 300:
+                return self._json_object(resp)
+            self._raise_for(resp, session=session)
+        finally:
+            resp.close()
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, url: str, *, json_body: Any = None, files: Any = None, body_size: int = 0,
+              auth: bool = True, stream: bool = False) -> requests.Response:
+        timeout = (self.connect_timeout, self.read_timeout(body_size))
+        request_id = uuid.uuid4().hex[:12]
+        for hop in range(MAX_REDIRECTS + 1):
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "X-Request-Id": request_id}
+            if auth and _may_carry_token(self.base_url, url):
+                token = self._token_provider()
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+            started = time.monotonic()
+            try:
+                resp = self._session.request(method, url, json=json_body, files=files, headers=headers,
+                                             timeout=timeout, allow_redirects=False, stream=stream,
+                                             verify=self._verify)
+            except requests.exceptions.SSLError as exc:
+                raise PermanentError(f"TLS verification failed for {url}: {exc}", url=url) from exc
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
+                log.info("%s %s failed after %.2fs: %s", method, urlsplit(url).path, time.monotonic() - started,
+                         type(exc).__name__)
+                raise Offline(f"{method} {url}: {type(exc).__name__}: {exc}", url=url) from exc
+            log.debug("%s %s -> %s in %.3fs [%s]", method, urlsplit(url).path, resp.status_code,
+                      time.monotonic() - started, request_id)
+            if resp.status_code not in (301, 302, 303, 307, 308) or "Location" not in resp.headers:
+                return resp
+            location = urljoin(url, resp.headers["Location"])
+            resp.close()
+            if method != "GET" and resp.status_code in (301, 302, 303):
+                raise NotSnaplarkServer(
+                    f"{method} {url} was redirected to {location}; set server.url to the final API address",
+                    status=resp.status_code, url=url)
+            url = location
+        raise NotSnaplarkServer(f"more than {MAX_REDIRECTS} redirects from {self.base_url}", url=url)
+
+    def _json_object(self, resp: requests.Response) -> dict:
+        try:
+            body = resp.json()
+        except (ValueError, json.JSONDecodeError):
+            snippet = resp.text[:80].replace("\n", " ") if resp.content else ""
+            raise NotSnaplarkServer(
+                f"{resp.request.method} {resp.url} answered {resp.status_code} with "
+                f"{resp.headers.get('Content-Type', 'no content type')} instead of JSON ({snippet!r}): "
+                f"is {self.base_url} a Snaplark API URL?", status=resp.status_code, url=resp.url) from None
+        if not isinstance(body, dict):
+            raise NotSnaplarkServer(f"{resp.url} answered JSON that is not an object", status=resp.status_code,
+                                    body=body, url=resp.url)
+        return body
+
+    def _raise_for(self, resp: requests.Response, *, session: bool) -> None:
+        status = resp.status_code
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        code = body.get("error") if isinstance(body, dict) else None
+        message = (body.get("message") if isinstance(body, dict) else None) or resp.reason or "error"
+        text = f"{resp.request.method} {urlsplit(resp.url).path}: {message}"
+        kwargs = dict(status=status, code=code, body=body, url=resp.url)
+        if status == 401:
+            if self._on_auth_required:
+                self._on_auth_required()
+            raise AuthRequired(text, **kwargs)
+        if session and (status == 410 or (status == 404 and (code in SESSION_CODES or code is None))):
+            raise SessionGone(text, **kwargs)
+        if status == 409:
+            missing = body.get("missing") if isinstance(body, dict) else None
+            raise Incomplete(text, missing=missing if isinstance(missing, list) else [], **kwargs)
+        if status == 422 and code == "checksum_mismatch":
+            raise ChecksumMismatch(text, **kwargs)
+        if status in TRANSIENT_STATUSES or status >= 500:
+            raise TransientError(text, retry_after=parse_retry_after(resp.headers.get("Retry-After")), **kwargs)
+        if 300 <= status < 400:
+            raise NotSnaplarkServer(f"{text}: unexpected redirect", **kwargs)
+        if 400 <= status < 500:
+            if body is None and status == 404:
+                raise NotSnaplarkServer(f"{text}: no such endpoint; is {self.base_url} a Snaplark API URL?",
+                                        **kwargs)
+            raise PermanentError(text, **kwargs)
+        raise ApiError(text, **kwargs)
