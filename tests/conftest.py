@@ -124,13 +124,13 @@ def server(tmp_path):
     """The reference server in-process on an ephemeral port with a fresh data dir and one user ``alice``."""
     from snaplark_server.config import ServerConfig
     from snaplark_server.runner import ServerThread
-    from snaplark_server.users import create_user
+    from snaplark_server.users import ensure_local_user
 
     data_dir = tmp_path / "server-data"
     config = ServerConfig(port=0, data_dir=data_dir, fault_injection=True)
     thread = ServerThread(config).start()
     try:
-        token = create_user(data_dir, "alice")
+        token = ensure_local_user(data_dir, "alice")
         yield RunningServer(url=thread.url, api_url=thread.api_url, token=token, data_dir=data_dir, thread=thread)
     finally:
         thread.stop()

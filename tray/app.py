@@ -1,0 +1,155 @@
+"""Composition root: the only place that builds services and wires them together.
+
+Constructors elsewhere do no I/O and start no threads; this module decides what runs. It imports OS libraries
+(Tk, pystray, pynput, D-Bus) only inside :func:`run_tray`, so ``import tray.app`` works with no display.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tray import paths
+from tray.api.client import ApiClient
+from tray.api.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_USER = "local"
+
+
+class ServerUnavailable(RuntimeError):
+    """The configured or embedded server cannot be reached or started; the message says what to do."""
+
+
+@dataclass
+class ServerConnection:
+    """Where the API lives and how to authenticate. ``embedded`` is the in-process server this process runs, if any.
+
+    The token is only reachable through ``token_provider`` (keyring-backed, or an in-memory token for an
+    embedded server when no keyring exists); it is never stored on this object's repr or logged.
+    """
+
+    api_url: str
+    token_provider: Callable[[], str | None] = field(repr=False)
+    embedded: Any = None
+    on_auth_required: Callable[[], None] | None = field(default=None, repr=False)
+
+    @property
+    def root_url(self) -> str:
+        return self.api_url[: -len("/api/v1")] if self.api_url.endswith("/api/v1") else self.api_url
+
+    def client(self, **kwargs: Any) -> ApiClient:
+        """A new ApiClient (one per thread)."""
+        return ApiClient(self.api_url, self.token_provider, on_auth_required=self.on_auth_required, **kwargs)
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _keyring_token_provider(token_store: Any, url: str) -> Callable[[], str | None]:
+    return lambda: token_store.get(url)
+
+
+def connect_server(settings: Any, *, token_store: Any = None, data_dir: Path | None = None,
+                   start_embedded: bool = True) -> ServerConnection:
+    """Connect to ``settings.server.url``, or (empty url) to the embedded reference server on 127.0.0.1.
+
+    Embedded mode: if nothing listens on the configured port, start the server in this process with its data under
+    ``<data dir>/server`` and register a token for the local user (kept in the keyring, or only in memory when no
+    keyring exists). If a Snaplark server already listens there (the tray app of this user), use it with the
+    keyring's token.
+    """
+    if token_store is None:
+        from tray.api.token_store import TokenStore
+
+        token_store = TokenStore()
+    url = settings.server.url.rstrip("/")
+    if url:
+        return ServerConnection(url, _keyring_token_provider(token_store, url))
+
+    port = settings.server.embedded_port
+    api_url = f"http://127.0.0.1:{port}/api/v1"
+    if not _port_is_free("127.0.0.1", port):
+        return _attach_to_running_embedded(api_url, token_store, port)
+    if not start_embedded:
+        raise ServerUnavailable(f"the embedded server is not running on 127.0.0.1:{port}; start `snaplark` first")
+    return _start_embedded(api_url, port, token_store, Path(data_dir or paths.data_dir()) / "server")
+
+
+def _attach_to_running_embedded(api_url: str, token_store: Any, port: int) -> ServerConnection:
+    probe = ApiClient(api_url, lambda: None, connect_timeout=2.0, min_read_timeout=5.0)
+    try:
+        probe.health()
+    except ApiError as exc:
+        raise ServerUnavailable(
+            f"port {port} on 127.0.0.1 is taken by something that is not a Snaplark server ({exc}); "
+            f"choose another with `snaplark config set server.embedded_port PORT`") from exc
+    finally:
+        probe.close()
+    token = _stored_token(token_store, api_url)
+    if token is None:
+        raise ServerUnavailable(
+            f"a Snaplark server already runs on 127.0.0.1:{port} but this session has no token for it in the "
+            f"keyring; log in with `snaplark login --server {api_url}`")
+    log.info("using the embedded server already running on port %d", port)
+    return ServerConnection(api_url, _keyring_token_provider(token_store, api_url))
+
+
+def _stored_token(token_store: Any, api_url: str) -> str | None:
+    try:
+        return token_store.get(api_url)
+    except Exception as exc:  # noqa: BLE001 - KeyringUnavailable and backend errors are reported by the caller
+        log.warning("keyring unavailable: %s", exc)
+        return None
+
+
+def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path) -> ServerConnection:
+    from snaplark_server.config import ServerConfig
+    from snaplark_server.runner import ServerThread
+    from snaplark_server.users import new_token, register_token
+
+    token = _stored_token(token_store, api_url)
+    in_memory_only = False
+    if token is None:
+        token = new_token()
+        try:
+            token_store.set(api_url, token)
+        except Exception as exc:  # noqa: BLE001 - no keyring: keep the token in memory only, never on disk
+            in_memory_only = True
+            log.warning("no usable keyring (%s): the embedded server's token lives in memory for this run only",
+                        exc)
+    server_dir.mkdir(parents=True, exist_ok=True)
+    register_token(server_dir, EMBEDDED_USER, token)
+    thread = ServerThread(ServerConfig(host="127.0.0.1", port=port, data_dir=server_dir))
+    try:
+        thread.start()
+    except OSError as exc:  # lost a race for the port to another snaplark process
+        raise ServerUnavailable(f"cannot start the embedded server on 127.0.0.1:{port}: {exc}") from exc
+    log.info("embedded server listening at %s (data in %s)", thread.url, server_dir)
+    if in_memory_only:
+        return ServerConnection(api_url, lambda: token, embedded=thread)
+    del token
+    return ServerConnection(api_url, _keyring_token_provider(token_store, api_url), embedded=thread)
+
+
+def run_tray(args: Any) -> int:
+    """The tray app: Tk main loop on this thread, tray icon and hotkeys on their own threads."""
+    from tray.ui.desktop import DesktopApp  # imports Tk, pystray, pynput lazily
+
+    return DesktopApp.from_args(args).run()
