@@ -42,16 +42,27 @@ class Monitor:
 
 @runtime_checkable
 class DisplayInfo(Protocol):
+    """Monitor layout. ``monitors()`` is ordered by index (0 = first physical monitor); ``virtual_screen()`` is the
+    bounding box of all of them. Thread-safety: one instance per thread. The OS adapters open and close their
+    display connection inside each call, so an instance holds no OS resources between calls."""
+
     def monitors(self) -> list[Monitor]: ...
     def virtual_screen(self) -> Region: ...
 
 
 @runtime_checkable
 class ScreenCapture(Protocol):
-    """Grabs pixels. ``grab`` returns (width, height, BGRA bytes). Thread-safety: one instance per thread."""
+    """Grabs pixels. ``grab`` returns (width, height, BGRA bytes); the buffer may be a ``bytearray`` owned by the
+    caller from then on (no copy is made), rows are tightly packed (stride = width * 4). Width and height are the
+    pixels actually delivered (on a Retina display they may differ from the requested region). Thread-safety: one
+    instance per thread."""
 
-    def grab(self, region: Region) -> tuple[int, int, bytes]: ...
+    def grab(self, region: Region) -> tuple[int, int, bytes | bytearray]: ...
     def close(self) -> None: ...
+
+
+class NoDisplayError(RuntimeError):
+    """There is no screen to capture: no X display (DISPLAY unset or unreachable), no window server session."""
 
 
 @runtime_checkable
@@ -102,14 +113,16 @@ def choose_backend(concern: str, candidates: list[str] | None = None, *, env_var
 
     Candidates default to ``[current_os()]``; ``env_var`` (e.g. ``SNAPLARK_NOTIFIER``) overrides the list with one
     name. Import/creation errors are collected and reported if none works, never swallowed silently.
+    A candidate may name its own factory as ``"module:factory"`` (e.g. ``"fallback:create_log"``).
     """
     override = os.environ.get(env_var) if env_var else None
     names = [override] if override else (candidates or [current_os()])
     errors: dict[str, str] = {}
     for name in names:
         try:
-            module = importlib.import_module(f"tray_platform.{name}.{concern}")
-            backend = getattr(module, factory)(**kwargs)
+            package, _, own_factory = name.partition(":")
+            module = importlib.import_module(f"tray_platform.{package}.{concern}")
+            backend = getattr(module, own_factory or factory)(**kwargs)
             return BackendChoice(backend=backend, name=name, errors=errors)
         except Exception as exc:  # noqa: BLE001 - collected and reported below
             errors[name] = f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,1 @@
+"""OS-independent fallback backends (plyer notifier, log-only notifier)."""

@@ -1,0 +1,269 @@
+"""Upload progress -> native notification bridge, and notifier backend choice.
+
+``ProgressNotifier`` subscribes to upload progress events (dicts shaped like the seed's ``getProgress()`` plus
+``bytes_sent``, ``bytes_total``, ``rate``, ``state``, ``url``, optional ``error`` / ``path`` / ``filename``) and
+keeps ONE notification per upload up to date:
+
+* progress updates are rate-limited to at most ``1 / min_interval`` per second (default 2/s) using the injected
+  clock; the newest skipped update is remembered and sent by ``tick()`` (call it from a timer) or by the next event
+  once the interval has passed, so the bar never stays stale;
+* state changes (offline, login needed, failed, completed) are shown at once, once per change, replacing the same
+  notification, with what to do next;
+* completion shows the link with a "Copy link" action (and copies nothing by itself).
+
+Backends that cannot update in place (plyer, macOS) get only the start / state-change / final notifications.
+
+Threading: ``on_progress``/``tick`` may be called from any thread (a lock serialises them); notifier calls are
+made while holding it (each is bounded by the backend's own timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+
+PROGRESS_STATES = {"idle", "initializing", "uploading", "buffering", "queued", "in_flight", "finalizing"}
+
+
+def _state_name(state: Any) -> str:
+    if state is None:
+        return ""
+    name = getattr(state, "name", None) or getattr(state, "value", None) or state
+    return str(name).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def human_bytes(n: float) -> str:
+    n = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+class ProgressNotifier:
+    """See module docstring. ``clock`` returns seconds (monotonic)."""
+
+    def __init__(self, notifier: Any, clock: Callable[[], float] = time.monotonic, *, min_interval: float = 0.5,
+                 copy_link: Callable[[str], None] | None = None, post: Post | None = None,
+                 on_login: Callable[[], None] | None = None, show_progress: bool = True,
+                 title: str = "Snaplark") -> None:
+        self.notifier = notifier
+        self.clock = clock
+        self.min_interval = min_interval
+        self.copy_link = copy_link
+        self.post = post
+        self.on_login = on_login
+        self.show_progress = show_progress
+        self.title = title
+        self._lock = threading.Lock()
+        self._id: int | None = None
+        self._phase = ""
+        self._last_sent_at: float | None = None
+        self._last_text: tuple[str, int] | None = None
+        self._pending: tuple[str, str, int] | None = None
+        self.sent_updates = 0  # progress updates actually sent (for status / tests)
+
+    @property
+    def notification_id(self) -> int | None:
+        return self._id
+
+    @property
+    def _caps(self) -> frozenset[str]:
+        return frozenset(getattr(self.notifier, "capabilities", frozenset()))
+
+    def __call__(self, event: dict) -> None:
+        self.on_progress(event)
+
+    # -- events ------------------------------------------------------------------------------------------
+    def on_progress(self, event: dict) -> None:
+        phase = self._classify(event)
+        with self._lock:
+            if phase == "progress":
+                self._progress(event)
+            elif phase != self._phase:
+                self._pending = None
+                getattr(self, f"_show_{phase}")(event)
+            self._phase = phase
+            if phase == "completed":  # next upload starts a fresh notification
+                self._id = None
+                self._last_sent_at = None
+                self._last_text = None
+                self._phase = ""
+
+    def tick(self) -> None:
+        """Send the newest held-back progress update if the rate limit now allows it."""
+        with self._lock:
+            if self._pending and self._allowed():
+                self._send_progress(*self._pending)
+
+    # -- classification -------------------------------------------------------------------------------------
+    @staticmethod
+    def _classify(event: dict) -> str:
+        state = _state_name(event.get("state"))
+        if state in ("completed", "complete", "done"):
+            return "completed"
+        if state in ("auth_required", "needs_login"):
+            return "auth"
+        if state in ("failed", "error"):
+            return "failed"
+        if state in ("paused_offline", "offline") or event.get("isOnline") is False:
+            return "offline"
+        if not state and event.get("url"):
+            return "completed"
+        return "progress"
+
+    # -- progress ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def percent(event: dict) -> int:
+        total = event.get("bytes_total") or 0
+        if total > 0 and event.get("bytes_sent") is not None:
+            return max(0, min(100, int(event["bytes_sent"] * 100 // total)))
+        return max(0, min(100, int(event.get("percentage") or 0)))
+
+    def _progress_text(self, event: dict) -> tuple[str, str, int]:
+        pct = self.percent(event)
+        parts = [f"{pct}%"]
+        if event.get("bytes_total"):
+            parts.append(f"{human_bytes(event.get('bytes_sent') or 0)} of {human_bytes(event['bytes_total'])}")
+        if event.get("rate"):
+            parts.append(f"{human_bytes(event['rate'])}/s")
+        failed = event.get("failed") or 0
+        body = " · ".join(parts)
+        if failed:
+            body += f" · {failed} part(s) retrying"
+        state = _state_name(event.get("state"))
+        name = event.get("filename")
+        title = "Finishing upload…" if state == "finalizing" else f"Uploading {name}…" if name else "Uploading…"
+        return title, body, pct
+
+    def _allowed(self) -> bool:
+        return self._last_sent_at is None or self.clock() - self._last_sent_at >= self.min_interval
+
+    def _progress(self, event: dict) -> None:
+        if not self.show_progress:
+            return
+        title, body, pct = self._progress_text(event)
+        if "update_in_place" not in self._caps:
+            if self._id is None or self._phase != "progress":  # one "started" message, then only the final one
+                self._id = self.notifier.notify(title, "Upload started; you will get the link when it is done.",
+                                                replaces=self._id)
+            return
+        if self._allowed():
+            self._send_progress(title, body, pct)
+        else:
+            self._pending = (title, body, pct)
+
+    def _send_progress(self, title: str, body: str, pct: int) -> None:
+        self._pending = None
+        if self._last_text == (body, pct) and self._phase == "progress":
+            return
+        self._id = self.notifier.progress(title, body, pct, replaces=self._id)
+        self._last_sent_at = self.clock()
+        self._last_text = (body, pct)
+        self.sent_updates += 1
+
+    # -- state changes ----------------------------------------------------------------------------------------
+    def _wrap(self, fn: Callable[[], None]) -> Callable[[], None]:
+        if self.post is None:
+            return fn
+        return lambda: self.post(fn)
+
+    def _show_completed(self, event: dict) -> None:
+        url = event.get("url") or ""
+        actions = {}
+        if url and self.copy_link is not None:
+            copy = self.copy_link
+            actions["copy"] = self._wrap(lambda: copy(url))
+        body = url or "Upload finished."
+        self._id = self.notifier.notify("Upload complete", body, actions=actions or None, replaces=self._id)
+        self._last_sent_at = self.clock()
+
+    def _show_offline(self, event: dict) -> None:
+        pct = self.percent(event)
+        self._id = self.notifier.notify(
+            "Upload paused: offline",
+            f"{pct}% uploaded. Nothing is lost; the upload will resume automatically when the connection is back.",
+            replaces=self._id)
+        self._last_text = None
+
+    def _show_auth(self, event: dict) -> None:
+        actions = {"login": self._wrap(self.on_login)} if self.on_login else None
+        self._id = self.notifier.notify(
+            "Log in to continue uploading",
+            "The server rejected the saved login. Run `snaplark login` (or tray menu → Log in); "
+            "the upload is kept and continues after you log in.",
+            actions=actions, replaces=self._id, urgency="critical")
+        self._last_text = None
+
+    def _show_failed(self, event: dict) -> None:
+        reason = event.get("error") or "the server refused the upload"
+        where = event.get("path")
+        keep = f" The file is kept at {where}." if where else " The file is kept locally."
+        self._id = self.notifier.notify(
+            "Upload failed", f"{reason}.{keep} Retry with `snaplark upload <file>` or from Recent uploads.",
+            replaces=self._id, urgency="critical")
+        self._last_text = None
+
+
+# -- backend choice -----------------------------------------------------------------------------------------------
+@dataclass
+class NotifierSelection:
+    notifier: Any
+    backend: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def user_message(self) -> str | None:
+        if not self.errors:
+            return None
+        why = "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+        if self.backend.startswith("fallback:create_log"):
+            return ("Desktop notifications are unavailable, so upload progress and links are only shown in the "
+                    f"tray menu and the log ({why}).")
+        return f"Native notifications are unavailable; using basic notifications without progress ({why})."
+
+
+def notifier_candidates(os_name: str) -> list[str]:
+    # On Linux plyer talks to the same org.freedesktop.Notifications service (notify-send / dbus-python), so when
+    # our D-Bus backend cannot reach it plyer cannot either: go straight to the log-only notifier.
+    if os_name == "linux":
+        return ["linux", "fallback:create_log"]
+    return [os_name, "fallback", "fallback:create_log"]
+
+
+def open_notifier(*, tell_user: Callable[[str], None] | None = None, env: dict | None = None,
+                  **kwargs: Any) -> NotifierSelection:
+    """Choose and open the notifier (``SNAPLARK_NOTIFIER`` overrides: linux|macos|windows|fallback|
+    fallback:create_log). Never raises for a missing service: falls back and tells the user once through
+    ``tell_user`` (and the log)."""
+    from tray_platform.base import choose_backend, current_os
+
+    env = os.environ if env is None else env
+    override = env.get("SNAPLARK_NOTIFIER")
+    candidates = [override, "fallback:create_log"] if override else notifier_candidates(current_os())
+    choice = choose_backend("notify", candidates, **kwargs)
+    selection = NotifierSelection(choice.backend, choice.name, dict(choice.errors))
+    message = selection.user_message
+    if message:
+        log.warning("%s", message)
+        if tell_user is not None:
+            tell_user(message)
+        elif choice.name != "fallback:create_log":
+            try:
+                choice.backend.notify("Snaplark", message)
+            except Exception:  # noqa: BLE001
+                log.exception("could not show the notifier fallback message")
+    return selection
