@@ -1,0 +1,250 @@
+"""FastAPI application: the seed upload API plus extensions (see shared/API.md), under ``/api/v1``.
+
+`create_app(config, clock=time.time)` builds the database, the storage backend and the `UploadService`, and
+wires routes, JSON error handlers, the session-expiry cleanup task and (only if ``config.fault_injection``) the
+fault-injection middleware.  ``app.state.service`` / ``app.state.faults`` are there for tests and the runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .config import ServerConfig
+from .db import Database
+from .errors import ApiError, invalid, unauthorized
+from .faults import FaultInjector, FaultMiddleware
+from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
+from .storage import make_storage
+from .uploads import UploadService
+from .users import User, authenticate
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+MAX_JSON_BODY = 1024 * 1024
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request"}
+
+
+def _error_response(status: int, code: str, message: str, headers: dict | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+
+
+def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) -> FastAPI:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.in_data_dir(config.data_dir)
+    storage = make_storage(config)
+    storage.start()
+    service = UploadService(config, db, storage, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = asyncio.create_task(_cleanup_loop(service, config.cleanup_interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    app = FastAPI(title="Snaplark reference server", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.config = config
+    app.state.db = db
+    app.state.storage = storage
+    app.state.service = service
+    app.state.faults = None
+
+    # --- errors: always JSON {"error", "message"} ------------------------------------------------------------
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404:
+            message = f"no such resource: {request.url.path[:200]}"
+        return _error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid input')}")
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error_response(500, "internal_error", "internal server error")
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    async def current_user(request: Request) -> User:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized()
+        user = await run_in_threadpool(authenticate, db, token.strip())
+        if user is None:
+            raise unauthorized()
+        return user
+
+    def url_builder(request: Request) -> Callable[[str, str], str]:
+        base = str(request.base_url).rstrip("/")
+        return lambda kind, name: f"{base}/{kind}/{name}"
+
+    async def read_json(request: Request) -> Any:
+        ctype = request.headers.get("content-type", "")
+        if ctype and not ctype.split(";")[0].strip().lower().endswith("json"):
+            raise ApiError(415, "unsupported_media_type", "expected application/json")
+        check_content_length(request.headers, MAX_JSON_BODY)
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_JSON_BODY:
+                raise ApiError(413, "too_large", "JSON body too large")
+        try:
+            return json.loads(bytes(data))
+        except (ValueError, RecursionError):
+            raise invalid("body is not valid JSON") from None
+
+    # --- routes ------------------------------------------------------------------------------------------------
+
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"])
+
+    @app.get(f"{API_PREFIX}/me")
+    async def me(request: Request) -> dict:
+        user = await current_user(request)
+        return {"user": user.name}
+
+    @app.post(f"{API_PREFIX}/screenshots/upload")
+    async def upload_screenshot(request: Request) -> dict:
+        user = await current_user(request)
+        check_content_length(request.headers, config.max_screenshot_size + MULTIPART_OVERHEAD)
+        form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="file",
+                                spool_dir=storage.spool_dir, max_file_size=config.max_screenshot_size,
+                                max_body=config.max_screenshot_size + MULTIPART_OVERHEAD)
+        try:
+            return await run_in_threadpool(service.store_screenshot, user, form.fields, form.file, url_builder(request))
+        finally:
+            form.discard()
+
+    @app.post(f"{API_PREFIX}/videos/init")
+    async def video_init(request: Request) -> dict:
+        user = await current_user(request)
+        body = await read_json(request)
+        return await run_in_threadpool(service.init_session, user, body)
+
+    @app.post(f"{API_PREFIX}/videos/chunk")
+    async def video_chunk(request: Request) -> dict:
+        user = await current_user(request)
+        check_content_length(request.headers, config.max_part_size + MULTIPART_OVERHEAD)
+        form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="chunk",
+                                spool_dir=storage.spool_dir, max_file_size=config.max_part_size,
+                                max_body=config.max_part_size + MULTIPART_OVERHEAD)
+        try:
+            return await run_in_threadpool(service.store_chunk, user, form.fields, form.file)
+        finally:
+            form.discard()
+
+    @app.get(API_PREFIX + "/videos/{session_id}/status")
+    async def video_status(request: Request, session_id: str) -> dict:
+        user = await current_user(request)
+        return await run_in_threadpool(service.status, user, session_id)
+
+    @app.post(f"{API_PREFIX}/videos/finalize")
+    async def video_finalize(request: Request) -> dict:
+        user = await current_user(request)
+        body = await read_json(request)
+        return await run_in_threadpool(service.finalize, user, body, url_builder(request))
+
+    async def serve_object(request: Request, kind: str, name: str) -> Response:
+        row = await run_in_threadpool(service.lookup_object, kind, name)
+        if row is None:
+            raise ApiError(404, "not_found", "no such file")
+        size, key = row["size"], row["object_key"]
+        headers = {"accept-ranges": "bytes", "content-type": row["content_type"],
+                   "etag": f'"{row["sha256"] or row["id"]}"', "cache-control": "public, max-age=31536000, immutable"}
+        start, end, status = 0, size, 200
+        spec = request.headers.get("range")
+        if spec:
+            parsed = _parse_range(spec, size)
+            if parsed == "unsatisfiable":
+                raise ApiError(416, "range_not_satisfiable", "requested range not satisfiable",
+                               headers={"content-range": f"bytes */{size}"})
+            if parsed is not None:  # a malformed or multi-range header is ignored: the whole file is sent
+                start, end = parsed
+                status = 206
+                headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["content-length"] = str(end - start)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers)
+        return StreamingResponse(storage.iter_range(key, start, end), status_code=status, headers=headers)
+
+    @app.api_route("/s/{name}", methods=["GET", "HEAD"])
+    async def serve_screenshot(request: Request, name: str) -> Response:
+        return await serve_object(request, "screenshot", name)
+
+    @app.api_route("/v/{name}", methods=["GET", "HEAD"])
+    async def serve_video(request: Request, name: str) -> Response:
+        return await serve_object(request, "video", name)
+
+    if config.fault_injection:
+        injector = FaultInjector()
+        app.state.faults = injector
+        app.add_middleware(FaultMiddleware, injector=injector)
+
+    return app
+
+
+def _parse_range(spec: str, size: int) -> tuple[int, int] | str | None:
+    """(start, end-exclusive) for one satisfiable range; "unsatisfiable"; None = ignore the header."""
+    m = RANGE_RE.match(spec.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if len(first) > 18 or len(last) > 18:
+        return None
+    if not first:  # suffix: last N bytes
+        n = int(last)
+        if n == 0:
+            return "unsatisfiable"
+        return (max(0, size - n), size) if size else "unsatisfiable"
+    start = int(first)
+    end = min(int(last) + 1, size) if last else size
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, end
+
+
+async def _cleanup_loop(service: UploadService, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            n = await run_in_threadpool(service.cleanup_expired)
+            if n:
+                log.info("expired %d idle upload session(s)", n)
+        except Exception:
+            log.exception("session cleanup failed")

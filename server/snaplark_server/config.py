@@ -1,0 +1,98 @@
+"""Typed configuration of the reference server.
+
+`ServerConfig` is a plain dataclass. `load_config_file()` reads a TOML file into one; a config file can never
+turn on fault injection (that is only possible from Python code or the explicit CLI test flag).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+S3_MIN_PART_SIZE = 5 * MiB
+
+CONFIG_SCHEMA_VERSION = 1
+
+
+class ConfigError(ValueError):
+    """A config file or value is invalid; the message names the key and the file."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765  # 0 = ephemeral
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("SNAPLARK_SERVER_DATA_DIR", "snaplark-data")))
+    storage: str = "local"  # "local" | "s3"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+    public_base_url: str | None = None
+    max_part_size: int = 64 * MiB
+    min_part_size: int = S3_MIN_PART_SIZE  # every part but the last must be at least this big
+    max_parts: int = 10_000
+    max_screenshot_size: int = 50 * MiB
+    session_idle_expiry: float = 86_400.0
+    cleanup_interval: float = 60.0
+    fault_injection: bool = False
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if self.storage not in ("local", "s3"):
+            raise ConfigError(f"storage: must be 'local' or 's3', got {self.storage!r}")
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ConfigError("s3_bucket: required when storage = 's3'")
+        if not (0 <= int(self.port) <= 65535):
+            raise ConfigError(f"port: out of range: {self.port!r}")
+        if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0:
+            raise ConfigError("max_part_size, max_parts, max_screenshot_size must be positive")
+        if self.min_part_size < 0 or self.min_part_size > self.max_part_size:
+            raise ConfigError("min_part_size: must be between 0 and max_part_size")
+        if self.public_base_url:
+            self.public_base_url = self.public_base_url.rstrip("/")
+        if self.s3_prefix and not self.s3_prefix.endswith("/"):
+            self.s3_prefix += "/"
+
+
+_FILE_KEYS = {f.name for f in dataclasses.fields(ServerConfig)} - {"fault_injection"}
+
+
+def load_config_file(path: Path | str, **overrides: Any) -> ServerConfig:
+    """Read a TOML config file (top-level keys or a ``[server]`` table) into a `ServerConfig`.
+
+    ``fault_injection`` in a file is rejected: it can only be enabled from code or by the explicit
+    ``--enable-fault-injection-for-tests`` command line flag.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    table = raw.get("server", raw) if isinstance(raw.get("server"), dict) else raw
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "fault_injection":
+            raise ConfigError(f"{path}: key 'fault_injection' cannot be set from a config file")
+        if key in ("schema_version", "server"):
+            continue
+        if key not in _FILE_KEYS:
+            log.warning("%s: unknown config key %r ignored", path, key)
+            continue
+        values[key] = value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return ServerConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

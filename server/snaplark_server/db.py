@@ -1,0 +1,132 @@
+"""SQLite metadata store (WAL, versioned schema, one writer at a time).
+
+Threading contract: one `Database` object may be used from any number of threads. All access goes through one
+connection guarded by a re-entrant lock, so there is exactly one writer at a time inside the process; other
+processes (e.g. the CLI adding a user while the server runs) are serialised by SQLite itself (busy timeout).
+Commits use ``synchronous=FULL`` so a row that was committed before a response was sent survives SIGKILL and
+power loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+SCHEMA_VERSION = 1
+DB_FILENAME = "snaplark-server.sqlite3"
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        token_hash TEXT UNIQUE,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        state TEXT NOT NULL CHECK (state IN ('open', 'finalized')),
+        created_at REAL NOT NULL,
+        last_activity REAL NOT NULL,
+        metadata TEXT NOT NULL,
+        upload_id TEXT,
+        video_id TEXT NOT NULL UNIQUE,
+        object_key TEXT NOT NULL,
+        total_chunks INTEGER,
+        size INTEGER,
+        sha256 TEXT,
+        duration REAL,
+        final_metadata TEXT,
+        finalized_at REAL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_activity ON sessions(state, last_activity);
+    CREATE TABLE parts (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        etag TEXT,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (session_id, idx)
+    );
+    CREATE TABLE objects (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('screenshot', 'video')),
+        object_key TEXT NOT NULL UNIQUE,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
+}
+
+
+class Database:
+    """The server's metadata database; see the module docstring for the threading contract."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._migrate()
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path | str) -> "Database":
+        return cls(Path(data_dir) / DB_FILENAME)
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path}: database schema version {version} is newer than this server ({SCHEMA_VERSION})"
+                )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={target}")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT), holding the writer lock."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> Any:
+        with self.write() as conn:
+            return conn.execute(sql, params)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,238 @@
+"""Streaming multipart/form-data parsing straight into a spool file.
+
+The request body is consumed chunk by chunk from the ASGI stream; the one file field is written to a temporary
+file in the spool directory while its sha256 and md5 are computed, so a part is never held in memory whole.
+Text fields are small and kept in memory (bounded). Limits raise `ApiError` (413 / 422 / 415).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterator
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .errors import ApiError, invalid, too_large
+
+MAX_TEXT_FIELD = 64 * 1024
+MAX_FIELDS = 32
+MULTIPART_OVERHEAD = 64 * 1024  # allowance for boundaries, headers and text fields on top of the file size
+
+
+@dataclass
+class SpooledFile:
+    """The file field of a form, already on disk (not yet fsynced), with its digests."""
+
+    path: Path
+    size: int
+    sha256: str
+    md5: bytes
+    filename: str | None
+    content_type: str | None
+    head: bytes  # first bytes, for magic-number checks
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+@dataclass
+class ParsedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    file: SpooledFile | None = None
+    file_field: str | None = None
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.discard()
+
+
+def check_content_length(headers, limit: int) -> None:
+    raw = headers.get("content-length")
+    if raw is None:
+        return
+    try:
+        length = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_request", "invalid Content-Length header") from None
+    if length > limit:
+        raise too_large(f"request body of {length} bytes exceeds the limit of {limit} bytes")
+
+
+def multipart_boundary(content_type: str | None) -> bytes:
+    ctype, params = parse_options_header(content_type or "")
+    if ctype != b"multipart/form-data":
+        raise ApiError(415, "unsupported_media_type", "expected multipart/form-data")
+    boundary = params.get(b"boundary")
+    if not boundary or len(boundary) > 200:
+        raise invalid("multipart/form-data without a valid boundary")
+    return boundary
+
+
+async def parse_form(
+    stream: AsyncIterator[bytes],
+    content_type: str | None,
+    *,
+    file_field: str,
+    spool_dir: Path,
+    max_file_size: int,
+    max_body: int,
+) -> ParsedForm:
+    """Parse a multipart body; the field named ``file_field`` goes to a spool file. Raises `ApiError`."""
+    boundary = multipart_boundary(content_type)
+    form = ParsedForm()
+    state: dict = {"headers": {}, "hname": b"", "hvalue": b"", "name": None, "buf": None, "fh": None,
+                   "size": 0, "sha": None, "md5": None, "head": b"", "count": 0, "seen_file": False}
+    errors: list[ApiError] = []
+
+    def on_part_begin() -> None:
+        state["headers"] = {}
+        state["name"] = None
+        state["count"] += 1
+        if state["count"] > MAX_FIELDS:
+            raise _Stop(invalid("too many form fields"))
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["hname"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["hvalue"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["hname"].lower()] = state["hvalue"]
+        state["hname"] = b""
+        state["hvalue"] = b""
+
+    def on_headers_finished() -> None:
+        disp, params = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        if disp != b"form-data" or b"name" not in params:
+            raise _Stop(invalid("multipart part without a form-data name"))
+        try:
+            name = params[b"name"].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Stop(invalid("form field name is not UTF-8")) from None
+        state["name"] = name
+        if name == file_field:
+            if state["seen_file"]:
+                raise _Stop(invalid(f"field {file_field!r} given more than once"))
+            state["seen_file"] = True
+            spool_dir.mkdir(parents=True, exist_ok=True)
+            path = spool_dir / f"{secrets.token_hex(12)}.tmp"
+            state["fh"] = open(path, "wb")
+            raw_filename = params.get(b"filename")
+            ctype = state["headers"].get(b"content-type")
+            form.file = SpooledFile(
+                path=path, size=0, sha256="", md5=b"",
+                filename=raw_filename.decode("utf-8", "replace") if raw_filename is not None else None,
+                content_type=ctype.decode("latin-1") if ctype else None, head=b"",
+            )
+            form.file_field = name
+            state["sha"] = hashlib.sha256()
+            state["md5"] = hashlib.md5()
+            state["size"] = 0
+            state["head"] = b""
+        else:
+            state["buf"] = bytearray()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if state["fh"] is not None:
+            state["size"] += len(chunk)
+            if state["size"] > max_file_size:
+                raise _Stop(too_large(f"{file_field!r} exceeds the limit of {max_file_size} bytes"))
+            state["fh"].write(chunk)
+            state["sha"].update(chunk)
+            state["md5"].update(chunk)
+            if len(state["head"]) < 64:
+                state["head"] += chunk[: 64 - len(state["head"])]
+        else:
+            buf = state["buf"]
+            buf += chunk
+            if len(buf) > MAX_TEXT_FIELD:
+                raise _Stop(too_large(f"form field {state['name']!r} is too long"))
+
+    def on_part_end() -> None:
+        name = state["name"]
+        if state["fh"] is not None:
+            state["fh"].close()
+            state["fh"] = None
+            f = form.file
+            f.size = state["size"]
+            f.sha256 = state["sha"].hexdigest()
+            f.md5 = state["md5"].digest()
+            f.head = state["head"]
+        elif name is not None:
+            try:
+                value = bytes(state["buf"]).decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Stop(invalid(f"form field {name!r} is not UTF-8")) from None
+            if name in form.fields:
+                raise _Stop(invalid(f"field {name!r} given more than once"))
+            form.fields[name] = value
+        state["buf"] = None
+        state["name"] = None
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    received = 0
+    try:
+        async for chunk in stream:
+            received += len(chunk)
+            if received > max_body:
+                raise _Stop(too_large(f"request body exceeds the limit of {max_body} bytes"))
+            if chunk:
+                parser.write(chunk)
+        parser.finalize()
+        if state["fh"] is not None or state["name"] is not None:
+            raise _Stop(invalid("truncated multipart body"))
+        if state["count"] == 0:
+            raise _Stop(invalid("empty multipart body"))
+    except _Stop as stop:
+        _cleanup(state, form)
+        raise stop.error from None
+    except ApiError:
+        _cleanup(state, form)
+        raise
+    except Exception as exc:  # python-multipart raises its own errors on malformed input
+        _cleanup(state, form)
+        if isinstance(exc, OSError):
+            raise
+        raise invalid(f"malformed multipart body: {type(exc).__name__}") from None
+    except BaseException:
+        _cleanup(state, form)
+        raise
+    del errors
+    return form
+
+
+class _Stop(Exception):
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _cleanup(state: dict, form: ParsedForm) -> None:
+    fh = state.get("fh")
+    if fh is not None:
+        try:
+            fh.close()
+        except OSError:
+            pass
+        state["fh"] = None
+    form.discard()

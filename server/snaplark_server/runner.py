@@ -1,0 +1,119 @@
+"""Run the server in-process: uvicorn in a daemon thread (what the desktop app embeds and what tests use).
+
+    with ServerThread(ServerConfig(data_dir=..., port=0)) as srv:
+        requests.get(srv.url + "/health")
+
+Threading contract: `start()` / `stop()` are called from one controlling thread; the server runs on its own
+daemon thread with its own event loop.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Callable
+
+import uvicorn
+
+from .app import create_app
+from .config import ServerConfig
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+class ServerThread:
+    def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time,
+                 start_timeout: float = 20.0, log_level: str = "warning") -> None:
+        self.config = config
+        self._clock = clock
+        self._start_timeout = start_timeout
+        self._log_level = log_level
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self.app = None
+        self.host = config.host
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("server not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/v1"
+
+    @property
+    def service(self):
+        return self.app.state.service if self.app is not None else None
+
+    @property
+    def faults(self):
+        """The `FaultInjector` (None unless ``config.fault_injection``)."""
+        return self.app.state.faults if self.app is not None else None
+
+    def start(self) -> "ServerThread":
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+        except OSError as exc:
+            sock.close()
+            raise ServerStartError(f"cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
+        sock.listen(128)
+        sock.set_inheritable(True)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self.app = create_app(self.config, clock=self._clock)
+        uconfig = uvicorn.Config(self.app, log_level=self._log_level, lifespan="on", access_log=False,
+                                 timeout_graceful_shutdown=2, http="h11")
+        self._server = uvicorn.Server(uconfig)
+        self._thread = threading.Thread(target=self._run, name=f"snaplark-server:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise ServerStartError("server thread exited during start-up")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerStartError("server did not start in time")
+            time.sleep(0.01)
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except SystemExit:
+            pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout / 2)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout / 2)
+        if self._sock is not None:
+            self._sock.close()
+        try:
+            self.app.state.db.close()
+        except Exception:
+            pass
+        self._thread = None
+        self._server = None
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

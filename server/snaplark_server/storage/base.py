@@ -1,0 +1,70 @@
+"""The storage backend interface shared by local disk and S3 multipart storage.
+
+Threading contract: backends are called from worker threads (never the event loop) and must be safe to use from
+several threads at once for different sessions; calls for one session are serialised by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from ..multipart_stream import SpooledFile
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    index: int
+    size: int
+    sha256: str
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class AssembledObject:
+    size: int
+    sha256: str | None  # None when the backend did not read the bytes back (S3 without a whole-file hash to check)
+
+
+class WholeFileMismatch(Exception):
+    """The assembled file's sha256 differs from the one the client sent.
+
+    ``parts_discarded`` is True when the backend could not keep the parts (S3: the multipart upload was consumed
+    by CompleteMultipartUpload); the caller must then forget every part and start a new upload.
+    """
+
+    def __init__(self, actual: str, parts_discarded: bool, new_upload_id: str | None = None) -> None:
+        super().__init__(actual)
+        self.actual = actual
+        self.parts_discarded = parts_discarded
+        self.new_upload_id = new_upload_id
+
+
+class StorageBackend(Protocol):
+    name: str
+    spool_dir: Path
+
+    def start(self) -> None: ...
+
+    def start_upload(self, session_id: str, key: str, content_type: str) -> str | None: ...
+
+    def store_part(self, session_id: str, key: str, upload_id: str | None, index: int, spooled: SpooledFile) -> str | None:
+        """Make the spooled part durable (consumes the spool file); returns an ETag or None."""
+
+    def list_parts(self, session_id: str, key: str, upload_id: str | None) -> dict[int, int] | None:
+        """index -> size held by the storage; None if the upload no longer exists."""
+
+    def complete(self, session_id: str, key: str, upload_id: str | None, parts: list[StoredPart],
+                 expected_sha256: str | None, content_type: str) -> AssembledObject: ...
+
+    def discard_parts(self, session_id: str) -> None: ...
+
+    def abort(self, session_id: str, key: str, upload_id: str | None) -> None: ...
+
+    def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None: ...
+
+    def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes [start, end) of the object."""
+
+    def public_url(self, key: str) -> str | None: ...

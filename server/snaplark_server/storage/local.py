@@ -1,0 +1,154 @@
+"""Local-disk storage: parts are fsynced and renamed into the session directory; finalize streams them into the
+final file (never whole in memory), fsyncs it and renames it into place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from ..config import ServerConfig
+from ..multipart_stream import SpooledFile
+from .base import AssembledObject, StoredPart, WholeFileMismatch
+
+COPY_BLOCK = 1024 * 1024
+READ_BLOCK = 256 * 1024
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # e.g. Windows: directories cannot be opened
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class LocalStorage:
+    name = "local"
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.root = Path(config.data_dir)
+        self.spool_dir = self.root / "spool"
+        self.sessions_dir = self.root / "sessions"
+        self.objects_dir = self.root / "objects"
+        self.public_base_url = config.public_base_url
+
+    def start(self) -> None:
+        for d in (self.spool_dir, self.sessions_dir, self.objects_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        for leftover in self.spool_dir.iterdir():  # bodies of requests cut short by a crash: never acknowledged
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+    def _session_dir(self, session_id: str) -> Path:
+        return self.sessions_dir / session_id
+
+    def _part_path(self, session_id: str, index: int) -> Path:
+        return self._session_dir(session_id) / f"{index:05d}.part"
+
+    def _object_path(self, key: str) -> Path:
+        path = (self.objects_dir / key).resolve()
+        if self.objects_dir.resolve() not in path.parents:
+            raise ValueError("object key escapes the storage root")
+        return path
+
+    def start_upload(self, session_id: str, key: str, content_type: str) -> str | None:
+        d = self._session_dir(session_id)
+        d.mkdir(parents=True, exist_ok=True)
+        fsync_dir(self.sessions_dir)
+        return None
+
+    def store_part(self, session_id: str, key: str, upload_id: str | None, index: int, spooled: SpooledFile) -> str | None:
+        dest = self._part_path(session_id, index)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fsync_file(spooled.path)
+        os.replace(spooled.path, dest)
+        fsync_dir(dest.parent)
+        return None
+
+    def list_parts(self, session_id: str, key: str, upload_id: str | None) -> dict[int, int] | None:
+        d = self._session_dir(session_id)
+        if not d.is_dir():
+            return None
+        out: dict[int, int] = {}
+        for p in d.glob("*.part"):
+            try:
+                out[int(p.stem)] = p.stat().st_size
+            except (ValueError, OSError):
+                continue
+        return out
+
+    def complete(self, session_id: str, key: str, upload_id: str | None, parts: list[StoredPart],
+                 expected_sha256: str | None, content_type: str) -> AssembledObject:
+        final = self._object_path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                for part in parts:
+                    with open(self._part_path(session_id, part.index), "rb") as src:
+                        while block := src.read(COPY_BLOCK):
+                            out.write(block)
+                            digest.update(block)
+                            size += len(block)
+                out.flush()
+                os.fsync(out.fileno())
+            actual = digest.hexdigest()
+            if expected_sha256 is not None and actual != expected_sha256:
+                raise WholeFileMismatch(actual, parts_discarded=False)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return AssembledObject(size=size, sha256=actual)
+
+    def discard_parts(self, session_id: str) -> None:
+        shutil.rmtree(self._session_dir(session_id), ignore_errors=True)
+
+    def abort(self, session_id: str, key: str, upload_id: str | None) -> None:
+        self.discard_parts(session_id)
+
+    def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None:
+        final = self._object_path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fsync_file(spooled.path)
+        os.replace(spooled.path, final)
+        fsync_dir(final.parent)
+
+    def object_size(self, key: str) -> int | None:
+        try:
+            return self._object_path(key).stat().st_size
+        except OSError:
+            return None
+
+    def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        with open(self._object_path(key), "rb") as fh:
+            fh.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                block = fh.read(min(READ_BLOCK, remaining))
+                if not block:
+                    break
+                remaining -= len(block)
+                yield block
+
+    def public_url(self, key: str) -> str | None:
+        return f"{self.public_base_url}/{key}" if self.public_base_url else None

@@ -1,0 +1,383 @@
+"""Upload sessions, parts, finalize, screenshots: the server's business rules over `Database` + storage.
+
+Threading contract: `UploadService` methods are blocking and are called from worker threads (never from the event
+loop). They may run concurrently; everything touching one session holds that session's lock, and the database
+serialises writers.  A part is acknowledged (the HTTP answer is sent) only after its bytes are durable in storage
+and its row is committed, so a crash after the answer loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from . import errors
+from .config import ServerConfig
+from .db import Database
+from .errors import ApiError, invalid, session_not_found
+from .multipart_stream import SpooledFile
+from .storage import StorageBackend, StoredPart, WholeFileMismatch
+from .users import User
+
+log = logging.getLogger(__name__)
+
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+CHUNK_INDEX_RE = re.compile(r"^[0-9]{1,9}$")
+RESOLUTION_RE = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+VIDEO_CONTENT_TYPE = "video/webm"
+
+INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
+FINALIZE_REQUIRED = ("sessionId", "totalChunks", "uploadedChunks")
+FINALIZE_OPTIONAL = ("duration", "metadata", "sha256")
+CHUNK_REQUIRED = ("sessionId", "chunkIndex")
+CHUNK_OPTIONAL = ("sha256",)
+
+
+def iso_utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_keys(body: dict, required: tuple, optional: tuple = ()) -> None:
+    missing = [k for k in required if k not in body]
+    if missing:
+        raise invalid(f"missing field(s): {', '.join(missing)}")
+    extra = sorted(k for k in body if k not in required and k not in optional)
+    if extra:
+        raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}")
+
+
+def _short_text(body: dict, key: str, max_len: int) -> str:
+    v = body[key]
+    if not isinstance(v, str) or not v or len(v) > max_len or not v.isprintable():
+        raise invalid(f"{key}: expected a non-empty printable string of at most {max_len} characters")
+    return v
+
+
+def validate_init(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise invalid("expected a JSON object")
+    _check_keys(body, INIT_FIELDS)
+    _short_text(body, "filename", 255)
+    _short_text(body, "codec", 64)
+    res = _short_text(body, "resolution", 11)
+    if not RESOLUTION_RE.match(res):
+        raise invalid("resolution: expected WIDTHxHEIGHT")
+    if not _is_number(body["timestamp"]) or body["timestamp"] < 0:
+        raise invalid("timestamp: expected a non-negative number")
+    if not _is_number(body["fps"]) or not (0 < body["fps"] <= 1000):
+        raise invalid("fps: expected a number in (0, 1000]")
+    if not _is_int(body["bitrate"]) or not (0 <= body["bitrate"] <= 10**12):
+        raise invalid("bitrate: expected a non-negative integer")
+    return {k: body[k] for k in INIT_FIELDS}
+
+
+def parse_chunk_index(raw: str, max_parts: int) -> int:
+    if not CHUNK_INDEX_RE.match(raw):
+        raise invalid("chunkIndex: expected a non-negative decimal integer")
+    index = int(raw)
+    if index >= max_parts:
+        raise invalid(f"chunkIndex: must be below {max_parts}")
+    return index
+
+
+class UploadService:
+    """See the module docstring for the threading contract."""
+
+    def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+        self._locks_guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(session_id)
+            if lock is None:
+                lock = self._locks[session_id] = threading.Lock()
+            return lock
+
+    def _forget_lock(self, session_id: str) -> None:
+        with self._locks_guard:
+            self._locks.pop(session_id, None)
+
+    def _is_expired(self, row, now: float) -> bool:
+        return row["state"] == "open" and now - row["last_activity"] > self.config.session_idle_expiry
+
+    def _session(self, user: User, session_id: Any) -> Any:
+        """The caller's session row; 404 for unknown, another user's, or expired (expired ones are cleaned up)."""
+        if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
+            raise session_not_found()
+        row = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        if row is None or row["user_id"] != user.id:
+            raise session_not_found()
+        if self._is_expired(row, self.clock()):
+            self._expire(row)
+            raise session_not_found()
+        return row
+
+    def _expire(self, row) -> None:
+        try:
+            self.storage.abort(row["id"], row["object_key"], row["upload_id"])
+        except Exception:  # storage trouble must not keep the row alive forever; log and drop the metadata
+            log.exception("aborting expired session %s failed", row["id"])
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE id = ? AND state = 'open'", (row["id"],))
+        self.storage.discard_parts(row["id"])
+        self._forget_lock(row["id"])
+
+    def _touch(self, session_id: str) -> float:
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))
+        return now
+
+    def _parts(self, session_id: str) -> list[StoredPart]:
+        rows = self.db.query("SELECT idx, size, sha256, etag FROM parts WHERE session_id = ? ORDER BY idx", (session_id,))
+        return [StoredPart(r["idx"], r["size"], r["sha256"], r["etag"]) for r in rows]
+
+    # --- videos ----------------------------------------------------------------------------------------------
+
+    def init_session(self, user: User, body: Any) -> dict[str, str]:
+        metadata = validate_init(body)
+        session_id = secrets.token_urlsafe(18)
+        video_id = secrets.token_urlsafe(12)
+        key = f"videos/{video_id}.webm"
+        upload_id = self.storage.start_upload(session_id, key, VIDEO_CONTENT_TYPE)
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO sessions (id, user_id, state, created_at, last_activity, metadata, upload_id, video_id,"
+                " object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+                (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
+            )
+        return {"sessionId": session_id}
+
+    def store_chunk(self, user: User, fields: dict[str, str], spooled: SpooledFile | None) -> dict[str, Any]:
+        """Store one part; the spool file is consumed (stored or deleted) in every case."""
+        try:
+            _check_keys(fields, CHUNK_REQUIRED, CHUNK_OPTIONAL)
+            if spooled is None:
+                raise invalid("missing file field 'chunk'")
+            index = parse_chunk_index(fields["chunkIndex"], self.config.max_parts)
+            claimed = fields.get("sha256")
+            if claimed is not None and not SHA256_RE.match(claimed):
+                raise invalid("sha256: expected 64 lowercase hex digits")
+            if spooled.size == 0:
+                raise invalid("chunk: empty part")
+            session_id = fields["sessionId"]
+            row = self._session(user, session_id)
+            if claimed is not None and claimed != spooled.sha256:
+                raise ApiError(422, "checksum_mismatch", f"sha256 of part {index} does not match its bytes",
+                               chunkIndex=index, expected=claimed, actual=spooled.sha256)
+            with self._lock(session_id):
+                row = self._session(user, session_id)  # re-check under the lock (finalize / expiry may have run)
+                answer = {"received": True, "chunkIndex": index, "sha256": spooled.sha256, "size": spooled.size}
+                if row["state"] == "finalized":
+                    held = self.db.query_one("SELECT sha256 FROM parts WHERE session_id = ? AND idx = ?",
+                                             (session_id, index))
+                    if held is not None and held["sha256"] == spooled.sha256:
+                        return answer  # a harmless repeat of an acknowledged part (e.g. after a timeout)
+                    raise ApiError(409, "session_finalized", "the session is already finalized")
+                etag = self.storage.store_part(session_id, row["object_key"], row["upload_id"], index, spooled)
+                now = self.clock()
+                with self.db.write() as conn:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO parts (session_id, idx, size, sha256, etag, received_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (session_id, index, spooled.size, spooled.sha256, etag, now),
+                    )
+                    conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))
+                return answer
+        finally:
+            if spooled is not None:
+                spooled.discard()  # no-op when the storage already took the file
+
+    def status(self, user: User, session_id: str) -> dict[str, Any]:
+        row = self._session(user, session_id)
+        with self._lock(session_id):
+            row = self._session(user, session_id)
+            parts = self._parts(session_id)
+            if row["state"] == "open":
+                held = self.storage.list_parts(session_id, row["object_key"], row["upload_id"])
+                if held is None:  # the storage lost the upload (aborted elsewhere): the session is gone
+                    self._expire(row)
+                    raise session_not_found()
+                parts = [p for p in parts if held.get(p.index) == p.size]
+                last = self._touch(session_id)
+                expires = iso_utc(last + self.config.session_idle_expiry)
+            else:
+                expires = None
+        return {
+            "sessionId": session_id,
+            "state": row["state"],
+            "parts": [{"chunkIndex": p.index, "size": p.size, "sha256": p.sha256} for p in parts],
+            "expiresAt": expires,
+        }
+
+    def finalize(self, user: User, body: Any, url_for: Callable[[str, str], str]) -> dict[str, str]:
+        if not isinstance(body, dict):
+            raise invalid("expected a JSON object")
+        _check_keys(body, FINALIZE_REQUIRED, FINALIZE_OPTIONAL)
+        session_id = body["sessionId"]
+        if not isinstance(session_id, str):
+            raise invalid("sessionId: expected a string")
+        total = body["totalChunks"]
+        if not _is_int(total) or not (1 <= total <= self.config.max_parts):
+            raise invalid(f"totalChunks: expected an integer in [1, {self.config.max_parts}]")
+        uploaded = body["uploadedChunks"]
+        if not isinstance(uploaded, list) or len(uploaded) > self.config.max_parts or not all(_is_int(i) for i in uploaded):
+            raise invalid("uploadedChunks: expected a list of integers")
+        if any(i < 0 or i >= total for i in uploaded) or len(set(uploaded)) != len(uploaded):
+            raise invalid("uploadedChunks: entries must be distinct and within [0, totalChunks)")
+        if "duration" in body and body["duration"] is not None and (not _is_number(body["duration"]) or body["duration"] < 0):
+            raise invalid("duration: expected a non-negative number")
+        if "metadata" in body and body["metadata"] is not None and not isinstance(body["metadata"], dict):
+            raise invalid("metadata: expected an object")
+        expected = body.get("sha256")
+        if expected is not None and (not isinstance(expected, str) or not SHA256_RE.match(expected)):
+            raise invalid("sha256: expected 64 lowercase hex digits")
+
+        row = self._session(user, session_id)
+        with self._lock(session_id):
+            row = self._session(user, session_id)
+            if row["state"] == "finalized":
+                obj = self.db.query_one("SELECT object_key FROM objects WHERE id = ?", (row["video_id"],))
+                return {"key": obj["object_key"], "url": json.loads(row["final_metadata"])["url"]}
+            parts = {p.index: p for p in self._parts(session_id)}
+            wanted = range(total)
+            missing = sorted({i for i in wanted if i not in parts} | (set(wanted) - set(uploaded)))
+            undersized = sorted(i for i in range(total - 1) if i in parts and parts[i].size < self.config.min_part_size)
+            if missing or undersized:
+                msg = f"missing parts {missing}" if missing else ""
+                if undersized:
+                    msg += ("; " if msg else "") + (
+                        f"parts {undersized} are smaller than {self.config.min_part_size} bytes (only the last may be)")
+                raise ApiError(409, "incomplete", msg, missing=sorted(set(missing) | set(undersized)),
+                               undersized=undersized)
+            chosen = [parts[i] for i in wanted]
+            try:
+                assembled = self.storage.complete(session_id, row["object_key"], row["upload_id"], chosen, expected,
+                                                  VIDEO_CONTENT_TYPE)
+            except WholeFileMismatch as exc:
+                if exc.parts_discarded:
+                    with self.db.write() as conn:
+                        conn.execute("DELETE FROM parts WHERE session_id = ?", (session_id,))
+                        conn.execute("UPDATE sessions SET upload_id = ?, last_activity = ? WHERE id = ?",
+                                     (exc.new_upload_id, self.clock(), session_id))
+                raise ApiError(422, "checksum_mismatch",
+                               "sha256 of the assembled file does not match"
+                               + ("; all parts were discarded, send them again" if exc.parts_discarded else ""),
+                               expected=expected, actual=exc.actual, partsDiscarded=exc.parts_discarded) from None
+            key = row["object_key"]
+            url = self.storage.public_url(key) or url_for("v", f"{row['video_id']}.webm")
+            now = self.clock()
+            final_meta = {"url": url, "duration": body.get("duration"), "metadata": body.get("metadata")}
+            with self.db.write() as conn:
+                conn.execute(
+                    "UPDATE sessions SET state = 'finalized', total_chunks = ?, size = ?, sha256 = ?, duration = ?,"
+                    " final_metadata = ?, finalized_at = ?, last_activity = ? WHERE id = ?",
+                    (total, assembled.size, assembled.sha256, body.get("duration"), json.dumps(final_meta), now, now,
+                     session_id),
+                )
+                conn.execute("DELETE FROM parts WHERE session_id = ? AND idx >= ?", (session_id, total))
+                conn.execute(
+                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
+                    " VALUES (?, ?, 'video', ?, ?, ?, ?, ?)",
+                    (row["video_id"], user.id, key, VIDEO_CONTENT_TYPE, assembled.size, assembled.sha256 or "", now),
+                )
+            self.storage.discard_parts(session_id)
+            return {"key": key, "url": url}
+
+    def cleanup_expired(self) -> int:
+        """Abort and forget every open session idle longer than the expiry; returns how many."""
+        cutoff = self.clock() - self.config.session_idle_expiry
+        rows = self.db.query("SELECT * FROM sessions WHERE state = 'open' AND last_activity < ?", (cutoff,))
+        count = 0
+        for row in rows:
+            with self._lock(row["id"]):
+                fresh = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (row["id"],))
+                if fresh is not None and self._is_expired(fresh, self.clock()):
+                    self._expire(fresh)
+                    count += 1
+        return count
+
+    # --- screenshots -----------------------------------------------------------------------------------------
+
+    def store_screenshot(self, user: User, fields: dict[str, str], spooled: SpooledFile | None,
+                         url_for: Callable[[str, str], str]) -> dict[str, str]:
+        try:
+            if fields:
+                raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in sorted(fields)[:5])}")
+            if spooled is None:
+                raise invalid("missing file field 'file'")
+            if spooled.size == 0:
+                raise invalid("file: empty upload")
+            if spooled.head.startswith(PNG_MAGIC):
+                ext, ctype, fmt = "png", "image/png", "PNG"
+            elif spooled.head.startswith(JPEG_MAGIC):
+                ext, ctype, fmt = "jpg", "image/jpeg", "JPEG"
+            else:
+                raise ApiError(415, "unsupported_media_type", "file: expected a PNG or JPEG image")
+            _verify_image(spooled, fmt)
+            image_id = secrets.token_urlsafe(12)
+            key = f"screenshots/{image_id}.{ext}"
+            size, digest = spooled.size, spooled.sha256
+            self.storage.put_object(key, spooled, ctype)
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
+                    " VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?)",
+                    (image_id, user.id, key, ctype, size, digest, self.clock()),
+                )
+            url = self.storage.public_url(key) or url_for("s", f"{image_id}.{ext}")
+            return {"url": url}
+        finally:
+            if spooled is not None:
+                spooled.discard()
+
+    def lookup_object(self, kind: str, name: str) -> Any | None:
+        stem, dot, ext = name.partition(".")
+        if not dot or not SESSION_ID_RE.match(stem):
+            return None
+        row = self.db.query_one("SELECT * FROM objects WHERE id = ? AND kind = ?", (stem, kind))
+        if row is None or not row["object_key"].endswith("." + ext):
+            return None
+        return row
+
+
+def _verify_image(spooled: SpooledFile, fmt: str) -> None:
+    from PIL import Image
+
+    try:
+        with Image.open(spooled.path) as im:
+            if im.format != fmt:
+                raise ValueError(f"format {im.format}")
+            im.verify()
+    except Exception as exc:  # Pillow raises many types for broken / hostile images (incl. decompression bombs)
+        raise ApiError(422, "invalid_image", f"file: not a valid {fmt} image ({type(exc).__name__})") from None
+
+
+__all__ = ["UploadService", "errors"]
