@@ -1,0 +1,383 @@
+"""Durable record of every upload: SQLite in WAL mode, in the data dir.
+
+Tables: ``sessions`` (one per upload: video or screenshot), ``parts`` (byte ranges of a video's local file, their
+sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read by ``tray.history``).
+Every method is one transaction, committed before it returns: callers change the journal first and act second,
+so a crash at any point leaves a journal that describes at most one action too few, never one too many.
+
+A full disk (``SQLITE_FULL``) or any other SQLite failure raises :class:`JournalError` after a rollback: nothing is
+half-written.
+
+Threading: one connection guarded by a lock; safe to share between the engine's workers and the recorder thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+SCHEMA_VERSION = 1
+JOURNAL_FILENAME = "uploads.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind              TEXT    NOT NULL CHECK (kind IN ('video', 'screenshot')),
+    local_path        TEXT    NOT NULL,
+    metadata          TEXT    NOT NULL DEFAULT '{}',
+    server_url        TEXT,
+    server_session_id TEXT,
+    state             TEXT    NOT NULL,
+    durable_bytes     INTEGER NOT NULL DEFAULT 0,
+    finished          INTEGER NOT NULL DEFAULT 0,
+    total_size        INTEGER,
+    duration          REAL,
+    url               TEXT,
+    error             TEXT,
+    created_at        REAL    NOT NULL,
+    updated_at        REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx        INTEGER NOT NULL,
+    "offset"   INTEGER NOT NULL,
+    length     INTEGER NOT NULL,
+    sha256     TEXT,
+    acked      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, idx)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id   INTEGER,
+    kind         TEXT NOT NULL,
+    local_path   TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    size         INTEGER,
+    duration     REAL,
+    server_url   TEXT,
+    completed_at REAL NOT NULL
+);
+"""
+
+TERMINAL_STATES = ("completed", "failed")
+
+
+class JournalError(RuntimeError):
+    """The journal could not be read or written (disk full, corrupt database, permissions)."""
+
+
+@dataclass
+class PartRecord:
+    index: int
+    offset: int
+    length: int
+    sha256: str | None = None
+    acked: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+@dataclass
+class SessionRecord:
+    id: int
+    kind: str
+    local_path: str
+    metadata: dict[str, Any]
+    server_url: str | None
+    server_session_id: str | None
+    state: str
+    durable_bytes: int
+    finished: bool
+    total_size: int | None
+    duration: float | None
+    url: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    parts: list[PartRecord] = field(default_factory=list)
+
+
+@dataclass
+class HistoryRecord:
+    id: int
+    session_id: int | None
+    kind: str
+    local_path: str
+    url: str
+    size: int | None
+    duration: float | None
+    server_url: str | None
+    completed_at: float
+
+
+def default_journal_path() -> Path:
+    from tray import paths
+
+    return paths.data_dir() / JOURNAL_FILENAME
+
+
+class UploadJournal:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time):
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self) -> "UploadJournal":
+        with self._lock:
+            if self._conn is not None:
+                return self
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None,
+                                       check_same_thread=False)
+            except (OSError, sqlite3.Error) as exc:
+                raise JournalError(f"cannot open upload journal {self.path}: {exc}") from exc
+            self._conn = conn
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                with self._tx() as c:
+                    version = c.execute("PRAGMA user_version").fetchone()[0]
+                    if version > SCHEMA_VERSION:
+                        raise JournalError(f"upload journal {self.path} has schema version {version}, newer than "
+                                           f"this Snaplark ({SCHEMA_VERSION}); upgrade Snaplark")
+                    for stmt in _SCHEMA.split(";"):
+                        if stmt.strip():
+                            c.execute(stmt)
+                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            except BaseException:
+                self.close()
+                raise
+            return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "UploadJournal":
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection (tests use it to simulate a full disk)."""
+        return self._conn_or_open()
+
+    def _conn_or_open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.open()
+        assert self._conn is not None
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn_or_open()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if "full" in str(exc).lower():
+                    raise JournalError(f"upload journal {self.path}: the disk is full ({exc}); free some space "
+                                       f"and retry -- nothing was recorded") from exc
+                raise JournalError(f"upload journal {self.path}: {exc}") from exc
+            except BaseException:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn_or_open()
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise JournalError(f"upload journal {self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ sessions
+    def create_session(self, kind: str, local_path: str | Path, metadata: dict[str, Any] | None = None, *,
+                       server_url: str | None = None, state: str = "idle", finished: bool = False,
+                       total_size: int | None = None, duration: float | None = None) -> int:
+        now = self._clock()
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO sessions (kind, local_path, metadata, server_url, state, finished, total_size, duration,"
+                " durable_bytes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (kind, str(local_path), json.dumps(metadata or {}), server_url, state, int(finished), total_size,
+                 duration, int(total_size or 0) if finished else 0, now, now))
+            return int(cur.lastrowid)
+
+    _UPDATABLE = {"server_url", "server_session_id", "state", "durable_bytes", "finished", "total_size",
+                  "duration", "url", "error", "metadata", "local_path"}
+
+    def update_session(self, session_id: int, **fields: Any) -> None:
+        unknown = set(fields) - self._UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown session fields: {sorted(unknown)}")
+        if "metadata" in fields:
+            fields["metadata"] = json.dumps(fields["metadata"] or {})
+        if "finished" in fields:
+            fields["finished"] = int(bool(fields["finished"]))
+        if "local_path" in fields:
+            fields["local_path"] = str(fields["local_path"])
+        fields["updated_at"] = self._clock()
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self._tx() as c:
+            cur = c.execute(f"UPDATE sessions SET {cols} WHERE id = ?", (*fields.values(), session_id))
+            if cur.rowcount != 1:
+                raise JournalError(f"upload journal has no session {session_id}")
+
+    def set_state(self, session_id: int, state: str, *, error: str | None = None) -> None:
+        if error is None:
+            self.update_session(session_id, state=state)
+        else:
+            self.update_session(session_id, state=state, error=error)
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        with self._read() as c:
+            row = c.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                return None
+            rec = self._session_from_row(c, row)
+            rec.parts = self._parts(c, session_id)
+            return rec
+
+    def sessions(self, *, unfinished_only: bool = False, kind: str | None = None) -> list[SessionRecord]:
+        where, args = [], []
+        if unfinished_only:
+            where.append("state NOT IN (?, ?)")
+            args += list(TERMINAL_STATES)
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        with self._read() as c:
+            out = []
+            for row in c.execute(sql, args).fetchall():
+                rec = self._session_from_row(c, row)
+                rec.parts = self._parts(c, rec.id)
+                out.append(rec)
+            return out
+
+    def resumable_sessions(self) -> list[SessionRecord]:
+        """Sessions that are neither completed nor failed (what a restarted engine picks up)."""
+        return self.sessions(unfinished_only=True)
+
+    @staticmethod
+    def _session_from_row(c: sqlite3.Connection, row: tuple) -> SessionRecord:
+        names = [d[0] for d in c.execute("SELECT * FROM sessions LIMIT 0").description]
+        d = dict(zip(names, row))
+        return SessionRecord(
+            id=d["id"], kind=d["kind"], local_path=d["local_path"], metadata=json.loads(d["metadata"] or "{}"),
+            server_url=d["server_url"], server_session_id=d["server_session_id"], state=d["state"],
+            durable_bytes=d["durable_bytes"], finished=bool(d["finished"]), total_size=d["total_size"],
+            duration=d["duration"], url=d["url"], error=d["error"], created_at=d["created_at"],
+            updated_at=d["updated_at"])
+
+    # ------------------------------------------------------------------ parts
+    @staticmethod
+    def _parts(c: sqlite3.Connection, session_id: int) -> list[PartRecord]:
+        rows = c.execute('SELECT idx, "offset", length, sha256, acked FROM parts WHERE session_id = ? ORDER BY idx',
+                         (session_id,)).fetchall()
+        return [PartRecord(i, o, n, s, bool(a)) for i, o, n, s, a in rows]
+
+    def parts(self, session_id: int) -> list[PartRecord]:
+        with self._read() as c:
+            return self._parts(c, session_id)
+
+    def add_parts(self, session_id: int, parts: list[PartRecord], *, durable_bytes: int | None = None) -> None:
+        """Record newly cut parts (and optionally the durable byte count) in one transaction."""
+        now = self._clock()
+        with self._tx() as c:
+            c.executemany('INSERT INTO parts (session_id, idx, "offset", length, sha256, acked) VALUES (?,?,?,?,?,?)',
+                          [(session_id, p.index, p.offset, p.length, p.sha256, int(p.acked)) for p in parts])
+            if durable_bytes is not None:
+                c.execute("UPDATE sessions SET durable_bytes = MAX(durable_bytes, ?), updated_at = ? WHERE id = ?",
+                          (durable_bytes, now, session_id))
+
+    def set_part_sha(self, session_id: int, index: int, sha256: str) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE parts SET sha256 = ? WHERE session_id = ? AND idx = ?", (sha256, session_id, index))
+
+    def mark_acked(self, session_id: int, index: int, sha256: str | None = None) -> None:
+        with self._tx() as c:
+            if sha256 is None:
+                c.execute("UPDATE parts SET acked = 1 WHERE session_id = ? AND idx = ?", (session_id, index))
+            else:
+                c.execute("UPDATE parts SET acked = 1, sha256 = ? WHERE session_id = ? AND idx = ?",
+                          (sha256, session_id, index))
+
+    def set_acked(self, session_id: int, acked: dict[int, bool]) -> None:
+        """Replace the acked flag of several parts at once (after asking the server what it holds)."""
+        with self._tx() as c:
+            c.executemany("UPDATE parts SET acked = ? WHERE session_id = ? AND idx = ?",
+                          [(int(v), session_id, i) for i, v in acked.items()])
+
+    def reset_acks(self, session_id: int, server_session_id: str | None = None) -> None:
+        """The server lost the session: forget every ack (and the old sessionId) in one transaction."""
+        now = self._clock()
+        with self._tx() as c:
+            c.execute("UPDATE parts SET acked = 0 WHERE session_id = ?", (session_id,))
+            c.execute("UPDATE sessions SET server_session_id = ?, updated_at = ? WHERE id = ?",
+                      (server_session_id, now, session_id))
+
+    def update_durable(self, session_id: int, durable_bytes: int) -> None:
+        now = self._clock()
+        with self._tx() as c:
+            c.execute("UPDATE sessions SET durable_bytes = MAX(durable_bytes, ?), updated_at = ? WHERE id = ?",
+                      (durable_bytes, now, session_id))
+
+    # ------------------------------------------------------------------ completion + history
+    def complete(self, session_id: int, url: str) -> None:
+        """Mark the session completed and append it to the history, atomically."""
+        now = self._clock()
+        with self._tx() as c:
+            row = c.execute("SELECT kind, local_path, total_size, duration, server_url FROM sessions WHERE id = ?",
+                            (session_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"upload journal has no session {session_id}")
+            c.execute("UPDATE sessions SET state = 'completed', url = ?, error = NULL, updated_at = ? WHERE id = ?",
+                      (url, now, session_id))
+            c.execute("INSERT INTO history (session_id, kind, local_path, url, size, duration, server_url, "
+                      "completed_at) VALUES (?,?,?,?,?,?,?,?)", (session_id, *row[:2], url, *row[2:], now))
+
+    def history(self, limit: int | None = None) -> list[HistoryRecord]:
+        sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at FROM history " \
+              "ORDER BY completed_at DESC, id DESC"
+        args: tuple = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            args = (int(limit),)
+        with self._read() as c:
+            return [HistoryRecord(*row) for row in c.execute(sql, args).fetchall()]
+
+    def add_history(self, kind: str, local_path: str, url: str, *, size: int | None = None,
+                    duration: float | None = None, server_url: str | None = None) -> int:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO history (session_id, kind, local_path, url, size, duration, server_url, "
+                            "completed_at) VALUES (NULL,?,?,?,?,?,?,?)",
+                            (kind, local_path, url, size, duration, server_url, self._clock()))
+            return int(cur.lastrowid)
