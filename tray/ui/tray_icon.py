@@ -1,0 +1,299 @@
+"""Tray icon: state picture + tooltip, the menu from issue 7, left click = capture region.
+
+The menu is described OS-neutrally (``MenuEntry`` trees from ``TrayIcon.menu_spec()``, unit-tested without a
+display) and turned into pystray objects only in ``start()``. Every menu callback only posts a command:
+``post(commands.capture_region)`` -- the tray thread never does work itself.
+
+No tray host (bare X server, Wayland without AppIndicator): ``start()`` returns False, ``available`` is False
+and ``unavailable_reason`` says why; ``on_unavailable`` (if given) is called once with that text so the app can
+tell the user that the hotkeys still work.
+
+Threading: ``start``/``stop`` from the app's main thread (on macOS ``start`` must be on the main thread).
+``set_state``/``set_recent``/``set_logged_in``/``set_recording`` may be called from any thread: they update plain
+fields under a lock and ask pystray to refresh, which pystray marshals to its own loop.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+RECENT_LIMIT = 10
+
+
+class TrayState(enum.Enum):
+    IDLE = "idle"
+    RECORDING = "recording"
+    UPLOADING = "uploading"
+    OFFLINE = "offline"
+    NEEDS_LOGIN = "needs-login"
+
+
+class TrayCommands(Protocol):
+    def capture_region(self) -> None: ...
+    def capture_screen(self) -> None: ...
+    def record_region(self) -> None: ...
+    def record_screen(self) -> None: ...
+    def stop_recording(self) -> None: ...
+    def toggle_pause(self) -> None: ...
+    def copy_link(self, url: str) -> None: ...
+    def open_captures_folder(self) -> None: ...
+    def open_settings(self) -> None: ...
+    def login(self) -> None: ...
+    def logout(self) -> None: ...
+    def quit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RecentUpload:
+    title: str
+    url: str
+
+
+@dataclass
+class MenuEntry:
+    text: str
+    action: Callable[[], None] | None = None  # already wrapped: calling it posts the command
+    enabled: bool = True
+    default: bool = False
+    submenu: list["MenuEntry"] | None = None
+    separator: bool = False
+
+
+SEPARATOR = MenuEntry("-", separator=True)
+
+
+def icons_dir() -> Path:
+    """Installed wheel: ``tray/icons`` (force-included); editable install / source tree: repo ``icons/``."""
+    try:
+        packaged = resources.files("tray") / "icons"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        pass
+    return Path(__file__).resolve().parents[2] / "icons"
+
+
+def icon_path(state: TrayState, size: int = 64) -> Path:
+    return icons_dir() / f"{state.value}-{size}.png"
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+@dataclass
+class _View:
+    state: TrayState = TrayState.IDLE
+    percent: int | None = None
+    elapsed: float | None = None
+    recording: bool = False
+    paused: bool = False
+    logged_in: bool = True
+    recent: list[RecentUpload] = field(default_factory=list)
+
+
+class TrayIcon:
+    def __init__(self, commands: TrayCommands, post: Post, *, app_name: str = "Snaplark",
+                 capture_hotkey: str = "", on_unavailable: Callable[[str], None] | None = None,
+                 adapter: Any = None, icon_size: int = 64) -> None:
+        self.commands = commands
+        self.post = post
+        self.app_name = app_name
+        self.capture_hotkey = capture_hotkey
+        self.on_unavailable = on_unavailable
+        self.icon_size = icon_size
+        self._adapter = adapter
+        self._view = _View()
+        self._lock = threading.Lock()
+        self._icon: Any = None
+        self._thread: Any = None
+        self._images: dict[TrayState, Any] = {}
+        self.available: bool | None = None
+        self.unavailable_reason: str | None = None
+
+    # -- state (any thread) --------------------------------------------------------------------------------
+    def set_state(self, state: TrayState, *, percent: int | None = None, elapsed: float | None = None) -> None:
+        with self._lock:
+            changed_picture = state is not self._view.state
+            self._view.state = state
+            self._view.percent = percent
+            self._view.elapsed = elapsed
+        self._refresh(picture=changed_picture, menu=True)
+
+    def set_recording(self, recording: bool, *, paused: bool = False) -> None:
+        with self._lock:
+            self._view.recording = recording
+            self._view.paused = paused and recording
+        self._refresh(menu=True)
+
+    def set_logged_in(self, logged_in: bool) -> None:
+        with self._lock:
+            self._view.logged_in = logged_in
+        self._refresh(menu=True)
+
+    def set_recent(self, uploads: list[RecentUpload]) -> None:
+        with self._lock:
+            self._view.recent = list(uploads)[:RECENT_LIMIT]
+        self._refresh(menu=True)
+
+    def add_recent(self, upload: RecentUpload) -> None:
+        with self._lock:
+            self._view.recent = ([upload] + [u for u in self._view.recent if u.url != upload.url])[:RECENT_LIMIT]
+        self._refresh(menu=True)
+
+    @property
+    def state(self) -> TrayState:
+        return self._view.state
+
+    # -- derived view (pure) ---------------------------------------------------------------------------------
+    def tooltip(self) -> str:
+        with self._lock:
+            v = self._view
+            state, pct, elapsed, paused = v.state, v.percent, v.elapsed, v.paused
+        name = self.app_name
+        if state is TrayState.RECORDING:
+            word = "Paused" if paused else "Recording"
+            return f"{name} — {word} {format_elapsed(elapsed or 0)}"
+        if state is TrayState.UPLOADING:
+            return f"{name} — Uploading {pct}%" if pct is not None else f"{name} — Uploading…"
+        if state is TrayState.OFFLINE:
+            return f"{name} — Offline; uploads resume automatically"
+        if state is TrayState.NEEDS_LOGIN:
+            return f"{name} — Log in needed (run snaplark login)"
+        hint = f" ({self.capture_hotkey} to capture)" if self.capture_hotkey else ""
+        return f"{name}{hint}"
+
+    def _cmd(self, fn: Callable[[], None]) -> Callable[[], None]:
+        return lambda: self.post(fn)
+
+    def menu_spec(self) -> list[MenuEntry]:
+        with self._lock:
+            v = _View(**{k: getattr(self._view, k) for k in self._view.__dataclass_fields__})
+        c = self.commands
+        recent = [MenuEntry(_shorten(u.title), self._cmd(_bind(c.copy_link, u.url))) for u in v.recent]
+        if not recent:
+            recent = [MenuEntry("No uploads yet", enabled=False)]
+        return [
+            MenuEntry("Capture region", self._cmd(c.capture_region), default=True),
+            MenuEntry("Capture screen", self._cmd(c.capture_screen)),
+            MenuEntry("Record region", self._cmd(c.record_region), enabled=not v.recording),
+            MenuEntry("Record screen", self._cmd(c.record_screen), enabled=not v.recording),
+            MenuEntry("Stop recording", self._cmd(c.stop_recording), enabled=v.recording),
+            MenuEntry("Resume recording" if v.paused else "Pause recording", self._cmd(c.toggle_pause),
+                      enabled=v.recording),
+            SEPARATOR,
+            MenuEntry("Recent uploads", submenu=recent),
+            MenuEntry("Open captures folder", self._cmd(c.open_captures_folder)),
+            MenuEntry("Settings", self._cmd(c.open_settings)),
+            MenuEntry("Log out", self._cmd(c.logout)) if v.logged_in else MenuEntry("Log in", self._cmd(c.login)),
+            SEPARATOR,
+            MenuEntry("Quit", self._cmd(c.quit)),
+        ]
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def _platform(self) -> Any:
+        if self._adapter is None:
+            import importlib
+
+            from tray_platform.base import current_os
+
+            self._adapter = importlib.import_module(f"tray_platform.{current_os()}.tray")
+        return self._adapter
+
+    def start(self) -> bool:
+        """Show the icon. Returns False (and reports once) when there is no tray host to show it in."""
+        adapter = self._platform()
+        ok, reason = adapter.tray_host_available()
+        if not ok:
+            return self._unavailable(reason)
+        try:
+            pystray = adapter.import_pystray()
+            self._icon = adapter.make_icon(pystray, "snaplark", self._image(self.state), self.tooltip(),
+                                           menu=pystray.Menu(lambda: self._pystray_items(pystray, self.menu_spec())))
+            self._thread = adapter.start(self._icon, on_exit=self._loop_exited)
+        except Exception as exc:  # noqa: BLE001 - reported, the app stays usable via hotkeys
+            log.exception("tray icon failed to start")
+            return self._unavailable(f"the tray icon could not be created: {type(exc).__name__}: {exc}")
+        self.available = True
+        return True
+
+    def stop(self) -> None:
+        if self._icon is not None:
+            self._platform().stop(self._icon, self._thread)
+            self._icon = None
+            self._thread = None
+
+    def _unavailable(self, reason: str) -> bool:
+        self.available = False
+        self.unavailable_reason = reason
+        log.warning("tray icon unavailable: %s", reason)
+        if self.on_unavailable is not None:
+            hotkey = f" ({self.capture_hotkey})" if self.capture_hotkey else ""
+            self.on_unavailable(f"No tray icon: {reason}. Snaplark keeps running; use the global hotkeys{hotkey}.")
+        return False
+
+    def _loop_exited(self, error: BaseException | None) -> None:
+        if error is not None:
+            self._unavailable(f"the tray icon stopped: {type(error).__name__}: {error}")
+
+    # -- pystray glue ------------------------------------------------------------------------------------------
+    def _image(self, state: TrayState) -> Any:
+        if state not in self._images:
+            from PIL import Image
+
+            with Image.open(icon_path(state, self.icon_size)) as img:
+                self._images[state] = img.convert("RGBA")
+        return self._images[state]
+
+    def _pystray_items(self, pystray: Any, entries: list[MenuEntry]) -> list[Any]:
+        items = []
+        for e in entries:
+            if e.separator:
+                items.append(pystray.Menu.SEPARATOR)
+            elif e.submenu is not None:
+                items.append(pystray.MenuItem(e.text, pystray.Menu(*self._pystray_items(pystray, e.submenu))))
+            else:
+                items.append(pystray.MenuItem(e.text, _pystray_action(e.action), enabled=e.enabled,
+                                              default=e.default))
+        return items
+
+    def _refresh(self, *, picture: bool = False, menu: bool = False) -> None:
+        icon = self._icon
+        if icon is None:
+            return
+        try:
+            if picture:
+                icon.icon = self._image(self.state)
+            icon.title = self.tooltip()
+            if menu:
+                icon.update_menu()
+        except Exception:  # noqa: BLE001 - a tray glitch must not break the caller (recorder, uploader)
+            log.exception("tray refresh failed")
+
+
+def _bind(fn: Callable[[str], None], arg: str) -> Callable[[], None]:
+    return lambda: fn(arg)
+
+
+def _pystray_action(action: Callable[[], None] | None) -> Callable[..., None]:
+    def on_click(icon: Any, item: Any) -> None:  # pystray passes (icon, item)
+        if action is not None:
+            action()
+
+    return on_click
+
+
+def _shorten(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
