@@ -1,0 +1,433 @@
+"""Region selector: a full-screen overlay over a frozen screenshot of every monitor.
+
+Two layers:
+
+* :class:`SelectionModel` -- pure geometry in overlay pixels (no Tk, unit-testable): drag a new rectangle, move
+  the existing one, nudge/resize with the keyboard, pick the monitor under the cursor, convert to a
+  :class:`tray_platform.base.Region` in physical virtual-screen pixels.
+* :class:`RegionSelector` -- the Tk overlay. Tk thread only (see ``tray/ui/dispatcher.py``).
+
+Coordinates. ``frozen`` is the screenshot of the whole virtual screen in *physical* pixels; its pixel (0, 0) is
+the virtual-screen point ``origin``. The overlay works in *logical* pixels (= physical / ``scale``), which is what
+Tk and the window system use on a scaled display. The platform adapter supplies ``scale`` and the monitor list;
+this module only multiplies. On X11 scale is 1 and both are the same.
+
+Why no transparency: ``-alpha`` needs a compositor (absent under Xvfb and on many X desktops), so the overlay
+shows the frozen screenshot itself: a pre-rendered dimmed copy everywhere, and the bright pixels pasted inside the
+selection.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from PIL import Image, ImageEnhance
+
+from tray_platform.base import Monitor, Region
+
+log = logging.getLogger(__name__)
+
+Rect = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclusive), overlay pixels
+
+DIM_FACTOR = 0.45
+ACCENT = "#2f8cff"
+MAG_ZOOM = 8
+MAG_SOURCE = 15  # physical pixels shown across the magnifier (odd: a centre pixel exists)
+
+
+@dataclass
+class SelectionModel:
+    """Selection geometry in overlay (logical) pixels on a ``width`` x ``height`` overlay. Not thread-safe."""
+
+    width: int
+    height: int
+    monitors: Sequence[Rect] = ()  # monitor rectangles in overlay pixels
+    rect: Rect | None = None
+    _anchor: tuple[int, int] | None = None
+    _move_from: tuple[int, int] | None = None
+    _move_rect: Rect | None = None
+
+    # -- mouse ----------------------------------------------------------------------------------------------
+    def press(self, x: int, y: int) -> str:
+        """Mouse down. Inside a non-empty selection: start moving it ("move"); elsewhere: start a new one ("new")."""
+        x, y = self._clamp(x, y)
+        if self.rect is not None and not self.is_empty and self.contains(x, y):
+            self._move_from, self._move_rect, self._anchor = (x, y), self.rect, None
+            return "move"
+        self._anchor, self._move_from = (x, y), None
+        self.rect = (x, y, x, y)
+        return "new"
+
+    def drag(self, x: int, y: int) -> None:
+        x, y = self._clamp(x, y)
+        if self._anchor is not None:
+            ax, ay = self._anchor
+            self.rect = (min(ax, x), min(ay, y), max(ax, x), max(ay, y))
+        elif self._move_from is not None and self._move_rect is not None:
+            l, t, r, b = self._move_rect
+            dx = max(-l, min(self.width - r, x - self._move_from[0]))
+            dy = max(-t, min(self.height - b, y - self._move_from[1]))
+            self.rect = (l + dx, t + dy, r + dx, b + dy)
+
+    def release(self, x: int, y: int) -> None:
+        self.drag(x, y)
+        self._anchor = self._move_from = self._move_rect = None
+
+    @property
+    def dragging(self) -> bool:
+        return self._anchor is not None or self._move_from is not None
+
+    # -- keyboard -------------------------------------------------------------------------------------------
+    def nudge(self, dx: int, dy: int) -> None:
+        """Move the selection by (dx, dy), kept on the overlay."""
+        if self.rect is None:
+            return
+        l, t, r, b = self.rect
+        dx = max(-l, min(self.width - r, dx))
+        dy = max(-t, min(self.height - b, dy))
+        self.rect = (l + dx, t + dy, r + dx, b + dy)
+
+    def resize(self, dw: int, dh: int) -> None:
+        """Grow/shrink from the bottom-right corner (Shift+arrows); never below zero or past the overlay."""
+        if self.rect is None:
+            return
+        l, t, r, b = self.rect
+        self.rect = (l, t, max(l, min(self.width, r + dw)), max(t, min(self.height, b + dh)))
+
+    def monitor_at(self, x: int, y: int) -> Rect | None:
+        for m in self.monitors:
+            if m[0] <= x < m[2] and m[1] <= y < m[3]:
+                return m
+        return None
+
+    def select_monitor_at(self, x: int, y: int) -> bool:
+        """Select the whole monitor under (x, y) (Space). False when the point is on no monitor."""
+        m = self.monitor_at(x, y)
+        if m is None:
+            return False
+        l, t = self._clamp(m[0], m[1])
+        r, b = self._clamp(m[2], m[3])
+        self.rect = (l, t, r, b)
+        self._anchor = self._move_from = self._move_rect = None
+        return True
+
+    # -- queries --------------------------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        if self.rect is None:
+            return (0, 0)
+        l, t, r, b = self.rect
+        return (r - l, b - t)
+
+    @property
+    def is_empty(self) -> bool:
+        w, h = self.size
+        return w <= 0 or h <= 0
+
+    def contains(self, x: int, y: int) -> bool:
+        if self.rect is None:
+            return False
+        l, t, r, b = self.rect
+        return l <= x < r and t <= y < b
+
+    def to_region(self, origin: tuple[int, int], scale: float) -> Region | None:
+        """The selection in physical virtual-screen pixels, or None when empty."""
+        if self.rect is None or self.is_empty:
+            return None
+        l, t, r, b = (round(v * scale) for v in self.rect)
+        return Region(origin[0] + l, origin[1] + t, r - l, b - t)
+
+    def _clamp(self, x: int, y: int) -> tuple[int, int]:
+        return (max(0, min(self.width, int(x))), max(0, min(self.height, int(y))))
+
+
+def monitors_to_overlay(monitors: Sequence[Monitor], origin: tuple[int, int], scale: float) -> list[Rect]:
+    """Physical monitor regions -> overlay rectangles (logical pixels relative to the frozen image)."""
+    out: list[Rect] = []
+    for m in monitors:
+        r = m.region
+        out.append((round((r.left - origin[0]) / scale), round((r.top - origin[1]) / scale),
+                    round((r.right - origin[0]) / scale), round((r.bottom - origin[1]) / scale)))
+    return out
+
+
+class RegionSelector:
+    """Full-screen selection overlay. Construct on the Tk thread; it shows itself at once.
+
+    ``on_done(region)`` is called exactly once, after the overlay window is destroyed (so a capture taken in the
+    callback does not contain it): with a :class:`Region` in physical pixels, or ``None`` when cancelled.
+
+    Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc = cancel;
+    arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor (confirms at
+    once). Confirming an empty selection is refused with a message on the overlay.
+    """
+
+    def __init__(self, root: Any, frozen: Image.Image, origin: tuple[int, int] = (0, 0),
+                 on_done: Callable[[Region | None], None] | None = None, *, scale: float = 1.0,
+                 monitors: Sequence[Monitor] = (), grab: bool = True) -> None:
+        import tkinter as tk
+
+        if on_done is None:
+            raise TypeError("RegionSelector needs on_done(region_or_None)")
+        from PIL import ImageTk
+
+        self._tk = tk
+        self._ImageTk = ImageTk
+        self.root = root
+        self.on_done = on_done
+        self.origin = (int(origin[0]), int(origin[1]))
+        self.scale = float(scale) if scale > 0 else 1.0
+        self._finished = False
+        self._redraw_pending: str | None = None
+        self._cursor: tuple[int, int] = (0, 0)
+        self._message: str | None = None
+
+        self.frozen = frozen.convert("RGB")
+        w = max(1, round(self.frozen.width / self.scale))
+        h = max(1, round(self.frozen.height / self.scale))
+        shown = self.frozen if (w, h) == self.frozen.size else self.frozen.resize((w, h), Image.Resampling.LANCZOS)
+        self._bright = shown
+        dimmed = ImageEnhance.Brightness(shown).enhance(DIM_FACTOR)
+        monitors = list(monitors) or [Monitor(0, Region(self.origin[0], self.origin[1],
+                                                        self.frozen.width, self.frozen.height), self.scale, True)]
+        self.model = SelectionModel(w, h, monitors_to_overlay(monitors, self.origin, self.scale))
+
+        self.window = win = tk.Toplevel(root)
+        win.withdraw()
+        win.overrideredirect(True)
+        win.geometry(f"{w}x{h}+{round(self.origin[0] / self.scale)}+{round(self.origin[1] / self.scale)}")
+        try:
+            win.attributes("-topmost", True)
+        except tk.TclError:  # pragma: no cover - some window systems refuse
+            pass
+        self.canvas = c = tk.Canvas(win, width=w, height=h, highlightthickness=0, borderwidth=0, cursor="crosshair",
+                                    background="black")
+        c.pack(fill="both", expand=True)
+        self._dim_photo = ImageTk.PhotoImage(dimmed, master=win)
+        self._bright_photo: Any = None
+        c.create_image(0, 0, image=self._dim_photo, anchor="nw", tags=("dim",))
+        self._bright_item = c.create_image(0, 0, anchor="nw", state="hidden", tags=("bright",))
+        self._border = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=2, state="hidden")
+        self._cross_h = c.create_line(0, 0, w, 0, fill="#ffffff", dash=(3, 3))
+        self._cross_v = c.create_line(0, 0, 0, h, fill="#ffffff", dash=(3, 3))
+        self._readout_bg = c.create_rectangle(0, 0, 0, 0, fill="#1b1b1b", outline=ACCENT, state="hidden")
+        self._readout = c.create_text(0, 0, anchor="nw", fill="#ffffff", font=("DejaVu Sans", -13), state="hidden")
+        self._hint_bg = c.create_rectangle(0, 0, 0, 0, fill="#1b1b1b", outline="#555555")
+        self._hint = c.create_text(w // 2, 24, anchor="n", fill="#ffffff", font=("DejaVu Sans", -14))
+        mag_px = MAG_SOURCE * MAG_ZOOM
+        self._mag_photo = ImageTk.PhotoImage(Image.new("RGB", (mag_px, mag_px)), master=win)
+        self._mag_item = c.create_image(0, 0, image=self._mag_photo, anchor="nw")
+        self._mag_outer = c.create_rectangle(0, 0, 0, 0, outline="#000000", width=1)
+        self._mag_border = c.create_rectangle(0, 0, 0, 0, outline="#ffffff", width=2)
+        self._mag_centre = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=1)
+        self._mag_text_bg = c.create_rectangle(0, 0, 0, 0, fill="#1b1b1b", outline="")
+        self._mag_text = c.create_text(0, 0, anchor="n", fill="#ffffff", font=("DejaVu Sans Mono", -11))
+
+        c.bind("<ButtonPress-1>", self._on_press)
+        c.bind("<B1-Motion>", self._on_drag)
+        c.bind("<ButtonRelease-1>", self._on_release)
+        c.bind("<Double-Button-1>", self._on_double)
+        c.bind("<Motion>", self._on_motion)
+        c.bind("<ButtonPress-3>", lambda e: self.cancel())
+        win.bind("<Escape>", lambda e: self.cancel())
+        win.bind("<Return>", lambda e: self.confirm())
+        win.bind("<KP_Enter>", lambda e: self.confirm())
+        win.bind("<space>", lambda e: self._on_space())
+        for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1), "Down": (0, 1)}.items():
+            win.bind(f"<{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.nudge, dx, dy))
+            win.bind(f"<Shift-{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.resize, dx, dy))
+            win.bind(f"<Control-{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.nudge, dx * 10, dy * 10))
+
+        try:
+            px, py = win.winfo_pointerxy()
+            self._cursor = self.model._clamp(px - round(self.origin[0] / self.scale),
+                                             py - round(self.origin[1] / self.scale))
+        except tk.TclError:  # pragma: no cover
+            pass
+        self._redraw()
+        win.deiconify()
+        win.lift()
+        self._take_focus(grab, attempts=10)
+
+    # -- public ---------------------------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def confirm(self) -> bool:
+        """Accept the current selection. Refused (False, message shown) when it is empty."""
+        region = self.model.to_region(self.origin, self.scale)
+        if region is None:
+            self._message = "Nothing selected: drag to select an area (Esc cancels)"
+            self._schedule_redraw()
+            return False
+        self._finish(region)
+        return True
+
+    def cancel(self) -> None:
+        self._finish(None)
+
+    # -- events ---------------------------------------------------------------------------------------------
+    def _xy(self, event: Any) -> tuple[int, int]:
+        return self.model._clamp(event.x, event.y)
+
+    def _on_press(self, event: Any) -> None:
+        self._message = None
+        self._cursor = self._xy(event)
+        self.model.press(*self._cursor)
+        self._schedule_redraw()
+
+    def _on_drag(self, event: Any) -> None:
+        self._cursor = self._xy(event)
+        self.model.drag(*self._cursor)
+        self._schedule_redraw()
+
+    def _on_release(self, event: Any) -> None:
+        self._cursor = self._xy(event)
+        self.model.release(*self._cursor)
+        self._schedule_redraw()
+
+    def _on_double(self, event: Any) -> None:
+        self._cursor = self._xy(event)
+        self.confirm()
+
+    def _on_motion(self, event: Any) -> None:
+        self._cursor = self._xy(event)
+        self._schedule_redraw()
+
+    def _on_space(self) -> None:
+        if self.model.select_monitor_at(*self._cursor):
+            self.confirm()
+
+    def _keyboard(self, action: Callable[[int, int], None], dx: int, dy: int) -> None:
+        action(dx, dy)
+        self._schedule_redraw()
+
+    def _take_focus(self, grab: bool, attempts: int) -> None:
+        if self._finished:
+            return
+        try:
+            self.window.focus_force()
+            self.canvas.focus_set()
+            if grab:
+                # A global grab gets keys and pointer even without window-manager focus (overrideredirect).
+                # It fails while another client holds a grab (e.g. the hotkey that opened us): retry briefly.
+                self.window.grab_set_global()
+        except self._tk.TclError as exc:
+            if attempts > 0:
+                self.window.after(50, self._take_focus, grab, attempts - 1)
+            else:
+                log.warning("selector could not grab the keyboard (%s); keys work while it has focus", exc)
+                try:
+                    self.window.grab_set()
+                except self._tk.TclError:
+                    pass
+
+    def _finish(self, region: Region | None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._redraw_pending is not None:
+            try:
+                self.window.after_cancel(self._redraw_pending)
+            except self._tk.TclError:
+                pass
+        try:
+            self.window.grab_release()
+        except self._tk.TclError:
+            pass
+        self.window.destroy()
+        self.root.update_idletasks()
+        self.on_done(region)
+
+    # -- drawing --------------------------------------------------------------------------------------------
+    def _schedule_redraw(self) -> None:
+        if self._redraw_pending is None and not self._finished:
+            self._redraw_pending = self.window.after_idle(self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_pending = None
+        if self._finished:
+            return
+        c, m = self.canvas, self.model
+        cx, cy = self._cursor
+        w, h = m.width, m.height
+        if m.rect is not None and not m.is_empty:
+            l, t, r, b = m.rect
+            self._bright_photo = self._ImageTk.PhotoImage(self._bright.crop((l, t, r, b)), master=self.window)
+            c.itemconfigure(self._bright_item, image=self._bright_photo, state="normal")
+            c.coords(self._bright_item, l, t)
+            c.coords(self._border, l, t, r, b)
+            c.itemconfigure(self._border, state="normal")
+        else:
+            c.itemconfigure(self._bright_item, state="hidden")
+            if m.rect is not None:  # a zero-size press point still shows where it started
+                c.coords(self._border, m.rect[0], m.rect[1], m.rect[2], m.rect[3])
+                c.itemconfigure(self._border, state="normal")
+            else:
+                c.itemconfigure(self._border, state="hidden")
+
+        c.coords(self._cross_h, 0, cy, w, cy)
+        c.coords(self._cross_v, cx, 0, cx, h)
+
+        # size readout in physical pixels, above the selection (inside it when there is no room above)
+        if m.rect is not None:
+            region = m.to_region(self.origin, self.scale)
+            pw, ph = (region.width, region.height) if region else (0, 0)
+            c.itemconfigure(self._readout, text=f"{pw} \u00d7 {ph}", state="normal")
+            l, t = m.rect[0], m.rect[1]
+            ty = t - 24 if t >= 26 else t + 6
+            c.coords(self._readout, l + 6, ty + 3)
+            bx0, by0, bx1, by1 = c.bbox(self._readout)
+            c.coords(self._readout_bg, bx0 - 5, by0 - 3, bx1 + 5, by1 + 3)
+            c.itemconfigure(self._readout_bg, state="normal")
+        else:
+            c.itemconfigure(self._readout, state="hidden")
+            c.itemconfigure(self._readout_bg, state="hidden")
+
+        # hint / message at the top centre (moved to the bottom when the cursor is up there)
+        hint = self._message or (
+            "Drag to select \u00b7 Enter or double-click: capture \u00b7 Space: whole monitor \u00b7 "
+            "arrows: move (Shift: resize) \u00b7 Esc: cancel")
+        show_hint = self._message is not None or not (m.dragging or (m.rect and not m.is_empty))
+        hy = 24 if cy > 90 else h - 48
+        c.coords(self._hint, w // 2, hy)
+        c.itemconfigure(self._hint, text=hint, fill="#ffb74d" if self._message else "#ffffff",
+                        state="normal" if show_hint else "hidden")
+        if show_hint:
+            bx0, by0, bx1, by1 = c.bbox(self._hint)
+            c.coords(self._hint_bg, bx0 - 10, by0 - 6, bx1 + 10, by1 + 6)
+            c.itemconfigure(self._hint_bg, state="normal")
+        else:
+            c.itemconfigure(self._hint_bg, state="hidden")
+
+        self._draw_magnifier(cx, cy)
+        for item in (self._border, self._readout_bg, self._readout, self._hint_bg, self._hint):
+            c.tag_raise(item)
+
+    def _draw_magnifier(self, cx: int, cy: int) -> None:
+        c = self.canvas
+        size = MAG_SOURCE * MAG_ZOOM
+        half = MAG_SOURCE // 2
+        fx, fy = round(cx * self.scale), round(cy * self.scale)  # physical pixel under the cursor
+        src = Image.new("RGB", (MAG_SOURCE, MAG_SOURCE), (0, 0, 0))
+        src.paste(self.frozen.crop((fx - half, fy - half, fx + half + 1, fy + half + 1)), (0, 0))
+        self._mag_photo.paste(src.resize((size, size), Image.Resampling.NEAREST))
+        # place it down-right of the cursor, flipped near the right/bottom edges
+        gap = 24
+        x = cx + gap if cx + gap + size < self.model.width else cx - gap - size
+        y = cy + gap if cy + gap + size + 22 < self.model.height else cy - gap - size - 22
+        c.coords(self._mag_item, x, y)
+        c.coords(self._mag_border, x, y, x + size, y + size)
+        c.coords(self._mag_outer, x - 2, y - 2, x + size + 2, y + size + 2)
+        c.coords(self._mag_centre, x + half * MAG_ZOOM, y + half * MAG_ZOOM, x + (half + 1) * MAG_ZOOM,
+                 y + (half + 1) * MAG_ZOOM)
+        r, g, b = self.frozen.getpixel((min(fx, self.frozen.width - 1), min(fy, self.frozen.height - 1)))[:3]
+        c.itemconfigure(self._mag_text, text=f"{self.origin[0] + fx},{self.origin[1] + fy}  #{r:02x}{g:02x}{b:02x}")
+        c.coords(self._mag_text, x + size // 2, y + size + 4)
+        bx0, by0, bx1, by1 = c.bbox(self._mag_text)
+        c.coords(self._mag_text_bg, x, by0 - 2, x + size, by1 + 2)
+        for item in (self._mag_item, self._mag_outer, self._mag_border, self._mag_centre, self._mag_text_bg, self._mag_text):
+            c.tag_raise(item)
