@@ -1,0 +1,20 @@
+"""``snaplark <command>`` handlers, one module per command.
+
+Each module ``tray/commands/<name>.py`` exposes ``configure(parser: argparse.ArgumentParser) -> None`` (adds the
+command's own arguments) and ``run(args: argparse.Namespace) -> int`` (the exit status). ``args`` always carries
+the global flags: ``verbose`` (bool) and ``config`` (``Path | None``, pass it to ``tray.config.load_config``).
+:mod:`tray.cli` imports only the module of the command being run.
+"""
+
+# name -> one-line help (shown by `snaplark --help` without importing any command module). Append-only.
+COMMANDS: dict[str, str] = {
+    "shot": "take a screenshot (region or full screen) and upload it",
+    "record": "record the screen to WebM while uploading it",
+    "upload": "upload a file (screenshot or recording)",
+    "status": "show pending and running uploads",
+    "history": "list past uploads and their links",
+    "login": "store an API token for a server in the OS keyring",
+    "logout": "remove the stored API token",
+    "config": "show or change settings (path, show, get KEY, set KEY VALUE)",
+    "autostart": "start Snaplark at login (enable, disable, status)",
+}

@@ -1,0 +1,543 @@
+"""Typed Snaplark settings, stored as TOML.
+
+The file lives at :func:`tray.paths.config_file` (``$SNAPLARK_CONFIG`` overrides). A missing file means "all
+defaults". Loading is all-or-nothing: every value is validated and the first problem (all problems, in fact) is
+reported as one :class:`ConfigError` naming the key, the value and the file, so the app never starts with half a
+config. Unknown keys are ignored with a warning naming the key and the file.
+
+Schema versions:
+
+* v1 (tray 0.0.x) was flat: ``server_url``, ``embedded_port``, ``fps``, ``bitrate``, ``show_cursor``,
+  ``countdown``, ``auto_upload``, ``keep_local_copy``, ``save_dir``, ``notifications``, ``hotkey_region``,
+  ``hotkey_screen``, ``hotkey_record``, ``hotkey_stop``; it had no ``schema_version`` key (or ``schema_version = 1``).
+* v2 (current) groups settings in the sections ``server``, ``hotkeys``, ``capture``, ``upload``,
+  ``notifications`` and stores ``schema_version = 2``.
+
+An older file is migrated on load, validated, then rewritten atomically with the original kept next to it as
+``config.toml.v1.bak``.
+
+Threading: :class:`Settings` and its sections are frozen dataclasses, safe to share between threads; change a
+setting with :func:`dataclasses.replace` or :func:`set_value` and save the new object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from tray import paths
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+
+# --------------------------------------------------------------------------------------------------- errors
+class ConfigError(Exception):
+    """A settings file that cannot be used. ``key``/``value``/``reason`` describe the first problem;
+    ``problems`` lists all of them as ``(key, value, reason)``."""
+
+    def __init__(self, path: Path | str | None, problems: list[tuple[str, Any, str]]):
+        self.path = Path(path) if path is not None else None
+        self.problems = list(problems)
+        self.key, self.value, self.reason = self.problems[0]
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = str(self.path) if self.path is not None else "<settings>"
+
+        def one(key: str, value: Any, reason: str) -> str:
+            if value is _NO_VALUE:
+                return f"{key}: {reason}"
+            return f"{key} = {_show(value)}: {reason}"
+
+        if len(self.problems) == 1:
+            return f"invalid setting in {where}: {one(*self.problems[0])}"
+        lines = [f"{len(self.problems)} invalid settings in {where}:"]
+        lines += [f"  {one(*p)}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class _NoValue:
+    def __repr__(self) -> str:  # pragma: no cover - never shown
+        return "<no value>"
+
+
+_NO_VALUE = _NoValue()
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return repr(value)
+
+
+# ----------------------------------------------------------------------------------------------- validators
+# A validator takes the raw TOML value and returns an error reason, or None when the value is fine.
+Validator = Callable[[Any], "str | None"]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def v_bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"expected true or false, got {type(value).__name__}"
+
+
+def v_str(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"expected a string, got {type(value).__name__}"
+
+
+def v_int_range(lo: int, hi: int | None) -> Validator:
+    def check(value: Any) -> str | None:
+        if not _is_int(value):
+            return f"expected an integer, got {type(value).__name__}"
+        if value < lo or (hi is not None and value > hi):
+            return f"must be between {lo} and {hi}" if hi is not None else f"must be at least {lo}"
+        return None
+
+    return check
+
+
+def v_choice(*choices: str) -> Validator:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"expected a string, got {type(value).__name__}"
+        if value not in choices:
+            return "must be one of " + ", ".join(repr(c) for c in choices)
+        return None
+
+    return check
+
+
+def v_url(value: Any) -> str | None:
+    """Empty (= embedded server) or an absolute http(s) URL with a host."""
+    if not isinstance(value, str):
+        return f"expected a string, got {type(value).__name__}"
+    if value == "":
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL, or empty for the embedded server"
+    if any(c.isspace() for c in value):
+        return "a URL cannot contain spaces"
+    return None
+
+
+# pynput's key names (pynput.keyboard.Key members); listed here so the config can be checked without importing
+# pynput, which needs a display on Linux.
+MODIFIER_KEYS = frozenset({
+    "alt", "alt_l", "alt_r", "alt_gr", "cmd", "cmd_l", "cmd_r", "ctrl", "ctrl_l", "ctrl_r",
+    "shift", "shift_l", "shift_r",
+})
+NAMED_KEYS = MODIFIER_KEYS | frozenset({
+    "backspace", "caps_lock", "delete", "down", "end", "enter", "esc", "home", "left", "page_down", "page_up",
+    "right", "space", "tab", "up", "insert", "menu", "num_lock", "pause", "print_screen", "scroll_lock",
+    "media_play_pause", "media_volume_mute", "media_volume_down", "media_volume_up", "media_previous",
+    "media_next", *(f"f{i}" for i in range(1, 21)),
+})
+_VK_RE = re.compile(r"^\d{1,5}$")
+
+
+def _split_hotkey(keys: str) -> list[str] | None:
+    """pynput's split: '+' separates parts except at the start of a part, where it is the '+' key."""
+    parts, start = [], 0
+    for i, c in enumerate(keys):
+        if c == "+" and i != start:
+            parts.append(keys[start:i])
+            start = i + 1
+    if start == len(keys):
+        return None
+    parts.append(keys[start:])
+    return parts
+
+
+def hotkey_problem(value: str) -> str | None:
+    """Why ``value`` is not a pynput ``GlobalHotKeys`` combination (``<ctrl>+<alt>+s``), or None if it is.
+
+    Mirrors ``pynput.keyboard.HotKey.parse``: parts joined by ``+``; each part is one character or ``<name>``
+    (a pynput key name) or ``<vk>`` (a decimal virtual key code); no part twice. We also require one key that
+    is not a modifier, since a modifiers-only combination can never fire usefully. ``""`` disables the hotkey.
+    """
+    if value == "":
+        return None
+    if value != value.strip():
+        return "hotkey has leading or trailing spaces"
+    raw = _split_hotkey(value)
+    if raw is None:
+        return "ends with '+' (write keys like <ctrl>+<alt>+s)"
+    seen: set[str] = set()
+    has_plain_key = False
+    for part in raw:
+        if len(part) == 1:
+            if part.isspace():
+                return "use <space> for the space key"
+            canon = part.lower()
+            has_plain_key = True
+        elif len(part) > 2 and part[0] == "<" and part[-1] == ">":
+            name = part[1:-1].lower()
+            if name in NAMED_KEYS:
+                canon = name
+                has_plain_key = has_plain_key or name not in MODIFIER_KEYS
+            elif _VK_RE.match(name):
+                canon = f"vk{int(name)}"
+                has_plain_key = True
+            else:
+                return f"unknown key name <{part[1:-1]}> (e.g. <ctrl>, <alt>, <shift>, <cmd>, <f1>, <space>)"
+        else:
+            return f"{part!r} is neither one character nor a <key name> (write keys like <ctrl>+<alt>+s)"
+        if canon in seen:
+            return f"key {part!r} appears twice"
+        seen.add(canon)
+    if not has_plain_key:
+        return "a hotkey needs a key besides modifiers (e.g. <ctrl>+<alt>+s)"
+    return None
+
+
+def v_hotkey(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"expected a string like '<ctrl>+<alt>+s', got {type(value).__name__}"
+    return hotkey_problem(value)
+
+
+def _opt(validator: Validator) -> dict:
+    return {"validator": validator}
+
+
+# ------------------------------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class ServerSettings:
+    url: str = field(default="", metadata=_opt(v_url))  # "" = embedded reference server; else API base URL
+    embedded_port: int = field(default=8765, metadata=_opt(v_int_range(1, 65535)))
+
+
+@dataclass(frozen=True)
+class HotkeySettings:
+    capture_region: str = field(default="<ctrl>+<alt>+s", metadata=_opt(v_hotkey))
+    capture_screen: str = field(default="<ctrl>+<alt>+a", metadata=_opt(v_hotkey))
+    record_region: str = field(default="<ctrl>+<alt>+r", metadata=_opt(v_hotkey))
+    stop_recording: str = field(default="<ctrl>+<alt>+q", metadata=_opt(v_hotkey))
+    pause_recording: str = field(default="<ctrl>+<alt>+p", metadata=_opt(v_hotkey))
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    fps: int = field(default=30, metadata=_opt(v_int_range(1, 120)))
+    format: str = field(default="webm", metadata=_opt(v_choice("webm")))
+    bitrate: int = field(default=2_500_000, metadata=_opt(v_int_range(1, None)))  # bits per second
+    cursor: bool = field(default=True, metadata=_opt(v_bool))
+    countdown: int = field(default=3, metadata=_opt(v_int_range(0, 10)))  # seconds
+    max_duration: int = field(default=0, metadata=_opt(v_int_range(0, None)))  # seconds, 0 = unlimited
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    auto_upload: bool = field(default=True, metadata=_opt(v_bool))
+    keep_local_copy: bool = field(default=True, metadata=_opt(v_bool))
+    save_dir: str = field(default="", metadata=_opt(v_str))  # "" = tray.paths.captures_dir()
+
+    def resolved_save_dir(self) -> Path:
+        """Where local copies go: ``save_dir`` (``~`` expanded) or the default captures dir."""
+        return Path(self.save_dir).expanduser() if self.save_dir else paths.captures_dir()
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    enabled: bool = field(default=True, metadata=_opt(v_bool))
+    progress: bool = field(default=True, metadata=_opt(v_bool))
+
+
+@dataclass(frozen=True)
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    server: ServerSettings = field(default_factory=ServerSettings)
+    hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
+    upload: UploadSettings = field(default_factory=UploadSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)  # type: ignore[misc]
+                             if f.name != "schema_version"}
+
+
+def setting_keys() -> list[str]:
+    """Every dotted key, e.g. ``capture.fps``, in file order."""
+    return [f"{section}.{f.name}" for section, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+
+
+def _field(key: str) -> tuple[str, dataclasses.Field]:
+    section, _, name = key.partition(".")
+    cls = SECTIONS.get(section)
+    if cls is not None:
+        for f in dataclasses.fields(cls):
+            if f.name == name:
+                return section, f
+    raise KeyError(key)
+
+
+# ------------------------------------------------------------------------------------------------ migration
+# v1 flat key -> v2 dotted key
+V1_KEYS = {
+    "server_url": "server.url",
+    "embedded_port": "server.embedded_port",
+    "fps": "capture.fps",
+    "bitrate": "capture.bitrate",
+    "show_cursor": "capture.cursor",
+    "countdown": "capture.countdown",
+    "auto_upload": "upload.auto_upload",
+    "keep_local_copy": "upload.keep_local_copy",
+    "save_dir": "upload.save_dir",
+    "notifications": "notifications.enabled",
+    "hotkey_region": "hotkeys.capture_region",
+    "hotkey_screen": "hotkeys.capture_screen",
+    "hotkey_record": "hotkeys.record_region",
+    "hotkey_stop": "hotkeys.stop_recording",
+}
+
+
+def _detect_version(data: dict[str, Any], path: Path) -> int:
+    version = data.get("schema_version", _NO_VALUE)
+    if version is _NO_VALUE:
+        # No version key: a v1 file if it uses any flat v1 key; otherwise a hand-written current file.
+        return 1 if any(k in V1_KEYS and not isinstance(data[k], dict) for k in data) else SCHEMA_VERSION
+    if not _is_int(version) or version < 1:
+        raise ConfigError(path, [("schema_version", version, "must be a positive integer")])
+    if version > SCHEMA_VERSION:
+        raise ConfigError(path, [("schema_version", version,
+                                  f"written by a newer Snaplark (this one reads up to {SCHEMA_VERSION}); "
+                                  "upgrade Snaplark or move the file away")])
+    return version
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"schema_version": 2}
+    for key, value in data.items():
+        if key == "schema_version":
+            continue
+        target = V1_KEYS.get(key)
+        if target is None:
+            out[key] = value  # unknown: kept so the unknown-key warning names it
+            continue
+        section, name = target.split(".")
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_v1}
+
+
+def migrate(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], int]:
+    """Bring raw TOML data up to :data:`SCHEMA_VERSION`; returns ``(data, version it was read as)``."""
+    original = version = _detect_version(data, path)
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data, original
+
+
+# ----------------------------------------------------------------------------------------------- validation
+def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settings:
+    """Validate current-schema raw data and build :class:`Settings`. Unknown keys → warning; bad values →
+    :class:`ConfigError` listing each problem."""
+    where = str(path) if path is not None else "<settings>"
+    problems: list[tuple[str, Any, str]] = []
+    sections: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "schema_version":
+            if value != SCHEMA_VERSION:
+                problems.append((key, value, f"expected {SCHEMA_VERSION}"))
+            continue
+        cls = SECTIONS.get(key)
+        if cls is None:
+            log.warning("unknown config key %r in %s (ignored)", key, where)
+            continue
+        if not isinstance(value, dict):
+            problems.append((key, value, f"expected a [{key}] table"))
+            continue
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for name, item in value.items():
+            f = known.get(name)
+            if f is None:
+                log.warning("unknown config key %r in %s (ignored)", f"{key}.{name}", where)
+                continue
+            reason = f.metadata["validator"](item)
+            if reason:
+                problems.append((f"{key}.{name}", item, reason))
+            else:
+                kwargs[name] = item
+        sections[key] = kwargs
+    if problems:
+        raise ConfigError(path, problems)
+    return Settings(**{name: SECTIONS[name](**kwargs) for name, kwargs in sections.items()})
+
+
+# --------------------------------------------------------------------------------------------- file access
+def resolve_path(path: Path | str | None = None) -> Path:
+    return Path(path).expanduser() if path else paths.config_file()
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """Parse the TOML file (``{}`` if it does not exist); errors become :class:`ConfigError`."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [("(file)", _NO_VALUE, f"not valid TOML: {exc}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [("(file)", _NO_VALUE, f"cannot read: {exc}")]) from None
+
+
+def load_config(path: Path | str | None = None) -> Settings:
+    """Load settings from ``path`` (default: ``$SNAPLARK_CONFIG`` or the platformdirs config dir).
+
+    A missing file gives the defaults. An old schema is migrated and the file rewritten (backup kept)."""
+    path = resolve_path(path)
+    raw = read_raw(path)
+    data, version = migrate(raw, path)
+    settings = settings_from_dict(data, path)  # validate before touching the file
+    if version < SCHEMA_VERSION:
+        backup = path.with_name(f"{path.name}.v{version}.bak")
+        try:
+            if not backup.exists():
+                shutil.copy2(path, backup)
+            atomic_write_bytes(path, _dump(data))
+            log.info("migrated %s from schema v%d to v%d (backup: %s)", path, version, SCHEMA_VERSION, backup)
+        except OSError as exc:
+            log.warning("could not rewrite migrated settings file %s: %s (using migrated values)", path, exc)
+    return settings
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    data = dict(data)
+    ordered = {"schema_version": data.pop("schema_version", SCHEMA_VERSION), **data}
+    header = "# Snaplark settings. `snaplark config show` prints every setting; see README for each key.\n"
+    return (header + tomli_w.dumps(ordered)).encode("utf-8")
+
+
+def save_config(settings: Settings, path: Path | str | None = None) -> Path:
+    """Atomically write ``settings`` (every key, defaults included). Returns the path written."""
+    path = resolve_path(path)
+    atomic_write_bytes(path, _dump(settings.to_dict()))
+    return path
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a partial one:
+    temp file in the same directory, fsync, rename over, fsync the directory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        except OSError:  # some filesystems refuse fsync on directories
+            pass
+        finally:
+            os.close(dfd)
+
+
+# ------------------------------------------------------------------------------------------- dotted access
+def get_value(settings: Settings, key: str) -> Any:
+    """``get_value(s, "capture.fps")``; ``KeyError`` for an unknown key."""
+    if key == "schema_version":
+        return settings.schema_version
+    section, f = _field(key)
+    return getattr(getattr(settings, section), f.name)
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def parse_value(key: str, text: str) -> Any:
+    """Turn command-line text into the setting's type (no range checks; see :func:`set_value`)."""
+    _, f = _field(key)
+    if f.type in (bool, "bool"):
+        low = text.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        return text
+    if f.type in (int, "int"):
+        try:
+            return int(text.strip().replace("_", ""))
+        except ValueError:
+            return text
+    return text
+
+
+def set_value(path: Path | str | None, key: str, text: str) -> Settings:
+    """``snaplark config set``: parse ``text`` for ``key``, validate the whole resulting file, write it
+    atomically. Unknown keys already in the file are preserved. Raises :class:`ConfigError` (nothing written)."""
+    path = resolve_path(path)
+    try:
+        section, f = _field(key)
+    except KeyError:
+        raise ConfigError(path, [(key, text, "no such setting; keys: " + ", ".join(setting_keys()))]) from None
+    data, _ = migrate(read_raw(path), path)
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    data["schema_version"] = SCHEMA_VERSION
+    table = data.setdefault(section, {})
+    if not isinstance(table, dict):
+        table = data[section] = {}
+    table[f.name] = parse_value(key, text)
+    settings = settings_from_dict(data, path)
+    atomic_write_bytes(path, _dump(data))
+    return settings
+
+
+def format_value(value: Any) -> str:
+    """How ``snaplark config get`` prints a value (TOML spelling for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def dumps(settings: Settings) -> str:
+    """TOML text of every setting (``snaplark config show``)."""
+    return tomli_w.dumps(settings.to_dict())

@@ -1,0 +1,73 @@
+"""Where Snaplark keeps its files.
+
+Every function reads the environment at call time (no module-level state), so tests can point the app at
+temporary directories by setting ``SNAPLARK_DATA_DIR``, ``SNAPLARK_CONFIG`` and ``SNAPLARK_LOG_DIR``.
+The functions only compute paths; they never create directories (callers that write do that).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "snaplark"
+
+ENV_DATA_DIR = "SNAPLARK_DATA_DIR"
+ENV_CONFIG = "SNAPLARK_CONFIG"
+ENV_LOG_DIR = "SNAPLARK_LOG_DIR"
+
+CONFIG_FILENAME = "config.toml"
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def data_dir() -> Path:
+    """User data dir (journal, history, embedded server data). ``$SNAPLARK_DATA_DIR`` overrides."""
+    override = _env_path(ENV_DATA_DIR)
+    if override is not None:
+        return override
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_file() -> Path:
+    """The TOML settings file. ``$SNAPLARK_CONFIG`` (a file path) overrides."""
+    override = _env_path(ENV_CONFIG)
+    if override is not None:
+        return override
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILENAME
+
+
+def config_dir() -> Path:
+    """The directory holding the settings file (follows ``$SNAPLARK_CONFIG`` when set)."""
+    return config_file().parent
+
+
+def log_dir() -> Path:
+    """Rotating log files. ``$SNAPLARK_LOG_DIR`` overrides."""
+    override = _env_path(ENV_LOG_DIR)
+    if override is not None:
+        return override
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def captures_dir() -> Path:
+    """Default place for local copies of screenshots and recordings.
+
+    ``<user pictures dir>/Snaplark`` normally; ``<data dir>/captures`` when ``$SNAPLARK_DATA_DIR`` is set (so tests
+    and portable installs never write into the real home). A non-empty ``upload.save_dir`` setting takes precedence;
+    that choice is made by the caller.
+    """
+    if _env_path(ENV_DATA_DIR) is not None:
+        return data_dir() / "captures"
+    import platformdirs
+
+    return Path(platformdirs.user_pictures_dir()) / "Snaplark"
