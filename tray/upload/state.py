@@ -38,7 +38,8 @@ TRANSITIONS: dict[UploadState, frozenset[UploadState]] = {
     S.IDLE: frozenset({*_ACTIVE, S.PAUSED_OFFLINE, S.AUTH_REQUIRED, S.FAILED}),
     S.INITIALIZING: frozenset({S.UPLOADING, S.PAUSED_OFFLINE, S.AUTH_REQUIRED, S.FAILED}),
     # UPLOADING → INITIALIZING: the server lost the session (404/410), re-init and replay.
-    S.UPLOADING: frozenset({S.FINALIZING, S.INITIALIZING, S.PAUSED_OFFLINE, S.AUTH_REQUIRED, S.FAILED}),
+    # UPLOADING → COMPLETED: a screenshot is one request, there is nothing to finalize.
+    S.UPLOADING: frozenset({S.FINALIZING, S.COMPLETED, S.INITIALIZING, S.PAUSED_OFFLINE, S.AUTH_REQUIRED, S.FAILED}),
     # FINALIZING → UPLOADING: 409 incomplete, re-send the missing parts.
     S.FINALIZING: frozenset({S.COMPLETED, S.UPLOADING, S.INITIALIZING, S.PAUSED_OFFLINE, S.AUTH_REQUIRED,
                              S.FAILED}),

@@ -1,0 +1,134 @@
+"""Helpers shared by the upload integration and chaos tests (real server, real SQLite, real files)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tray.api.client import ApiClient
+from tray.upload.backoff import Sleeper
+from tray.upload.engine import UploadEngine
+from tray.upload.journal import UploadJournal
+
+MIB = 1024 * 1024
+
+
+class TokenHolder:
+    """What the token store would give the client; tests swap the token to simulate a new login."""
+
+    def __init__(self, token: str | None):
+        self.token = token
+
+    def __call__(self) -> str | None:
+        return self.token
+
+
+def write_random(path: Path, size: int, seed: int = 0) -> str:
+    rng = random.Random(seed)
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, MIB)
+            block = rng.randbytes(n)
+            f.write(block)
+            h.update(block)
+            left -= n
+    return h.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(MIB), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def make_engine(api_url: str, tokens, journal: UploadJournal, *, events=None, scale: float = 0.01,
+                read_timeout: float = 30.0, connect_timeout: float = 5.0, **kwargs) -> UploadEngine:
+    def factory() -> ApiClient:
+        return ApiClient(api_url, tokens, connect_timeout=connect_timeout, min_read_timeout=read_timeout,
+                         min_throughput=1 << 30)
+
+    on_event = events.append if events is not None else None
+    return UploadEngine(factory, journal, sleeper=Sleeper(scale=scale), rng=random.Random(1), on_event=on_event,
+                        server_url=api_url, **kwargs)
+
+
+def download_sha(server_url: str, url: str, token: str | None = None) -> str:
+    """sha256 of a served file, fetched from the server itself (not through any proxy)."""
+    path = urlsplit(url).path
+    client = ApiClient(server_url + "/api/v1", lambda: token)
+    try:
+        h = hashlib.sha256()
+
+        class _Sink:
+            def write(self, b):
+                h.update(b)
+
+        client.download(server_url + path, _Sink())
+        return h.hexdigest()
+    finally:
+        client.close()
+
+
+class GrowingFile:
+    """Writes ``size`` random bytes in ``step`` increments, fsyncs, and reports durability to a sink; at the end
+    rewrites ~386 bytes at offset 40 (as the WebM muxer does) and calls ``finished``. Runs on its own thread."""
+
+    def __init__(self, path: Path, size: int, *, step: int = 700 * 1024, seed: int = 1, pause: float = 0.0,
+                 header_rewrite: bool = True):
+        self.path = path
+        self.size = size
+        self.step = step
+        self.seed = seed
+        self.pause = pause
+        self.header_rewrite = header_rewrite
+        self.written = 0
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self.gate = threading.Event()  # optional: tests may hold the writer at a point
+        self.gate.set()
+        path.write_bytes(b"")
+
+    def start(self, sink) -> "GrowingFile":
+        self._thread = threading.Thread(target=self._run, args=(sink,), name="growing-file", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self, sink) -> None:
+        try:
+            rng = random.Random(self.seed)
+            with open(self.path, "r+b") as f:
+                while self.written < self.size:
+                    if not self.gate.wait(30):
+                        raise TimeoutError("gate closed for 30 s")
+                    n = min(self.step, self.size - self.written)
+                    f.seek(self.written)
+                    f.write(rng.randbytes(n))
+                    f.flush()
+                    os.fsync(f.fileno())
+                    self.written += n
+                    sink.durable(self.written)
+                    if self.pause:
+                        threading.Event().wait(self.pause)
+                if self.header_rewrite:
+                    f.seek(40)
+                    f.write(rng.randbytes(386))
+                    f.flush()
+                    os.fsync(f.fileno())
+            sink.finished(self.size, 12.5, {"resolution": "1280x720"})
+        except BaseException as exc:  # surfaced by join()
+            self.error = exc
+
+    def join(self, timeout: float = 60.0) -> None:
+        assert self._thread is not None
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "writer did not finish"
+        if self.error:
+            raise self.error

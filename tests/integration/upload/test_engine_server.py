@@ -1,0 +1,233 @@
+"""The upload engine against the real reference server over HTTP."""
+
+from __future__ import annotations
+
+import time
+import io
+
+import pytest
+import requests
+
+from tray.upload.engine import UploadFailed
+from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.state import UploadState as S
+
+from .helpers import MIB, GrowingFile, TokenHolder, download_sha, make_engine, sha256_file, write_random
+
+
+def server_parts(server, session_id):
+    r = requests.get(f"{server.api_url}/videos/{session_id}/status",
+                     headers={"Authorization": f"Bearer {server.token}"}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def test_finished_file_uploads_in_parts_and_matches(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 12 * MIB + 777)
+    events = []
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal, events=events)
+    try:
+        up = engine.upload_file(path, {"fps": 25})
+        url = up.wait(60)
+    finally:
+        assert engine.stop(10)
+    assert download_sha(server.url, url) == sha
+    rec = journal.get_session(up.id)
+    assert rec.state == "completed" and rec.url == url
+    assert [(p.index, p.length, p.acked) for p in rec.parts] == [(0, 5 * MIB, True), (1, 5 * MIB, True),
+                                                                 (2, 2 * MIB + 777, True)]
+    status = server_parts(server, rec.server_session_id)
+    assert status["state"] == "finalized"
+    states = [e.new for e in events if isinstance(e, StateChanged)]
+    assert states == [S.INITIALIZING, S.UPLOADING, S.FINALIZING, S.COMPLETED]
+    progress = [e.progress for e in events if isinstance(e, UploadProgress)]
+    assert progress[-1]["percentage"] == 100 and progress[-1]["url"] == url
+    assert {"uploaded", "pending", "failed", "percentage", "isOnline", "hasSession", "bytes_sent", "bytes_total",
+            "rate", "state", "session_id", "url"} <= set(progress[-1])
+    (h,) = journal.history()
+    assert h.url == url and h.size == 12 * MIB + 777
+
+
+def test_growing_recording_sends_part_zero_last_with_rewritten_header(server, journal, tmp_path):
+    path = tmp_path / "rec.webm"
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        up = engine.start_recording_upload(path, {"resolution": "1280x720"})
+        writer = GrowingFile(path, 17 * MIB + 5, step=512 * 1024)
+        writer.gate.clear()
+        writer.start(up)
+        # let 11 MiB be written, then hold the writer and check parts 1 went up while recording, part 0 did not
+        writer.gate.set()
+        deadline = time.monotonic() + 30
+        while writer.written < 11 * MIB and time.monotonic() < deadline:
+            time.sleep(0.01)
+        writer.gate.clear()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            parts = {p.index: p.acked for p in journal.parts(up.id)}
+            if parts.get(1):
+                break
+            time.sleep(0.02)
+        assert parts.get(1) is True and parts.get(0) is False, parts
+        assert up.state is S.UPLOADING and not up.done
+        writer.gate.set()
+        writer.join()
+        url = up.wait(60)
+    finally:
+        assert engine.stop(10)
+    assert download_sha(server.url, url) == sha256_file(path)
+    rec = journal.get_session(up.id)
+    assert rec.state == "completed" and rec.finished and rec.total_size == 17 * MIB + 5
+    assert [p.index for p in rec.parts] == [0, 1, 2, 3] and all(p.acked for p in rec.parts)
+
+
+def test_small_file_is_a_single_part(server, journal, tmp_path):
+    path = tmp_path / "short.webm"
+    sha = write_random(path, 300_000)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        url = engine.upload_file(path).wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha
+    (rec,) = journal.sessions()
+    assert [(p.index, p.length) for p in rec.parts] == [(0, 300_000)]
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_screenshot_upload(server, journal, tmp_path):
+    path = tmp_path / "shot.png"
+    path.write_bytes(png_bytes())
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        url = engine.upload_screenshot(path).wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha256_file(path)
+    assert journal.history()[0].kind == "screenshot"
+
+
+def test_screenshot_survives_outage_and_is_resumed_by_a_new_engine(server, journal, tmp_path):
+    path = tmp_path / "shot.png"
+    path.write_bytes(png_bytes())
+    requests.post(server.url + "/_faults", json={"route": "/api/v1/screenshots/upload", "count": 1000,
+                                                   "status": 503}, timeout=5).raise_for_status()
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    up = engine.upload_screenshot(path)
+    with pytest.raises(TimeoutError):
+        up.wait(0.5)
+    assert engine.stop(10)
+    assert path.exists() and journal.get_session(up.id).state == "uploading"  # queued durably
+    requests.delete(server.url + "/_faults", timeout=5).raise_for_status()
+    engine2 = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        (again,) = engine2.resume_all()
+        url = again.wait(30)
+    finally:
+        engine2.stop(10)
+    assert download_sha(server.url, url) == sha256_file(path)
+
+
+def test_resume_after_stop_sends_only_missing_parts(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 26 * MIB)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal, scale=0.001)
+    up = engine.start_recording_upload(path)
+    up.durable(16 * MIB)  # parts 0..2 cut; 1 and 2 sent (0 waits for finish)
+    deadline = time.monotonic() + 30
+    while sum(p.acked for p in journal.parts(up.id)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    requests.post(server.url + "/_faults", json={"route": "/api/v1/videos/chunk", "count": 10000, "status": 503},
+                  timeout=5).raise_for_status()
+    assert engine.stop(10)
+    rec = journal.get_session(up.id)
+    assert [p.acked for p in rec.parts] == [False, True, True] and not rec.finished
+    requests.delete(server.url + "/_faults", timeout=5).raise_for_status()
+    before = server_parts(server, rec.server_session_id)["parts"]
+    assert sorted(p["chunkIndex"] for p in before) == [1, 2]
+
+    engine2 = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        (again,) = engine2.resume_all()
+        url = again.wait(60)
+    finally:
+        engine2.stop(10)
+    # the interrupted recording is finalized as the file is on disk
+    assert download_sha(server.url, url) == sha
+    rec = journal.get_session(up.id)
+    assert rec.state == "completed" and [p.index for p in rec.parts] == [0, 1, 2, 3, 4, 5]
+
+
+def test_seed_only_server_resume_trusts_the_journal_and_409_resends(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 11 * MIB)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    up = engine.start_recording_upload(path)
+    up.durable(11 * MIB)
+    deadline = time.monotonic() + 30
+    while not any(p.acked for p in journal.parts(up.id)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert engine.stop(10)
+    # the journal claims part 0 too (it lies: a seed-only server cannot tell us), the status route is missing
+    journal.set_acked(up.id, {0: True})
+    requests.post(server.url + "/_faults", json={"route": "/api/v1/videos/*/status", "count": 100, "status": 404},
+                  timeout=5).raise_for_status()
+    engine2 = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        (again,) = engine2.resume_all()
+        url = again.wait(60)  # finalize → 409 missing [0] → re-send → finalize
+    finally:
+        engine2.stop(10)
+    assert download_sha(server.url, url) == sha
+
+
+def test_file_that_shrinks_while_uploading_fails_clearly_and_keeps_journal(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    write_random(path, 20 * MIB)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    requests.post(server.url + "/_faults", json={"route": "/api/v1/videos/chunk", "count": 1, "delay": 0.5,
+                                                   "status": None}, timeout=5).raise_for_status()
+    try:
+        up = engine.upload_file(path)
+        deadline = time.monotonic() + 10
+        while up.state is not S.UPLOADING and time.monotonic() < deadline:
+            time.sleep(0.005)
+        with open(path, "r+b") as f:
+            f.truncate(3 * MIB)
+        with pytest.raises(UploadFailed, match="shrank"):
+            up.wait(30)
+    finally:
+        engine.stop(10)
+    rec = journal.get_session(up.id)
+    assert rec.state == "failed" and "shrank" in rec.error and len(rec.parts) == 4
+    assert path.exists()
+
+
+def test_401_pauses_until_login(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 6 * MIB)
+    tokens = TokenHolder("not-a-valid-token-at-all")
+    events = []
+    engine = make_engine(server.api_url, tokens, journal, events=events)
+    try:
+        up = engine.upload_file(path)
+        deadline = time.monotonic() + 10
+        while up.state is not S.AUTH_REQUIRED and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert up.state is S.AUTH_REQUIRED and engine.auth_required
+        assert journal.get_session(up.id).state == "auth_required"
+        tokens.token = server.token
+        engine.auth_restored()
+        url = up.wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha
+    assert S.AUTH_REQUIRED in [e.new for e in events if isinstance(e, StateChanged)]
