@@ -79,6 +79,11 @@ def grab_root() -> Image.Image:
         return Image.frombytes("RGB", shot.size, shot.rgb)
 
 
+def pixels(img: Image.Image) -> list:
+    getter = getattr(img, "get_flattened_data", None) or img.getdata
+    return list(getter())
+
+
 def fake_desktop(w: int = 1280, h: int = 720) -> Image.Image:
     """A recognisable 'desktop' to freeze: gradient wallpaper, two windows with text, a chequered patch."""
     img = Image.new("RGB", (w, h))
