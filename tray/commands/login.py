@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from tray import config
 from tray.api.client import ApiClient
-from tray.api.errors import ApiError, AuthRequired, NotSnaplarkServer, Offline
+from tray.api.errors import ApiError, AuthRequired, NotSnaplarkServer, Offline, PermanentError
 from tray.api.token_store import TokenStore
 from tray.log import register_secret
 
@@ -38,8 +38,8 @@ def read_token(from_stdin: bool, url: str) -> str:
 
 
 def verify(url: str, token: str, client_factory: Callable[..., Any] = ApiClient) -> tuple[str, dict]:
-    """``GET /me`` with ``token``; returns ``(api url that answered, body)``. A bare server root is retried with
-    ``/api/v1`` appended. Raises the ApiClient's errors."""
+    """``GET /me`` with ``token``; returns ``(api url that answered, body)``. A bare server root that has no
+    ``/me`` is retried with ``/api/v1`` appended. Raises the ApiClient's errors."""
     candidates = [url.rstrip("/")]
     if urlsplit(url).path in ("", "/"):
         candidates.append(candidates[0] + API_PREFIX)
@@ -47,8 +47,8 @@ def verify(url: str, token: str, client_factory: Callable[..., Any] = ApiClient)
         client = client_factory(candidate, lambda: token)
         try:
             return candidate, client.me()
-        except NotSnaplarkServer:
-            if i == len(candidates) - 1:
+        except PermanentError as exc:  # e.g. the root URL: /me is not there (404) or answers HTML
+            if i == len(candidates) - 1 or not (isinstance(exc, NotSnaplarkServer) or exc.status == 404):
                 raise
         finally:
             client.close()
