@@ -1,0 +1,156 @@
+"""VP9 encoding into a WebM file that is safe to upload while it grows.
+
+``WebmVp9Writer`` owns the output file: it opens it unbuffered (so every byte the muxer hands over reaches the
+OS at once), lets PyAV's WebM muxer write ~1 s clusters into it, and after each muxed packet looks at the file
+size (``os.fstat``). When the file grew and at least ``durable_interval`` seconds passed since the last fsync, it
+fsyncs and reports the new size through ``on_durable``. The muxer writes a cluster in one piece when it closes
+it, so reported sizes usually fall on cluster boundaries; the contract only promises that reported bytes are on
+disk and (past offset 4096) final.
+
+Threading: a writer is used by one thread (the recorder's encoder thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+#: libvpx-vp9 realtime settings shared with benchmarks/recording.py (the ffmpeg side uses the same values).
+#: lag-in-frames=0: libvpx keeps a 25-frame look-ahead even with deadline=realtime unless told otherwise, which
+#: would hold ~1 s of frames (and ~1 s of durability) inside the encoder.
+VP9_REALTIME_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "lag-in-frames": "0"}
+#: Matroska clusters of <= 1 s (or 4 MB): about one flush per second.
+WEBM_MUXER_OPTIONS = {"cluster_time_limit": "1000", "cluster_size_limit": "4000000"}
+TIME_BASE = Fraction(1, 1000)  # pts are milliseconds (VFR)
+KEYFRAME_SECONDS = 5  # max keyframe distance, in frames at the nominal fps
+
+
+class WebmVp9Writer:
+    """Encodes BGRA frames with VFR millisecond timestamps into a WebM file."""
+
+    def __init__(self, path: Path, width: int, height: int, *, fps: int, bitrate: int,
+                 on_durable: Callable[[int], None], clock: Callable[[], float],
+                 durable_interval: float = 1.0):
+        if width % 2 or height % 2:
+            raise ValueError(f"frame size must be even for yuv420p, got {width}x{height}")
+        self.path = Path(path)
+        self.width, self.height, self.fps, self.bitrate = width, height, fps, bitrate
+        self._on_durable = on_durable
+        self._clock = clock
+        self._durable_interval = durable_interval
+        self._file = None
+        self._container = None
+        self._stream = None
+        self._frame_ms = max(1, round(1000 / fps))
+        self.durable_bytes = 0
+        self._last_sync = float("-inf")
+        self.frames_encoded = 0
+        self.packets_muxed = 0
+        self.last_pts: int | None = None
+        self.end_ms = 0  # max(pts + duration) over muxed packets = the container's duration
+        self.closed = False
+
+    def open(self) -> None:
+        import av  # lazy: keeps `import tray` light
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "w+b", buffering=0)  # noqa: SIM115 - closed in close()/abort()
+        try:
+            self._container = av.open(self._file, mode="w", format="webm", options=dict(WEBM_MUXER_OPTIONS))
+            stream = self._container.add_stream("libvpx-vp9")
+            stream.width, stream.height = self.width, self.height
+            stream.pix_fmt = "yuv420p"
+            stream.time_base = TIME_BASE
+            cc = stream.codec_context
+            cc.time_base = TIME_BASE
+            cc.framerate = Fraction(self.fps)
+            cc.bit_rate = self.bitrate
+            cc.gop_size = KEYFRAME_SECONDS * self.fps
+            cc.options = dict(VP9_REALTIME_OPTIONS)
+            self._stream = stream
+        except BaseException:
+            self._file.close()
+            raise
+
+    def encode(self, width: int, height: int, bgra, pts_ms: int) -> None:
+        """Encode one frame (tightly packed BGRA, any size: scaled if it differs) shown from ``pts_ms`` on."""
+        import av
+        import numpy as np
+
+        if self.last_pts is not None and pts_ms <= self.last_pts:
+            pts_ms = self.last_pts + 1  # the muxer needs strictly increasing timestamps
+        arr = np.frombuffer(bgra, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
+        frame = av.VideoFrame.from_numpy_buffer(arr, format="bgra")
+        frame = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+        frame.pts = pts_ms
+        frame.time_base = TIME_BASE
+        self._mux(self._stream.encode(frame))
+        self.frames_encoded += 1
+        self.last_pts = pts_ms
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            packet.duration = self._frame_ms  # libvpx leaves it 0; the muxer's duration is max(pts + duration)
+            self._container.mux(packet)
+            self.packets_muxed += 1
+            self.end_ms = max(self.end_ms, packet.pts + self._frame_ms)
+        self.sync_if_due()
+
+    def sync_if_due(self, *, force: bool = False) -> None:
+        """fsync and report if the file grew and the interval passed (or ``force``)."""
+        if self._file is None or self._file.closed:
+            return
+        size = os.fstat(self._file.fileno()).st_size
+        if size <= self.durable_bytes:
+            return
+        now = self._clock()
+        if not force and now - self._last_sync < self._durable_interval:
+            return
+        os.fsync(self._file.fileno())
+        self._last_sync = now
+        self.durable_bytes = size
+        self._on_durable(size)
+
+    def close(self) -> int:
+        """Flush the encoder, write cues and the final header, fsync, close. Returns the file size."""
+        try:
+            self._mux(self._stream.encode(None))
+            self._container.close()
+            os.fsync(self._file.fileno())
+            return os.fstat(self._file.fileno()).st_size
+        finally:
+            self.closed = True
+            self._file.close()
+
+    def abort(self) -> int:
+        """After a write error: keep what reached the disk (playable up to the last complete cluster), release
+        everything without asking the muxer to write more. Returns the file size on disk."""
+        self.closed = True
+        if self._file is None:
+            return 0
+        try:
+            if self._container is not None:
+                self._detach_container()
+        finally:
+            size = 0
+            if not self._file.closed:
+                try:
+                    os.fsync(self._file.fileno())
+                except OSError as exc:
+                    log.warning("fsync after write error failed: %s", exc)
+                size = os.fstat(self._file.fileno()).st_size
+                self._file.close()
+        return size
+
+    def _detach_container(self) -> None:
+        # Closing the container writes the trailer; with a full disk that fails again, which is fine: the
+        # exception is logged and what is on disk stays.
+        try:
+            self._container.close()
+        except Exception as exc:  # noqa: BLE001 - reported, file kept
+            log.warning("closing the muxer after a write error failed: %s", exc)

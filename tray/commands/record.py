@@ -1,0 +1,195 @@
+"""``snaplark record [--region X,Y,W,H | --monitor N] [--duration S] [--fps N] [--no-upload] [--output PATH]``.
+
+Records until Ctrl+C (SIGINT) or SIGTERM, ``--duration`` seconds, or the ``capture.max_duration`` setting; the
+file is always closed cleanly (cues + duration written). With upload (the default when ``upload.auto_upload`` is
+on and ``--no-upload`` is not given) the recording streams into the upload engine while it is recorded, through
+the ``RecordingSink`` (``tray/capture/sink.py``); at the end the command waits for the link and prints it.
+Without upload it prints the local path. Works against any X display (``DISPLAY``), no tray needed.
+
+Exit status: 0 done, 1 recording or upload failed (the local file is kept and named), 2 bad input / no display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+UPLOAD_WAIT_SECONDS = 600.0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--region", metavar="X,Y,W,H", help="record this rectangle of the virtual screen")
+    where.add_argument("--monitor", type=int, metavar="N", help="record monitor N (0 = first); default: all")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds of recording")
+    parser.add_argument("--fps", type=int, metavar="N", help="frames per second (default: capture.fps)")
+    parser.add_argument("--bitrate", type=int, metavar="BPS", help="target bit/s (default: capture.bitrate)")
+    parser.add_argument("--countdown", type=int, metavar="S", help="seconds before recording starts "
+                        "(default: 0 on the command line)")
+    parser.add_argument("--cursor", dest="cursor", action="store_true", default=None,
+                        help="draw the mouse pointer (default: capture.cursor)")
+    parser.add_argument("--no-cursor", dest="cursor", action="store_false")
+    parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
+    parser.add_argument("--output", type=Path, metavar="PATH",
+                        help="file to write (default: <save dir>/recording-<ms>.webm)")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    try:
+        from tray.config import load_config
+    except ImportError:  # pragma: no cover - config is part of the app
+        return None
+    return load_config(getattr(args, "config", None))
+
+
+def _default_output(settings: Any) -> Path:
+    if settings is not None:
+        base = settings.upload.resolved_save_dir()
+    else:  # pragma: no cover
+        from tray import paths
+
+        base = paths.captures_dir()
+    return base / f"recording-{int(time.time() * 1000)}.webm"
+
+
+class UploadLink:
+    """The upload side of ``snaplark record``: the upload engine's sink factory and a way to wait for the URL.
+
+    Kept behind this small interface so the command does not depend on the engine's internals."""
+
+    def __init__(self, settings: Any):
+        from tray.app import connect_server
+        from tray.upload.engine import UploadEngine
+        from tray.upload.journal import UploadJournal, default_journal_path
+
+        self._conn = connect_server(settings)
+        path = default_journal_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._journal = UploadJournal(path).open()
+        self._engine = UploadEngine(self._conn.client, self._journal, server_url=self._conn.api_url,
+                                    keep_local_copy=True)
+        self._upload = None
+
+    def sink_factory(self, path: Path, metadata: dict) -> Any:
+        self._upload = self._engine.start_recording_upload(path, metadata)
+        return self._upload
+
+    def wait_url(self, timeout: float) -> str:
+        if self._upload is None:
+            raise RuntimeError("nothing was uploaded")
+        return self._upload.wait(timeout)
+
+    def close(self) -> None:
+        self._engine.stop()
+        self._journal.close()
+        self._conn.close()
+
+
+def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink] | None = None) -> int:
+    from tray.capture.errors import InvalidCaptureTarget, NoDisplayError
+    from tray.capture.recorder import Recorder
+    from tray.capture.target import parse_region
+
+    settings = _settings(args)
+    cap = settings.capture if settings is not None else None
+    fps = args.fps if args.fps is not None else (cap.fps if cap else 30)
+    bitrate = args.bitrate if args.bitrate is not None else (cap.bitrate if cap else 2_500_000)
+    cursor = args.cursor if args.cursor is not None else (cap.cursor if cap else False)
+    max_duration = args.duration if args.duration is not None else float(cap.max_duration if cap else 0)
+    countdown = args.countdown or 0
+    upload = not args.no_upload and (settings is None or settings.upload.auto_upload)
+    output = args.output or _default_output(settings)
+    prog = "snaplark record"
+    try:
+        region = parse_region(args.region) if args.region else None
+        if max_duration < 0:
+            raise InvalidCaptureTarget(f"--duration must not be negative, got {max_duration}")
+        recorder_kwargs = dict(region=region, monitor=args.monitor, fps=fps, bitrate=bitrate, cursor=cursor,
+                               countdown=countdown, max_duration=max_duration,
+                               on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))
+        probe = Recorder(output, **recorder_kwargs)
+        probe.prepare()  # validate region / monitor / display before touching the upload engine
+    except (InvalidCaptureTarget, NoDisplayError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+
+    link = None
+    if upload:
+        try:
+            link = (upload_factory or UploadLink)(settings)
+        except Exception as exc:  # noqa: BLE001 - recording still works locally
+            log.exception("upload engine unavailable")
+            print(f"{prog}: upload unavailable ({exc}); recording locally only", file=sys.stderr)
+    recorder = Recorder(output, sink_factory=link.sink_factory if link else None, **recorder_kwargs)
+
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            recorder.start()
+        except (InvalidCaptureTarget, NoDisplayError) as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 2
+        print(f"recording {recorder.metadata['resolution']} at {fps} fps to {output} (Ctrl+C to stop)",
+              file=sys.stderr, flush=True)
+        while not stop_requested.is_set() and not recorder.wait(0.1):
+            pass
+        result = recorder.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if result is None:
+        print(f"{prog}: nothing was recorded", file=sys.stderr)
+        if link:
+            link.close()
+        return 1
+    s = result.stats
+    print(f"recorded {result.duration:.2f} s, {result.frames} frames ({s.frames_skipped_identical} unchanged "
+          f"skipped, {s.frames_dropped} dropped), {result.total_bytes} bytes: {result.path}", file=sys.stderr)
+    status = 0
+    if result.error:
+        print(f"{prog}: recording stopped early: {result.error}; kept {result.path}", file=sys.stderr)
+        status = 1
+    if link is None:
+        print(result.path)
+        return status
+    try:
+        url = link.wait_url(UPLOAD_WAIT_SECONDS)
+        print(url)
+    except KeyboardInterrupt:
+        print(f"{prog}: upload continues next time snaplark runs; file kept: {result.path}", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - UploadFailed, TimeoutError
+        print(f"{prog}: upload failed ({exc}); file kept: {result.path}", file=sys.stderr)
+        status = 1
+    finally:
+        link.close()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tray.commands.record ...``: the same command without the top-level CLI."""
+    parser = argparse.ArgumentParser(prog="snaplark record")
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    configure(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
