@@ -55,8 +55,8 @@ class ServerConfig:
             raise ConfigError(f"port: out of range: {self.port!r}")
         if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0:
             raise ConfigError("max_part_size, max_parts, max_screenshot_size must be positive")
-        if self.min_part_size < 0 or self.min_part_size > self.max_part_size:
-            raise ConfigError("min_part_size: must be between 0 and max_part_size")
+        if self.min_part_size < 0:
+            raise ConfigError("min_part_size: must not be negative")
         if self.public_base_url:
             self.public_base_url = self.public_base_url.rstrip("/")
         if self.s3_prefix and not self.s3_prefix.endswith("/"):
@@ -81,6 +81,8 @@ def load_config_file(path: Path | str, **overrides: Any) -> ServerConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     table = raw.get("server", raw) if isinstance(raw.get("server"), dict) else raw
+    if "fault_injection" in raw or "fault_injection" in table:
+        raise ConfigError(f"{path}: key 'fault_injection' cannot be set from a config file")
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key == "fault_injection":
@@ -91,8 +93,30 @@ def load_config_file(path: Path | str, **overrides: Any) -> ServerConfig:
             log.warning("%s: unknown config key %r ignored", path, key)
             continue
         values[key] = value
+        expected = _FIELD_TYPES[key]
+        if not _type_ok(value, expected):
+            raise ConfigError(f"{path}: key {key!r}: expected {expected}, got {type(value).__name__}")
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return ServerConfig(**values)
-    except TypeError as exc:
+    except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(ServerConfig)}
+
+
+def _type_ok(value: Any, expected: str) -> bool:
+    if isinstance(value, bool):
+        return expected == "bool"
+    if expected == "int":
+        return isinstance(value, int)
+    if expected == "float":
+        return isinstance(value, (int, float))
+    if expected == "Path":
+        return isinstance(value, str)
+    if expected.startswith("str"):
+        return isinstance(value, str) or (value is None and "None" in expected)
+    return True

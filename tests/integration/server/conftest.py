@@ -154,3 +154,49 @@ FIVE_MIB = 5 * MiB
 def stored_files(s: RunningTestServer) -> list[Path]:
     """Every file under the server's data dir except the database (to check 'nothing stored')."""
     return sorted(p for p in s.data_dir.rglob("*") if p.is_file() and "sqlite3" not in p.name)
+
+
+# --- the server as a separate process (CLI) --------------------------------------------------------------------
+
+
+def start_cli_server(data_dir: Path, *extra: str, global_args: tuple = (), timeout: float = 30.0):
+    """Start ``python -m snaplark_server serve --port 0`` and return (Popen, url) once it listens."""
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), *global_args, "serve", "--port", "0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if "listening on" in line:
+            url = line.strip().rsplit(" ", 1)[-1]
+            while time.monotonic() < deadline:  # the socket listens already; wait for the app's start-up
+                try:
+                    if requests.get(url + "/health", timeout=2).status_code == 200:
+                        return proc, url
+                except requests.exceptions.ConnectionError:
+                    pass
+                time.sleep(0.05)
+            break
+        if not line and proc.poll() is not None:
+            break
+    stop_process(proc)
+    raise RuntimeError(f"server did not start: {line!r}")
+
+
+def stop_process(proc, timeout: float = 10.0) -> None:
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    if proc.stdout:
+        proc.stdout.close()
