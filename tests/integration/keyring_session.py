@@ -61,10 +61,14 @@ def _name_has_owner(address: str, name: str) -> bool:
 
 
 @contextmanager
-def private_keyring(root: Path, password: str = "snaplark-test-password",
+def private_keyring(root: Path, password: str = "snaplark-test-password", *, unlock: bool = True,
                     timeout: float = 15.0) -> Iterator[dict[str, str]]:
     """Start the bus and an unlocked keyring under ``root``; yield the environment (a full ``os.environ``
-    copy with the D-Bus address, HOME and XDG dirs) for subprocesses or ``monkeypatch.setenv``."""
+    copy with the D-Bus address, HOME and XDG dirs) for subprocesses or ``monkeypatch.setenv``.
+
+    ``unlock=False`` starts the daemon without a password: a keyring created earlier under the same ``root`` is
+    then locked. The bus runs without DISPLAY, so an unlock prompt (gcr-prompter, D-Bus activated) fails at once
+    instead of waiting for a click on a virtual display."""
     home = root / "home"
     runtime = root / "run"
     for d in (home, runtime, home / ".local" / "share", home / ".config", home / ".cache"):
@@ -76,7 +80,8 @@ def private_keyring(root: Path, password: str = "snaplark-test-password",
     env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / ".local" / "share"),
                XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
 
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"], env=env,
+    bus_env = {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"], env=bus_env,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     daemon = None
     try:
@@ -84,11 +89,12 @@ def private_keyring(root: Path, password: str = "snaplark-test-password",
         if not address:
             raise RuntimeError(f"dbus-daemon printed no address within {timeout} s")
         env["DBUS_SESSION_BUS_ADDRESS"] = address
-        daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"] + (["--unlock"] if unlock else [])
+        daemon = subprocess.Popen(args, env=dict(bus_env, DBUS_SESSION_BUS_ADDRESS=address),
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert daemon.stdin is not None
-        daemon.stdin.write(password.encode())
+        if unlock:
+            daemon.stdin.write(password.encode())
         daemon.stdin.close()
         deadline = time.monotonic() + timeout
         while not _name_has_owner(address, SECRETS_NAME):

@@ -4,7 +4,6 @@ subprocess. The token must never reach the log file, the settings file or the te
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import tomllib

@@ -150,3 +150,22 @@ def test_normalize_server_url():
     assert normalize_server_url("http://[::1]:8765/api/v1") == "http://[::1]:8765/api/v1"
     with pytest.raises(ValueError):
         normalize_server_url("ftp://example.com")
+
+
+def test_locked_keyring_is_keyring_unavailable_not_a_hang(tmp_path, monkeypatch):
+    """The daemon runs but the login keyring is locked and no prompt can be shown (headless)."""
+    need_keyring_tools()
+    root = tmp_path / "lockable"
+    with private_keyring(root, password="first-password") as env:
+        subprocess.run([sys.executable, "-c", "from tray.api.token_store import TokenStore; "
+                        "TokenStore().set('https://j.example/api/v1', 'locked-away-token')"],
+                       env=env, check=True, timeout=60)
+    with private_keyring(root, unlock=False) as env:
+        env.pop("DISPLAY", None)
+        code = ("from tray.api.token_store import TokenStore, KeyringUnavailable\n"
+                "try:\n    print(TokenStore().get('https://j.example/api/v1'))\n"
+                "except KeyringUnavailable as e:\n    print('UNAVAILABLE', e)\n")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("UNAVAILABLE") and "KeyringLocked" in out.stdout
+    assert "locked-away-token" not in out.stdout
