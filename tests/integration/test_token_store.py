@@ -169,3 +169,22 @@ def test_locked_keyring_is_keyring_unavailable_not_a_hang(tmp_path, monkeypatch)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("UNAVAILABLE") and "KeyringLocked" in out.stdout
     assert "locked-away-token" not in out.stdout
+
+
+def test_store_finds_the_keyring_even_if_keyring_cached_no_backend_earlier(private_keyring_env, tmp_path):
+    """keyring caches its backend choice per process; a bus that appears later must still be used."""
+    code = (
+        "import os, keyring\n"
+        "bus = os.environ.pop('DBUS_SESSION_BUS_ADDRESS')\n"
+        "os.environ['DBUS_SESSION_BUS_ADDRESS'] = 'unix:path=/nonexistent/bus'\n"
+        "print(type(keyring.get_keyring()).__module__)\n"  # computed (and cached) without a reachable bus
+        "os.environ['DBUS_SESSION_BUS_ADDRESS'] = bus\n"
+        "from tray.api.token_store import TokenStore\n"
+        "s = TokenStore(); s.set('https://k.example/api/v1', 'late-bus-token'); print(s.backend_name())\n"
+        "print(s.get('https://k.example/api/v1')); s.delete('https://k.example/api/v1')\n")
+    out = subprocess.run([sys.executable, "-c", code], env=private_keyring_env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    first, backend, token = out.stdout.split()
+    assert first != "keyring.backends.SecretService"
+    assert (backend, token) == ("keyring.backends.SecretService.Keyring", "late-bus-token")
