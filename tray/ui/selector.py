@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from PIL import Image, ImageEnhance
+from PIL import Image
 
 from tray_platform.base import Monitor, Region
 
@@ -143,6 +143,25 @@ class SelectionModel:
         return (max(0, min(self.width, int(x))), max(0, min(self.height, int(y))))
 
 
+@dataclass(frozen=True)
+class SelectorImages:
+    """The overlay's pixels, prepared by :meth:`prepare` (pure Pillow: may run on the capture thread, off the Tk
+    thread, so the overlay maps sooner). ``bright`` and ``dimmed`` are in overlay (logical) pixels."""
+
+    frozen: Image.Image
+    bright: Image.Image
+    dimmed: Image.Image
+
+    @classmethod
+    def prepare(cls, frozen: Image.Image, scale: float = 1.0) -> "SelectorImages":
+        frozen = frozen.convert("RGB") if frozen.mode != "RGB" else frozen
+        scale = scale if scale > 0 else 1.0
+        size = (max(1, round(frozen.width / scale)), max(1, round(frozen.height / scale)))
+        bright = frozen if size == frozen.size else frozen.resize(size, Image.Resampling.LANCZOS)
+        lut = [int(v * DIM_FACTOR) for v in range(256)] * 3
+        return cls(frozen, bright, bright.point(lut))
+
+
 def monitors_to_overlay(monitors: Sequence[Monitor], origin: tuple[int, int], scale: float) -> list[Rect]:
     """Physical monitor regions -> overlay rectangles (logical pixels relative to the frozen image)."""
     out: list[Rect] = []
@@ -166,7 +185,8 @@ class RegionSelector:
 
     def __init__(self, root: Any, frozen: Image.Image, origin: tuple[int, int] = (0, 0),
                  on_done: Callable[[Region | None], None] | None = None, *, scale: float = 1.0,
-                 monitors: Sequence[Monitor] = (), grab: bool = True) -> None:
+                 monitors: Sequence[Monitor] = (), grab: bool = True,
+                 prepared: SelectorImages | None = None) -> None:
         import tkinter as tk
 
         if on_done is None:
@@ -184,12 +204,10 @@ class RegionSelector:
         self._cursor: tuple[int, int] = (0, 0)
         self._message: str | None = None
 
-        self.frozen = frozen.convert("RGB")
-        w = max(1, round(self.frozen.width / self.scale))
-        h = max(1, round(self.frozen.height / self.scale))
-        shown = self.frozen if (w, h) == self.frozen.size else self.frozen.resize((w, h), Image.Resampling.LANCZOS)
-        self._bright = shown
-        dimmed = ImageEnhance.Brightness(shown).enhance(DIM_FACTOR)
+        images = prepared if prepared is not None else SelectorImages.prepare(frozen, self.scale)
+        self.frozen = images.frozen
+        self._bright = images.bright
+        w, h = images.bright.size
         monitors = list(monitors) or [Monitor(0, Region(self.origin[0], self.origin[1],
                                                         self.frozen.width, self.frozen.height), self.scale, True)]
         self.model = SelectionModel(w, h, monitors_to_overlay(monitors, self.origin, self.scale))
@@ -205,11 +223,18 @@ class RegionSelector:
         self.canvas = c = tk.Canvas(win, width=w, height=h, highlightthickness=0, borderwidth=0, cursor="crosshair",
                                     background="black")
         c.pack(fill="both", expand=True)
-        self._dim_photo = ImageTk.PhotoImage(dimmed, master=win)
+        self._dim_photo = ImageTk.PhotoImage(images.dimmed, master=win)
+        # The bright copy is converted lazily (after the overlay is mapped: the user cannot press that fast);
+        # the selection shows a Tk-native copy of its sub-rectangle, so a redraw costs no Pillow->Tk conversion.
         self._bright_photo: Any = None
+        self._selection_photo = tk.PhotoImage(master=win)
         c.create_image(0, 0, image=self._dim_photo, anchor="nw", tags=("dim",))
-        self._bright_item = c.create_image(0, 0, anchor="nw", state="hidden", tags=("bright",))
+        self._bright_item = c.create_image(0, 0, image=self._selection_photo, anchor="nw", state="hidden",
+                                           tags=("bright",))
         self._border = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=2, state="hidden")
+        # black under white dashes: visible on light and dark pixels alike
+        self._cross_h0 = c.create_line(0, 0, w, 0, fill="#000000")
+        self._cross_v0 = c.create_line(0, 0, 0, h, fill="#000000")
         self._cross_h = c.create_line(0, 0, w, 0, fill="#ffffff", dash=(3, 3))
         self._cross_v = c.create_line(0, 0, 0, h, fill="#ffffff", dash=(3, 3))
         self._readout_bg = c.create_rectangle(0, 0, 0, 0, fill="#1b1b1b", outline=ACCENT, state="hidden")
@@ -250,6 +275,7 @@ class RegionSelector:
         win.deiconify()
         win.lift()
         self._take_focus(grab, attempts=10)
+        win.after(1, self._ensure_bright_photo)
 
     # -- public ---------------------------------------------------------------------------------------------
     @property
@@ -343,6 +369,10 @@ class RegionSelector:
         self.on_done(region)
 
     # -- drawing --------------------------------------------------------------------------------------------
+    def _ensure_bright_photo(self) -> None:
+        if self._bright_photo is None and not self._finished:
+            self._bright_photo = self._ImageTk.PhotoImage(self._bright, master=self.window)
+
     def _schedule_redraw(self) -> None:
         if self._redraw_pending is None and not self._finished:
             self._redraw_pending = self.window.after_idle(self._redraw)
@@ -356,8 +386,10 @@ class RegionSelector:
         w, h = m.width, m.height
         if m.rect is not None and not m.is_empty:
             l, t, r, b = m.rect
-            self._bright_photo = self._ImageTk.PhotoImage(self._bright.crop((l, t, r, b)), master=self.window)
-            c.itemconfigure(self._bright_item, image=self._bright_photo, state="normal")
+            self._ensure_bright_photo()
+            self.window.tk.call(str(self._selection_photo), "copy", str(self._bright_photo),
+                                "-from", l, t, r, b, "-to", 0, 0, "-shrink")
+            c.itemconfigure(self._bright_item, state="normal")
             c.coords(self._bright_item, l, t)
             c.coords(self._border, l, t, r, b)
             c.itemconfigure(self._border, state="normal")
@@ -369,8 +401,10 @@ class RegionSelector:
             else:
                 c.itemconfigure(self._border, state="hidden")
 
-        c.coords(self._cross_h, 0, cy, w, cy)
-        c.coords(self._cross_v, cx, 0, cx, h)
+        for item in (self._cross_h0, self._cross_h):
+            c.coords(item, 0, cy, w, cy)
+        for item in (self._cross_v0, self._cross_v):
+            c.coords(item, cx, 0, cx, h)
 
         # size readout in physical pixels, above the selection (inside it when there is no room above)
         if m.rect is not None:
