@@ -2,6 +2,9 @@
 menu and ignores clicks), run in a daemon thread (``run_detached`` hangs on exit under xorg), plus a check for a
 system tray host (an X client owning ``_NET_SYSTEM_TRAY_S<screen>``).
 
+One icon per process: GTK is initialised on the first tray thread, and a second ``Gtk.main`` on another thread
+after ``stop()`` does not get events -- restart the process instead of the icon.
+
 Threading: ``start`` spawns the GTK main loop thread ``snaplark-tray``; pystray marshals icon/title/menu updates
 onto that loop, so the setters on the icon may be called from any thread.
 """
@@ -27,8 +30,9 @@ def import_pystray(prgname: str = "snaplark") -> Any:
         from gi.repository import GLib
 
         # Before GTK initialises: names the icon window's WM_CLASS (tray hosts / tests find it as "snaplark").
-        GLib.set_prgname(prgname)
-        GLib.set_application_name("Snaplark")
+        if GLib.get_prgname() != prgname:
+            GLib.set_prgname(prgname)
+            GLib.set_application_name("Snaplark")
     except Exception:  # noqa: BLE001 - cosmetic
         log.debug("could not set the program name", exc_info=True)
     import pystray
