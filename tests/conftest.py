@@ -142,3 +142,17 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("SNAPLARK_CONFIG", str(tmp_path / "cfg" / "config.toml"))
     monkeypatch.setenv("SNAPLARK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SNAPLARK_LOG_DIR", str(tmp_path / "log"))
+
+
+@pytest.fixture
+def keyring_env(tmp_path, monkeypatch):
+    """A running, unlocked gnome-keyring on its own private bus with a throwaway HOME; this process points at it
+    for the test (and subprocesses started with the yielded env dict)."""
+    from tests.integration.keyring_session import KEYRING_ENV_VARS, need_keyring_tools, private_keyring
+
+    need_keyring_tools()
+    with private_keyring(tmp_path / "keyring") as env:
+        for name in KEYRING_ENV_VARS:
+            monkeypatch.setenv(name, env[name])
+        monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+        yield env
