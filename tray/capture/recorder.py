@@ -246,6 +246,14 @@ class Recorder:
     def stop(self, timeout: float = 60.0) -> RecordingResult | None:
         """Stop (idempotent), wait for the file to be closed and the sink told, return the result (None if the
         recording ended before its first frame)."""
+        self.request_stop()
+        if not self.wait(timeout):
+            raise CaptureError(f"recorder did not finish within {timeout} s")
+        return self._result
+
+    def request_stop(self) -> None:
+        """Ask the recording to end and return at once (safe from callbacks and signal handlers); ``wait()`` or
+        ``stop()`` then gives the result."""
         with self._lock:
             if self._state is RecorderState.IDLE:
                 raise RecorderStateError("recorder was never started")
@@ -258,9 +266,6 @@ class Recorder:
             self._stop_event.set()
         if publish:
             self._publish(RecorderState.STOPPING)
-        if not self.wait(timeout):
-            raise CaptureError(f"recorder did not finish within {timeout} s")
-        return self._result
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the recording has ended (stop, max duration or error) and the sink was told."""
@@ -339,6 +344,7 @@ class Recorder:
             prev: bytes | bytearray | None = None
             last_queued_at = float("-inf")
             stats = self.stats
+            max_ms = round(self.max_duration * 1000)
             self._t0 = next_tick = self._clock()
             while True:
                 with self._lock:
@@ -353,7 +359,7 @@ class Recorder:
                 now = self._clock()
                 if was_paused:
                     next_tick = now  # deadlines restart at resume
-                if self.max_duration and (now - self._t0 - paused_total) >= self.max_duration:
+                if self.max_duration and round((now - self._t0 - paused_total) * 1000) >= max_ms:
                     stop_at = self._t0 + paused_total + self.max_duration
                     self._set_state(RecorderState.STOPPING)
                     break
@@ -369,7 +375,7 @@ class Recorder:
                 stats.ticks += 1
                 pts = round((now - self._t0 - paused_total) * 1000)
                 if prev is not None and data == prev:
-                    if now - last_queued_at < self._keepalive:
+                    if now - last_queued_at < self._keepalive - 1e-6:
                         stats.frames_skipped_identical += 1
                         continue
                     stats.frames_keepalive += 1
