@@ -1,6 +1,5 @@
-"""Fixtures for the desktop e2e tests: Xvfb display, private session D-Bus, tray host, recording
-notification service. Uses the lead's shared ``xvfb`` / ``dbus_session`` fixtures (tests/conftest.py) when they
-exist, else starts private ones with the same commands.
+"""Fixtures for the desktop e2e tests: the lead's Xvfb display and session bus (tests/conftest.py), an
+activation-free private bus for notification tests, the ``trayer`` tray host, the recording notification service.
 """
 
 from __future__ import annotations
@@ -9,95 +8,70 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from desktop_helpers import tray_selection_owned, wait_until  # noqa: E402
 from recording_notification_service import RecordingNotificationService  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "desktop"
 
-pytestmark = pytest.mark.e2e
-
 
 def _require(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        pytest.skip(f"missing tools: {', '.join(missing)}")
-
-
-def _free_display() -> int:
-    for n in range(90, 200):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+        msg = f"missing tools: {', '.join(missing)}"
+        if os.environ.get("SNAPLARK_REQUIRE_ALL") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
 
 
 @pytest.fixture(scope="session")
-def desktop_display(request):
-    try:
-        yield request.getfixturevalue("xvfb")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    _require("Xvfb", "xdotool")
-    for _attempt in range(3):
-        n = _free_display()
-        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_until(lambda: Path(f"/tmp/.X11-unix/X{n}").exists() or proc.poll() is not None, 10, what="Xvfb")
-        except TimeoutError:
-            proc.kill()
-            continue
-        if proc.poll() is None:
-            break
-    else:
-        pytest.fail("could not start Xvfb")
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{n}"
-    yield f":{n}"
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+def desktop_display(xvfb):
+    """The lead's shared Xvfb display (tests/conftest.py)."""
+    return xvfb
 
 
 @pytest.fixture(scope="session")
-def desktop_bus(request):
-    try:
-        yield request.getfixturevalue("dbus_session")
-        return
-    except pytest.FixtureLookupError:
-        pass
+def desktop_bus(dbus_session):
+    """The shared private session bus; tray tests need one so GTK does not autolaunch a bus of its own."""
+    return dbus_session
+
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+@pytest.fixture(scope="module")
+def notification_bus(tmp_path_factory):
+    """A private session bus for notification tests with NO service activation (no <servicedir>): nothing
+    (dunst via its .service file) can take org.freedesktop.Notifications except the test's own service, and
+    'no service on the bus' is real. Sets DBUS_SESSION_BUS_ADDRESS for the module."""
     _require("dbus-daemon")
-    proc = subprocess.Popen(["dbus-daemon", "--session", "--print-address=1", "--nofork"],
+    tmp = tmp_path_factory.mktemp("notify-bus")
+    config = tmp / "bus.conf"
+    config.write_text(BUS_CONFIG.format(dir=tmp))
+    proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--print-address=1", "--nofork"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    address = proc.stdout.readline().strip()  # dbus-daemon prints the address as soon as it listens
+    address = proc.stdout.readline().strip()  # printed once it listens
     if not address:
         proc.kill()
-        pytest.fail("dbus-daemon did not print an address")
+        proc.wait(timeout=5)
+        pytest.fail("dbus-daemon printed no address")
     old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
     os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
     yield address
@@ -114,7 +88,7 @@ def desktop_bus(request):
 
 
 @pytest.fixture
-def notification_service(desktop_bus):
+def notification_service(notification_bus):
     service = RecordingNotificationService().start()
     yield service
     service.stop()
@@ -144,15 +118,3 @@ def tray_host(desktop_display):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
-
-
-def tray_selection_owned() -> bool:
-    """True once some client owns the _NET_SYSTEM_TRAY_S0 selection (checked with python-xlib)."""
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display()
-    try:
-        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
-        return d.get_selection_owner(atom) != 0
-    finally:
-        d.close()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import wait_until
+from desktop_helpers import wait_until
 from tray.ui.notifications import ProgressNotifier, open_notifier
 from tray_platform.linux.notify import DBusNotifier, NotificationServiceMissing
 
@@ -80,29 +80,15 @@ def test_notification_closed_signal_drops_actions_and_close_works(notification_s
     wait_until(lambda: nid not in dbus_notifier._actions, 5, what="actions dropped")
 
 
-def test_no_service_on_bus_raises_missing_and_open_notifier_falls_back(tmp_path, monkeypatch):
-    """A bus with no notification service and no activatable one (custom config without servicedirs)."""
-    config = tmp_path / "bus.conf"
-    config.write_text(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:dir={tmp_path}</listen>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
-<allow own="*"/></policy></busconfig>""")
-    proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--print-address=1", "--nofork"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        address = proc.stdout.readline().strip()
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        monkeypatch.delenv("SNAPLARK_NOTIFIER", raising=False)
-        with pytest.raises(NotificationServiceMissing, match="no notification service"):
-            DBusNotifier().open()
-        told = []
-        sel = open_notifier(tell_user=told.append)
-        assert sel.backend == "fallback:create_log" and len(told) == 1
-        ProgressNotifier(sel.notifier, time.monotonic)({"percentage": 10, "state": "uploading"})  # no crash
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+def test_no_service_on_bus_raises_missing_and_open_notifier_falls_back(notification_bus, monkeypatch):
+    """The module's bus has no service activation: nobody owns org.freedesktop.Notifications here."""
+    monkeypatch.delenv("SNAPLARK_NOTIFIER", raising=False)
+    with pytest.raises(NotificationServiceMissing, match="no notification service"):
+        DBusNotifier().open()
+    told = []
+    sel = open_notifier(tell_user=told.append)
+    assert sel.backend == "fallback:create_log" and len(told) == 1
+    ProgressNotifier(sel.notifier, time.monotonic)({"percentage": 10, "state": "uploading"})  # no crash
 
 
 def test_open_notifier_uses_dbus_when_service_present(notification_service, monkeypatch):

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import wait_until
+from desktop_helpers import wait_until
 from tray.ui.tray_icon import RecentUpload, TrayIcon, TrayState
 
 pytestmark = pytest.mark.e2e

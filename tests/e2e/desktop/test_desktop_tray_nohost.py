@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import tray_selection_owned
+from desktop_helpers import tray_selection_owned
 from tray.ui.tray_icon import TrayIcon
 
 pytestmark = pytest.mark.e2e
