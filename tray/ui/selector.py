@@ -162,6 +162,15 @@ class SelectorImages:
         return cls(frozen, bright, bright.point(lut))
 
 
+def crop_to_region(frozen: Image.Image, region: Region, origin: tuple[int, int] = (0, 0)) -> Image.Image:
+    """The pixels of ``region`` (physical virtual-screen pixels) out of the frozen screenshot taken at ``origin``:
+    exactly what the user saw while selecting (no second grab, so no overlay and no changed content)."""
+    l, t = region.left - origin[0], region.top - origin[1]
+    if l < 0 or t < 0 or l + region.width > frozen.width or t + region.height > frozen.height:
+        raise ValueError(f"{region} lies outside the frozen screenshot ({frozen.size} at {origin})")
+    return frozen.crop((l, t, l + region.width, t + region.height))
+
+
 def monitors_to_overlay(monitors: Sequence[Monitor], origin: tuple[int, int], scale: float) -> list[Rect]:
     """Physical monitor regions -> overlay rectangles (logical pixels relative to the frozen image)."""
     out: list[Rect] = []

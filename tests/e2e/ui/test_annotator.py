@@ -135,6 +135,8 @@ def test_text_tool_types_into_an_entry(tk_root):
     assert pump(tk_root, lambda: len(win.document.items) == 1, timeout=5)
     item = win.document.items[0]
     assert item.kind is ToolKind.TEXT and item.text == "Bug here" and item.start == (40.0, 60.0)
+    pump(tk_root, timeout=0.05)
+    screenshot("annotator-text")
     click_widget(tk_root, win.upload_button)
     assert pump(tk_root, lambda: bool(uploads.pngs), timeout=5)
     l, t, r, b = (int(v) for v in item.bbox())

@@ -121,3 +121,33 @@ def test_eraser_removes_from_screen_and_export(tk_root):
     xdotool(tk_root, "key", "ctrl+z")
     assert pump(tk_root, lambda: win.document.items == [first, second], timeout=5)
     win.close()
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_text_on_canvas_matches_export(tk_root, scale):
+    logical = (240, 190)
+    size = (round(logical[0] / scale), round(logical[1] / scale))
+    base = Image.new("RGB", size, (255, 255, 255))
+    got: list[bytes] = []
+    win = AnnotatorWindow(tk_root, base, got.append, display_scale=scale)
+    assert pump(tk_root, lambda: win.canvas.winfo_viewable(), timeout=5)
+    win.select_tool(ToolKind.TEXT)
+    win.set_color("#1e88e5")
+    win.set_width(6)
+    ox, oy = win.canvas.winfo_rootx(), win.canvas.winfo_rooty()
+    xdotool(tk_root, "mousemove", str(ox + 30), str(oy + 70), "click", "1")
+    assert pump(tk_root, lambda: win._text_entry is not None, timeout=5)
+    xdotool(tk_root, "type", "--delay", "15", "Snap 42")
+    xdotool(tk_root, "key", "Return", "mousemove", str(ox + 300), str(oy + 230))
+    assert pump(tk_root, lambda: len(win.document.items) == 1, timeout=5)
+    pump(tk_root, timeout=0.05)
+    shown = grab_root().crop((ox, oy, ox + logical[0], oy + logical[1]))
+    win.upload()
+    exported = Image.open(BytesIO(got[0])).convert("RGB")
+    assert exported.size == size
+    on_screen = changed_mask(shown, base.resize(logical))
+    in_export = changed_mask(exported.resize(logical, Image.Resampling.BOX), base.resize(logical))
+    assert count(in_export) > 50 and count(on_screen) > 50
+    precision, recall = covered(on_screen, in_export), covered(in_export, on_screen)
+    assert precision > 0.85 and recall > 0.85, (precision, recall)
+    win.close()

@@ -77,3 +77,17 @@ def test_region_scaled_to_physical_pixels():
     m.release(400, 250)
     assert m.to_region((0, 0), 2.0) == Region(200, 100, 600, 400)
     assert m.to_region((10, -20), 1.5) == Region(160, 55, 450, 300)
+
+
+def test_crop_to_region_uses_physical_pixels_and_origin():
+    import pytest
+    from PIL import Image
+
+    from tray.ui.selector import crop_to_region
+
+    frozen = Image.new("RGB", (400, 300), (0, 0, 0))
+    frozen.putpixel((150, 120), (255, 0, 0))
+    out = crop_to_region(frozen, Region(-50, 20, 10, 10), origin=(-200, -100))
+    assert out.size == (10, 10) and out.getpixel((0, 0)) == (255, 0, 0)
+    with pytest.raises(ValueError):
+        crop_to_region(frozen, Region(150, 150, 100, 100), origin=(-200, -100))

@@ -287,7 +287,8 @@ class AnnotatorWindow:
             self.canvas.delete("preview")
 
     def _on_key(self, event: Any) -> None:
-        if self._text_entry is not None or event.state & 0x4:  # typing text / Ctrl shortcuts
+        typing = isinstance(event.widget, (self._tk.Entry, self._tk.Spinbox))
+        if typing or self._text_entry is not None or event.state & 0x4:  # typing text / Ctrl shortcuts
             return
         kind = TOOL_KEYS.get(event.keysym.lower() if event.keysym else "")
         if kind is not None:
