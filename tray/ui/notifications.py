@@ -9,7 +9,12 @@ keeps ONE notification per upload up to date:
   once the interval has passed, so the bar never stays stale;
 * state changes (offline, login needed, failed, completed) are shown at once, once per change, replacing the same
   notification, with what to do next;
-* completion shows the link with a "Copy link" action (and copies nothing by itself).
+* completion shows the link with a "Copy link" action (and copies nothing by itself);
+* one notification per upload (the engine's ``upload_id``), so a screenshot uploaded during a long video upload
+  gets its own; events arriving after an upload's final notification are ignored.
+
+Feed it the engine's events directly (``UploadEngine(on_event=progress_notifier)``): ``UploadProgress`` and
+``StateChanged`` objects are accepted as well as plain dicts.
 
 Backends that cannot update in place (plyer, macOS) get only the start / state-change / final notifications.
 
@@ -24,6 +29,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 log = logging.getLogger(__name__)
@@ -49,8 +55,20 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
+@dataclass
+class _Track:
+    """Notification state of one upload (key: the engine's upload_id; None for id-less events)."""
+
+    nid: int | None = None
+    phase: str = ""
+    last_sent_at: float | None = None
+    last_text: tuple[str, int] | None = None
+    pending: tuple[str, str, int] | None = None
+
+
 class ProgressNotifier:
-    """See module docstring. ``clock`` returns seconds (monotonic)."""
+    """See module docstring. ``clock`` returns seconds (monotonic). One notification per upload (``upload_id``);
+    the rate limit applies to each notification."""
 
     def __init__(self, notifier: Any, clock: Callable[[], float] = time.monotonic, *, min_interval: float = 0.5,
                  copy_link: Callable[[str], None] | None = None, post: Post | None = None,
@@ -65,45 +83,57 @@ class ProgressNotifier:
         self.show_progress = show_progress
         self.title = title
         self._lock = threading.Lock()
-        self._id: int | None = None
-        self._phase = ""
-        self._last_sent_at: float | None = None
-        self._last_text: tuple[str, int] | None = None
-        self._pending: tuple[str, str, int] | None = None
+        self._tracks: dict[Any, _Track] = {}
+        self._finished: set[Any] = set()  # upload ids whose final notification was shown
         self.sent_updates = 0  # progress updates actually sent (for status / tests)
 
-    @property
-    def notification_id(self) -> int | None:
-        return self._id
+    def notification_id(self, upload_id: Any = None) -> int | None:
+        track = self._tracks.get(upload_id)
+        return track.nid if track else None
 
     @property
     def _caps(self) -> frozenset[str]:
         return frozenset(getattr(self.notifier, "capabilities", frozenset()))
 
-    def __call__(self, event: dict) -> None:
-        self.on_progress(event)
+    def __call__(self, event: Any) -> None:
+        self.on_event(event)
 
     # -- events ------------------------------------------------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        """Accepts the engine's ``UploadProgress`` / ``StateChanged`` objects or a plain progress dict."""
+        if isinstance(event, dict):
+            self.on_progress(event)
+        elif hasattr(event, "progress") and isinstance(event.progress, dict):
+            self.on_progress(dict(event.progress, upload_id=getattr(event, "upload_id", None)))
+        elif hasattr(event, "new"):
+            self.on_progress({"upload_id": getattr(event, "upload_id", None), "state": event.new,
+                              "url": getattr(event, "url", None), "error": getattr(event, "error", None)
+                              or getattr(event, "reason", None) or None, "kind": getattr(event, "kind", None)})
+
     def on_progress(self, event: dict) -> None:
         phase = self._classify(event)
+        key = event.get("upload_id")
         with self._lock:
+            if key is not None and key in self._finished:
+                return  # late events after the final notification
+            track = self._tracks.setdefault(key, _Track())
             if phase == "progress":
-                self._progress(event)
-            elif phase != self._phase:
-                self._pending = None
-                getattr(self, f"_show_{phase}")(event)
-            self._phase = phase
-            if phase == "completed":  # next upload starts a fresh notification
-                self._id = None
-                self._last_sent_at = None
-                self._last_text = None
-                self._phase = ""
+                self._progress(track, event)
+            elif phase != track.phase:
+                track.pending = None
+                getattr(self, f"_show_{phase}")(track, event)
+            track.phase = phase
+            if phase in ("completed", "failed"):
+                del self._tracks[key]  # the next upload starts a fresh notification
+                if key is not None:
+                    self._finished.add(key)
 
     def tick(self) -> None:
-        """Send the newest held-back progress update if the rate limit now allows it."""
+        """Send the newest held-back progress updates if the rate limit now allows it."""
         with self._lock:
-            if self._pending and self._allowed():
-                self._send_progress(*self._pending)
+            for track in self._tracks.values():
+                if track.pending and self._allowed(track):
+                    self._send_progress(track, *track.pending)
 
     # -- classification -------------------------------------------------------------------------------------
     @staticmethod
@@ -141,34 +171,34 @@ class ProgressNotifier:
         if failed:
             body += f" · {failed} part(s) retrying"
         state = _state_name(event.get("state"))
-        name = event.get("filename")
+        name = event.get("filename") or (Path(event["path"]).name if event.get("path") else None)
         title = "Finishing upload…" if state == "finalizing" else f"Uploading {name}…" if name else "Uploading…"
         return title, body, pct
 
-    def _allowed(self) -> bool:
-        return self._last_sent_at is None or self.clock() - self._last_sent_at >= self.min_interval
+    def _allowed(self, track: _Track) -> bool:
+        return track.last_sent_at is None or self.clock() - track.last_sent_at >= self.min_interval
 
-    def _progress(self, event: dict) -> None:
+    def _progress(self, track: _Track, event: dict) -> None:
         if not self.show_progress:
             return
         title, body, pct = self._progress_text(event)
         if "update_in_place" not in self._caps:
-            if self._id is None or self._phase != "progress":  # one "started" message, then only the final one
-                self._id = self.notifier.notify(title, "Upload started; you will get the link when it is done.",
-                                                replaces=self._id)
+            if track.nid is None or track.phase != "progress":  # one "started" message, then only the final one
+                track.nid = self.notifier.notify(title, "Upload started; you will get the link when it is done.",
+                                                 replaces=track.nid)
             return
-        if self._allowed():
-            self._send_progress(title, body, pct)
+        if self._allowed(track):
+            self._send_progress(track, title, body, pct)
         else:
-            self._pending = (title, body, pct)
+            track.pending = (title, body, pct)
 
-    def _send_progress(self, title: str, body: str, pct: int) -> None:
-        self._pending = None
-        if self._last_text == (body, pct) and self._phase == "progress":
+    def _send_progress(self, track: _Track, title: str, body: str, pct: int) -> None:
+        track.pending = None
+        if track.last_text == (body, pct) and track.phase == "progress":
             return
-        self._id = self.notifier.progress(title, body, pct, replaces=self._id)
-        self._last_sent_at = self.clock()
-        self._last_text = (body, pct)
+        track.nid = self.notifier.progress(title, body, pct, replaces=track.nid)
+        track.last_sent_at = self.clock()
+        track.last_text = (body, pct)
         self.sent_updates += 1
 
     # -- state changes ----------------------------------------------------------------------------------------
@@ -177,41 +207,41 @@ class ProgressNotifier:
             return fn
         return lambda: self.post(fn)
 
-    def _show_completed(self, event: dict) -> None:
+    def _show_completed(self, track: _Track, event: dict) -> None:
         url = event.get("url") or ""
         actions = {}
         if url and self.copy_link is not None:
             copy = self.copy_link
             actions["copy"] = self._wrap(lambda: copy(url))
-        body = url or "Upload finished."
-        self._id = self.notifier.notify("Upload complete", body, actions=actions or None, replaces=self._id)
-        self._last_sent_at = self.clock()
+        title = "Screenshot uploaded" if event.get("kind") == "screenshot" else "Upload complete"
+        track.nid = self.notifier.notify(title, url or "Upload finished.", actions=actions or None,
+                                         replaces=track.nid)
 
-    def _show_offline(self, event: dict) -> None:
+    def _show_offline(self, track: _Track, event: dict) -> None:
         pct = self.percent(event)
-        self._id = self.notifier.notify(
+        track.nid = self.notifier.notify(
             "Upload paused: offline",
             f"{pct}% uploaded. Nothing is lost; the upload will resume automatically when the connection is back.",
-            replaces=self._id)
-        self._last_text = None
+            replaces=track.nid)
+        track.last_text = None
 
-    def _show_auth(self, event: dict) -> None:
+    def _show_auth(self, track: _Track, event: dict) -> None:
         actions = {"login": self._wrap(self.on_login)} if self.on_login else None
-        self._id = self.notifier.notify(
+        track.nid = self.notifier.notify(
             "Log in to continue uploading",
             "The server rejected the saved login. Run `snaplark login` (or tray menu → Log in); "
             "the upload is kept and continues after you log in.",
-            actions=actions, replaces=self._id, urgency="critical")
-        self._last_text = None
+            actions=actions, replaces=track.nid, urgency="critical")
+        track.last_text = None
 
-    def _show_failed(self, event: dict) -> None:
-        reason = event.get("error") or "the server refused the upload"
+    def _show_failed(self, track: _Track, event: dict) -> None:
+        reason = str(event.get("error") or "the server refused the upload").rstrip(".")
         where = event.get("path")
         keep = f" The file is kept at {where}." if where else " The file is kept locally."
-        self._id = self.notifier.notify(
+        track.nid = self.notifier.notify(
             "Upload failed", f"{reason}.{keep} Retry with `snaplark upload <file>` or from Recent uploads.",
-            replaces=self._id, urgency="critical")
-        self._last_text = None
+            replaces=track.nid, urgency="critical")
+        track.last_text = None
 
 
 # -- backend choice -----------------------------------------------------------------------------------------------

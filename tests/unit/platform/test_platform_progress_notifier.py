@@ -181,3 +181,57 @@ def test_progress_disabled_still_shows_final():
 ])
 def test_classify(event, expected):
     assert ProgressNotifier._classify(event) == expected
+
+
+# -- the upload engine's own event objects -----------------------------------------------------------------------
+from tray.upload.events import StateChanged, UploadProgress  # noqa: E402
+from tray.upload.state import UploadState  # noqa: E402
+
+
+def engine_progress(upload_id, pct, state=UploadState.UPLOADING, **kw):
+    d = {"uploaded": 1, "pending": 1, "failed": 0, "percentage": pct, "isOnline": True, "hasSession": True,
+         "bytes_sent": pct * 1000, "bytes_total": 100_000, "rate": 0.0, "state": state.value, "session_id": "s",
+         "url": None, "upload_id": upload_id, "kind": "video", "path": f"/tmp/rec-{upload_id}.webm",
+         "finished": False}
+    d.update(kw)
+    return UploadProgress(upload_id=upload_id, progress=d)
+
+
+def test_engine_events_one_notification_per_upload():
+    n, clock = RecordingNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock, copy_link=lambda u: None)
+    p(engine_progress(1, 10))
+    p(engine_progress(2, 50))  # a second upload while the first runs: its own notification, not rate limited
+    clock.advance(0.6)
+    p(engine_progress(1, 20))
+    ids = [c[3] for c in progress_calls(n)]
+    assert ids == [None, None, 100]
+    assert "rec-1.webm" in progress_calls(n)[0][1]
+    assert p.notification_id(1) == 100 and p.notification_id(2) == 101
+
+
+def test_state_changed_completed_and_late_progress_give_one_final_notification():
+    n, clock = RecordingNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock, copy_link=lambda u: None)
+    p(engine_progress(7, 90))
+    p(StateChanged(upload_id=7, kind="video", old=UploadState.FINALIZING, new=UploadState.COMPLETED,
+                   url="http://h/v/7"))
+    p(engine_progress(7, 100, state=UploadState.COMPLETED, url="http://h/v/7"))
+    finals = [c for c in n.calls if c[0] == "notify"]
+    assert len(finals) == 1 and finals[0][2] == "http://h/v/7" and finals[0][3] == 100
+
+
+def test_state_changed_failed_uses_error_text():
+    n, clock = RecordingNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock)
+    p(StateChanged(upload_id=3, kind="screenshot", old=UploadState.UPLOADING, new=UploadState.FAILED,
+                   error="413: file too large"))
+    assert n.calls[-1][1] == "Upload failed" and "413: file too large." in n.calls[-1][2]
+
+
+def test_screenshot_completion_title():
+    n, clock = RecordingNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock)
+    p(StateChanged(upload_id=4, kind="screenshot", old=UploadState.UPLOADING, new=UploadState.COMPLETED,
+                   url="http://h/s/4"))
+    assert n.calls[-1][1] == "Screenshot uploaded"
