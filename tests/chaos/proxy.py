@@ -69,12 +69,13 @@ class ChaosProxy:
         with self._lock:
             return self._mode
 
-    def set_mode(self, mode: str, *, nbytes: int = 0, times: int = 1) -> None:
+    def set_mode(self, mode: str, *, nbytes: int = 0, times: int = 1, first: int | None = None) -> None:
+        """``first``: bytes before the first fault when it differs from the interval ``nbytes``."""
         if mode not in MODES:
             raise ValueError(f"unknown proxy mode {mode!r}")
         with self._lock:
             self._mode = mode
-            self._budget = nbytes
+            self._budget = nbytes if first is None else first
             self._interval = nbytes
             self._times = times
             self._generation += 1

@@ -95,9 +95,18 @@ def run_row(chaos_server, proxy, journal, tmp_path, variant, inject, *, read_tim
         else:
             up = engine.start_recording_upload(path, {"resolution": "1280x720"})
             writer = GrowingFile(path, SIZE, step=512 * 1024, pause=0.02, seed=12).start(up)
-        inject(up=up, engine=engine, tokens=tokens, events=events)
+        at_fault = {}
+
+        def trigger(parts: int) -> None:
+            """Wait until ``parts`` parts are acked; note how much of a growing file existed then."""
+            wait_for(lambda: acked(up) >= parts, what=f"{parts} parts acked")
+            at_fault["written"] = writer.written if writer is not None else SIZE
+
+        inject(up=up, engine=engine, tokens=tokens, events=events, trigger=trigger)
         if writer is not None:
             writer.join(120)
+            # the fault hit while the recording was still growing
+            assert at_fault["written"] < SIZE, at_fault
         url = up.wait(180)
     finally:
         assert engine.stop(15)
@@ -110,8 +119,8 @@ def run_row(chaos_server, proxy, journal, tmp_path, variant, inject, *, read_tim
 def test_5xx_bursts(chaos_server, proxy, journal, tmp_path, variant):
     chaos_server.fault(route="/api/v1/videos/init", count=2, status=503)
 
-    def inject(up, **_):
-        wait_for(lambda: acked(up) >= 1, what="first part")
+    def inject(up, trigger, **_):
+        trigger(1)
         chaos_server.fault(route="/api/v1/videos/chunk", count=4, status=503)
         chaos_server.fault(route="/api/v1/videos/chunk", count=1, status=429, retry_after=1)
         chaos_server.fault(route="/api/v1/videos/chunk", count=2, status=500)
@@ -123,8 +132,8 @@ def test_5xx_bursts(chaos_server, proxy, journal, tmp_path, variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_connection_reset_mid_part(chaos_server, proxy, journal, tmp_path, variant):
-    def inject(up, **_):
-        wait_for(lambda: acked(up) >= 1, what="first part")
+    def inject(up, trigger, **_):
+        trigger(1)
         proxy.set_mode("reset", nbytes=int(2.5 * MIB), times=3)
 
     run_row(chaos_server, proxy, journal, tmp_path, variant, inject)
@@ -133,8 +142,8 @@ def test_connection_reset_mid_part(chaos_server, proxy, journal, tmp_path, varia
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_server_stall_read_timeout(chaos_server, proxy, journal, tmp_path, variant):
-    def inject(up, **_):
-        wait_for(lambda: acked(up) >= 1, what="first part")
+    def inject(up, trigger, **_):
+        trigger(1)
         proxy.set_mode("stall")
         wait_for(lambda: up.state is S.PAUSED_OFFLINE, timeout=30, what="read timeout → offline")
         time.sleep(0.5)
@@ -146,8 +155,8 @@ def test_server_stall_read_timeout(chaos_server, proxy, journal, tmp_path, varia
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_offline_then_back(chaos_server, proxy, journal, tmp_path, variant):
-    def inject(up, engine, **_):
-        wait_for(lambda: acked(up) >= 1, what="first part")
+    def inject(up, engine, trigger, **_):
+        trigger(1)
         proxy.set_mode("refuse")
         wait_for(lambda: up.state is S.PAUSED_OFFLINE, timeout=30, what="offline")
         assert not engine.is_online and not up.progress()["isOnline"]
@@ -162,8 +171,8 @@ def test_offline_then_back(chaos_server, proxy, journal, tmp_path, variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_401_mid_session_then_login(chaos_server, proxy, journal, tmp_path, variant):
-    def inject(up, engine, tokens, **_):
-        wait_for(lambda: acked(up) >= 1, what="first part")
+    def inject(up, engine, tokens, trigger, **_):
+        trigger(1)
         chaos_server.revoke()
         wait_for(lambda: up.state is S.AUTH_REQUIRED, timeout=30, what="401 → AUTH_REQUIRED")
         assert journal.get_session(up.id).state == "auth_required"
@@ -180,8 +189,8 @@ def test_401_mid_session_then_login(chaos_server, proxy, journal, tmp_path, vari
 def test_session_expired_mid_upload(chaos_server, proxy, journal, tmp_path, variant):
     first_session = {}
 
-    def inject(up, **_):
-        wait_for(lambda: acked(up) >= 2, what="two parts")
+    def inject(up, trigger, **_):
+        trigger(2)
         first_session["id"] = up.server_session_id
         chaos_server.clock_offset += 2 * chaos_server.expiry  # the server's clock jumps past the idle expiry
 
@@ -192,11 +201,15 @@ def test_session_expired_mid_upload(chaos_server, proxy, journal, tmp_path, vari
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_server_restart(chaos_server, proxy, journal, tmp_path, variant):
-    def inject(up, **_):
-        wait_for(lambda: acked(up) >= 2, what="two parts")
+    before = {}
+
+    def inject(up, trigger, **_):
+        trigger(2)
+        before["session"] = up.server_session_id
         chaos_server.restart(down_for=0.5)
 
-    run_row(chaos_server, proxy, journal, tmp_path, variant, inject)
+    up, _ = run_row(chaos_server, proxy, journal, tmp_path, variant, inject)
+    assert up.server_session_id == before["session"]  # the restarted server still knew the session: no replay
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
