@@ -125,8 +125,9 @@ class WindowsToastsBackend:  # pragma: no cover - needs Windows 10+ WinRT
 
     def hide(self, tag):
         toast = self.toasts.pop(tag, None)
-        if toast is not None:
-            self.toaster.remove_toast(toast)
+        remove = getattr(self.toaster, "remove_toast", None)  # windows-toasts >= 1.1; older: leave it to expire
+        if toast is not None and remove is not None:
+            remove(toast)
 
 
 class WinotifyBackend:  # pragma: no cover - needs Windows
