@@ -153,3 +153,56 @@ def run_tray(args: Any) -> int:
     from tray.ui.desktop import DesktopApp  # imports Tk, pystray, pynput lazily
 
     return DesktopApp.from_args(args).run()
+
+
+class UploadStack:
+    """Server connection + durable journal + upload engine, opened and closed together.
+
+    Used by the tray app and by the CLI commands that upload (``shot``, ``record``). ``open()`` does the I/O
+    (may start the embedded server); ``close()`` stops the engine's workers (unfinished sessions stay in the
+    journal and resume at the next start), closes the journal and stops an embedded server this process started.
+    """
+
+    def __init__(self, settings: Any, *, connection: ServerConnection | None = None,
+                 on_event: Callable[[object], None] | None = None):
+        self.settings = settings
+        self.connection = connection
+        self._own_connection = connection is None
+        self._on_event = on_event
+        self.journal: Any = None
+        self.engine: Any = None
+
+    def open(self) -> "UploadStack":
+        from tray.upload.engine import UploadEngine
+        from tray.upload.journal import UploadJournal, default_journal_path
+
+        if self.connection is None:
+            self.connection = connect_server(self.settings)
+        path = default_journal_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.journal = UploadJournal(path).open()
+            self.engine = UploadEngine(self.connection.client, self.journal, server_url=self.connection.api_url,
+                                       keep_local_copy=self.settings.upload.keep_local_copy,
+                                       on_event=self._on_event)
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        if self.connection is not None and self._own_connection:
+            self.connection.close()
+            self.connection = None
+
+    def __enter__(self) -> "UploadStack":
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

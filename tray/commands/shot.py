@@ -1,0 +1,148 @@
+"""``snaplark shot``: screenshot for scripting -- grab, optionally annotate, always keep a local PNG, optionally
+upload (durably: a failed upload stays queued in the journal) and copy the link (or the image) to the clipboard.
+
+Exit status: 0 done; 1 capture/upload failed (the PNG is kept and its path printed); 2 usage; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--region", metavar="X,Y,W,H", help="capture this rectangle (virtual-screen pixels)")
+    where.add_argument("--screen", type=int, metavar="N", help="capture monitor N (0 = first); default: all monitors")
+    parser.add_argument("--annotate", action="store_true", help="open the annotator before saving/uploading")
+    parser.add_argument("--upload", action="store_true", help="upload and print the link")
+    parser.add_argument("--copy", action="store_true",
+                        help="copy the link (with --upload) or the image (without) to the clipboard")
+    parser.add_argument("--output", type=Path, metavar="PATH", help="where to save the PNG (default: captures dir)")
+    parser.add_argument("--cursor", action="store_true", help="draw the mouse pointer into the screenshot")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                        help="how long to wait for the upload before leaving it queued (default 120)")
+
+
+def _err(msg: str) -> None:
+    print(f"snaplark shot: {msg}", file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from tray import config
+
+    return config.load_config(config.resolve_path(getattr(args, "config", None)))
+
+
+def default_output(settings: Any, now: float | None = None) -> Path:
+    from tray import paths
+
+    base = Path(settings.upload.save_dir).expanduser() if settings.upload.save_dir else paths.captures_dir()
+    return base / f"screenshot-{int((now or time.time()) * 1000)}.png"
+
+
+def annotate(png: bytes) -> bytes | None:
+    """Show the annotator on a fresh Tk root; returns the annotated PNG (Upload / Ctrl+U / Ctrl+S / close keeps
+    the marked-up image), or None if the user closed it with nothing done and chose nothing."""
+    import io
+    import tkinter as tk
+
+    from PIL import Image
+
+    from tray.ui.annotator.window import AnnotatorWindow
+
+    root = tk.Tk()
+    root.withdraw()
+    result: dict[str, bytes] = {}
+
+    def done(data: bytes) -> None:
+        result["png"] = data
+        window.close()
+
+    window = AnnotatorWindow(root, Image.open(io.BytesIO(png)).convert("RGB"), on_upload=done, on_save=done,
+                             on_close=root.quit)
+    try:
+        root.mainloop()
+    finally:
+        root.destroy()
+    return result.get("png")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tray.capture.errors import InvalidCaptureTarget, NoDisplayError
+    from tray.capture.screenshot import capture_png
+    from tray.capture.target import parse_region
+
+    settings = _settings(args)
+    try:
+        target: Any = parse_region(args.region) if args.region else args.screen
+    except InvalidCaptureTarget as exc:  # --region syntax
+        _err(str(exc))
+        return EXIT_USAGE
+    try:
+        png = capture_png(target, cursor=args.cursor)
+    except (InvalidCaptureTarget, NoDisplayError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    if args.annotate:
+        marked = annotate(png)
+        if marked is None:
+            _err("annotation cancelled; nothing saved")
+            return EXIT_FAILED
+        png = marked
+
+    out = args.output or default_output(settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(png)
+    tmp.replace(out)
+    print(out if not args.upload else f"saved {out}", file=sys.stdout if not args.upload else sys.stderr)
+
+    if not args.upload:
+        if args.copy:
+            _copy(lambda c: c.copy_image_png(png))
+        return EXIT_OK
+    return _upload(settings, out, args)
+
+
+def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
+    from tray.api.errors import ApiError
+    from tray.app import ServerUnavailable, UploadStack
+    from tray.upload.engine import UploadFailed
+
+    try:
+        with UploadStack(settings) as stack:
+            upload = stack.engine.upload_screenshot(path)
+            try:
+                url = upload.wait(args.timeout)
+            except TimeoutError:
+                _err(f"upload still pending after {args.timeout:g} s; it stays queued and resumes at the next "
+                     f"start (`snaplark upload --resume`). The screenshot is at {path}")
+                return EXIT_FAILED
+    except (UploadFailed, ApiError, ServerUnavailable) as exc:
+        _err(f"upload failed: {exc}. The screenshot is kept at {path}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err(f"interrupted; the upload stays queued. The screenshot is at {path}")
+        return EXIT_INTERRUPTED
+    print(url)
+    if args.copy:
+        _copy(lambda c: c.copy_text(url))
+    return EXIT_OK
+
+
+def _copy(action: Any) -> None:
+    from tray_platform.base import choose_backend
+
+    try:
+        action(choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD").backend)
+    except Exception as exc:  # noqa: BLE001 - the capture is done; a clipboard failure is only reported
+        _err(f"could not copy to the clipboard: {exc}")
