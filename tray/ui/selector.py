@@ -375,6 +375,8 @@ class RegionSelector:
             pass
         self.window.destroy()
         self.root.update_idletasks()
+        # release Tk images on the Tk thread (a GC on another thread would call into Tcl from there)
+        self._dim_photo = self._bright_photo = self._selection_photo = self._mag_photo = None
         self.on_done(region)
 
     # -- drawing --------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ def tk_root(xvfb):
     root.withdraw()
     root.update()
     yield root
+    import gc
+
+    gc.collect()  # finalise this test's Tk objects here, on the Tk thread
     try:
         root.destroy()
     except tk.TclError:

@@ -123,10 +123,10 @@ class AnnotationDocument:
     # -- rendering ---------------------------------------------------------------------------------------------
     def render(self, upto: int | None = None) -> Image.Image:
         """The screenshot with items ``[0, upto)`` painted in order, at native resolution, RGB."""
-        canvas = self.base.convert("RGBA")
+        canvas = self.base.copy()
         for item in self.items[: len(self.items) if upto is None else upto]:
             item.render(canvas)
-        return canvas.convert("RGB")
+        return canvas
 
     def backdrop(self, item: AnnotationTool) -> Image.Image:
         """What lies beneath ``item`` (everything before it in order); the base image for a new item."""

@@ -114,6 +114,7 @@ class AnnotatorWindow:
         }.items():
             win.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
         win.bind("<KeyPress>", self._on_key)
+        win.bind("<Destroy>", self._on_destroy, add="+")
         self.document.subscribe(self._redraw_items)
         self._redraw_items()
         win.update_idletasks()
@@ -238,9 +239,25 @@ class AnnotatorWindow:
         if self._closed:
             return
         self._closed = True
-        self.window.destroy()
+        try:
+            self.window.destroy()
+        except self._tk.TclError:  # already gone with its root
+            pass
+        self._release_tk_objects()
         if self.on_close is not None:
             self.on_close()
+
+    def _on_destroy(self, event: Any) -> None:
+        if event.widget is self.window and not self._closed:
+            self.close()
+
+    def _release_tk_objects(self) -> None:
+        """Drop Tk variables and images here, on the Tk thread. Left to the garbage collector they could be
+        finalised on another thread, where tkinter's ``__del__`` calls into Tcl and fails."""
+        self._tool_var = self._color_var = self._width_var = None  # type: ignore[assignment]
+        self._base_photo = None
+        self._items_view.images.clear()
+        self._preview_view.images.clear()
 
     @property
     def closed(self) -> bool:

@@ -150,7 +150,7 @@ class AnnotationTool(ABC):
 
     @abstractmethod
     def render(self, image: Image.Image) -> None:
-        """Paint onto ``image`` (RGBA, native resolution) in place."""
+        """Paint onto ``image`` (RGB, native resolution) in place."""
 
     # -- serialisation -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

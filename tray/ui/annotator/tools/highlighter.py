@@ -55,6 +55,6 @@ class HighlighterTool(PenTool):
         local._paint(ImageDraw.Draw(mask), HIGHLIGHT_ALPHA, self.stroke_width)
         layer = Image.new("RGBA", mask.size, (*self.style.rgb, 0))
         layer.putalpha(mask)
-        region = image.crop((l, t, r, b))
+        region = image.crop((l, t, r, b)).convert("RGBA")
         region.alpha_composite(layer)
-        image.paste(region, (l, t))
+        image.paste(region.convert(image.mode), (l, t))
