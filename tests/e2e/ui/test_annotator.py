@@ -182,3 +182,19 @@ def test_blur_hides_pixels_on_screen_and_in_export(tk_root):
     assert out.tobytes() != original.tobytes()
     # the crisp text rows are gone: far fewer distinct colours than the anti-aliased original
     assert len(set(pixels(out))) < len(set(pixels(original))) / 3
+
+
+def test_capture_larger_than_the_screen_is_fitted_on_screen_and_exported_full_size(tk_root):
+    image = fake_desktop(2560, 1440)
+    win, uploads, *_ = open_annotator(tk_root, image)
+    assert win.scale < 0.5
+    assert win.window.winfo_reqwidth() <= 1280 and win.window.winfo_reqheight() <= 720
+    win.select_tool(ToolKind.LINE)
+    drag(tk_root, win.canvas, [(50, 50), (250, 50)])
+    assert pump(tk_root, lambda: len(win.document.items) == 1, timeout=5)
+    (x0, y0), (x1, y1) = win.document.items[0].points
+    assert abs(x0 - 50 / win.scale) <= 1 / win.scale and abs(x1 - 250 / win.scale) <= 1 / win.scale
+    win.upload()
+    out = uploads.image()
+    assert out.size == (2560, 1440)
+    assert near(out.getpixel((round((x0 + x1) / 2), round(y0))), RED)

@@ -38,6 +38,8 @@ def test_selector_maps_full_screen_and_drag_returns_exact_region(tk_root):
     win = sel.window
     assert (win.winfo_rootx(), win.winfo_rooty(), win.winfo_width(), win.winfo_height()) == (0, 0, 1280, 720)
     # the overlay really is on screen: the X root now shows the dimmed frozen desktop
+    xdotool(tk_root, "mousemove", "900", "500")
+    screenshot("selector-open")
     shown = grab_root().getpixel((300, 300))
     frozen = sel.frozen.getpixel((300, 300))
     assert shown != frozen and all(abs(s - round(f * 0.45)) <= 3 for s, f in zip(shown, frozen))
