@@ -35,7 +35,7 @@ from tray.capture.target import even_region, resolve_target
 
 log = logging.getLogger(__name__)
 
-MAX_QUEUE_BYTES = 64 * 1024 * 1024  # frames waiting for the encoder, at most (RSS bound)
+MAX_QUEUE_BYTES = 32 * 1024 * 1024  # frames waiting for the encoder, at most (RSS bound: 4 frames at 1080p)
 
 
 class RecorderState(enum.Enum):
