@@ -5,7 +5,6 @@ activation-free private bus for notification tests, the ``trayer`` tray host, th
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,20 +13,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from desktop_helpers import require_tools as _require  # noqa: E402
 from desktop_helpers import tray_selection_owned, wait_until  # noqa: E402
 from recording_notification_service import RecordingNotificationService  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "desktop"
-
-
-def _require(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        msg = f"missing tools: {', '.join(missing)}"
-        if os.environ.get("SNAPLARK_REQUIRE_ALL") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture(scope="session")

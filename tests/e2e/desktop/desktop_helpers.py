@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+
+import pytest
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -26,3 +30,12 @@ def tray_selection_owned() -> bool:
         return d.get_selection_owner(atom) != 0
     finally:
         d.close()
+
+
+def require_tools(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        msg = f"missing tools: {', '.join(missing)}"
+        if os.environ.get("SNAPLARK_REQUIRE_ALL") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)

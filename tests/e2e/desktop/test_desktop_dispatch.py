@@ -30,6 +30,10 @@ def tk_dispatcher(desktop_display):
     yield root, dispatcher
     dispatcher.stop()
     root.update()
+    # Hand the CLIPBOARD selection to xclip: a destroyed root whose events nobody pumps would otherwise stay the
+    # owner and make later readers (xclip -o) wait for an answer that never comes.
+    subprocess.run(["xclip", "-selection", "clipboard", "-i"], input=b"", stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=5)
     root.destroy()
 
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from PIL import Image
 
-from desktop_helpers import wait_until
+from desktop_helpers import require_tools, wait_until
 from tray.ui.notifications import ProgressNotifier
 from tray_platform.linux.notify import DBusNotifier
 
@@ -58,9 +58,7 @@ def _bus_owner_exists() -> bool:
 
 @pytest.fixture
 def dunst(notification_bus, desktop_display, tmp_path):
-    from conftest import _require
-
-    _require("dunst", "import")
+    require_tools("dunst", "import")
     rc = tmp_path / "dunstrc"
     rc.write_text(DUNSTRC)
     proc = subprocess.Popen(["dunst", "-config", str(rc)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,9 +93,7 @@ def displayed_count() -> int:
 
 
 def test_dunst_draws_progress_bar_updated_in_place(dunst, artifacts_dir):
-    from conftest import _require
-
-    _require("dunstctl")
+    require_tools("dunstctl")
     notifier = DBusNotifier().open()
     try:
         clock = [0.0]
