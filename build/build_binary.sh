@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Build the Snaplark binary with PyInstaller (build/tray.spec) and print its size and cold-start time.
+#
+#   build/build_binary.sh [--dist DIR]        default DIR: <repo>/dist   (override: SNAPLARK_DIST_DIR)
+#
+# Needs the project and PyInstaller installed: pip install -e '.[build]'  (the dev extra has it too).
+# Intermediate files go to a temporary work dir that is removed afterwards; nothing is written under build/.
+# The result needs no Python on the target machine (it still uses the system's GTK, X11 and D-Bus libraries
+# where it finds them, and its own copies otherwise).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIST="${SNAPLARK_DIST_DIR:-$REPO/dist}"
+PY="${PYTHON:-python3}"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dist) DIST="$2"; shift 2 ;;
+    --dist=*) DIST="${1#--dist=}"; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "build_binary.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$DIST" in /*) ;; *) DIST="$PWD/$DIST" ;; esac
+case "$DIST/" in "$REPO/build/"*) echo "build_binary.sh: refusing to write into build/ ($DIST)" >&2; exit 2 ;; esac
+
+if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
+  echo "build_binary.sh: PyInstaller is not installed; run: $PY -m pip install -e '.[build]'" >&2
+  exit 3
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/snaplark-pyinstaller.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$DIST"
+
+VERSION="$("$PY" -c "import re,sys; print(re.search(r'^__version__\s*=\s*\"([^\"]+)\"', open(sys.argv[1]).read(), re.M).group(1))" "$REPO/tray/__init__.py")"
+echo "building snaplark $VERSION -> $DIST"
+started=$(date +%s)
+# Run from the work dir so nothing (e.g. a stray __pycache__ or log) lands in the caller's directory.
+(cd "$WORK" && "$PY" -m PyInstaller --noconfirm --log-level "${PYINSTALLER_LOG_LEVEL:-WARN}" \
+    --distpath "$DIST" --workpath "$WORK/work" "$REPO/build/tray.spec")
+echo "build took $(( $(date +%s) - started )) s"
+
+case "$(uname -s)" in
+  Darwin) BIN="$DIST/Snaplark.app/Contents/MacOS/snaplark"; ARTIFACT="$DIST/Snaplark.app" ;;
+  MINGW*|MSYS*|CYGWIN*) BIN="$DIST/snaplark.exe"; ARTIFACT="$BIN" ;;
+  *) BIN="$DIST/snaplark"; ARTIFACT="$BIN" ;;
+esac
+[ -x "$BIN" ] || { echo "build_binary.sh: $BIN was not produced" >&2; exit 1; }
+
+bytes=$(du -sb "$ARTIFACT" | cut -f1)
+awk -v b="$bytes" -v p="$ARTIFACT" 'BEGIN { printf "size: %s = %d bytes (%.1f MiB)\n", p, b, b / 1048576 }'
+
+# Cold start: the first run unpacks the one-file archive; measure that run and a second one.
+for run in 1 2; do
+  t0=$(date +%s%N)
+  out="$("$BIN" --version)"
+  t1=$(date +%s%N)
+  awk -v ns=$((t1 - t0)) -v r="$run" -v o="$out" 'BEGIN { printf "start %d: `snaplark --version` -> %s in %.2f s\n", r, o, ns / 1e9 }'
+done
+[ "$out" = "snaplark $VERSION" ] || { echo "build_binary.sh: unexpected --version output: $out" >&2; exit 1; }
