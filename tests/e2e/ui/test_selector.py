@@ -161,3 +161,36 @@ def test_frozen_screen_from_mss_and_overlay_gone_before_callback(tk_root):
     assert region == Region(600, 300, 100, 100)
     assert centre == (0x33, 0x66, 0xcc)  # overlay already unmapped when on_done runs
     bg.destroy()
+
+
+def test_magnifier_shows_zoomed_true_pixels_next_to_the_cursor_and_crosshair_follows(tk_root):
+    from tray.ui.selector import MAG_SOURCE, MAG_ZOOM
+
+    sel, done = open_selector(tk_root)
+    cx, cy = 1005, 465  # on the chequer board of the fake desktop
+    xdotool(tk_root, "mousemove", str(cx), str(cy))
+    assert pump(tk_root, lambda: sel._cursor == (cx, cy), timeout=5)
+    pump(tk_root, timeout=0.05)
+    screen = grab_root()
+    size, half = MAG_SOURCE * MAG_ZOOM, MAG_SOURCE // 2
+    mx, my = cx + 24, cy + 24  # down-right of the cursor (there is room)
+    expected = sel.frozen.crop((cx - half, cy - half, cx + half + 1, cy + half + 1)).resize(
+        (size, size), Image.Resampling.NEAREST)
+    shown = screen.crop((mx, my, mx + size, my + size))
+    # compare away from the 2 px frame and the centre marker: undimmed frozen pixels, 8x magnified
+    for (x, y) in [(4, 4), (30, 60), (100, 20), (60, 100), (size - 5, size - 5)]:
+        assert shown.getpixel((x, y)) == expected.getpixel((x, y)), (x, y)
+    # crosshair: the row and column through the cursor are black/white dashes across the whole overlay
+    bw = {(0, 0, 0), (255, 255, 255)}
+    row = {screen.getpixel((x, cy)) for x in range(10, 600)}
+    col = {screen.getpixel((cx, y)) for y in range(100, 400)}
+    assert row == bw and col == bw
+    assert not {screen.getpixel((x, cy - 3)) for x in range(10, 600)} <= bw  # a row off it: the dimmed screen
+    # near the right/bottom edges the magnifier flips to the other side of the cursor
+    xdotool(tk_root, "mousemove", "1270", "710")
+    assert pump(tk_root, lambda: sel._cursor == (1270, 710), timeout=5)
+    pump(tk_root, timeout=0.05)
+    l, t = (int(v) for v in sel.canvas.coords(sel._mag_item))
+    assert l + size <= 1270 and t + size <= 710
+    xdotool(tk_root, "key", "Escape")
+    assert pump(tk_root, lambda: done.called, timeout=5)
