@@ -42,3 +42,35 @@ def test_recording_uploads_through_the_sink_and_server_copy_is_sha256_identical(
     finally:
         engine.stop()
         journal.close()
+
+
+def test_snaplark_record_cli_uploads_to_the_embedded_server_and_prints_the_link(pattern_display, tmp_path):
+    """``snaplark record`` with no server configured: embedded server, upload while recording, link printed."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(f"[server]\nembedded_port = {port}\n")
+    out = tmp_path / "cli.webm"
+    env = pattern_display.env(SNAPLARK_CONFIG=str(config), SNAPLARK_DATA_DIR=str(tmp_path / "data"),
+                              SNAPLARK_LOG_DIR=str(tmp_path / "log"),
+                              PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    r = subprocess.run([sys.executable, "-m", "tray.cli", "record", "--region", "640,240,320,160", "--fps", "10",
+                        "--duration", "2", "--output", str(out)], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    url = r.stdout.strip().splitlines()[-1]
+    assert url.startswith(f"http://127.0.0.1:{port}/v/") and url.endswith(".webm")
+
+    # the embedded server lived in that process; serve its data dir again and fetch the link
+    from snaplark_server.config import ServerConfig
+    from snaplark_server.runner import ServerThread
+
+    with ServerThread(ServerConfig(port=port, data_dir=tmp_path / "data" / "server")):
+        body = requests.get(url, timeout=30)
+    assert body.status_code == 200
+    assert hashlib.sha256(body.content).hexdigest() == hashlib.sha256(out.read_bytes()).hexdigest()
