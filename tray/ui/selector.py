@@ -187,9 +187,14 @@ class RegionSelector:
     ``on_done(region)`` is called exactly once, after the overlay window is destroyed (so a capture taken in the
     callback does not contain it): with a :class:`Region` in physical pixels, or ``None`` when cancelled.
 
-    Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc = cancel;
-    arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor (confirms at
-    once). Confirming an empty selection is refused with a message on the overlay.
+    Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc or right-click
+    = cancel; arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor
+    (confirms at once). Confirming an empty selection is refused with a message on the overlay.
+
+    ``monitors`` are in physical virtual-screen pixels (default: one monitor covering ``frozen``); ``scale`` is
+    physical pixels per overlay pixel for the whole overlay (1.0 on X11; the platform adapter supplies it).
+    ``prepared`` = :meth:`SelectorImages.prepare` of the same ``frozen``, done off the Tk thread to map sooner.
+    ``grab`` takes a global keyboard/pointer grab (retried briefly while a hotkey grab is still active).
     """
 
     def __init__(self, root: Any, frozen: Image.Image, origin: tuple[int, int] = (0, 0),
