@@ -19,6 +19,7 @@ stop / back-online / login / new-bytes notify it so waits end early. Events are 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import logging
 import os
 import random
@@ -411,6 +412,11 @@ class _SessionWorker:
         self.resumed = resumed
         self.cutter: PartCutter | None = None
         self._finish_cut = False
+        # one helper thread per worker: reads+hashes the next part while the current one is on the wire, and
+        # hashes the whole file (for finished files) alongside the upload
+        self._helper: concurrent.futures.ThreadPoolExecutor | None = None
+        self._prefetch: tuple[PartRecord, concurrent.futures.Future] | None = None
+        self._whole: concurrent.futures.Future | None = None
 
     # ------------------------------------------------------------------ top level
     def run(self) -> None:
@@ -431,7 +437,14 @@ class _SessionWorker:
         finally:
             if client is not None:
                 client.close()
+            if self._helper is not None:
+                self._helper.shutdown(wait=True, cancel_futures=True)
             self.eng._notify()
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        if self._helper is None:
+            self._helper = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"upload-{self.u.id}-read")
+        return self._helper.submit(fn, *args)
 
     def _go(self, new: UploadState, reason: str = "") -> None:
         u = self.u
@@ -548,6 +561,10 @@ class _SessionWorker:
         self.cutter = _cutter_from_parts(u.path, self.eng.part_size, parts)
         if self.resumed:
             self._prepare_resume()
+        if self.eng.verify_whole_file and u._finished and u._total:
+            # complete before the upload starts (upload_file, resume): hash it alongside. A live recording is not
+            # hashed whole: that would make stop→link time grow with its length; the server checks every part.
+            self._whole = self._submit(_range_sha256, u.path, u._total)
         while True:
             try:
                 if u.server_session_id is None:
@@ -704,10 +721,9 @@ class _SessionWorker:
             self._go(S.UPLOADING, f"sending part {part.index}")
         mismatches = 0
         while True:
-            data, sha = self.cutter.read(part)
-            if part.sha256 != sha:
-                self.journal.set_part_sha(u.id, part.index, sha)
-                part.sha256 = sha
+            data, sha = self._read(part, allow_prefetched=mismatches == 0)
+            part.sha256 = sha
+            self._prefetch_next(part)
             sid = u.server_session_id
             try:
                 self._call(client, lambda: client.video_chunk(sid, part.index, data, sha))
@@ -733,6 +749,26 @@ class _SessionWorker:
             u._sample(now)
         self.eng._maybe_progress(u)
 
+    def _read(self, part: PartRecord, *, allow_prefetched: bool) -> tuple[bytes, str]:
+        assert self.cutter is not None
+        pending, self._prefetch = self._prefetch, None
+        if pending is not None:
+            ahead, future = pending
+            if allow_prefetched and (ahead.index, ahead.offset, ahead.length) == (part.index, part.offset,
+                                                                                   part.length):
+                return future.result()  # LocalFileError from the helper surfaces here
+            future.cancel()
+        return self.cutter.read(part)
+
+    def _prefetch_next(self, current: PartRecord) -> None:
+        """Start reading the part that will be sent after ``current`` (parts ≥ 1 never change once cut)."""
+        u = self.u
+        with self.eng._cond:
+            later = [p for p in u._parts if p.index > current.index and not p.acked]
+            nxt = later[0] if later and current.index != 0 else None
+        if nxt is not None and self.cutter is not None:
+            self._prefetch = (nxt, self._submit(self.cutter.read, nxt))
+
     def _finalize(self, client: ApiClient) -> bool:
         u = self.u
         self._go(S.FINALIZING, "all parts sent")
@@ -745,8 +781,8 @@ class _SessionWorker:
         if total is not None and size < total:
             raise LocalFileError(f"{u.path}: the file shrank to {size} bytes during the upload ({total} expected)")
         whole = None
-        if self.eng.verify_whole_file:
-            whole = _range_sha256(u.path, total if total is not None else size)
+        if self._whole is not None:
+            whole = self._whole.result()
         sid = u.server_session_id
         indices = [p.index for p in parts]
         try:
