@@ -150,7 +150,17 @@ def test_frozen_screen_from_mss_and_overlay_gone_before_callback(tk_root):
     def on_done(region):
         seen.append((region, grab_root().getpixel((640, 360))))
 
-    sel = RegionSelector(tk_root, frozen, (0, 0), on_done)
+    # the pixels are prepared off the Tk thread (as the capture thread would), then the overlay maps
+    import threading
+
+    from tray.ui.selector import SelectorImages
+
+    prepared: list = []
+    worker = threading.Thread(target=lambda: prepared.append(SelectorImages.prepare(frozen, 1.0)))
+    worker.start()
+    worker.join(10)
+    assert prepared and prepared[0].dimmed.getpixel((10, 10)) == tuple(int(v * 0.45) for v in (0x33, 0x66, 0xcc))
+    sel = RegionSelector(tk_root, frozen, (0, 0), on_done, prepared=prepared[0])
     assert pump(tk_root, lambda: sel.window.winfo_viewable(), timeout=5)
     pump(tk_root, timeout=0.1)
     assert grab_root().getpixel((10, 10)) != (0x33, 0x66, 0xcc)  # dimmed by the overlay
