@@ -1,0 +1,583 @@
+"""The tray application: wires the tray icon, hotkeys, selector, annotator, recorder, upload engine and
+notifications together (built by :func:`tray.app.run_tray`).
+
+Threading (DESIGN.md): this object lives on the Tk main thread. The tray icon (pystray), the hotkey listener
+(pynput), the single-instance socket and the upload workers run on their own threads and reach the UI only through
+``dispatcher.post``. Slow work (stopping the encoder, waiting for an upload's URL) runs on short-lived worker
+threads, never on the Tk thread. Command methods (``capture_region`` ...) must be called on the Tk thread.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tray_platform.base import Region
+
+from tray import paths
+
+log = logging.getLogger(__name__)
+
+
+class ElapsedClock:
+    """Recording time that stops while paused. Any thread."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started: float | None = None
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+
+    def start(self) -> None:
+        with self._lock:
+            self._started, self._paused_at, self._paused_total = self._clock(), None, 0.0
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._paused_at is None:
+                self._paused_at = self._clock()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._paused_at is not None:
+                self._paused_total += self._clock() - self._paused_at
+                self._paused_at = None
+
+    @property
+    def started(self) -> bool:
+        return self._started is not None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def elapsed(self) -> float:
+        with self._lock:
+            if self._started is None:
+                return 0.0
+            now = self._paused_at if self._paused_at is not None else self._clock()
+            return max(0.0, now - self._started - self._paused_total)
+
+
+@dataclass
+class ActiveRecording:
+    recorder: Any
+    region: Region
+    path: Path
+    clock: ElapsedClock
+    control: Any = None
+
+
+class DesktopApp:
+    """See module docstring. ``run()`` blocks in the Tk main loop until Quit."""
+
+    def __init__(self, settings: Any, *, config_path: Path | None = None, first_run: bool = False):
+        self.settings = settings
+        self.config_path = config_path
+        self.first_run = first_run
+        self.root: Any = None
+        self.dispatcher: Any = None
+        self.stack: Any = None
+        self.tray: Any = None
+        self.hotkeys: Any = None
+        self.notifier: Any = None
+        self.progress: Any = None
+        self.clipboard: Any = None
+        self.instance: Any = None
+        self.recording: ActiveRecording | None = None
+        self.annotator: Any = None
+        self.selector: Any = None
+        self._busy = False  # a selector is open
+        self._quit = threading.Event()
+
+    @classmethod
+    def from_args(cls, args: Any) -> "DesktopApp":
+        from tray import config
+
+        path = config.resolve_path(getattr(args, "config", None))
+        first_run = not path.exists()
+        settings = config.load_config(path)
+        if first_run:
+            try:
+                config.save_config(settings, path)
+            except OSError as exc:
+                log.warning("could not write the default settings to %s: %s", path, exc)
+        return cls(settings, config_path=path, first_run=first_run)
+
+    # ------------------------------------------------------------------ lifecycle
+    def run(self) -> int:
+        from tray.ui.single_instance import SingleInstance
+
+        self.instance = SingleInstance(paths.data_dir() / "instance.sock")
+        if not self.instance.acquire():
+            answer = self.instance.send("capture_region")
+            print("Snaplark is already running; asked it to capture a region." if answer else
+                  "Snaplark seems to be starting already; try again in a moment.")
+            return 0
+        try:
+            return self._run()
+        finally:
+            self.instance.close()
+
+    def _run(self) -> int:
+        if not os.environ.get("DISPLAY") and sys.platform.startswith("linux") and not os.environ.get(
+                "WAYLAND_DISPLAY"):
+            print("snaplark: no display (DISPLAY is not set). The tray app needs a desktop session; "
+                  "use `snaplark upload`, `snaplark shot` or `snaplark record` against an X display instead.",
+                  file=sys.stderr)
+            return 2
+        import tkinter as tk
+
+        from tray.app import UploadStack
+        from tray.ui.dispatcher import UiDispatcher
+        from tray.ui.notifications import ProgressNotifier, open_notifier
+
+        self.root = tk.Tk(className="snaplark")
+        self.root.withdraw()
+        self.dispatcher = UiDispatcher(self.root)
+        self.notifier = open_notifier(tell_user=self._log_only).notifier
+        self.clipboard = self._open_clipboard()
+        self.progress = ProgressNotifier(self.notifier, copy_link=self.copy_link, post=self.dispatcher.post,
+                                         on_login=lambda: self.dispatcher.post(self.login),
+                                         show_progress=self.settings.notifications.progress)
+        try:
+            self.stack = UploadStack(self.settings, on_event=self._on_upload_event).open()
+        except Exception as exc:  # noqa: BLE001 - the app cannot upload; say why and stop
+            self._notify_error("Snaplark cannot start", str(exc))
+            print(f"snaplark: {exc}", file=sys.stderr)
+            return 1
+        try:
+            self._start_tray()
+            self._start_hotkeys()
+            self.instance.serve(lambda cmd: self.dispatcher.post(getattr(self, cmd)))
+            resumed = self.stack.engine.resume_all()
+            if resumed:
+                log.info("resuming %d unfinished upload(s)", len(resumed))
+                for upload in resumed:
+                    self._await_url(upload, copy=False)
+            self._load_recent()
+            if self.first_run:
+                self._welcome()
+            self.root.after(500, self._tick)
+            log.info("tray app running (pid %d)", os.getpid())
+            self.dispatcher.run()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _shutdown(self) -> None:
+        if self.recording is not None:
+            rec = self.recording
+            self.recording = None
+            rec.recorder.stop(timeout=30)  # the upload engine keeps the file; it finishes at the next start
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        if self.tray is not None:
+            self.tray.stop()
+        if self.stack is not None:
+            self.stack.close()
+        close = getattr(self.notifier, "close_connection", None)
+        if close:
+            close()
+
+    def _tick(self) -> None:
+        """Twice a second on the Tk thread: flush held-back progress, refresh the recording tooltip."""
+        if self.progress is not None:
+            self.progress.tick()
+        if self.recording is not None and self.tray is not None:
+            from tray.ui.tray_icon import TrayState
+
+            self.tray.set_state(TrayState.RECORDING, elapsed=self.recording.clock.elapsed())
+        if not self.dispatcher.stopped:
+            self.root.after(500, self._tick)
+
+    # ------------------------------------------------------------------ wiring
+    def _start_tray(self) -> None:
+        from tray.ui.tray_icon import TrayIcon
+
+        self.tray = TrayIcon(self, self.dispatcher.post, capture_hotkey=self._hotkey_display("capture_region"),
+                             on_unavailable=lambda msg: self._notify_error("Snaplark", msg))
+        self.tray.start()
+
+    def _start_hotkeys(self) -> None:
+        from tray.ui.hotkeys import GlobalHotkeys
+
+        hk = self.settings.hotkeys
+        bindings = {
+            "capture_region": (hk.capture_region, self.capture_region),
+            "capture_screen": (hk.capture_screen, self.capture_screen),
+            "record_region": (hk.record_region, self.record_region),
+            "stop_recording": (hk.stop_recording, self.stop_recording),
+            "pause_recording": (hk.pause_recording, self.toggle_pause),
+        }
+        bindings = {k: v for k, v in bindings.items() if v[0]}
+        self.hotkeys = GlobalHotkeys(bindings, self.dispatcher.post,
+                                     on_problem=lambda p: self._notify_error("Hotkey not registered", p.message))
+        self.hotkeys.start()
+
+    def _hotkey_display(self, name: str) -> str:
+        value = getattr(self.settings.hotkeys, name, "")
+        if not value:
+            return ""
+        from tray.ui.hotkeys import HotkeyError, parse_hotkey
+
+        try:
+            return parse_hotkey(f"hotkeys.{name}", value).display()
+        except HotkeyError:
+            return ""
+
+    def _open_clipboard(self) -> Any:
+        from tray_platform.base import choose_backend
+
+        try:
+            return choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD", root=self.root).backend
+        except Exception as exc:  # noqa: BLE001
+            log.warning("no clipboard: %s", exc)
+            return None
+
+    def _welcome(self) -> None:
+        keys = ", ".join(f"{label} {self._hotkey_display(name)}" for name, label in (
+            ("capture_region", "capture"), ("record_region", "record"), ("stop_recording", "stop"))
+            if self._hotkey_display(name))
+        self.notifier.notify("Snaplark is ready",
+                             f"{keys}. Links go to your clipboard. Left-click the tray icon to capture a region.")
+
+    def _log_only(self, message: str) -> None:
+        log.warning("%s", message)
+
+    def _notify_error(self, title: str, body: str) -> None:
+        log.warning("%s: %s", title, body)
+        try:
+            self.notifier.notify(title, body, urgency="critical")
+        except Exception:  # noqa: BLE001 - notifications are best effort
+            log.exception("notification failed")
+
+    def _on_upload_event(self, event: Any) -> None:
+        """Upload worker threads: progress notification + tray state."""
+        self.progress.on_event(event)
+        if self.tray is None:
+            return
+        from tray.ui.tray_icon import TrayState
+
+        progress = getattr(event, "progress", None)
+        if isinstance(progress, dict) and self.recording is None:
+            state = str(progress.get("state", "")).lower()
+            if not progress.get("isOnline", True):
+                self.tray.set_state(TrayState.OFFLINE)
+            elif "auth" in state:
+                self.tray.set_state(TrayState.NEEDS_LOGIN)
+            elif state in ("completed", "failed", "uploadstate.completed", "uploadstate.failed"):
+                self.tray.set_state(TrayState.IDLE)
+            else:
+                self.tray.set_state(TrayState.UPLOADING, percent=int(progress.get("percentage") or 0))
+        new = getattr(event, "new", None)
+        if new is not None and getattr(new, "terminal", False) and self.recording is None:
+            self.tray.set_state(TrayState.IDLE)
+
+    def _load_recent(self) -> None:
+        from tray.ui.tray_icon import RecentUpload
+
+        try:
+            rows = self.stack.journal.history(10)
+        except Exception as exc:  # noqa: BLE001 - the menu just stays empty
+            log.debug("history unavailable: %s", exc)
+            return
+        self.tray.set_recent([RecentUpload(title=Path(row.local_path).name, url=row.url) for row in rows])
+
+    # ------------------------------------------------------------------ screenshots
+    def _grab_everything(self) -> tuple[Any, Region, list]:
+        from tray.capture.backends import default_display_info
+        from tray.capture.screenshot import capture_image
+
+        display = default_display_info()
+        screen = display.virtual_screen()
+        return capture_image(None, display_info=display, cursor=False), screen, display.monitors()
+
+    def _select(self, on_region: Callable[[Region, Any, Region], None]) -> None:
+        """Freeze the screen, show the selector, call ``on_region(region, frozen, screen)`` on confirm."""
+        if self._busy:
+            return
+        from tray.ui.selector import RegionSelector
+
+        try:
+            frozen, screen, monitors = self._grab_everything()
+        except Exception as exc:  # noqa: BLE001 - no display / capture failure: tell the user
+            self._notify_error("Capture failed", str(exc))
+            return
+        self._busy = True
+
+        def done(region: Region | None) -> None:
+            self._busy = False
+            self.selector = None
+            if region is None:
+                return
+            on_region(region, frozen, screen)
+
+        self.selector = RegionSelector(self.root, frozen, (screen.left, screen.top), done, monitors=monitors)
+        log.info("selector shown over %s", screen)
+
+    def capture_region(self) -> None:
+        from tray.ui.selector import crop_to_region
+
+        self._select(lambda region, frozen, screen: self._annotate(
+            crop_to_region(frozen, region, (screen.left, screen.top))))
+
+    def capture_screen(self) -> None:
+        if self._busy:
+            return
+        try:
+            frozen, _, _ = self._grab_everything()
+        except Exception as exc:  # noqa: BLE001
+            self._notify_error("Capture failed", str(exc))
+            return
+        self._annotate(frozen)
+
+    def _annotate(self, image: Any) -> None:
+        from tray.ui.annotator.window import AnnotatorWindow
+
+        if self.annotator is not None and not self.annotator.closed:
+            self.annotator.close()
+        self.annotator = AnnotatorWindow(self.root, image, on_upload=self.upload_png, on_save=None,
+                                         on_copy=self._copy_image)
+        self._log_when_mapped(self.annotator)
+
+    def _log_when_mapped(self, annotator: Any, tries: int = 100) -> None:
+        """Log where the annotator's canvas landed on screen once it is mapped (scripts and tests use it)."""
+        canvas = annotator.canvas
+        if canvas.winfo_viewable() or tries <= 0:
+            log.info("annotator shown: image %dx%d, canvas at %d,%d scale %.3f", annotator.document.size[0],
+                     annotator.document.size[1], canvas.winfo_rootx(), canvas.winfo_rooty(), annotator.scale)
+            return
+        self.root.after(20, lambda: self._log_when_mapped(annotator, tries - 1))
+
+    def _save_capture(self, png: bytes) -> Path:
+        from tray.commands.shot import default_output
+
+        path = default_output(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(png)
+        tmp.replace(path)
+        return path
+
+    def upload_png(self, png: bytes) -> None:
+        """Keep the PNG locally, queue it durably, put the link on the clipboard when it arrives."""
+        path = self._save_capture(png)
+        upload = self.stack.engine.upload_screenshot(path)
+        log.info("screenshot saved to %s and queued for upload", path)
+        if self.annotator is not None and not self.annotator.closed:
+            self.annotator.close()  # like Flameshot: the notification and the clipboard take it from here
+        self._await_url(upload, copy=True)
+
+    def _copy_image(self, png: bytes) -> None:
+        if self.clipboard is not None:
+            self.clipboard.copy_image_png(png)
+
+    def _await_url(self, upload: Any, *, copy: bool) -> None:
+        def wait() -> None:
+            try:
+                url = upload.wait(None)
+            except Exception as exc:  # noqa: BLE001 - FAILED: the notifier already told the user
+                log.warning("upload %s failed: %s", getattr(upload, "id", "?"), exc)
+                return
+            self.dispatcher.post(lambda: self._uploaded(url, upload, copy))
+
+        threading.Thread(target=wait, name=f"await-upload-{getattr(upload, 'id', '?')}", daemon=True).start()
+
+    def _uploaded(self, url: str, upload: Any, copy: bool) -> None:
+        from tray.ui.tray_icon import RecentUpload
+
+        log.info("uploaded: %s", url)
+        if copy:
+            self.copy_link(url)
+        self.tray.add_recent(RecentUpload(title=Path(str(getattr(upload, "path", url))).name, url=url))
+
+    # ------------------------------------------------------------------ recording
+    def record_region(self) -> None:
+        if self.recording is None:
+            self._select(lambda region, frozen, screen: self._start_recording(region, screen))
+
+    def record_screen(self) -> None:
+        if self.recording is not None or self._busy:
+            return
+        from tray.capture.backends import default_display_info
+
+        display = default_display_info()
+        monitors = display.monitors()
+        region = monitors[0].region if monitors else display.virtual_screen()
+        self._start_recording(region, display.virtual_screen())
+
+    def _start_recording(self, region: Region, screen: Region) -> None:
+        from tray.capture.recorder import Recorder, RecorderState
+        from tray.ui.recording_control import RecordingControl
+        from tray.ui.tray_icon import TrayState
+
+        cap = self.settings.capture
+        base = Path(self.settings.upload.save_dir).expanduser() if self.settings.upload.save_dir \
+            else paths.captures_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        path = base / f"recording-{int(time.time() * 1000)}.webm"
+        clock = ElapsedClock()
+        auto = self.settings.upload.auto_upload
+        uploads: list[Any] = []
+
+        def sink_factory(p: Path, metadata: dict) -> Any:
+            upload = self.stack.engine.start_recording_upload(p, metadata)
+            uploads.append(upload)
+            return upload
+
+        def on_state(state: RecorderState) -> None:  # recorder threads
+            if state is RecorderState.RECORDING:
+                clock.resume() if clock.started else clock.start()
+            elif state is RecorderState.PAUSED:
+                clock.pause()
+            self.dispatcher.post(lambda: self.tray.set_recording(
+                state in (RecorderState.RECORDING, RecorderState.PAUSED), paused=state is RecorderState.PAUSED))
+
+        from tray.capture.sink import NullSink
+
+        recorder = Recorder(path, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
+                            countdown=cap.countdown, max_duration=float(cap.max_duration),
+                            sink_factory=sink_factory if auto else (lambda p, m: NullSink()), on_state=on_state,
+                            on_countdown=lambda n: self.dispatcher.post(lambda: self.tray.set_state(
+                                TrayState.RECORDING, elapsed=0)))
+        try:
+            recorder.start()
+        except Exception as exc:  # noqa: BLE001 - bad region, no display, disk: tell the user
+            self._notify_error("Recording failed to start", str(exc))
+            return
+        rec = ActiveRecording(recorder, region, path, clock)
+        rec.control = RecordingControl(self.root, region, screen, on_stop=self.stop_recording,
+                                       on_toggle_pause=self.toggle_pause, elapsed=clock.elapsed,
+                                       paused=lambda: clock.paused)
+        rec.uploads = uploads  # type: ignore[attr-defined]
+        self.recording = rec
+        self.tray.set_recording(True)
+        self.tray.set_state(TrayState.RECORDING, elapsed=0)
+        self._watch_recorder(rec)
+        log.info("recording %s to %s", region, path)
+
+    def _watch_recorder(self, rec: ActiveRecording) -> None:
+        """Notice a recording that ended by itself (max duration, disk full) and finish it like a stop."""
+        def watch() -> None:
+            rec.recorder.wait(None)
+            self.dispatcher.post(lambda: self._recording_ended(rec))
+
+        threading.Thread(target=watch, name="recording-watch", daemon=True).start()
+
+    def stop_recording(self) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        threading.Thread(target=lambda: rec.recorder.stop(timeout=60), name="recording-stop", daemon=True).start()
+
+    def _recording_ended(self, rec: ActiveRecording) -> None:
+        from tray.ui.tray_icon import TrayState
+
+        if self.recording is not rec:
+            return
+        self.recording = None
+        if rec.control is not None:
+            rec.control.close()
+        self.tray.set_recording(False)
+        self.tray.set_state(TrayState.IDLE)
+        result = rec.recorder.result
+        if result is not None and result.error:
+            self._notify_error("Recording stopped", f"{result.error}. What was recorded is kept at {rec.path}"
+                               + (" and is being uploaded." if self.settings.upload.auto_upload else "."))
+        for upload in getattr(rec, "uploads", []):
+            self._await_url(upload, copy=True)
+        if not self.settings.upload.auto_upload:
+            self.notifier.notify("Recording saved", str(rec.path))
+
+    def toggle_pause(self) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        from tray.capture.recorder import RecorderState
+
+        if rec.recorder.state is RecorderState.PAUSED:
+            rec.recorder.resume()
+        elif rec.recorder.state is RecorderState.RECORDING:
+            rec.recorder.pause()
+
+    # ------------------------------------------------------------------ menu commands
+    def copy_link(self, url: str) -> None:
+        if self.clipboard is None:
+            self._notify_error("No clipboard", f"Could not copy the link: {url}")
+            return
+        try:
+            self.clipboard.copy_text(url)
+        except Exception as exc:  # noqa: BLE001
+            self._notify_error("Could not copy the link", f"{exc}. The link: {url}")
+
+    def _open_path(self, path: Path) -> None:
+        opener = {"darwin": ["open"], "win32": ["explorer"]}.get(sys.platform, ["xdg-open"])
+        try:
+            subprocess.Popen(opener + [str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self._notify_error("Cannot open", f"{path}: {exc}")
+
+    def open_captures_folder(self) -> None:
+        folder = Path(self.settings.upload.save_dir).expanduser() if self.settings.upload.save_dir \
+            else paths.captures_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._open_path(folder)
+
+    def open_settings(self) -> None:
+        from tray import config
+
+        path = self.config_path or config.resolve_path(None)
+        if not path.exists():
+            config.save_config(self.settings, path)
+        self._open_path(path)
+
+    def login(self) -> None:
+        """Ask for a token (hidden entry), verify it with GET /me, keep it in the keyring, resume uploads."""
+        from tkinter import simpledialog
+
+        from tray.api.errors import ApiError
+        from tray.api.token_store import TokenStore
+
+        conn = self.stack.connection
+        token = simpledialog.askstring("Snaplark — log in", f"Token for {conn.api_url}:", show="*",
+                                       parent=self.root)
+        if not token:
+            return
+        token = token.strip()
+        from tray.api.client import ApiClient
+
+        client = ApiClient(conn.api_url, lambda: token)
+        try:
+            user = client.me()["user"]
+            TokenStore().set(conn.api_url, token)
+        except (ApiError, Exception) as exc:  # noqa: BLE001 - shown to the user
+            self._notify_error("Log in failed", str(exc))
+            return
+        finally:
+            client.close()
+        self.tray.set_logged_in(True)
+        self.notifier.notify("Logged in", f"as {user}; uploads continue.")
+        self.stack.engine.auth_restored()
+
+    def logout(self) -> None:
+        from tray.api.token_store import TokenStore
+
+        try:
+            TokenStore().delete(self.stack.connection.api_url)
+        except Exception as exc:  # noqa: BLE001
+            self._notify_error("Log out failed", str(exc))
+            return
+        self.tray.set_logged_in(False)
+
+    def quit(self) -> None:
+        self.dispatcher.stop()
