@@ -146,6 +146,7 @@ class _Bars:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self._bars: dict[int, Any] = {}
+        self._closed: set[int] = set()
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
@@ -155,6 +156,8 @@ class _Bars:
             return
         p = event.progress
         with self._lock:
+            if event.upload_id in self._closed:
+                return
             bar = self._bars.get(event.upload_id)
             if bar is None:
                 from tqdm import tqdm
@@ -168,10 +171,21 @@ class _Bars:
             bar.set_postfix_str(p["state"] + ("" if p["isOnline"] else " (offline)"), refresh=False)
             bar.refresh()
 
+    def finish(self, upload_id: int, total: int | None) -> None:
+        with self._lock:
+            self._closed.add(upload_id)
+            bar = self._bars.pop(upload_id, None)
+            if bar is not None:
+                if total:
+                    bar.n = total
+                bar.close()
+
     def close(self) -> None:
         with self._lock:
+            self._closed.update(self._bars)
             for bar in self._bars.values():
                 bar.close()
+            self._bars.clear()
 
 
 def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list[Path]) -> int:
@@ -194,6 +208,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
             try:
                 url = up.wait(args.timeout)
             except UploadFailed as exc:
+                bars.finish(up.id, None)
                 _err(f"{up.path}: {exc.error} (the file is kept; `snaplark status` lists it)")
                 status = EXIT_FAILED
                 continue
@@ -207,7 +222,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                     _err(f"{up.path}: {problem}")
                     status = EXIT_FAILED
                     continue
-            bars.close()
+            bars.finish(up.id, up.progress()["bytes_total"])
             print(url, flush=True)
     except KeyboardInterrupt:
         _err("interrupted; unfinished uploads stay in the journal (`snaplark status`, `snaplark upload --resume`)")

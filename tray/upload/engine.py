@@ -23,6 +23,7 @@ import concurrent.futures
 import logging
 import os
 import random
+import re
 import threading
 import time
 from pathlib import Path
@@ -55,6 +56,7 @@ MAX_FINALIZE_ROUNDS = 5
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events per second per upload
 IDLE_WAIT = 1.0  # bound of one wait for new bytes / login (re-checked in a loop)
 RATE_WINDOW = 5.0
+AUTH_PROBE_SCHEDULE = (15.0, 30.0, 60.0)  # while AUTH_REQUIRED: check the token again now and then
 
 
 class UploadFailed(RuntimeError):
@@ -78,12 +80,33 @@ class _Restart(Exception):
     """Start the session's protocol over (after a re-init)."""
 
 
+INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
+_RESOLUTION = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
+
+
 def seed_init_metadata(path: Path, metadata: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
-    """The seed's ``/videos/init`` fields, from ``metadata`` where given, else sensible defaults."""
+    """Session metadata: everything given, with the seed's ``/videos/init`` fields present and well-typed."""
     codec, _ = VIDEO_EXTENSIONS.get(path.suffix.lower(), ("vp9", "video/webm"))
     out: dict[str, Any] = {"filename": path.name, "timestamp": now_ms, "fps": 30, "codec": codec,
                            "bitrate": 2_500_000, "resolution": "1920x1080"}
-    for key, value in (metadata or {}).items():
+    defaults = dict(out)
+    out.update(metadata or {})
+    checks: dict[str, Callable[[Any], Any]] = {
+        "filename": lambda v: str(v)[:255] if str(v).isprintable() and str(v) else None,
+        "codec": lambda v: str(v)[:64] if str(v).isprintable() and str(v) else None,
+        "timestamp": lambda v: int(v) if float(v) >= 0 else None,
+        "fps": lambda v: (int(v) if float(v).is_integer() else float(v)) if 0 < float(v) <= 1000 else None,
+        "bitrate": lambda v: int(v) if int(v) >= 0 else None,
+        "resolution": lambda v: str(v) if _RESOLUTION.match(str(v)) else None,
+    }
+    for key, check in checks.items():
+        try:
+            value = check(out[key])
+        except (TypeError, ValueError, OverflowError):
+            value = None
+        if value is None:
+            log.warning("upload metadata %s=%r is not valid for /videos/init; using %r", key, out[key], defaults[key])
+            value = defaults[key]
         out[key] = value
     return out
 
@@ -491,12 +514,9 @@ class _SessionWorker:
                     generation = eng._auth_generation
                     eng.auth_required = True
                 self._go(S.AUTH_REQUIRED, str(exc))
-                while True:
-                    with eng._cond:
-                        if eng._auth_generation != generation:
-                            break
-                    eng.sleeper.wait_event(IDLE_WAIT, lambda: eng._stopping or eng._auth_generation != generation)
-                    self._check_stop()
+                self._wait_for_login(client, generation)
+                with eng._cond:
+                    eng.auth_required = False
                 self._go(active, "logged in again")
                 backoff.reset()
                 continue
@@ -513,6 +533,23 @@ class _SessionWorker:
                 continue
             eng._set_online(True)
             return result
+
+    def _wait_for_login(self, client: ApiClient, generation: int) -> None:
+        """Until :meth:`UploadEngine.auth_restored` is called, or the token works again (``GET /me`` checked now
+        and then, so a login that raced with this 401 is not missed)."""
+        eng = self.eng
+        backoff = Backoff(eng._rng, schedule=AUTH_PROBE_SCHEDULE)
+        while True:
+            self._sleep(backoff.next_delay(), lambda: eng._auth_generation != generation)
+            with eng._cond:
+                if eng._auth_generation != generation:
+                    return
+            try:
+                client.me()
+            except ApiError as exc:
+                log.debug("upload %s: still not logged in (%s)", self.u.id, exc)
+                continue
+            return
 
     def _probe_until_online(self, client: ApiClient, backoff: Backoff) -> None:
         eng = self.eng
@@ -594,8 +631,7 @@ class _SessionWorker:
     def _init(self, client: ApiClient) -> None:
         u = self.u
         self._go(S.INITIALIZING, "creating a server session")
-        meta = {k: u.metadata[k] for k in ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
-                if k in u.metadata}
+        meta = {k: u.metadata[k] for k in INIT_FIELDS if k in u.metadata}
         session_id = self._call(client, lambda: client.video_init(meta))
         self.journal.reset_acks(u.id, session_id)
         with self.eng._cond:

@@ -144,9 +144,13 @@ class UploadJournal:
                 raise JournalError(f"cannot open upload journal {self.path}: {exc}") from exc
             self._conn = conn
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-                conn.execute("PRAGMA foreign_keys=ON")
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=FULL")
+                    conn.execute("PRAGMA foreign_keys=ON")
+                except sqlite3.Error as exc:
+                    raise JournalError(f"cannot open upload journal {self.path}: {exc} (move the file away to "
+                                       f"start a new journal)") from exc
                 with self._tx() as c:
                     version = c.execute("PRAGMA user_version").fetchone()[0]
                     if version > SCHEMA_VERSION:

@@ -231,3 +231,33 @@ def test_401_pauses_until_login(server, journal, tmp_path):
         engine.stop(10)
     assert download_sha(server.url, url) == sha
     assert S.AUTH_REQUIRED in [e.new for e in events if isinstance(e, StateChanged)]
+
+
+def test_token_fixed_without_auth_restored_is_noticed_by_the_me_probe(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 1000)
+    tokens = TokenHolder("not-a-valid-token-at-all")
+    engine = make_engine(server.api_url, tokens, journal)
+    try:
+        up = engine.upload_file(path)
+        deadline = time.monotonic() + 10
+        while up.state is not S.AUTH_REQUIRED and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert up.state is S.AUTH_REQUIRED
+        tokens.token = server.token  # a login that raced with the 401: nobody calls auth_restored()
+        url = up.wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha and not engine.auth_required
+
+
+def test_local_copy_is_deleted_only_after_finalize_when_not_kept(server, journal, tmp_path):
+    path = tmp_path / "clip.webm"
+    sha = write_random(path, 6 * MIB)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal, keep_local_copy=False)
+    try:
+        url = engine.upload_file(path).wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha
+    assert not path.exists()

@@ -87,3 +87,11 @@ def test_newer_schema_is_refused(tmp_path):
 def test_kind_is_checked(journal, tmp_path):
     with pytest.raises(JournalError):
         journal.create_session("audio", tmp_path / "x")
+
+
+def test_a_corrupt_journal_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "uploads.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(JournalError, match="cannot open upload journal"):
+        UploadJournal(path).open()
+    assert path.read_bytes().startswith(b"this is not a database")  # left as it was
