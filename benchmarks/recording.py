@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bitrate", type=int, default=2_500_000)
     ap.add_argument("--sizes", default="1920x1080,1280x720")
     ap.add_argument("--scenes", default="moving,static")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per scene, alternating which tool goes first; medians are reported")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
@@ -205,25 +208,40 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for scene in args.scenes.split(","):
                     pattern = start_pattern(display, w, h, scene)
+                    rows = []
                     try:
-                        ours = run_ours(display, w, h, args, Path(tmp) / f"ours-{size}-{scene}.webm")
-                        ff = run_ffmpeg(display, w, h, args, Path(tmp) / f"ffmpeg-{size}-{scene}.webm")
+                        for k in range(args.repeat):
+                            base = Path(tmp) / f"{size}-{scene}-{k}"
+                            jobs = [("ours", run_ours), ("ffmpeg", run_ffmpeg)]
+                            if k % 2:
+                                jobs.reverse()
+                            got = {name: fn(display, w, h, args, Path(f"{base}-{name}.webm")) for name, fn in jobs}
+                            rows.append(got)
                     finally:
                         stop(pattern)
-                    row = {"size": size, "scene": scene, "ours": ours, "ffmpeg": ff,
-                           "fps_ratio": ours["delivered_fps"] / ff["delivered_fps"],
-                           "cpu_ratio": ours["cpu"] / ff["cpu"],
-                           "recording_cpu_ratio": ours["recording_cpu"] / ff["cpu"],
-                           "bitrate_ratio": ours["kbps"] / ff["kbps"]}
-                    results.append(row)
-                    print(f"{size} {scene:6}  fps {ours['delivered_fps']:5.1f} vs {ff['delivered_fps']:5.1f} "
-                          f"(x{row['fps_ratio']:.3f})  cpu {ours['cpu']:5.2f}s vs {ff['cpu']:5.2f}s "
-                          f"(x{row['cpu_ratio']:.2f}; recording only x{row['recording_cpu_ratio']:.2f})  "
-                          f"bitrate {ours['kbps']:7.1f} vs {ff['kbps']:7.1f} kbit/s (x{row['bitrate_ratio']:.3f})  "
-                          f"rss {ours['rss_mib']:.0f} vs {ff['rss_mib']:.0f} MiB  "
-                          f"[ours: {ours['detail']['encoded']} encoded, {ours['detail']['skipped_identical']} "
-                          f"unchanged, {ours['detail']['dropped']} dropped, {ours['detail']['late_ticks']} late]",
-                          flush=True)
+                    for got in rows:
+                        ours, ff = got["ours"], got["ffmpeg"]
+                        row = {"size": size, "scene": scene, "ours": ours, "ffmpeg": ff,
+                               "fps_ratio": ours["delivered_fps"] / ff["delivered_fps"],
+                               "cpu_ratio": ours["cpu"] / ff["cpu"],
+                               "recording_cpu_ratio": ours["recording_cpu"] / ff["cpu"],
+                               "bitrate_ratio": ours["kbps"] / ff["kbps"]}
+                        results.append(row)
+                        print(f"{size} {scene:6}  fps {ours['delivered_fps']:5.1f} vs {ff['delivered_fps']:5.1f} "
+                              f"(x{row['fps_ratio']:.3f})  cpu {ours['cpu']:5.2f}s vs {ff['cpu']:5.2f}s "
+                              f"(x{row['cpu_ratio']:.2f}; recording only x{row['recording_cpu_ratio']:.2f})  "
+                              f"bitrate {ours['kbps']:7.1f} vs {ff['kbps']:7.1f} kbit/s "
+                              f"(x{row['bitrate_ratio']:.3f})  rss {ours['rss_mib']:.0f} vs {ff['rss_mib']:.0f} MiB"
+                              f"  [ours: {ours['detail']['encoded']} encoded, "
+                              f"{ours['detail']['skipped_identical']} unchanged, {ours['detail']['dropped']} "
+                              f"dropped, {ours['detail']['late_ticks']} late]", flush=True)
+                    if args.repeat > 1:
+                        mine = [r for r in results if r["size"] == size and r["scene"] == scene]
+                        med = {k: statistics.median(r[k] for r in mine)
+                               for k in ("fps_ratio", "cpu_ratio", "recording_cpu_ratio", "bitrate_ratio")}
+                        print(f"{size} {scene:6}  MEDIAN of {len(mine)}: fps x{med['fps_ratio']:.3f}  "
+                              f"cpu x{med['cpu_ratio']:.2f} (recording only x{med['recording_cpu_ratio']:.2f})  "
+                              f"bitrate x{med['bitrate_ratio']:.3f}", flush=True)
             finally:
                 stop(xvfb)
     if args.json:

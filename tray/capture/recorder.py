@@ -2,16 +2,22 @@
 
 Threads (DESIGN.md "Threads"):
 - **capture** (``snaplark-capture``): owns its ``ScreenCapture`` (mss connection). Paces grabs on deadlines
-  ``t0 + k / fps`` from the injected monotonic ``clock``; a late grab skips the ticks it missed (counted in
-  ``late_ticks``) instead of bursting. A frame byte-identical to the last queued one is not queued (VFR), except one
-  keep-alive frame per ``keepalive_interval`` so clusters keep closing (durability and crash duration stay within
-  ~1 s on a static screen). The queue put never blocks: a full queue drops the frame (``frames_dropped``).
+  ``t0 + k / fps`` from the injected monotonic ``clock``; a grab that is a little late happens at once and the
+  grid is kept (the next ones catch up), but more than ``MAX_CATCH_UP_SECONDS`` behind, the missed deadlines are
+  given up (counted in ``late_ticks``) instead of bursting. A frame byte-identical to the last queued one is not
+  queued (VFR), except one keep-alive frame per ``keepalive_interval`` so clusters keep closing (durability and
+  crash duration stay within ~1 s on a static screen). The queue put never blocks: a full queue drops the frame
+  (``frames_dropped``).
 - **encoder** (``snaplark-encoder``): owns the ``WebmVp9Writer`` and calls the sink (all sink calls come from here).
+
 Timestamps: pts (ms) = capture time - t0 - time spent paused, so the output has no gap at a pause. At stop the
 last frame is repeated so the file lasts until the stop moment (within one frame interval).
 
-Public methods (``prepare``, ``start``, ``pause``, ``resume``, ``stop``, ``wait``) may be called from any thread;
-one controller at a time. The constructor does no I/O and starts nothing.
+Sizes: yuv420p needs even dimensions, so an odd-sized region loses its rightmost column and/or bottom row
+(``target.even_region``); the init metadata's ``resolution`` is the recorded (even) size.
+
+Public methods (``prepare``, ``start``, ``pause``, ``resume``, ``request_stop``, ``stop``, ``wait``) may be called
+from any thread; one controller at a time. The constructor does no I/O and starts nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from tray.capture.target import even_region, resolve_target
 
 log = logging.getLogger(__name__)
 
+MAX_CATCH_UP_SECONDS = 0.25  # a late capture thread catches up missed deadlines up to this far behind
 MAX_QUEUE_BYTES = 32 * 1024 * 1024  # frames waiting for the encoder, at most (RSS bound: 4 frames at 1080p)
 
 
@@ -345,6 +352,7 @@ class Recorder:
             last_queued_at = float("-inf")
             stats = self.stats
             max_ms = round(self.max_duration * 1000)
+            max_lag = max(MAX_CATCH_UP_SECONDS, 2 * interval)
             self._t0 = next_tick = self._clock()
             while True:
                 with self._lock:
@@ -366,11 +374,11 @@ class Recorder:
                 if now < next_tick:
                     self._sleeper(next_tick - now)
                     continue
-                if now - next_tick > interval:  # fell behind: skip the missed ticks, no burst
+                if now - next_tick > max_lag:  # far behind: give up the missed deadlines rather than burst
                     missed = int((now - next_tick) / interval)
                     stats.late_ticks += missed
                     next_tick += missed * interval
-                next_tick += interval
+                next_tick += interval  # a little late: grab now and keep the grid (catches up, like x11grab)
                 width, height, data = capture.grab(region)
                 stats.ticks += 1
                 pts = round((now - self._t0 - paused_total) * 1000)

@@ -208,3 +208,26 @@ def test_no_display_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(NoDisplayError):
         capture_png()
     assert not (tmp_path / "x.webm").exists()
+
+
+def test_cursor_is_drawn_only_when_asked(pattern_display):
+    from PIL import Image
+
+    if subprocess.run(["which", "xdotool"], capture_output=True).returncode != 0:
+        pytest.skip("needs xdotool")
+    subprocess.run(["xdotool", "mousemove", "400", "60"], env=pattern_display.env(), check=True, timeout=10)
+    region = Region(380, 40, 40, 40)  # inside the red block, around the pointer
+    info = pattern_display.display_info()
+    try:
+        plain = Image.open(io.BytesIO(capture_png(region, display_info=info,
+                                                  capture_factory=pattern_display.capture_factory(False))))
+        with_cursor = Image.open(io.BytesIO(capture_png(region, cursor=True, display_info=info,
+                                                        capture_factory=pattern_display.capture_factory(True))))
+    finally:
+        subprocess.run(["xdotool", "mousemove", "950", "530"], env=pattern_display.env(), timeout=10)
+    def colours(img) -> set[bytes]:
+        raw = img.convert("RGB").tobytes()
+        return {raw[i:i + 3] for i in range(0, len(raw), 3)}
+
+    assert colours(plain) == {b"\xff\x00\x00"}
+    assert len(colours(with_cursor)) > 1

@@ -330,3 +330,27 @@ def test_importing_capture_needs_no_display_and_loads_no_os_or_codec_library():
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_little_late_catches_up_on_the_grid_far_behind_gives_deadlines_up(tmp_path):
+    rec, ft, cap, sink = make(tmp_path, fps=10, max_duration=3.0)
+    original = cap.grab
+
+    def slow_grab(region):
+        n = len(cap.grabs)
+        if n == 5:
+            ft.now += 0.15  # 1.5 intervals late: the next deadlines are caught up
+        if n == 15:
+            ft.now += 0.62  # far behind (> 0.25 s): those deadlines are given up
+        return original(region)
+
+    cap.grab = slow_grab
+    rec.start()
+    assert rec.wait(30)
+    s = rec.result.stats
+    # grab at 1.5 s returns at 2.12 s: deadlines 1.6 .. 2.0 are given up, 2.1 is served at once, then 2.2 on the grid
+    assert s.late_ticks == 5
+    assert s.ticks + s.late_ticks == 30
+    pts, _ = decoded_pts(tmp_path / "r.webm")
+    assert pts[:8] == [0, 100, 200, 300, 400, 500, 650, 700]  # 0.6 deadline served late at 0.65, then caught up
+    assert pts[14:18] == [1400, 1500, 2120, 2200]
