@@ -56,7 +56,8 @@ MAX_FINALIZE_ROUNDS = 5
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events per second per upload
 IDLE_WAIT = 1.0  # bound of one wait for new bytes / login (re-checked in a loop)
 RATE_WINDOW = 5.0
-AUTH_PROBE_SCHEDULE = (15.0, 30.0, 60.0)  # while AUTH_REQUIRED: check the token again now and then
+AUTH_PROBE_SCHEDULE = (15.0, 30.0, 60.0)
+RECORDER_FAILED_GRACE = 10.0  # after failed(), wait this long (engine clock) for finished() before finishing alone  # while AUTH_REQUIRED: check the token again now and then
 
 
 class UploadFailed(RuntimeError):
@@ -135,6 +136,7 @@ class RecordingUpload:
         self._failed_parts: set[int] = set()
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._last_progress = float("-inf")
+        self._recorder_failure: tuple[str, float] | None = None
         self.machine = SessionStateMachine(S.IDLE, self._on_state_change)
 
     # ------------------------------------------------------------------ sink (recorder side)
@@ -173,13 +175,22 @@ class RecordingUpload:
         eng._notify()
 
     def failed(self, reason: str) -> None:
-        """The recording aborted; what was written stays and is uploaded as it is."""
-        log.warning("upload %s: recording failed (%s); uploading what was written", self.id, reason)
+        """The recording aborted. Per the sink contract ``finished`` normally follows and what was written is
+        uploaded; if the file is gone (nothing was recorded) the upload ends FAILED; if ``finished`` never comes,
+        the worker finishes the upload at the file's size after :data:`RECORDER_FAILED_GRACE` seconds."""
+        eng = self._engine
+        log.warning("upload %s: the recording failed (%s); uploading what was written", self.id, reason)
+        with eng._cond:
+            if self._finished:
+                return
+            self._recorder_failure = (str(reason), eng.clock())
+            self.metadata = {**self.metadata, "recordingError": str(reason)}
+            metadata = dict(self.metadata)
         try:
-            size = self.path.stat().st_size
-        except OSError:
-            size = self._durable
-        self.finished(size, float(self._duration or 0.0), {"recordingError": str(reason)})
+            eng.journal.update_session(self.id, metadata=metadata)
+        except JournalError as exc:
+            log.error("upload %s: %s", self.id, exc)
+        eng._notify()
 
     # ------------------------------------------------------------------ observation
     @property
@@ -716,8 +727,28 @@ class _SessionWorker:
                 if self._finalize(client):
                     return
                 continue
-            seen = (u._durable, u._finished)
-            eng.sleeper.wait_event(IDLE_WAIT, lambda: eng._stopping or (u._durable, u._finished) != seen)
+            self._after_recorder_failure()
+            seen = (u._durable, u._finished, u._recorder_failure)
+            eng.sleeper.wait_event(IDLE_WAIT, lambda: eng._stopping or
+                                   (u._durable, u._finished, u._recorder_failure) != seen)
+
+    def _after_recorder_failure(self) -> None:
+        u = self.u
+        with self.eng._cond:
+            failure, finished = u._recorder_failure, u._finished
+        if failure is None or finished:
+            return
+        reason, at = failure
+        try:
+            size = u.path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size == 0:
+            raise LocalFileError(f"the recording failed before anything was written ({reason}); nothing to upload")
+        if self.eng.clock() - at >= RECORDER_FAILED_GRACE:
+            log.warning("upload %s: no finished() after the recording failed; uploading the %d bytes on disk",
+                        u.id, size)
+            u.finished(size, float(u._duration or 0.0), {})
 
     def _cut_available(self) -> None:
         u = self.u

@@ -261,3 +261,54 @@ def test_local_copy_is_deleted_only_after_finalize_when_not_kept(server, journal
         engine.stop(10)
     assert download_sha(server.url, url) == sha
     assert not path.exists()
+
+
+def test_recorder_failure_then_finished_uploads_what_was_written(server, journal, tmp_path):
+    path = tmp_path / "rec.webm"
+    sha = write_random(path, 7 * MIB)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        up = engine.start_recording_upload(path)
+        up.durable(6 * MIB)
+        up.failed("disk full")
+        assert not up.done
+        up.finished(7 * MIB, 3.0, {})
+        url = up.wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha
+    assert journal.get_session(up.id).metadata["recordingError"] == "disk full"
+
+
+def test_recorder_failure_before_any_byte_ends_failed(server, journal, tmp_path):
+    path = tmp_path / "never.webm"  # the recorder removed it
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        up = engine.start_recording_upload(path)
+        up.failed("stopped during the countdown")
+        with pytest.raises(UploadFailed, match="nothing to upload"):
+            up.wait(30)
+    finally:
+        engine.stop(10)
+    assert journal.get_session(up.id).state == "failed"
+
+
+def test_recorder_failure_without_finished_is_finished_after_a_grace_period(server, journal, tmp_path):
+    from tray.upload.backoff import FakeClock
+    from tray.upload.engine import RECORDER_FAILED_GRACE
+
+    path = tmp_path / "rec.webm"
+    sha = write_random(path, 2 * MIB)
+    clock = FakeClock()
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal, clock=clock)
+    try:
+        up = engine.start_recording_upload(path)
+        up.durable(MIB)
+        up.failed("encoder crashed")
+        with pytest.raises(TimeoutError):
+            up.wait(0.3)  # still waiting for finished()
+        clock.advance(RECORDER_FAILED_GRACE)
+        url = up.wait(30)
+    finally:
+        engine.stop(10)
+    assert download_sha(server.url, url) == sha
