@@ -117,11 +117,16 @@ class ProgressNotifier:
             if key is not None and key in self._finished:
                 return  # late events after the final notification
             track = self._tracks.setdefault(key, _Track())
-            if phase == "progress":
-                self._progress(track, event)
-            elif phase != track.phase:
-                track.pending = None
-                getattr(self, f"_show_{phase}")(track, event)
+            try:
+                if phase == "progress":
+                    self._progress(track, event)
+                elif phase != track.phase:
+                    track.pending = None
+                    getattr(self, f"_show_{phase}")(track, event)
+            except Exception as exc:  # noqa: BLE001 - a notification daemon problem must never break uploads
+                self._notifier_failed(exc)
+                if phase == "progress":
+                    return  # try again with the next update
             track.phase = phase
             if phase in ("completed", "failed"):
                 del self._tracks[key]  # the next upload starts a fresh notification
@@ -133,7 +138,18 @@ class ProgressNotifier:
         with self._lock:
             for track in self._tracks.values():
                 if track.pending and self._allowed(track):
-                    self._send_progress(track, *track.pending)
+                    try:
+                        self._send_progress(track, *track.pending)
+                    except Exception as exc:  # noqa: BLE001
+                        track.pending = None
+                        self._notifier_failed(exc)
+
+    failures = 0
+
+    def _notifier_failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        if self.failures == 1 or self.failures % 100 == 0:  # say it, but do not flood the log
+            log.warning("notification failed (%d so far): %s: %s", self.failures, type(exc).__name__, exc)
 
     # -- classification -------------------------------------------------------------------------------------
     @staticmethod

@@ -235,3 +235,33 @@ def test_screenshot_completion_title():
     p(StateChanged(upload_id=4, kind="screenshot", old=UploadState.UPLOADING, new=UploadState.COMPLETED,
                    url="http://h/s/4"))
     assert n.calls[-1][1] == "Screenshot uploaded"
+
+
+class FlakyNotifier(RecordingNotifier):
+    def __init__(self):
+        super().__init__()
+        self.broken = True
+
+    def progress(self, *a, **kw):
+        if self.broken:
+            raise ConnectionError("org.freedesktop.Notifications vanished")
+        return super().progress(*a, **kw)
+
+    def notify(self, *a, **kw):
+        if self.broken:
+            raise ConnectionError("org.freedesktop.Notifications vanished")
+        return super().notify(*a, **kw)
+
+
+def test_notifier_errors_never_reach_the_upload_engine(caplog):
+    n, clock = FlakyNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock, copy_link=lambda u: None)
+    p(ev(10))
+    p(ev(20, state="paused_offline", isOnline=False))
+    p(ev(20))
+    assert p.failures == 3 and "vanished" in caplog.text
+    n.broken = False  # the daemon is back: updates resume, the final notification is shown
+    clock.advance(1)
+    p(ev(60))
+    p(ev(100, state="completed", url="http://h/x"))
+    assert [c[0] for c in n.calls] == ["progress", "notify"] and n.calls[-1][2] == "http://h/x"
