@@ -1,4 +1,4 @@
-"""Generate the tray/app icons (PNG 16..512 per state, plus snaplark.ico) with Pillow.
+"""Generate the tray/app icons (PNG 16..512 per state, plus snaplark.ico / snaplark.icns) with Pillow.
 
 Run: ``python icons/generate.py`` (writes next to this file; the outputs are committed).
 Drawing mirrors ``snaplark.svg`` (the source artwork): a rounded blue tile with white viewfinder corners and a
@@ -82,6 +82,8 @@ def main(out: Path = HERE) -> int:
             draw(state, size).save(path, optimize=True)
     big = draw("idle", 256)
     big.save(out / "snaplark.ico", sizes=[(n, n) for n in (16, 24, 32, 48, 64, 128, 256)])
+    # macOS app icon: each size drawn, not scaled (Pillow writes the ICNS container on any OS)
+    draw("idle", 1024).save(out / "snaplark.icns", append_images=[draw("idle", n) for n in (16, 32, 64, 128, 256, 512)])
     return 0
 
 
