@@ -160,6 +160,9 @@ class DBusNotifier:
         if actions and "actions" in self.capabilities:
             for key in actions:
                 action_list += [key, ACTION_LABELS.get(key, key.replace("_", " ").capitalize())]
+            if "default" not in actions and len(actions) == 1:
+                # clicking the notification itself does the one action (servers send "default" only if listed)
+                action_list += ["default", ""]
         (nid,) = self._call("Notify", "susssasa{sv}i", (
             self.app_name, int(replaces or 0), self.app_icon, title, body, action_list, hints, int(expire)))
         nid = int(nid)

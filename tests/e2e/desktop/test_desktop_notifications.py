@@ -39,7 +39,7 @@ def test_progress_updates_one_notification_in_place(notification_service, dbus_n
     assert values == sorted(values) and values[0] == 0 and values[-1] == 100
     assert len(values) == 11  # 21 events over 5.25 s at <= 2/s
     assert all(c.hint("x-canonical-private-synchronous") == "snaplark-upload" for c in calls)
-    assert calls[-1].actions == ["copy", "Copy link"] and calls[-1].body == "http://127.0.0.1:1/v/abc"
+    assert calls[-1].actions == ["copy", "Copy link", "default", ""] and calls[-1].body == "http://127.0.0.1:1/v/abc"
 
 
 def test_copy_link_action_puts_url_on_clipboard(notification_service, dbus_notifier, desktop_display):
@@ -101,6 +101,13 @@ def test_open_notifier_uses_dbus_when_service_present(notification_service, monk
         assert sel.backend == "linux" and "update_in_place" in sel.notifier.capabilities
     finally:
         sel.notifier.close_connection()
+
+
+def test_clicking_the_notification_body_does_its_single_action(notification_service, dbus_notifier):
+    clicked = threading.Event()
+    nid = dbus_notifier.notify("Upload complete", "http://x", actions={"copy": clicked.set})
+    notification_service.invoke_action(nid, "default")
+    assert clicked.wait(5)
 
 
 def test_action_callback_exception_does_not_kill_listener(notification_service, dbus_notifier):
