@@ -57,7 +57,7 @@ class DBusNotifier:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def open(self) -> "DBusNotifier":
-        from jeepney import DBusAddress, MatchRule, new_method_call  # noqa: F401 - lazy OS import
+        from jeepney import MatchRule  # lazy: OS library
         from jeepney.bus_messages import message_bus
         from jeepney.io.threading import DBusRouter, Proxy, open_dbus_connection
 
