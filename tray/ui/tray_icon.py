@@ -6,7 +6,8 @@ display) and turned into pystray objects only in ``start()``. Every menu callbac
 
 No tray host (bare X server, Wayland without AppIndicator): ``start()`` returns False, ``available`` is False
 and ``unavailable_reason`` says why; ``on_unavailable`` (if given) is called once with that text so the app can
-tell the user that the hotkeys still work.
+tell the user that the hotkeys still work. On X11 the icon is still created and GTK embeds it when a tray host
+appears later (panel started after Snaplark); ``check_host()`` then returns True.
 
 Threading: ``start``/``stop`` from the app's main thread (on macOS ``start`` must be on the main thread).
 ``set_state``/``set_recent``/``set_logged_in``/``set_recording`` may be called from any thread: they update plain
@@ -122,6 +123,7 @@ class TrayIcon:
         self._images: dict[TrayState, Any] = {}
         self.available: bool | None = None
         self.unavailable_reason: str | None = None
+        self._told = False  # the user hears about a missing tray once
 
     # -- state (any thread) --------------------------------------------------------------------------------
     def set_state(self, state: TrayState, *, percent: int | None = None, elapsed: float | None = None) -> None:
@@ -217,7 +219,11 @@ class TrayIcon:
         adapter = self._platform()
         ok, reason = adapter.tray_host_available()
         if not ok:
-            return self._unavailable(reason)
+            self._unavailable(reason)
+            if not getattr(adapter, "can_wait_for_host", lambda: False)():
+                return False
+            # X11: create the icon anyway; GTK embeds it as soon as a tray host appears (a panel that starts
+            # after Snaplark at login). ``check_host()`` tells when that happened.
         try:
             pystray = adapter.import_pystray()
             self._icon = adapter.make_icon(pystray, "snaplark", self._image(self.state), self.tooltip(),
@@ -226,8 +232,19 @@ class TrayIcon:
         except Exception as exc:  # noqa: BLE001 - reported, the app stays usable via hotkeys
             log.exception("tray icon failed to start")
             return self._unavailable(f"the tray icon could not be created: {type(exc).__name__}: {exc}")
-        self.available = True
-        return True
+        self.available = ok
+        return ok
+
+    def check_host(self) -> bool:
+        """Re-check for a tray host (cheap; call from a timer). Returns True once the icon can be shown."""
+        if self.available or self._icon is None:
+            return bool(self.available)
+        ok, _ = self._platform().tray_host_available()
+        if ok:
+            self.available = True
+            self.unavailable_reason = None
+            log.info("a tray host appeared; the tray icon is shown")
+        return ok
 
     def stop(self) -> None:
         if self._icon is not None:
@@ -239,7 +256,8 @@ class TrayIcon:
         self.available = False
         self.unavailable_reason = reason
         log.warning("tray icon unavailable: %s", reason)
-        if self.on_unavailable is not None:
+        if self.on_unavailable is not None and not self._told:
+            self._told = True
             hotkey = f" ({self.capture_hotkey})" if self.capture_hotkey else ""
             self.on_unavailable(f"No tray icon: {reason}. Snaplark keeps running; use the global hotkeys{hotkey}.")
         return False

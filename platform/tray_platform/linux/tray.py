@@ -76,6 +76,11 @@ def make_icon(pystray: Any, *args: Any, **kwargs: Any) -> Any:
     return SnaplarkGtkIcon(*args, **kwargs)
 
 
+def can_wait_for_host() -> bool:
+    """With an X display the GTK status icon embeds itself whenever a tray host appears later."""
+    return bool(os.environ.get("DISPLAY"))
+
+
 def tray_host_available(display: str | None = None) -> tuple[bool, str]:
     """(available, reason). Checks the XEmbed tray selection; works for trayer, stalonetray, xfce4-panel, ..."""
     if not (display or os.environ.get("DISPLAY")):
