@@ -51,11 +51,24 @@ esac
 bytes=$(du -sb "$ARTIFACT" | cut -f1)
 awk -v b="$bytes" -v p="$ARTIFACT" 'BEGIN { printf "size: %s = %d bytes (%.1f MiB)\n", p, b, b / 1048576 }'
 
-# Cold start: the first run unpacks the one-file archive; measure that run and a second one.
-for run in 1 2; do
+ONEDIR="$DIST/snaplark-onedir"
+if [ -d "$ONEDIR" ]; then
+  bytes=$(du -sb "$ONEDIR" | cut -f1)
+  awk -v b="$bytes" -v p="$ONEDIR/" 'BEGIN { printf "size: %s = %d bytes (%.1f MiB, one-dir, uncompressed)\n", p, b, b / 1048576 }'
+fi
+
+# Cold start: every run of the one-file build unpacks its archive to a temp dir; the one-dir build does not.
+time_version() {  # time_version LABEL BINARY
+  local t0 t1 out
   t0=$(date +%s%N)
-  out="$("$BIN" --version)"
+  out="$("$2" --version)"
   t1=$(date +%s%N)
-  awk -v ns=$((t1 - t0)) -v r="$run" -v o="$out" 'BEGIN { printf "start %d: `snaplark --version` -> %s in %.2f s\n", r, o, ns / 1e9 }'
-done
-[ "$out" = "snaplark $VERSION" ] || { echo "build_binary.sh: unexpected --version output: $out" >&2; exit 1; }
+  awk -v ns=$((t1 - t0)) -v l="$1" -v o="$out" 'BEGIN { printf "start %s: `snaplark --version` -> %s in %.2f s\n", l, o, ns / 1e9 }'
+  [ "$out" = "snaplark $VERSION" ] || { echo "build_binary.sh: unexpected --version output from $2: $out" >&2; exit 1; }
+}
+time_version "1 one-file" "$BIN"
+time_version "2 one-file" "$BIN"
+if [ -x "$ONEDIR/snaplark" ]; then
+  time_version "1 one-dir" "$ONEDIR/snaplark"
+  time_version "2 one-dir" "$ONEDIR/snaplark"
+fi

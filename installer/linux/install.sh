@@ -5,7 +5,10 @@
 #
 #   install.sh [--binary PATH] [--icons DIR] [--bindir DIR] [--no-autostart] [--start]
 #
-#   --binary PATH   the PyInstaller binary (default: ./snaplark next to this script, else <repo>/dist/snaplark)
+#   --binary PATH   the PyInstaller build: the one-dir folder (snaplark-onedir/, starts faster; installed under
+#                   ~/.local/share/snaplark-installer/app with ~/.local/bin/snaplark linking to it) or the one-file
+#                   binary (copied to ~/.local/bin/snaplark). Default: the first of ./snaplark-onedir, ./snaplark
+#                   next to this script, <repo>/dist/snaplark-onedir, <repo>/dist/snaplark.
 #   --icons DIR     icons/ with idle-<N>.png and snaplark.svg (default: ./icons next to this script, else <repo>/icons)
 #   --bindir DIR    where the launcher goes (default: ~/.local/bin)
 #   --no-autostart  do not start Snaplark at login (`snaplark autostart enable` turns it on later)
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
     --bindir) BINDIR="$2"; shift 2 ;;
     --no-autostart) AUTOSTART=0; shift ;;
     --start) START=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,15 +43,23 @@ absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" 
 # XDG base directories: an unset, empty or relative value means the default.
 xdg_dir() { case "${1:-}" in /*) printf '%s' "$1" ;; *) printf '%s' "$2" ;; esac; }
 
-[ -n "$BINARY" ] || BINARY="$(first_existing "$HERE/snaplark" "$REPO/dist/snaplark")" || {
+[ -n "$BINARY" ] || BINARY="$(first_existing "$HERE/snaplark-onedir" "$HERE/snaplark" "$REPO/dist/snaplark-onedir" \
+                                              "$REPO/dist/snaplark")" || {
   echo "install.sh: no binary found; build it with build/build_binary.sh or pass --binary PATH" >&2; exit 1; }
-[ -f "$BINARY" ] || { echo "install.sh: $BINARY does not exist" >&2; exit 1; }
+if [ -d "$BINARY" ]; then
+  [ -f "$BINARY/snaplark" ] && [ -x "$BINARY/snaplark" ] || {
+    echo "install.sh: $BINARY is not a one-dir build (no executable snaplark inside)" >&2; exit 1; }
+elif [ ! -f "$BINARY" ]; then
+  echo "install.sh: $BINARY does not exist" >&2; exit 1
+fi
+BINARY="$(absolute "$BINARY")"
 [ -n "$ICONS" ] || ICONS="$(first_existing "$HERE/icons" "$REPO/icons")" || ICONS=""
 BINDIR="$(absolute "$BINDIR")"
 
 DATA_HOME="$(xdg_dir "${XDG_DATA_HOME:-}" "$HOME/.local/share")"
 CONFIG_HOME="$(xdg_dir "${XDG_CONFIG_HOME:-}" "$HOME/.config")"
 STATE="$DATA_HOME/snaplark-installer"
+APPDIR="$STATE/app"
 MANIFEST="$STATE/manifest"
 TARGET="$BINDIR/snaplark"
 APP_ENTRY="$DATA_HOME/applications/snaplark.desktop"
@@ -94,8 +105,22 @@ write_file() {  # write_file PATH MODE < content ; atomically, and recorded in t
   record "$path"
 }
 
-# 1. The binary (copied, not linked: the build tree may go away).
-write_file "$TARGET" 0755 < "$BINARY"
+# 1. The program (copied, not linked: the build tree may go away).
+if [ -d "$BINARY" ]; then
+  rm -rf -- "$APPDIR.new"
+  cp -R -- "$BINARY" "$APPDIR.new"
+  rm -rf -- "$APPDIR"
+  mv -- "$APPDIR.new" "$APPDIR"
+  record "$APPDIR"
+  mkdir -p "$BINDIR"
+  ln -s "$APPDIR/snaplark" "$BINDIR/.snaplark.install.$$"
+  mv -fT "$BINDIR/.snaplark.install.$$" "$TARGET"  # the bootloader finds its _internal/ through /proc/self/exe
+  record "$TARGET"
+else
+  rm -rf -- "$APPDIR"  # an earlier one-dir install
+  rm -f -- "$TARGET"   # may be a symlink into it
+  write_file "$TARGET" 0755 < "$BINARY"
+fi
 
 # 2. Menu entry and icons.
 exec_line="$(desktop_exec_token "$TARGET")"

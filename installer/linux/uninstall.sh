@@ -33,7 +33,7 @@ if [ -f "$MANIFEST" ]; then
   while IFS= read -r line; do [ -n "$line" ] && files+=("$line"); done < "$MANIFEST"
 else
   echo "uninstall.sh: no manifest at $MANIFEST; removing the default locations" >&2
-  files+=("$HOME/.local/bin/snaplark" "$DATA_HOME/applications/snaplark.desktop" "$STATE/uninstall.sh")
+  files+=("$HOME/.local/bin/snaplark" "$DATA_HOME/applications/snaplark.desktop" "$STATE/uninstall.sh" "$STATE/app")
   for f in "$DATA_HOME"/icons/hicolor/*/apps/snaplark.png "$DATA_HOME/icons/hicolor/scalable/apps/snaplark.svg"; do
     files+=("$f")
   done
@@ -52,7 +52,10 @@ fi
 removed=0
 dirs=()
 for f in "${files[@]}"; do
-  if [ -e "$f" ] || [ -L "$f" ]; then
+  if [ -d "$f" ] && [ ! -L "$f" ]; then
+    # only the one-dir program folder is listed as a directory; never remove a directory outside our own
+    case "$f" in "$STATE"/*) rm -rf -- "$f"; removed=$((removed + 1)) ;; *) echo "skipping directory $f" >&2 ;; esac
+  elif [ -e "$f" ] || [ -L "$f" ]; then
     rm -f -- "$f"
     removed=$((removed + 1))
   fi

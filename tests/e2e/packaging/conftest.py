@@ -48,7 +48,11 @@ class BuiltBinary:
 
 @pytest.fixture(scope="session")
 def snaplark_binary(tmp_path_factory) -> BuiltBinary:
-    """dist/snaplark built from this checkout by build/build_binary.sh, into a session tmp dir."""
+    """dist/snaplark built from this checkout by build/build_binary.sh, into a session tmp dir.
+    ``SNAPLARK_TEST_DIST=DIR`` uses an existing build output dir instead (for iterating on these tests)."""
+    prebuilt = os.environ.get("SNAPLARK_TEST_DIST")
+    if prebuilt:
+        return BuiltBinary(path=Path(prebuilt) / "snaplark", build_output="(prebuilt)")
     if importlib.util.find_spec("PyInstaller") is None:
         msg = "PyInstaller is not installed (pip install -e '.[dev]' or '.[build]')"
         if REQUIRE_ALL:
@@ -107,9 +111,10 @@ def files_under(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir()}
 
 
-def launch_autostart_entry(entry: Path, env: dict[str, str]) -> int:
+def launch_autostart_entry(entry: Path, env: dict[str, str], *, stderr_path: Path | None = None) -> int:
     """Start an XDG autostart entry as the session does: GLib's GDesktopAppInfo honours TryExec/Hidden, unescapes
-    and splits Exec, drops field codes and spawns the program. Returns the child's pid (ours to reap)."""
+    and splits Exec, drops field codes and spawns the program with exactly ``env``. Returns the child's pid (ours
+    to reap). stdout goes to /dev/null, stderr to ``stderr_path`` (or /dev/null)."""
     gi = pytest.importorskip("gi")
     gi.require_version("Gio", "2.0")
     gi.require_version("GLib", "2.0")
@@ -125,8 +130,16 @@ def launch_autostart_entry(entry: Path, env: dict[str, str]) -> int:
         context.setenv(name, value)
     pids: list[int] = []
     flags = GLib.SpawnFlags.SEARCH_PATH | GLib.SpawnFlags.DO_NOT_REAP_CHILD
-    ok = info.launch_uris_as_manager([], context, flags, None, None, lambda _info, pid, _data: pids.append(pid),
-                                     None)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    err = os.open(str(stderr_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) if stderr_path else devnull
+    try:
+        ok = info.launch_uris_as_manager_with_fds([], context, flags, None, None,
+                                                  lambda _info, pid, _data: pids.append(pid), None,
+                                                  devnull, devnull, err)
+    finally:
+        os.close(devnull)
+        if err != devnull:
+            os.close(err)
     assert ok and len(pids) == 1
     return pids[0]
 

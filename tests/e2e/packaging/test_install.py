@@ -42,17 +42,30 @@ def read_entry(path: Path) -> dict[str, str]:
     return dict(parser["Desktop Entry"])
 
 
-@pytest.fixture
-def stand_in(tmp_path) -> Path:
-    path = tmp_path / "build out" / "snaplark"
-    path.parent.mkdir()
+def make_stand_in(root: Path, layout: str) -> Path:
+    """A stand-in build: ``onefile`` = one executable file; ``onedir`` = a folder with the executable and an
+    ``_internal/`` folder, as PyInstaller's one-dir build."""
+    if layout == "onefile":
+        path = root / "snaplark"
+    else:
+        path = root / "snaplark-onedir" / "snaplark"
+        (path.parent / "_internal" / "lib").mkdir(parents=True)
+        (path.parent / "_internal" / "lib" / "libdummy.so").write_bytes(b"\x7fELF")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(STAND_IN)
     path.chmod(0o755)
-    return path
+    return path if layout == "onefile" else path.parent
 
 
-def test_install_autostart_launch_and_uninstall(throwaway_home, stand_in, tmp_path):
+@pytest.fixture
+def stand_in(tmp_path) -> Path:
+    return make_stand_in(tmp_path / "build out", "onefile")
+
+
+@pytest.mark.parametrize("layout", ["onefile", "onedir"])
+def test_install_autostart_launch_and_uninstall(throwaway_home, tmp_path, layout):
     home = throwaway_home
+    stand_in = make_stand_in(tmp_path / "build out", layout)
     (home / ".config").mkdir()
     (home / ".config" / "unrelated.conf").write_text("keep me\n")  # uninstall must not touch other files
     before = files_under(home)
@@ -63,7 +76,12 @@ def test_install_autostart_launch_and_uninstall(throwaway_home, stand_in, tmp_pa
     launcher = home / ".local/bin/snaplark"
     autostart = home / ".config/autostart/snaplark.desktop"
     menu = home / ".local/share/applications/snaplark.desktop"
-    assert launcher.read_bytes() == stand_in.read_bytes() and os.access(launcher, os.X_OK)
+    program = stand_in if layout == "onefile" else stand_in / "snaplark"
+    assert launcher.read_bytes() == program.read_bytes() and os.access(launcher, os.X_OK)
+    if layout == "onedir":
+        app = home / ".local/share/snaplark-installer/app"
+        assert launcher.is_symlink() and launcher.resolve() == app / "snaplark"
+        assert (app / "_internal/lib/libdummy.so").read_bytes() == b"\x7fELF"
     assert (home / ".local/share/icons/hicolor/48x48/apps/snaplark.png").read_bytes() == \
         (REPO / "icons/idle-48.png").read_bytes()
     assert (home / ".local/share/icons/hicolor/scalable/apps/snaplark.svg").is_file()
@@ -116,6 +134,21 @@ def test_no_autostart_option_and_later_enable_via_app(throwaway_home, stand_in):
     run_uninstall(home)
     assert not autostart.exists()
     assert not (home / ".local").exists()
+
+
+def test_switching_between_onedir_and_onefile_leaves_no_stale_files(throwaway_home, tmp_path):
+    home = throwaway_home
+    onedir = make_stand_in(tmp_path / "a", "onedir")
+    onefile = make_stand_in(tmp_path / "b", "onefile")
+    run_install(home, "--binary", str(onedir))
+    run_install(home, "--binary", str(onefile))
+    launcher = home / ".local/bin/snaplark"
+    assert not launcher.is_symlink() and launcher.is_file()
+    assert not (home / ".local/share/snaplark-installer/app").exists()
+    run_install(home, "--binary", str(onedir))
+    assert launcher.is_symlink()
+    run_uninstall(home)
+    assert files_under(home) == set()
 
 
 def test_reinstall_is_idempotent_and_purge_removes_user_data(throwaway_home, stand_in, monkeypatch):
