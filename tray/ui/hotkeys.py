@@ -132,8 +132,9 @@ def parse_hotkey(setting: str, value: Any, *, os_name: str = "linux", x11: bool 
                                           "take over normal typing")
     if x11 and "shift" in modifiers and (key.isdigit() or key in SHIFTED_DIGIT_SYMBOLS):
         raise HotkeyError(setting, value, "Shift+digit cannot work on X11: the X server reports the shifted "
-                                          "symbol (e.g. '!' for 1), so the hotkey never fires; use a letter or "
-                                          "an F-key, e.g. '<ctrl>+<alt>+s'")
+                                          "symbol (e.g. '!' for 1, which depends on the keyboard layout), so "
+                                          "the hotkey never fires; use a letter or an F-key, e.g. "
+                                          "'<ctrl>+<alt>+s'")
     return Hotkey(setting, frozenset(modifiers), key)
 
 
