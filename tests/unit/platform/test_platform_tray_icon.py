@@ -173,3 +173,75 @@ def test_state_setters_before_start_are_safe():
     icon.set_recent([])
     icon.stop()
     assert icon.state is TrayState.UPLOADING
+
+
+class FakePystray:
+    """Just enough of pystray's object model to build the menu."""
+
+    class Menu:
+        SEPARATOR = "---"
+
+        def __init__(self, *items):
+            self.items = items
+
+    class MenuItem:
+        def __init__(self, text, action, enabled=True, default=False):
+            self.text, self.action, self.enabled, self.default = text, action, enabled, default
+
+
+class FakeIcon:
+    def __init__(self, name, image, title, menu):
+        self.name, self.icon, self.title, self.menu = name, image, title, menu
+        self.menu_updates = 0
+
+    def update_menu(self):
+        self.menu_updates += 1
+
+
+class LateHostAdapter:
+    def __init__(self):
+        self.host = False
+        self.started = []
+
+    def tray_host_available(self):
+        return (True, "ok") if self.host else (False, "no system tray host is running")
+
+    def can_wait_for_host(self):
+        return True
+
+    def import_pystray(self):
+        return FakePystray
+
+    def make_icon(self, pystray, *args, **kwargs):
+        return FakeIcon(*args, **kwargs)
+
+    def start(self, icon, on_exit=None):
+        self.started.append(icon)
+        return None
+
+    def stop(self, icon, thread):
+        self.started.remove(icon)
+
+
+def test_no_host_on_x11_still_creates_icon_and_notices_a_late_host():
+    adapter = LateHostAdapter()
+    told = []
+    icon, posted, commands = make(adapter=adapter, on_unavailable=told.append)
+    assert icon.start() is False and len(adapter.started) == 1 and len(told) == 1
+    fake = adapter.started[0]
+    assert fake.title == "Snaplark" and fake.icon.size == (64, 64)
+    # the dynamic pystray menu is built from menu_spec(); its default item posts capture_region
+    items = fake.menu.items[0]()
+    default = [i for i in items if getattr(i, "default", False)]
+    assert [i.text for i in default] == ["Capture region"]
+    default[0].action(None, None)
+    posted.pop()()
+    assert commands.ran == [("capture_region",)]
+    assert icon.check_host() is False
+    adapter.host = True
+    assert icon.check_host() is True and icon.available is True and icon.unavailable_reason is None
+    icon.set_state(TrayState.OFFLINE)
+    assert fake.title.endswith("Offline; uploads resume automatically") and fake.menu_updates == 1
+    assert len(told) == 1
+    icon.stop()
+    assert adapter.started == []
