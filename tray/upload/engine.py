@@ -44,6 +44,7 @@ from tray.upload.backoff import Backoff, Sleeper
 from tray.upload.cutter import MIN_PART_SIZE, PART_SIZE, LocalFileError, PartCutter, file_sha256, read_range
 from tray.upload.events import StateChanged, UploadProgress
 from tray.upload.journal import JournalError, PartRecord, SessionRecord, UploadJournal
+from tray.upload.lease import SessionLease
 from tray.upload.state import IllegalTransition, SessionStateMachine, UploadState
 
 log = logging.getLogger(__name__)
@@ -304,8 +305,7 @@ class UploadEngine:
         """A session for a file that is still being written; feed it through the returned sink."""
         path = Path(path)
         meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
-        sid = self.journal.create_session("video", path, meta, server_url=self.server_url, state=S.IDLE.value)
-        return self._launch(sid)
+        return self._create("video", path, meta)
 
     def upload_file(self, path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
         """Upload a complete local file: a video in parts, or an image through the screenshot endpoint."""
@@ -316,18 +316,14 @@ class UploadEngine:
         size = path.stat().st_size
         meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
         duration = float((metadata or {}).get("duration", 0.0) or 0.0)
-        sid = self.journal.create_session("video", path, meta, server_url=self.server_url, state=S.IDLE.value,
-                                          finished=True, total_size=size, duration=duration)
-        return self._launch(sid)
+        return self._create("video", path, meta, finished=True, total_size=size, duration=duration)
 
     def upload_screenshot(self, png_path: str | Path) -> RecordingUpload:
         """``POST /screenshots/upload``; failures keep the file and the journal entry (retried, resumed later)."""
         path = Path(png_path)
         check_uploadable(path)
         size = path.stat().st_size
-        sid = self.journal.create_session("screenshot", path, {"filename": path.name}, server_url=self.server_url,
-                                          state=S.IDLE.value, finished=True, total_size=size)
-        return self._launch(sid)
+        return self._create("screenshot", path, {"filename": path.name}, finished=True, total_size=size)
 
     def resume_all(self) -> list[RecordingUpload]:
         """Start a worker for every journal session that is neither completed nor failed (after a restart)."""
@@ -336,8 +332,12 @@ class UploadEngine:
             with self._cond:
                 if rec.id in self._uploads:
                     continue
+            lease = self._lease(rec.id)
+            if not lease.acquire():
+                log.info("upload %s is being uploaded by another process; not resuming it here", rec.id)
+                continue
             log.info("resuming upload %s (%s, %s, state %s)", rec.id, rec.kind, rec.local_path, rec.state)
-            resumed.append(self._launch(rec.id, resumed=True))
+            resumed.append(self._launch(rec.id, lease, resumed=True))
         return resumed
 
     def retry(self, upload_id: int) -> RecordingUpload:
@@ -345,10 +345,13 @@ class UploadEngine:
         rec = self.journal.get_session(upload_id)
         if rec is None:
             raise KeyError(upload_id)
+        lease = self._lease(upload_id)
+        if not lease.acquire():
+            raise RuntimeError(f"upload {upload_id} is being uploaded by another process")
         self.journal.set_state(upload_id, S.IDLE.value)
         with self._cond:
             self._uploads.pop(upload_id, None)
-        return self._launch(upload_id, resumed=True)
+        return self._launch(upload_id, lease, resumed=True)
 
     def auth_restored(self) -> None:
         """The user logged in again: uploads waiting in AUTH_REQUIRED continue."""
@@ -389,14 +392,40 @@ class UploadEngine:
         self.stop()
 
     # ------------------------------------------------------------------ internals
-    def _launch(self, session_id: int, *, resumed: bool = False) -> RecordingUpload:
-        rec = self.journal.get_session(session_id)
-        assert rec is not None
-        upload = RecordingUpload(self, rec)
-        worker = _SessionWorker(self, upload, resumed=resumed)
+    def _lease(self, session_id: int) -> SessionLease:
+        return SessionLease(self.journal.path.parent / "upload-locks", session_id)
+
+    def _create(self, kind: str, path: Path, metadata: dict[str, Any], **fields: Any) -> RecordingUpload:
+        leases: list[SessionLease] = []
+
+        def take(session_id: int) -> None:
+            lease = self._lease(session_id)
+            if not lease.acquire():  # a stale lock file of a reused id held by someone: refuse, roll back
+                raise JournalError(f"upload {session_id} is locked by another process")
+            leases.append(lease)
+
+        try:
+            sid = self.journal.create_session(kind, path, metadata, server_url=self.server_url,
+                                              state=S.IDLE.value, before_commit=take, **fields)
+        except BaseException:
+            for lease in leases:
+                lease.release()
+            raise
+        return self._launch(sid, leases[0])
+
+    def _launch(self, session_id: int, lease: SessionLease, *, resumed: bool = False) -> RecordingUpload:
+        try:
+            rec = self.journal.get_session(session_id)
+            assert rec is not None
+            upload = RecordingUpload(self, rec)
+        except BaseException:
+            lease.release()
+            raise
+        worker = _SessionWorker(self, upload, lease, resumed=resumed)
         thread = threading.Thread(target=worker.run, name=f"upload-{session_id}", daemon=True)
         with self._cond:
             if self._stopping:
+                lease.release()
                 raise RuntimeError("the upload engine is stopped")
             self._uploads[session_id] = upload
             self._threads[session_id] = thread
@@ -439,9 +468,10 @@ class UploadEngine:
 class _SessionWorker:
     """Runs one upload to COMPLETED or FAILED on its own thread (or until the engine stops)."""
 
-    def __init__(self, engine: UploadEngine, upload: RecordingUpload, *, resumed: bool):
+    def __init__(self, engine: UploadEngine, upload: RecordingUpload, lease: SessionLease, *, resumed: bool):
         self.eng = engine
         self.u = upload
+        self.lease = lease
         self.journal = engine.journal
         self.resumed = resumed
         self.cutter: PartCutter | None = None
@@ -473,6 +503,7 @@ class _SessionWorker:
                 client.close()
             if self._helper is not None:
                 self._helper.shutdown(wait=True, cancel_futures=True)
+            self.lease.release()
             self.eng._notify()
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:

@@ -224,7 +224,10 @@ class UploadJournal:
     # ------------------------------------------------------------------ sessions
     def create_session(self, kind: str, local_path: str | Path, metadata: dict[str, Any] | None = None, *,
                        server_url: str | None = None, state: str = "idle", finished: bool = False,
-                       total_size: int | None = None, duration: float | None = None) -> int:
+                       total_size: int | None = None, duration: float | None = None,
+                       before_commit: Callable[[int], None] | None = None) -> int:
+        """Insert a session; ``before_commit(id)`` runs inside the transaction (e.g. to take the session's lease
+        before any other process can see the row)."""
         now = self._clock()
         with self._tx() as c:
             cur = c.execute(
@@ -232,7 +235,10 @@ class UploadJournal:
                 " durable_bytes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (kind, str(local_path), json.dumps(metadata or {}), server_url, state, int(finished), total_size,
                  duration, int(total_size or 0) if finished else 0, now, now))
-            return int(cur.lastrowid)
+            session_id = int(cur.lastrowid)
+            if before_commit is not None:
+                before_commit(session_id)
+            return session_id
 
     _UPDATABLE = {"server_url", "server_session_id", "state", "durable_bytes", "finished", "total_size",
                   "duration", "url", "error", "metadata", "local_path"}

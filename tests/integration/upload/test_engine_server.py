@@ -312,3 +312,27 @@ def test_recorder_failure_without_finished_is_finished_after_a_grace_period(serv
     finally:
         engine.stop(10)
     assert download_sha(server.url, url) == sha
+
+
+def test_a_session_uploading_in_one_engine_is_not_resumed_by_another(server, journal, tmp_path):
+    """Two processes on one journal (tray app + `snaplark upload --resume`): one owner per session. flock locks
+    belong to an open file, so two engines in one process conflict exactly like two processes."""
+    from tray.upload.journal import UploadJournal
+
+    path = tmp_path / "rec.webm"
+    write_random(path, 6 * MIB)
+    a = make_engine(server.api_url, TokenHolder(server.token), journal)
+    other_journal = UploadJournal(journal.path).open()
+    b = make_engine(server.api_url, TokenHolder(server.token), other_journal)
+    try:
+        up = a.start_recording_upload(path)
+        up.durable(6 * MIB)  # still recording: must not be "finished at its current size" by b
+        assert b.resume_all() == []
+        assert a.stop(10)
+        (again,) = b.resume_all()  # a's worker is gone: its lease went with it
+        url = again.wait(30)
+    finally:
+        a.stop(10)
+        b.stop(10)
+        other_journal.close()
+    assert download_sha(server.url, url) == sha256_file(path)
