@@ -217,6 +217,9 @@ class GlobalHotkeys:
         valid, errors = parse_hotkeys({k: v for k, (v, _) in self.bindings.items()}, os_name=self._os_name(),
                                       x11=x11)
         problems = [HotkeyProblem(e.setting, e.value, str(e)) for e in errors]
+        warning = getattr(adapter, "session_warning", lambda: None)()
+        if warning and valid:
+            problems.append(HotkeyProblem("hotkeys", "", f"hotkeys: {warning}"))
         if self.check_grabs and valid:
             try:
                 taken = adapter.find_grab_conflicts(list(valid.values()))

@@ -195,8 +195,8 @@ class ProgressNotifier:
         return track.last_sent_at is None or self.clock() - track.last_sent_at >= self.min_interval
 
     def _progress(self, track: _Track, event: dict) -> None:
-        if not self.show_progress:
-            return
+        if not self.show_progress or event.get("kind") == "screenshot":
+            return  # a screenshot upload takes a moment: only its final notification is worth showing
         title, body, pct = self._progress_text(event)
         if "update_in_place" not in self._caps:
             if track.nid is None or track.phase != "progress":  # one "started" message, then only the final one

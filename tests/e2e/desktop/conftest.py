@@ -109,3 +109,10 @@ def tray_host(desktop_display):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _pure_x11_session(monkeypatch):
+    """The tests run on Xvfb, a plain X11 server, even when started from a Wayland desktop."""
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_SESSION_TYPE", "x11")

@@ -151,3 +151,22 @@ def test_windows_conflict_detection_with_fake_user32():
     conflicts = win_hotkeys.find_grab_conflicts([a, b], user32=user32)
     assert list(conflicts) == ["hotkeys.stop_recording"]
     assert user32.registered == []  # the test registration was undone
+
+
+def test_wayland_session_is_reported_but_hotkeys_still_registered():
+    from tray_platform.linux.hotkeys import session_warning
+
+    assert session_warning({"DISPLAY": ":0"}) is None
+    assert "Wayland" in session_warning({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"})
+
+    class WaylandAdapter(FakeAdapter):
+        def session_warning(self):
+            return session_warning({"XDG_SESSION_TYPE": "wayland"})
+
+    problems = []
+    adapter = WaylandAdapter()
+    gh = GlobalHotkeys({"capture_region": ("<ctrl>+<alt>+s", lambda: None)}, lambda f: f(),
+                       on_problem=problems.append, os_name="linux", adapter=adapter)
+    gh.start()
+    assert list(gh.registered) == ["capture_region"] and set(adapter.mapping) == {"<ctrl>+<alt>+s"}
+    assert len(problems) == 1 and problems[0].setting == "hotkeys" and "snaplark shot" in problems[0].message

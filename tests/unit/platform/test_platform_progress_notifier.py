@@ -265,3 +265,12 @@ def test_notifier_errors_never_reach_the_upload_engine(caplog):
     p(ev(60))
     p(ev(100, state="completed", url="http://h/x"))
     assert [c[0] for c in n.calls] == ["progress", "notify"] and n.calls[-1][2] == "http://h/x"
+
+
+def test_screenshot_uploads_skip_progress_and_show_only_the_link():
+    n, clock = RecordingNotifier(), FakeClock()
+    p = ProgressNotifier(n, clock, copy_link=lambda u: None)
+    p(engine_progress(9, 40, kind="screenshot"))
+    p(StateChanged(upload_id=9, kind="screenshot", old=UploadState.UPLOADING, new=UploadState.COMPLETED,
+                   url="http://h/s/9"))
+    assert [c[0] for c in n.calls] == ["notify"] and n.calls[0][1] == "Screenshot uploaded"
