@@ -97,6 +97,7 @@ class DesktopApp:
         self.annotator: Any = None
         self.selector: Any = None
         self._busy = False  # a selector is open
+        self._ticks = 0
         self._quit = threading.Event()
 
     @classmethod
@@ -144,7 +145,7 @@ class DesktopApp:
         self.root = tk.Tk(className="snaplark")
         self.root.withdraw()
         self.dispatcher = UiDispatcher(self.root)
-        self.notifier = open_notifier(tell_user=self._log_only).notifier
+        self.notifier = open_notifier().notifier  # tells the user itself when it had to fall back
         self.clipboard = self._open_clipboard()
         self.progress = ProgressNotifier(self.notifier, copy_link=self.copy_link, post=self.dispatcher.post,
                                          on_login=lambda: self.dispatcher.post(self.login),
@@ -193,6 +194,9 @@ class DesktopApp:
         """Twice a second on the Tk thread: flush held-back progress, refresh the recording tooltip."""
         if self.progress is not None:
             self.progress.tick()
+        self._ticks += 1
+        if self.tray is not None and not self.tray.available and self._ticks % 10 == 0:
+            self.tray.check_host()  # a panel that starts after us (login races) still gets the icon
         if self.recording is not None and self.tray is not None:
             from tray.ui.tray_icon import TrayState
 
@@ -250,9 +254,6 @@ class DesktopApp:
             if self._hotkey_display(name))
         self.notifier.notify("Snaplark is ready",
                              f"{keys}. Links go to your clipboard. Left-click the tray icon to capture a region.")
-
-    def _log_only(self, message: str) -> None:
-        log.warning("%s", message)
 
     def _notify_error(self, title: str, body: str) -> None:
         log.warning("%s: %s", title, body)
