@@ -19,6 +19,13 @@ import pytest
 
 REQUIRE_ALL = os.environ.get("SNAPLARK_REQUIRE_ALL") == "1"
 
+# Property tests are deterministic (same examples every run, no example database): a CI failure reproduces locally.
+from hypothesis import HealthCheck, settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("snaplark", derandomize=True, database=None, deadline=None, print_blob=True,
+                               suppress_health_check=[HealthCheck.too_slow])
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "snaplark"))
+
 
 def need_tool(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
