@@ -113,6 +113,18 @@ def start_trayer(env: dict) -> subprocess.Popen:
     return proc
 
 
+def start_dunst(env: dict) -> subprocess.Popen:
+    from tests.integration.keyring_session import _name_has_owner
+
+    proc = subprocess.Popen(["dunst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: proc.poll() is not None or _name_has_owner(env["DBUS_SESSION_BUS_ADDRESS"],
+                                                                  "org.freedesktop.Notifications"),
+               15, "dunst on the session bus", 0.05)
+    if proc.poll() is not None:
+        raise RuntimeError(f"dunst exited with {proc.returncode}")
+    return proc
+
+
 @contextlib.contextmanager
 def desktop_session(work: Path, width: int = 1920, height: int = 1080) -> Iterator[dict]:
     """Xvfb + background + D-Bus/keyring + trayer; yields the environment for child processes (DISPLAY set)."""
@@ -123,11 +135,15 @@ def desktop_session(work: Path, width: int = 1920, height: int = 1080) -> Iterat
         env = dict(env)
         env.update(DISPLAY=display, PYSTRAY_BACKEND="gtk", PYTHONPATH=str(REPO), NO_AT_BRIDGE="1")
         set_root_background(env, work, width, height)
-        trayer = start_trayer(env)
+        # a real notification daemon (D-Bus activation would start it without DISPLAY, and it would die)
+        dunst = start_dunst(env)
+        trayer = None
         try:
+            trayer = start_trayer(env)
             yield env
         finally:
             stop_process(trayer)
+            stop_process(dunst)
 
 
 class AppProcess:
