@@ -303,13 +303,13 @@ class UploadEngine:
     # ------------------------------------------------------------------ public API
     def start_recording_upload(self, path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
         """A session for a file that is still being written; feed it through the returned sink."""
-        path = Path(path)
+        path = Path(path).absolute()
         meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
         return self._create("video", path, meta)
 
     def upload_file(self, path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
         """Upload a complete local file: a video in parts, or an image through the screenshot endpoint."""
-        path = Path(path)
+        path = Path(path).absolute()
         check_uploadable(path)
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             return self.upload_screenshot(path)
@@ -320,7 +320,7 @@ class UploadEngine:
 
     def upload_screenshot(self, png_path: str | Path) -> RecordingUpload:
         """``POST /screenshots/upload``; failures keep the file and the journal entry (retried, resumed later)."""
-        path = Path(png_path)
+        path = Path(png_path).absolute()
         check_uploadable(path)
         size = path.stat().st_size
         return self._create("screenshot", path, {"filename": path.name}, finished=True, total_size=size)

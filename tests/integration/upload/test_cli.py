@@ -207,3 +207,11 @@ def test_real_entry_point_with_the_embedded_server(tmp_path):
     assert proc.returncode == 0, proc.stderr
     url = proc.stdout.strip().splitlines()[-1]
     assert url.startswith(f"http://127.0.0.1:{port}/")
+
+
+def test_relative_paths_are_journaled_absolute(cli_env, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_random(tmp_path / "rel.webm", 1000)
+    assert main(["upload", "--server", cli_env.api_url, "--no-progress", "rel.webm"]) == 0
+    (rec,) = journal_sessions()
+    assert rec.local_path == str(tmp_path / "rel.webm")
