@@ -73,13 +73,15 @@ def child_raw(api_url: str, token: str, path: Path, part_size: int) -> dict:
     return {"seconds": time.perf_counter() - t0, "bytes": size}
 
 
-def child_engine(api_url: str, token: str, path: Path, part_size: int, journal_path: Path) -> dict:
+def child_engine(api_url: str, token: str, path: Path, part_size: int, journal_path: Path,
+                 whole_file_sha: bool = True) -> dict:
     from tray.api.client import ApiClient
     from tray.upload.engine import UploadEngine
     from tray.upload.journal import UploadJournal
 
     journal = UploadJournal(journal_path).open()
-    engine = UploadEngine(lambda: ApiClient(api_url, lambda: token), journal, part_size=part_size)
+    engine = UploadEngine(lambda: ApiClient(api_url, lambda: token), journal, part_size=part_size,
+                          verify_whole_file=whole_file_sha)
     t0 = time.perf_counter()
     url = engine.upload_file(path).wait(3600)
     seconds = time.perf_counter() - t0
@@ -95,23 +97,25 @@ def child_main(argv: list[str]) -> int:
     ap.add_argument("--file", type=Path, required=True)
     ap.add_argument("--part-size", type=int, required=True)
     ap.add_argument("--journal", type=Path)
+    ap.add_argument("--no-whole-file-sha", action="store_true")
     a = ap.parse_args(argv)
     token = os.environ["BENCH_TOKEN"]
     if a.child == "raw":
         out = child_raw(a.api_url, token, a.file, a.part_size)
     else:
-        out = child_engine(a.api_url, token, a.file, a.part_size, a.journal)
+        out = child_engine(a.api_url, token, a.file, a.part_size, a.journal, not a.no_whole_file_sha)
     print(json.dumps(out), flush=True)
     return 0
 
 
 # ----------------------------------------------------------------------------- parent side
 def run_child(kind: str, api_url: str, token: str, path: Path, part_size: int, work: Path,
-              sample_rss: bool = False) -> tuple[dict, list[float]]:
+              sample_rss: bool = False, extra: tuple[str, ...] = ()) -> tuple[dict, list[float]]:
     import psutil
 
     cmd = [sys.executable, __file__, "--child", kind, "--api-url", api_url, "--file", str(path),
-           "--part-size", str(part_size), "--journal", str(work / f"journal-{time.monotonic_ns()}.sqlite3")]
+           "--part-size", str(part_size), "--journal", str(work / f"journal-{time.monotonic_ns()}.sqlite3"),
+           *extra]
     env = {**os.environ, "BENCH_TOKEN": token, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     samples: list[float] = []
@@ -138,7 +142,10 @@ def main() -> int:
     ap.add_argument("--rss-size-mib", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--part-mib", type=int, default=5)
+    ap.add_argument("--no-whole-file-sha", action="store_true",
+                    help="engine without the optional whole-file sha256 at finalize (per-part sha256 stays)")
     args = ap.parse_args()
+    extra = ("--no-whole-file-sha",) if args.no_whole_file_sha else ()
 
     from snaplark_server.config import ServerConfig
     from snaplark_server.runner import ServerThread
@@ -157,7 +164,7 @@ def main() -> int:
             for r in range(args.rounds):
                 order = ("raw", "engine") if r % 2 == 0 else ("engine", "raw")
                 for kind in order:
-                    res, _ = run_child(kind, srv.api_url, token, path, part_size, work)
+                    res, _ = run_child(kind, srv.api_url, token, path, part_size, work, extra=extra)
                     mibps = res["bytes"] / MIB / res["seconds"]
                     (raw_runs if kind == "raw" else engine_runs).append(mibps)
                     print(f"round {r + 1}: {kind:<6} {res['bytes'] / MIB:.0f} MiB in {res['seconds']:.2f} s "
@@ -173,7 +180,8 @@ def main() -> int:
 
             big = work / "big.webm"
             write_random(big, args.rss_size_mib * MIB)
-            res, samples = run_child("engine", srv.api_url, token, big, part_size, work, sample_rss=True)
+            res, samples = run_child("engine", srv.api_url, token, big, part_size, work, sample_rss=True,
+                                     extra=extra)
             steady = samples[len(samples) // 5:] or samples
             print(f"\nRSS while uploading {args.rss_size_mib} MiB with the engine ({len(samples)} samples, "
                   f"{res['bytes'] / MIB / res['seconds']:.1f} MiB/s): min {min(samples):.1f} MiB, "
