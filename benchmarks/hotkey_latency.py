@@ -600,6 +600,7 @@ def run(args: argparse.Namespace) -> int:
             peer_tray = peer_overlay = None
             try:
                 app.wait_log(r"tray app running", 90)
+                print(f"  (app RSS at 'tray app running': {_rss(__import__('psutil').Process(app.pid)) / MIB:.1f} MiB)")
                 peer_tray = Child(["--peer-tray"], env, work, "peer-tray")
                 peer_overlay = Child(["--peer-overlay", PEER_HOTKEY], env, work, "peer-overlay")
                 peer_tray.wait_line(r"peer tray ready", 60)
