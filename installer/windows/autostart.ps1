@@ -34,7 +34,7 @@ switch ($PSCmdlet.ParameterSetName) {
   "Enable" {
     $full = (Resolve-Path -LiteralPath $Exe).Path
     if (-not (Test-Path $RunKey)) { New-Item -Path $RunKey -Force | Out-Null }
-    # Quoted so a path with spaces is one argument (what subprocess.list2cmdline writes for the same path).
+    # Always quoted, so a path with spaces is one argument (the app quotes only when needed; both parse the same).
     Set-ItemProperty -Path $RunKey -Name $ValueName -Value ('"' + $full + '"') -Type String
     Remove-ValueIfPresent $ApprovedKey $ValueName
     Write-Output "autostart enabled: $full"

@@ -98,10 +98,12 @@ def run_install(home: Path, *args: str, env_extra: dict | None = None, timeout: 
     return proc.stdout
 
 
-def run_uninstall(home: Path, *args: str, timeout: float = 60) -> str:
+def run_uninstall(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
     env["HOME"] = str(home)
-    script = home / ".local/share/snaplark-installer/uninstall.sh"
+    env.update(env_extra or {})
+    data_home = Path(env.get("XDG_DATA_HOME") or home / ".local/share")
+    script = data_home / "snaplark-installer/uninstall.sh"
     proc = subprocess.run(["bash", str(script), *args], env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +27,7 @@ from tests.e2e.packaging.conftest import (
     kill_pid,
     launch_autostart_entry,
     run_install,
+    run_uninstall,
     wait_pid,
     wait_until,
 )
@@ -177,8 +179,9 @@ def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _run_tray_until_quit(pid: int, started: float, label: str, stderr_file: Path) -> None:
-    """Wait for the icon, open its menu, click Quit (the bottom item), expect a clean exit."""
+def _run_tray_until_quit(pid: int, started: float, label: str, stderr_file: Path, while_running=None) -> None:
+    """Wait for the icon, run ``while_running()``, open the menu, click Quit (the bottom item), expect a clean
+    exit. ``pid`` is our child (reaped here)."""
     try:
         def icon_or_exit():
             if (code := wait_pid(pid, 0)) is not None:
@@ -194,6 +197,8 @@ def _run_tray_until_quit(pid: int, started: float, label: str, stderr_file: Path
             pytest.fail(f"{label}: the app exited with {value} before showing its icon:\n{err[-4000:]}")
         record_timing(f"{label}: start to tray icon", time.monotonic() - started)
         icon = value
+        if while_running is not None:
+            while_running()
         subprocess.run(["xdotool", "mousemove", str(icon["x"] + icon["w"] // 2), str(icon["y"] + icon["h"] // 2),
                         "click", "3"], check=True, timeout=10)
         menu = wait_until(lambda: (_tray_windows("menu") or [None])[0], 15, what=f"{label}: tray menu")
@@ -212,22 +217,56 @@ def _tray_env(keyring_env: dict, xvfb: str, tmp_path: Path, api_url: str) -> dic
                     SNAPLARK_DATA_DIR=str(tmp_path / "data"), SNAPLARK_LOG_DIR=str(tmp_path / "log"))
 
 
-def test_tray_app_shows_icon_and_quits_via_menu(snaplark_binary, trayer_host, keyring_env, server, xvfb, tmp_path):
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_tray_app_with_embedded_server_shows_icon_and_quits_via_menu(snaplark_binary, trayer_host, keyring_env,
+                                                                     xvfb, tmp_path):
+    """No server configured: the binary runs the reference server in-process (uvicorn/FastAPI frozen) with a token
+    it puts in the keyring, shows its icon, and quits from the menu."""
     from tray.api.token_store import TokenStore
 
-    TokenStore().set(server.api_url, server.token)
-    env = _tray_env(keyring_env, xvfb, tmp_path, server.api_url)
+    port = _free_port()
+    config = tmp_path / "embedded.toml"
+    config.write_text(f'schema_version = 2\n[server]\nurl = ""\nembedded_port = {port}\n')
+    env = bare_env(keyring_env, DISPLAY=xvfb, SNAPLARK_CONFIG=str(config), SNAPLARK_DATA_DIR=str(tmp_path / "data"),
+                   SNAPLARK_LOG_DIR=str(tmp_path / "log"))
     stderr_file = tmp_path / "tray.stderr"
+    api_url = f"http://127.0.0.1:{port}/api/v1"
     with open(stderr_file, "w") as err:
         started = time.monotonic()
         proc = subprocess.Popen([str(snaplark_binary.path)], env=env, stdout=subprocess.DEVNULL, stderr=err,
                                 cwd=tmp_path)
+    tokens: list[str] = []
     try:
-        _run_tray_until_quit(proc.pid, started, "one-file tray", stderr_file)
+        def embedded_server_answers() -> bool:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json().get("status") == "ok"
+            except (requests.RequestException, ValueError):
+                return False
+
+        def check_server() -> None:
+            try:
+                wait_until(embedded_server_answers, 60, interval=0.2, what="the embedded server's /health")
+            except TimeoutError:
+                pytest.fail(f"the embedded server never answered on port {port}:\n{_read(stderr_file)[-4000:]}")
+            token = TokenStore().get(api_url)
+            assert token, "the app keeps the embedded server's token in the keyring"
+            tokens.append(token)
+            me = requests.get(f"{api_url}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert me.status_code == 200 and "user" in me.json(), me.text
+
+        _run_tray_until_quit(proc.pid, started, "one-file tray (embedded server)", stderr_file,
+                             while_running=check_server)
+        written = [_read(stderr_file)] + [_read(p) for p in tmp_path.rglob("*.log") if p.is_file()]
+        assert tokens and not any(tokens[0] in text for text in written), "the token is never logged"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
+        if proc.returncode is None:
+            kill_pid(proc.pid)
+            proc.returncode = -9  # reaped by kill_pid (os.waitpid), not by Popen
 
 
 def test_installed_onedir_starts_from_autostart_entry(snaplark_binary, trayer_host, keyring_env, server, xvfb,
@@ -249,3 +288,10 @@ def test_installed_onedir_starts_from_autostart_entry(snaplark_binary, trayer_ho
     started = time.monotonic()
     pid = launch_autostart_entry(entry, env, stderr_path=stderr_file)
     _run_tray_until_quit(pid, started, "installed one-dir tray via XDG autostart", stderr_file)
+
+    manifest = (Path(keyring_env["XDG_DATA_HOME"]) / "snaplark-installer" / "manifest").read_text().split("\n")
+    installed = [Path(p) for p in manifest if p]
+    assert Path(keyring_env["XDG_DATA_HOME"]) / "snaplark-installer" / "app" in installed
+    run_uninstall(home, env_extra=install_env)
+    assert [p for p in installed if p.exists() or p.is_symlink()] == []
+    assert not entry.exists()

@@ -196,3 +196,12 @@ def test_missing_binary_is_a_clear_error(throwaway_home, tmp_path):
     assert proc.returncode == 1
     assert "does not exist" in proc.stderr
     assert files_under(throwaway_home) == set()
+
+
+def test_start_option_launches_the_installed_program_detached(throwaway_home, stand_in, tmp_path):
+    marker = tmp_path / "started-by-install.txt"
+    out = run_install(throwaway_home, "--binary", str(stand_in), "--no-autostart", "--start",
+                      env_extra={"SNAPLARK_TEST_MARKER": str(marker)})
+    assert "started" in out
+    wait_until(marker.exists, 20, what="the program started by install.sh --start")
+    assert f"exe={throwaway_home / '.local/bin/snaplark'}" in marker.read_text().splitlines()
