@@ -205,3 +205,26 @@ def test_start_option_launches_the_installed_program_detached(throwaway_home, st
     assert "started" in out
     wait_until(marker.exists, 20, what="the program started by install.sh --start")
     assert f"exe={throwaway_home / '.local/bin/snaplark'}" in marker.read_text().splitlines()
+
+
+def test_exec_quoting_of_an_awkward_bindir(throwaway_home, stand_in, tmp_path):
+    """install.sh's shell implementation of the Exec quoting rules, checked by GLib on a path with the reserved
+    character classes: space, quotes, dollar, backquote, backslash, semicolon, hash. (Not "%": GLib checks that the
+    program exists *before* turning "%%" back into "%", so no GLib-based session can start a program whose path
+    has a "%" in it, however it is quoted; the escaping itself is covered by the unit tests.)"""
+    bindir = tmp_path / 'odd $dir `x` "q" it\'s back\\slash a;b #c'
+    run_install(throwaway_home, "--binary", str(stand_in), "--bindir", str(bindir))
+    launcher = bindir / "snaplark"
+    assert launcher.is_file()
+    autostart = throwaway_home / ".config/autostart/snaplark.desktop"
+    marker = tmp_path / "odd-started.txt"
+    pid = launch_autostart_entry(autostart, {"HOME": str(throwaway_home), "PATH": "/usr/bin:/bin",
+                                             "SNAPLARK_TEST_MARKER": str(marker)})
+    assert wait_pid(pid, 20) == 0
+    assert marker.read_text().splitlines() == ["argc=0", f"exe={launcher}", f"home={throwaway_home}"]
+    # the app's own parser agrees with GLib
+    from tray_platform.linux.autostart import exec_split
+
+    assert exec_split(read_entry(autostart)["Exec"]) == [str(launcher)]
+    run_uninstall(throwaway_home)
+    assert not launcher.exists()
