@@ -113,6 +113,8 @@ def run_child(kind: str, api_url: str, token: str, path: Path, part_size: int, w
               sample_rss: bool = False, extra: tuple[str, ...] = ()) -> tuple[dict, list[float]]:
     import psutil
 
+    os.sync()  # the previous run's dirty pages must not slow this one down
+    time.sleep(1.0)
     cmd = [sys.executable, __file__, "--child", kind, "--api-url", api_url, "--file", str(path),
            "--part-size", str(part_size), "--journal", str(work / f"journal-{time.monotonic_ns()}.sqlite3"),
            *extra]

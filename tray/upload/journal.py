@@ -130,6 +130,7 @@ class UploadJournal:
         self._clock = clock
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._sync_mode = "FULL"
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> "UploadJournal":
@@ -147,6 +148,7 @@ class UploadJournal:
                 try:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=FULL")
+                    self._sync_mode = "FULL"
                     conn.execute("PRAGMA foreign_keys=ON")
                 except sqlite3.Error as exc:
                     raise JournalError(f"cannot open upload journal {self.path}: {exc} (move the file away to "
@@ -189,9 +191,19 @@ class UploadJournal:
         return self._conn
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, sync: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. ``sync=False`` (WAL + ``synchronous=NORMAL``): survives a crash of the process
+        but may be rolled back by a power loss -- used for acks and byte counts, which the server's status and the
+        file itself can restore; everything else is fsynced before it returns."""
         with self._lock:
             conn = self._conn_or_open()
+            want = "FULL" if sync else "NORMAL"
+            if self._sync_mode != want:
+                try:
+                    conn.execute(f"PRAGMA synchronous={want}")
+                except sqlite3.Error as exc:
+                    raise JournalError(f"upload journal {self.path}: {exc}") from exc
+                self._sync_mode = want
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -321,7 +333,7 @@ class UploadJournal:
     def add_parts(self, session_id: int, parts: list[PartRecord], *, durable_bytes: int | None = None) -> None:
         """Record newly cut parts (and optionally the durable byte count) in one transaction."""
         now = self._clock()
-        with self._tx() as c:
+        with self._tx(sync=False) as c:
             c.executemany('INSERT INTO parts (session_id, idx, "offset", length, sha256, acked) VALUES (?,?,?,?,?,?)',
                           [(session_id, p.index, p.offset, p.length, p.sha256, int(p.acked)) for p in parts])
             if durable_bytes is not None:
@@ -329,11 +341,11 @@ class UploadJournal:
                           (durable_bytes, now, session_id))
 
     def set_part_sha(self, session_id: int, index: int, sha256: str) -> None:
-        with self._tx() as c:
+        with self._tx(sync=False) as c:
             c.execute("UPDATE parts SET sha256 = ? WHERE session_id = ? AND idx = ?", (sha256, session_id, index))
 
     def mark_acked(self, session_id: int, index: int, sha256: str | None = None) -> None:
-        with self._tx() as c:
+        with self._tx(sync=False) as c:
             if sha256 is None:
                 c.execute("UPDATE parts SET acked = 1 WHERE session_id = ? AND idx = ?", (session_id, index))
             else:
@@ -342,7 +354,7 @@ class UploadJournal:
 
     def set_acked(self, session_id: int, acked: dict[int, bool]) -> None:
         """Replace the acked flag of several parts at once (after asking the server what it holds)."""
-        with self._tx() as c:
+        with self._tx(sync=False) as c:
             c.executemany("UPDATE parts SET acked = ? WHERE session_id = ? AND idx = ?",
                           [(int(v), session_id, i) for i, v in acked.items()])
 
@@ -356,7 +368,7 @@ class UploadJournal:
 
     def update_durable(self, session_id: int, durable_bytes: int) -> None:
         now = self._clock()
-        with self._tx() as c:
+        with self._tx(sync=False) as c:
             c.execute("UPDATE sessions SET durable_bytes = MAX(durable_bytes, ?), updated_at = ? WHERE id = ?",
                       (durable_bytes, now, session_id))
 

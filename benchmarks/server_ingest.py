@@ -1,0 +1,247 @@
+"""Reference-server ingest benchmark (side by side, same run, same disk).
+
+1. Raw baseline: write the same bytes sequentially to one file on the same filesystem (1 MiB writes, fsync at
+   the end) -> MB/s.
+2. Server: `python -m snaplark_server serve` in a subprocess (local storage); N concurrent sessions (threads, one
+   HTTP connection each) upload their parts (sha256 extension on) -> ingest MB/s from first byte to last 200 answer,
+   then finalize all sessions (assembly) and report that time too.
+3. Peak RSS of the server process, sampled every 20 ms with psutil during the whole ingest + finalize.
+
+Goals (issue 4): ingest throughput >= 0.5 x raw sequential write; peak server RSS <= 150 MiB while ingesting 1 GiB.
+
+    python benchmarks/server_ingest.py                 # 20 sessions, 1 GiB total
+    python benchmarks/server_ingest.py --sessions 20 --total-mib 1024 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+MiB = 1024 * 1024
+S3_MIN = 5 * MiB
+
+
+def raw_sequential_write(path: Path, block: bytes, total: int) -> float:
+    t0 = time.perf_counter()
+    written = 0
+    with open(path, "wb") as fh:
+        while written < total:
+            n = min(len(block), total - written)
+            fh.write(block[:n] if n < len(block) else block)
+            written += n
+        fh.flush()
+        os.fsync(fh.fileno())
+    elapsed = time.perf_counter() - t0
+    path.unlink()
+    return elapsed
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), "serve", "--port",
+                             "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if "listening on" in line:
+            url = line.strip().rsplit(" ", 1)[-1]
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(url + "/health", timeout=2).ok:
+                        return proc, url
+                except requests.exceptions.ConnectionError:
+                    time.sleep(0.05)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+                self.samples += 1
+            except psutil.Error:
+                return
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+
+def multipart(session_id: str, index: int, digest: str, data: bytes) -> tuple[bytes, str]:
+    b = "----snaplarkbench7f3a"
+    head = (f"--{b}\r\nContent-Disposition: form-data; name=\"sessionId\"\r\n\r\n{session_id}\r\n"
+            f"--{b}\r\nContent-Disposition: form-data; name=\"chunkIndex\"\r\n\r\n{index}\r\n"
+            f"--{b}\r\nContent-Disposition: form-data; name=\"sha256\"\r\n\r\n{digest}\r\n"
+            f"--{b}\r\nContent-Disposition: form-data; name=\"chunk\"; filename=\"chunk_{index}.webm\"\r\n"
+            f"Content-Type: video/webm\r\n\r\n").encode()
+    return head + data + f"\r\n--{b}--\r\n".encode(), f"multipart/form-data; boundary={b}"
+
+
+def ingest(url: str, headers: dict, args, buffers: list[bytes], digests: list[str]) -> float:
+    """N concurrent sessions upload their parts; returns seconds from the first byte to the last 200."""
+    init = {"filename": "bench.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 2_500_000,
+            "resolution": "1920x1080"}
+    sids = [requests.post(url + "/api/v1/videos/init", json=init, headers=headers, timeout=30).json()["sessionId"]
+            for _ in range(args.sessions)]
+    errors: list[str] = []
+    barrier = threading.Barrier(args.sessions + 1, timeout=60)
+
+    def upload(k: int) -> None:
+        http = requests.Session()
+        barrier.wait()
+        for i in range(args.parts):
+            body, ctype = multipart(sids[k], i, digests[k], buffers[k])
+            r = http.post(url + "/api/v1/videos/chunk", data=body, timeout=300,
+                          headers={**headers, "Content-Type": ctype})
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+
+    threads = [threading.Thread(target=upload, args=(k,), daemon=True) for k in range(args.sessions)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(1800)
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"upload failed: {errors[0]}")
+    ingest.sids = sids  # for finalize_all
+    return elapsed
+
+
+def finalize_all(url: str, headers: dict, args, buffers: list[bytes]) -> float:
+    t0 = time.perf_counter()
+    for k, sid in enumerate(ingest.sids):
+        whole = hashlib.sha256()
+        for _ in range(args.parts):
+            whole.update(buffers[k])
+        r = requests.post(url + "/api/v1/videos/finalize", headers=headers, timeout=600, json={
+            "sessionId": sid, "totalChunks": args.parts, "uploadedChunks": list(range(args.parts)),
+            "duration": 1.0, "metadata": {}, "sha256": whole.hexdigest()})
+        if r.status_code != 200:
+            raise RuntimeError(f"finalize failed: {r.text}")
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--total-mib", type=int, default=1024)
+    ap.add_argument("--parts", type=int, default=10, help="parts per session")
+    ap.add_argument("--dir", type=Path, default=None, help="where to put data (default: a temp dir)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (raw + server back to back); median reported")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    total = args.total_mib * MiB
+    part_size = total // (args.sessions * args.parts)
+    if part_size < S3_MIN:
+        ap.error(f"parts would be {part_size} bytes (< 5 MiB): lower --parts or raise --total-mib")
+    total = part_size * args.sessions * args.parts
+
+    root = Path(tempfile.mkdtemp(prefix="snaplark-bench-", dir=args.dir))
+    try:
+        data_dir = root / "server"
+        sys.path.insert(0, str(REPO / "server"))
+        from snaplark_server.db import Database
+        from snaplark_server.users import create_user
+
+        db = Database.in_data_dir(data_dir)
+        token = create_user(db, "bench")
+        db.close()
+
+        # one distinct buffer per session (client memory is not what we measure)
+        buffers = [hashlib.sha256(f"s{k}".encode()).digest() * (part_size // 32 + 1) for k in range(args.sessions)]
+        buffers = [b[:part_size] for b in buffers]
+        digests = [hashlib.sha256(b).hexdigest() for b in buffers]
+
+        proc, url = start_server(data_dir)
+        sampler = RssSampler(proc.pid)
+        server_ps = psutil.Process(proc.pid)
+        idle_rss = server_ps.memory_info().rss
+        sampler.start()
+        rounds = []
+        try:
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(args.repeat):
+                # raw baseline and server ingest back to back, so both see the same machine load
+                raw_s = raw_sequential_write(root / "raw.bin", buffers[0][: 4 * MiB], total)
+                cpu0 = sum(server_ps.cpu_times()[:2])
+                ingest_s = ingest(url, headers, args, buffers, digests)
+                cpu_ingest = sum(server_ps.cpu_times()[:2]) - cpu0
+                ingest_rss = sampler.peak
+                finalize_s = finalize_all(url, headers, args, buffers)
+                rounds.append({"raw_s": raw_s, "ingest_s": ingest_s, "finalize_s": finalize_s,
+                               "ratio": raw_s / ingest_s, "server_cpu_s": cpu_ingest, "ingest_rss": ingest_rss})
+            sampler.stop()
+        finally:
+            sampler.stop()
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(15)
+
+        med = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+        gib = total / (1024 * MiB)
+        result = {
+            "sessions": args.sessions, "parts_per_session": args.parts, "part_bytes": part_size,
+            "total_mib": round(total / MiB, 1), "rounds": len(rounds),
+            "raw_mib_per_s_median_round": round(total / MiB / med["raw_s"], 1),
+            "server_ingest_mib_per_s_median_round": round(total / MiB / med["ingest_s"], 1),
+            "ratio_ingest_vs_raw_median": round(med["ratio"], 3),
+            "ratio_ingest_vs_raw_each_round": [round(r["ratio"], 3) for r in rounds],
+            "ratio_ingest_plus_finalize_vs_raw_median_round": round(med["raw_s"] / (med["ingest_s"] + med["finalize_s"]), 3),
+            "finalize_all_s_median_round": round(med["finalize_s"], 3),
+            "server_cpu_s_per_gib_ingest": round(statistics.median(r["server_cpu_s"] for r in rounds) / gib, 2),
+            "server_idle_rss_mib": round(idle_rss / MiB, 1),
+            "server_peak_rss_mib_ingest": round(max(r["ingest_rss"] for r in rounds) / MiB, 1),
+            "server_peak_rss_mib_overall": round(sampler.peak / MiB, 1),
+            "rss_samples": sampler.samples, "cpu_count": os.cpu_count(),
+            "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
+        }
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:42s} {v}")
+        print(f"\nratio {result['ratio_ingest_vs_raw_median']} (median of {len(rounds)}; goal >= 0.5); peak server RSS "
+              f"{result['server_peak_rss_mib_overall']} MiB (goal <= 150)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
