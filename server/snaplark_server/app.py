@@ -143,7 +143,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         check_content_length(request.headers, config.max_screenshot_size + MULTIPART_OVERHEAD)
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="file",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_screenshot_size,
-                                max_body=config.max_screenshot_size + MULTIPART_OVERHEAD)
+                                max_body=config.max_screenshot_size + MULTIPART_OVERHEAD,
+                                want_md5=storage.wants_md5)
         try:
             return await run_in_threadpool(service.store_screenshot, user, form.fields, form.file, url_builder(request))
         finally:
@@ -161,7 +162,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         check_content_length(request.headers, config.max_part_size + MULTIPART_OVERHEAD)
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="chunk",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_part_size,
-                                max_body=config.max_part_size + MULTIPART_OVERHEAD)
+                                max_body=config.max_part_size + MULTIPART_OVERHEAD,
+                                want_md5=storage.wants_md5)
         try:
             return await run_in_threadpool(service.store_chunk, user, form.fields, form.file)
         finally:

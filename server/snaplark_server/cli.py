@@ -144,7 +144,7 @@ def _serve(config: ServerConfig) -> int:
     host = f"[{config.host}]" if ":" in config.host else config.host
     # Tests and scripts read this line to find an ephemeral port (--port 0).
     print(f"snaplark-server listening on http://{host}:{port}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=False, http="h11",
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=False, http="auto",
                                            timeout_graceful_shutdown=5))
     server.run(sockets=[sock])
     return 0

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError, invalid, too_large
 
 MAX_TEXT_FIELD = 64 * 1024
 MAX_FIELDS = 32
-MULTIPART_OVERHEAD = 64 * 1024  # allowance for boundaries, headers and text fields on top of the file size
+MULTIPART_OVERHEAD = 64 * 1024
+FLUSH_BYTES = 1024 * 1024  # file bytes handed to a worker thread at a time (hash + write off the event loop)  # allowance for boundaries, headers and text fields on top of the file size
 
 
 @dataclass
@@ -30,7 +32,7 @@ class SpooledFile:
     path: Path
     size: int
     sha256: str
-    md5: bytes
+    md5: bytes  # empty unless the storage asked for it (S3 Content-MD5)
     filename: str | None
     content_type: str | None
     head: bytes  # first bytes, for magic-number checks
@@ -83,13 +85,15 @@ async def parse_form(
     spool_dir: Path,
     max_file_size: int,
     max_body: int,
+    want_md5: bool = False,
 ) -> ParsedForm:
     """Parse a multipart body; the field named ``file_field`` goes to a spool file. Raises `ApiError`."""
     boundary = multipart_boundary(content_type)
     form = ParsedForm()
     state: dict = {"headers": {}, "hname": b"", "hvalue": b"", "name": None, "buf": None, "fh": None,
-                   "size": 0, "sha": None, "md5": None, "head": b"", "count": 0, "seen_file": False}
-    errors: list[ApiError] = []
+                   "size": 0, "sha": None, "md5": None, "head": b"", "count": 0, "seen_file": False,
+                   "pending": 0, "file_done": False, "in_file": False}
+    pending: list[memoryview] = []
 
     def on_part_begin() -> None:
         state["headers"] = {}
@@ -125,6 +129,7 @@ async def parse_form(
             spool_dir.mkdir(parents=True, exist_ok=True)
             path = spool_dir / f"{secrets.token_hex(12)}.tmp"
             state["fh"] = open(path, "wb")
+            state["in_file"] = True
             raw_filename = params.get(b"filename")
             ctype = state["headers"].get(b"content-type")
             form.file = SpooledFile(
@@ -134,39 +139,34 @@ async def parse_form(
             )
             form.file_field = name
             state["sha"] = hashlib.sha256()
-            state["md5"] = hashlib.md5()
+            state["md5"] = hashlib.md5() if want_md5 else None
             state["size"] = 0
             state["head"] = b""
         else:
             state["buf"] = bytearray()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
-        if state["fh"] is not None:
-            state["size"] += len(chunk)
+        if state["in_file"]:
+            n = end - start
+            state["size"] += n
             if state["size"] > max_file_size:
                 raise _Stop(too_large(f"{file_field!r} exceeds the limit of {max_file_size} bytes"))
-            state["fh"].write(chunk)
-            state["sha"].update(chunk)
-            state["md5"].update(chunk)
+            view = memoryview(data)[start:end]
             if len(state["head"]) < 64:
-                state["head"] += chunk[: 64 - len(state["head"])]
+                state["head"] += bytes(view[: 64 - len(state["head"])])
+            pending.append(view)
+            state["pending"] += n
         else:
             buf = state["buf"]
-            buf += chunk
+            buf += data[start:end]
             if len(buf) > MAX_TEXT_FIELD:
                 raise _Stop(too_large(f"form field {state['name']!r} is too long"))
 
     def on_part_end() -> None:
         name = state["name"]
-        if state["fh"] is not None:
-            state["fh"].close()
-            state["fh"] = None
-            f = form.file
-            f.size = state["size"]
-            f.sha256 = state["sha"].hexdigest()
-            f.md5 = state["md5"].digest()
-            f.head = state["head"]
+        if state["in_file"]:
+            state["in_file"] = False
+            state["file_done"] = True  # closed by the async loop below after the last flush
         elif name is not None:
             try:
                 value = bytes(state["buf"]).decode("utf-8")
@@ -190,6 +190,24 @@ async def parse_form(
             "on_part_end": on_part_end,
         },
     )
+
+    async def flush() -> None:
+        """Hash and write the pending slices of the file field in a worker thread (the loop keeps parsing)."""
+        views = pending[:]
+        pending.clear()
+        state["pending"] = 0
+        if views:
+            await run_in_threadpool(_write_and_hash, state["fh"], state["sha"], state["md5"], views)
+        if state["file_done"]:
+            state["file_done"] = False
+            state["fh"].close()
+            state["fh"] = None
+            f = form.file
+            f.size = state["size"]
+            f.sha256 = state["sha"].hexdigest()
+            f.md5 = state["md5"].digest() if state["md5"] is not None else b""
+            f.head = state["head"]
+
     received = 0
     try:
         async for chunk in stream:
@@ -198,8 +216,12 @@ async def parse_form(
                 raise _Stop(too_large(f"request body exceeds the limit of {max_body} bytes"))
             if chunk:
                 parser.write(chunk)
+                if state["file_done"] or state["pending"] >= FLUSH_BYTES:
+                    await flush()
         parser.finalize()
-        if state["fh"] is not None or state["name"] is not None:
+        if state["file_done"] or pending:
+            await flush()
+        if state["in_file"] or state["name"] is not None:
             raise _Stop(invalid("truncated multipart body"))
         if state["count"] == 0:
             raise _Stop(invalid("empty multipart body"))
@@ -217,8 +239,15 @@ async def parse_form(
     except BaseException:
         _cleanup(state, form)
         raise
-    del errors
     return form
+
+
+def _write_and_hash(fh, sha, md5, views: list[memoryview]) -> None:
+    for view in views:
+        fh.write(view)
+        sha.update(view)
+        if md5 is not None:
+            md5.update(view)
 
 
 class _Stop(Exception):

@@ -75,7 +75,7 @@ class ServerThread:
         self.port = sock.getsockname()[1]
         self.app = create_app(self.config, clock=self._clock)
         uconfig = uvicorn.Config(self.app, log_level=self._log_level, lifespan="on", access_log=False,
-                                 timeout_graceful_shutdown=2, http="h11")
+                                 timeout_graceful_shutdown=2, http="auto")
         self._server = uvicorn.Server(uconfig)
         self._thread = threading.Thread(target=self._run, name=f"snaplark-server:{self.port}", daemon=True)
         self._thread.start()

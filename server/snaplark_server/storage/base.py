@@ -44,6 +44,7 @@ class WholeFileMismatch(Exception):
 class StorageBackend(Protocol):
     name: str
     spool_dir: Path
+    wants_md5: bool
 
     def start(self) -> None: ...
 

@@ -41,6 +41,7 @@ def fsync_dir(path: Path) -> None:
 
 class LocalStorage:
     name = "local"
+    wants_md5 = False  # compute Content-MD5 while spooling
 
     def __init__(self, config: ServerConfig) -> None:
         self.root = Path(config.data_dir)

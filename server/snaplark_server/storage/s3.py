@@ -31,6 +31,7 @@ def _code(exc: ClientError) -> str:
 
 class S3Storage:
     name = "s3"
+    wants_md5 = True  # compute Content-MD5 while spooling
 
     def __init__(self, config: ServerConfig) -> None:
         self.bucket = config.s3_bucket
