@@ -54,6 +54,7 @@ class WebmVp9Writer:
         self.last_pts: int | None = None
         self.end_ms = 0  # max(pts + duration) over muxed packets = the container's duration
         self.closed = False
+        self._convert = None
 
     def open(self) -> None:
         import av  # lazy: keeps `import tray` light
@@ -77,16 +78,35 @@ class WebmVp9Writer:
             self._file.close()
             raise
 
-    def encode(self, width: int, height: int, bgra, pts_ms: int) -> None:
-        """Encode one frame (tightly packed BGRA, any size: scaled if it differs) shown from ``pts_ms`` on."""
+    def converter(self):
+        """A function ``(width, height, bgra) -> av.VideoFrame`` (yuv420p, output size; BGRA tightly packed, of
+        any size: scaled if it differs) for ONE thread: it keeps its own swscale context. The recorder converts on
+        its capture thread, so conversion and encoding run in parallel and the queue holds 1.5 bytes per pixel
+        instead of 4. Touches no writer state."""
         import av
         import numpy as np
+        from av.video.reformatter import VideoReformatter
 
+        reformatter = VideoReformatter()
+        out_w, out_h = self.width, self.height
+
+        def convert(width: int, height: int, bgra):
+            arr = np.frombuffer(bgra, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
+            frame = av.VideoFrame.from_numpy_buffer(arr, format="bgra")
+            return reformatter.reformat(frame, width=out_w, height=out_h, format="yuv420p")
+
+        return convert
+
+    def encode(self, width: int, height: int, bgra, pts_ms: int) -> None:
+        """Encode one BGRA frame shown from ``pts_ms`` on."""
+        if self._convert is None:
+            self._convert = self.converter()
+        self.encode_frame(self._convert(width, height, bgra), pts_ms)
+
+    def encode_frame(self, frame, pts_ms: int) -> None:
+        """Encode a frame from ``converter()`` shown from ``pts_ms`` on (the same frame may be encoded again later)."""
         if self.last_pts is not None and pts_ms <= self.last_pts:
             pts_ms = self.last_pts + 1  # the muxer needs strictly increasing timestamps
-        arr = np.frombuffer(bgra, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
-        frame = av.VideoFrame.from_numpy_buffer(arr, format="bgra")
-        frame = frame.reformat(width=self.width, height=self.height, format="yuv420p")
         frame.pts = pts_ms
         frame.time_base = TIME_BASE
         self._mux(self._stream.encode(frame))

@@ -8,6 +8,7 @@ Threads (DESIGN.md "Threads"):
   queued (VFR), except one keep-alive frame per ``keepalive_interval`` so clusters keep closing (durability and
   crash duration stay within ~1 s on a static screen). The queue put never blocks: a full queue drops the frame
   (``frames_dropped``).
+  Frames that are queued are first converted to yuv420p on this thread, so conversion and encoding overlap.
 - **encoder** (``snaplark-encoder``): owns the ``WebmVp9Writer`` and calls the sink (all sink calls come from here).
 
 Timestamps: pts (ms) = capture time - t0 - time spent paused, so the output has no gap at a pause. At stop the
@@ -92,9 +93,7 @@ class RecordingResult:
 @dataclass
 class _Frame:
     pts_ms: int
-    width: int
-    height: int
-    data: bytes | bytearray
+    frame: object  # av.VideoFrame, yuv420p at the output size
 
 
 @dataclass
@@ -217,12 +216,12 @@ class Recorder:
                 writer.abort()
                 self.output_path.unlink(missing_ok=True)
                 raise
-        frame_bytes = region.width * region.height * 4
+        frame_bytes = region.width * region.height * 3 // 2  # queued frames are yuv420p
         maxsize = max(2, min(self._max_queue_frames, MAX_QUEUE_BYTES // max(1, frame_bytes)))
         self._queue = queue.Queue(maxsize=maxsize)
         self._set_state(RecorderState.COUNTDOWN if self.countdown else RecorderState.RECORDING)
         self._threads = [
-            threading.Thread(target=self._capture_loop, name="snaplark-capture", daemon=True),
+            threading.Thread(target=self._capture_loop, args=(writer,), name="snaplark-capture", daemon=True),
             threading.Thread(target=self._encode_loop, args=(writer,), name="snaplark-encoder", daemon=True),
         ]
         for t in self._threads:
@@ -312,7 +311,10 @@ class Recorder:
 
     def _durable(self, nbytes: int) -> None:
         self.stats.durable_bytes = nbytes
-        self._sink.durable(nbytes)
+        try:
+            self._sink.durable(nbytes)
+        except Exception:  # noqa: BLE001 - a sink failure must not stop the recording (the file is the spool)
+            log.exception("recording sink failed on durable(%d)", nbytes)
 
     def _output_ms(self, t: float) -> int:
         return round((t - self._t0 - self._paused_total) * 1000)
@@ -321,7 +323,7 @@ class Recorder:
         return self._stop_event.is_set()
 
     # capture thread -----------------------------------------------------------
-    def _capture_loop(self) -> None:
+    def _capture_loop(self, writer: WebmVp9Writer) -> None:
         end = _End(0)
         try:
             if self.countdown:
@@ -334,7 +336,7 @@ class Recorder:
                 if not self._set_state(RecorderState.RECORDING):
                     end.end_ms = -1  # stopped during the countdown
                     return
-            end = self._grab_frames()
+            end = self._grab_frames(writer)
         except Exception as exc:  # noqa: BLE001 - becomes sink.failed + a clean finish
             log.exception("capture failed")
             end.error = f"capture failed: {type(exc).__name__}: {exc}"
@@ -343,7 +345,7 @@ class Recorder:
         finally:
             self._put_end(end)
 
-    def _grab_frames(self) -> _End:
+    def _grab_frames(self, writer: WebmVp9Writer) -> _End:
         capture = self._capture_factory()
         try:
             region = self.region
@@ -353,6 +355,7 @@ class Recorder:
             stats = self.stats
             max_ms = round(self.max_duration * 1000)
             max_lag = max(MAX_CATCH_UP_SECONDS, 2 * interval)
+            convert = writer.converter()
             self._t0 = next_tick = self._clock()
             while True:
                 with self._lock:
@@ -387,11 +390,10 @@ class Recorder:
                         stats.frames_skipped_identical += 1
                         continue
                     stats.frames_keepalive += 1
-                try:
-                    self._queue.put_nowait(_Frame(pts, width, height, data))
-                except queue.Full:
+                if self._queue.full():  # only this thread puts, so a put after this check cannot block
                     stats.frames_dropped += 1
                     continue
+                self._queue.put_nowait(_Frame(pts, convert(width, height, data)))
                 stats.frames_queued += 1
                 prev, last_queued_at = data, now
             with self._lock:
@@ -427,7 +429,7 @@ class Recorder:
                 if isinstance(item, _End):
                     end = item
                     break
-                writer.encode(item.width, item.height, item.data, item.pts_ms)
+                writer.encode_frame(item.frame, item.pts_ms)
                 self.stats.frames_encoded = writer.frames_encoded
                 last = item
             error = end.error
@@ -436,7 +438,7 @@ class Recorder:
                 # pts + one frame interval).
                 repeat_at = end.end_ms - writer._frame_ms
                 if repeat_at > last.pts_ms:
-                    writer.encode(last.width, last.height, last.data, repeat_at)
+                    writer.encode_frame(last.frame, repeat_at)
                     self.stats.frames_encoded = writer.frames_encoded
                 total = writer.close()
             else:
