@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -196,8 +195,3 @@ def trayer_host(xvfb, dbus_session):
         proc.kill()
         proc.wait(timeout=5)
 
-
-def tool_path(name: str) -> str:
-    path = shutil.which(name)
-    assert path, name
-    return path
