@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import re
@@ -26,7 +27,7 @@ from .db import Database
 from .errors import ApiError, invalid, unauthorized
 from .faults import FaultInjector, FaultMiddleware
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
-from .storage import make_storage
+from .storage import StorageUnavailable, make_storage
 from .uploads import UploadService
 from .users import User, authenticate
 
@@ -87,6 +88,21 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return _error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid input')}")
+
+    @app.exception_handler(StorageUnavailable)
+    async def _storage_unavailable(request: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.warning("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _error_response(503, "storage_unavailable", "storage temporarily unavailable, retry later",
+                               {"Retry-After": "5"})
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+            return _error_response(503, "storage_unavailable", "server storage is full, retry later",
+                                   {"Retry-After": "30"})
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error_response(500, "internal_error", "internal server error")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

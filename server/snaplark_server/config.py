@@ -36,6 +36,7 @@ class ServerConfig:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_prefix: str = ""
+    s3_max_attempts: int = 4  # boto3 attempts per S3 call before the API answers 503
     public_base_url: str | None = None
     max_part_size: int = 64 * MiB
     min_part_size: int = S3_MIN_PART_SIZE  # every part but the last must be at least this big
@@ -57,6 +58,8 @@ class ServerConfig:
             raise ConfigError("max_part_size, max_parts, max_screenshot_size must be positive")
         if self.min_part_size < 0:
             raise ConfigError("min_part_size: must not be negative")
+        if self.storage == "s3":  # S3 refuses CompleteMultipartUpload with smaller non-final parts
+            self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:
             self.public_base_url = self.public_base_url.rstrip("/")
         if self.s3_prefix and not self.s3_prefix.endswith("/"):

@@ -20,8 +20,8 @@ from .app import create_app
 from .config import ServerConfig
 
 
-class ServerStartError(RuntimeError):
-    pass
+class ServerStartError(OSError):
+    """The server could not start (port taken, start-up failed or timed out). An OSError, like a bind failure."""
 
 
 class ServerThread:

@@ -27,6 +27,10 @@ class AssembledObject:
     sha256: str | None  # None when the backend did not read the bytes back (S3 without a whole-file hash to check)
 
 
+class StorageUnavailable(Exception):
+    """The storage backend failed in a way the client should retry later (S3 unreachable/5xx, disk full)."""
+
+
 class WholeFileMismatch(Exception):
     """The assembled file's sha256 differs from the one the client sent.
 

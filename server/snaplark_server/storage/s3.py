@@ -15,11 +15,11 @@ from typing import Iterator
 
 import boto3
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
-from .base import AssembledObject, StoredPart, WholeFileMismatch
+from .base import AssembledObject, StorageUnavailable, StoredPart, WholeFileMismatch
 
 log = logging.getLogger(__name__)
 READ_BLOCK = 256 * 1024
@@ -27,6 +27,33 @@ READ_BLOCK = 256 * 1024
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+_RETRYABLE_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
+
+
+class _RetryableTranslatingClient:
+    """Proxy of the boto3 client: transient failures (no connection, 5xx, SlowDown) become `StorageUnavailable`
+    so the API answers 503 + Retry-After instead of 500."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+
+        def call(**kwargs):
+            try:
+                return method(**kwargs)
+            except BotoCoreError as exc:
+                raise StorageUnavailable(f"S3 {name}: {type(exc).__name__}") from exc
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0
+                if status >= 500 or _code(exc) in _RETRYABLE_CODES:
+                    raise StorageUnavailable(f"S3 {name}: {_code(exc)}") from exc
+                raise
+
+        return call
 
 
 class S3Storage:
@@ -38,19 +65,19 @@ class S3Storage:
         self.prefix = config.s3_prefix or ""
         self.spool_dir = Path(config.data_dir) / "spool"
         self.public_base_url = config.public_base_url
-        self._client = boto3.client(
+        self._client = _RetryableTranslatingClient(boto3.client(
             "s3",
             endpoint_url=config.s3_endpoint_url,
             region_name=config.s3_region,
             config=BotoConfig(
                 max_pool_connections=64,
-                retries={"max_attempts": 4, "mode": "standard"},
+                retries={"max_attempts": max(1, config.s3_max_attempts), "mode": "standard"},
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 connect_timeout=10,
                 read_timeout=120,
             ),
-        )
+        ))
 
     def _key(self, key: str) -> str:
         return self.prefix + key

@@ -92,3 +92,24 @@ def test_server_thread_lifecycle(tmp_path):
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
     srv.stop()  # idempotent
+
+
+def test_cli_serve_with_s3_storage(tmp_path, moto_endpoint):
+    run = run_cli(tmp_path, "user", "add", "sam")
+    token = run.stdout.strip().splitlines()[-1]
+    proc, url = start_cli_server(tmp_path, "--storage", "s3", "--s3-bucket", "cli-bucket", "--s3-endpoint-url",
+                                 moto_endpoint)
+    try:
+        h = {"Authorization": f"Bearer {token}"}
+        sid = requests.post(url + "/api/v1/videos/init", headers=h, timeout=10, json={
+            "filename": "a.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 1,
+            "resolution": "2x2"}).json()["sessionId"]
+        r = requests.post(url + "/api/v1/videos/chunk", headers=h, timeout=10,
+                          data={"sessionId": sid, "chunkIndex": "0"}, files={"chunk": ("c", b"s3-bytes")})
+        assert r.status_code == 200
+        r = requests.post(url + "/api/v1/videos/finalize", headers=h, timeout=10,
+                          json={"sessionId": sid, "totalChunks": 1, "uploadedChunks": [0]})
+        assert r.status_code == 200
+        assert requests.get(r.json()["url"], timeout=10).content == b"s3-bytes"
+    finally:
+        stop_process(proc)
