@@ -94,13 +94,18 @@ def run_row(chaos_server, proxy, journal, tmp_path, variant, inject, *, read_tim
             up = engine.upload_file(path)
         else:
             up = engine.start_recording_upload(path, {"resolution": "1280x720"})
-            writer = GrowingFile(path, SIZE, step=512 * 1024, pause=0.02, seed=12).start(up)
+            # the writer pauses at 16 MiB (parts 1 and 2 cut) until the fault is injected: the fault always lands
+            # while the recording is still growing, however slow the machine is
+            writer = GrowingFile(path, SIZE, step=512 * 1024, pause=0.01, seed=12, hold_at=16 * MIB,
+                                 hold_timeout=120).start(up)
         at_fault = {}
 
         def trigger(parts: int) -> None:
             """Wait until ``parts`` parts are acked; note how much of a growing file existed then."""
             wait_for(lambda: acked(up) >= parts, what=f"{parts} parts acked")
             at_fault["written"] = writer.written if writer is not None else SIZE
+            if writer is not None:
+                writer.release()
 
         inject(up=up, engine=engine, tokens=tokens, events=events, trigger=trigger)
         if writer is not None:
@@ -219,7 +224,7 @@ def test_kill_9_client_mid_upload_then_restart(chaos_server, proxy, journal, tmp
     if variant == "finished":
         write_random(path, SIZE, seed=21)
     else:
-        cmd += ["--grow", str(SIZE)]
+        cmd += ["--grow", str(SIZE), "--hold-at", str(21 * MIB)]  # still recording when killed
     # slow every chunk a little so the kill lands mid-upload
     chaos_server.fault(route="/api/v1/videos/chunk", count=10_000, status=None, delay=0.15)
     env = {**os.environ, "SNAPLARK_TOKEN": chaos_server.token, "PYTHONPATH": str(REPO)}

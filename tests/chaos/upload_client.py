@@ -27,6 +27,7 @@ def main() -> int:
     ap.add_argument("journal", type=Path)
     ap.add_argument("file", type=Path)
     ap.add_argument("--grow", type=int, default=0)
+    ap.add_argument("--hold-at", type=int, default=None, help="stop writing at this many bytes (until killed)")
     args = ap.parse_args()
     token = os.environ["SNAPLARK_TOKEN"]
     journal = UploadJournal(args.journal).open()
@@ -35,7 +36,8 @@ def main() -> int:
     if args.grow:
         up = engine.start_recording_upload(args.file)
         print(f"started {up.id}", flush=True)
-        writer = GrowingFile(args.file, args.grow, step=512 * 1024, pause=0.03)
+        writer = GrowingFile(args.file, args.grow, step=512 * 1024, pause=0.01, hold_at=args.hold_at,
+                             hold_timeout=300)
         writer.start(up)
         writer.join(300)
     else:

@@ -82,7 +82,7 @@ class GrowingFile:
     rewrites ~386 bytes at offset 40 (as the WebM muxer does) and calls ``finished``. Runs on its own thread."""
 
     def __init__(self, path: Path, size: int, *, step: int = 700 * 1024, seed: int = 1, pause: float = 0.0,
-                 header_rewrite: bool = True):
+                 header_rewrite: bool = True, hold_at: int | None = None, hold_timeout: float = 30.0):
         self.path = path
         self.size = size
         self.step = step
@@ -94,6 +94,9 @@ class GrowingFile:
         self._thread: threading.Thread | None = None
         self.gate = threading.Event()  # optional: tests may hold the writer at a point
         self.gate.set()
+        self.hold_at = hold_at  # the writer closes the gate itself once this many bytes are written
+        self.hold_timeout = hold_timeout
+        self._hold_lock = threading.Lock()
         path.write_bytes(b"")
 
     def start(self, sink) -> "GrowingFile":
@@ -106,8 +109,12 @@ class GrowingFile:
             rng = random.Random(self.seed)
             with open(self.path, "r+b") as f:
                 while self.written < self.size:
-                    if not self.gate.wait(30):
-                        raise TimeoutError("gate closed for 30 s")
+                    with self._hold_lock:
+                        if self.hold_at is not None and self.written >= self.hold_at:
+                            self.hold_at = None
+                            self.gate.clear()
+                    if not self.gate.wait(self.hold_timeout):
+                        raise TimeoutError(f"gate closed for {self.hold_timeout} s")
                     n = min(self.step, self.size - self.written)
                     f.seek(self.written)
                     f.write(rng.randbytes(n))
@@ -125,6 +132,12 @@ class GrowingFile:
             sink.finished(self.size, 12.5, {"resolution": "1280x720"})
         except BaseException as exc:  # surfaced by join()
             self.error = exc
+
+    def release(self) -> None:
+        """Let the writer go on to the end (cancels a hold that has not happened yet)."""
+        with self._hold_lock:
+            self.hold_at = None
+            self.gate.set()
 
     def join(self, timeout: float = 60.0) -> None:
         assert self._thread is not None
