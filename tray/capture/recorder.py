@@ -482,6 +482,8 @@ class Recorder:
                 self._result = RecordingResult(self.output_path, total, duration, dict(self.metadata),
                                                self.stats, error, frames)
                 if error:
+                    if total > writer.durable_bytes:  # abort() fsynced what reached the disk; it never changes now
+                        self._durable(total)
                     sink.failed(error)
                 sink.finished(total, duration, dict(self.metadata))
         except Exception:  # noqa: BLE001

@@ -354,3 +354,19 @@ def test_a_little_late_catches_up_on_the_grid_far_behind_gives_deadlines_up(tmp_
     pts, _ = decoded_pts(tmp_path / "r.webm")
     assert pts[:8] == [0, 100, 200, 300, 400, 500, 650, 700]  # 0.6 deadline served late at 0.65, then caught up
     assert pts[14:18] == [1400, 1500, 2120, 2200]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--region", "1,2,3"], "X,Y,W,H"),
+    (["--fps", "0"], "fps must be an integer from 1 to 120"),
+    (["--bitrate", "5"], "bitrate must be"),
+    (["--duration", "-1"], "must not be negative"),
+])
+def test_record_command_rejects_bad_input_with_exit_2(argv, message, tmp_path, monkeypatch, capsys):
+    from tray.commands import record
+
+    monkeypatch.setenv("SNAPLARK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert record.main([*argv, "--no-upload", "--output", str(tmp_path / "x.webm")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.webm").exists()
