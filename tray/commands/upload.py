@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tray.api.errors import ApiError, AuthRequired, NotSnaplarkServer, Offline
 

@@ -838,7 +838,6 @@ class _SessionWorker:
             except SessionGone as exc:
                 self._replay(client, f"session {sid} is gone ({exc})")
             break
-        del data
         self.journal.mark_acked(u.id, part.index, sha)
         now = self.eng.clock()
         with self.eng._cond:
