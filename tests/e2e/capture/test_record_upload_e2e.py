@@ -74,3 +74,95 @@ def test_snaplark_record_cli_uploads_to_the_embedded_server_and_prints_the_link(
         body = requests.get(url, timeout=30)
     assert body.status_code == 200
     assert hashlib.sha256(body.content).hexdigest() == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+CRASHING_RECORDER = r"""
+import os, sys
+from tray.api.client import ApiClient
+from tray.capture.recorder import Recorder
+from tray.upload.engine import UploadEngine
+from tray.upload.journal import UploadJournal
+from tray_platform.base import Region
+
+out, journal_path, api_url = sys.argv[1:4]
+token = os.environ["SNAPLARK_TEST_TOKEN"]
+journal = UploadJournal(journal_path).open()
+engine = UploadEngine(lambda: ApiClient(api_url, lambda: token), journal, server_url=api_url)
+
+
+class Tee:
+    def __init__(self, upload):
+        self.upload = upload
+
+    def durable(self, n):
+        self.upload.durable(n)
+        print("durable", n, flush=True)
+
+    def finished(self, *a):
+        self.upload.finished(*a)
+
+    def failed(self, reason):
+        self.upload.failed(reason)
+
+
+rec = Recorder(out, region=Region(640, 240, 320, 160), fps=10, max_duration=120,
+               sink_factory=lambda p, m: Tee(engine.start_recording_upload(p, m)))
+rec.start()
+rec.wait(150)
+"""
+
+
+def test_kill_9_mid_recording_then_restart_uploads_and_finalizes_what_was_written(pattern_display, server, tmp_path):
+    """Acceptance: SIGKILL while recording + uploading; a new engine resumes from the journal, uploads the file as
+    the crash left it, finalizes, and the server's copy decodes."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    import av
+
+    from tray.api.client import ApiClient
+    from tray.upload.engine import UploadEngine
+    from tray.upload.journal import UploadJournal
+
+    out, journal_path = tmp_path / "crash.webm", tmp_path / "journal.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_RECORDER, str(out), str(journal_path), server.api_url],
+                            env=pattern_display.env(SNAPLARK_TEST_TOKEN=server.token), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            seen.append(line)
+            if len(seen) >= 4:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(60)
+    try:
+        assert len(seen) >= 4, (seen, proc.stderr.read() if proc.poll() is not None else "")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    left_on_disk = out.read_bytes()
+
+    journal = UploadJournal(journal_path).open()
+    engine = UploadEngine(lambda: ApiClient(server.api_url, lambda: server.token), journal,
+                          server_url=server.api_url)
+    try:
+        resumed = engine.resume_all()
+        assert len(resumed) == 1
+        url = resumed[0].wait(60)
+    finally:
+        engine.stop()
+        journal.close()
+    body = requests.get(url, timeout=30)
+    assert body.status_code == 200
+    assert hashlib.sha256(body.content).hexdigest() == hashlib.sha256(left_on_disk).hexdigest()
+    served = tmp_path / "served.webm"
+    served.write_bytes(body.content)
+    with av.open(str(served)) as c:
+        pts = [float(f.pts * f.time_base) for f in c.decode(c.streams.video[0])]
+    assert len(pts) >= 20 and pts[-1] >= 2.0  # ≥ 3 durable notices: at least ~3 s of clusters were flushed
