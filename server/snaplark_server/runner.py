@@ -73,7 +73,13 @@ class ServerThread:
         sock.set_inheritable(True)
         self._sock = sock
         self.port = sock.getsockname()[1]
-        self.app = create_app(self.config, clock=self._clock)
+        try:
+            self.app = create_app(self.config, clock=self._clock)
+        except BaseException:
+            sock.close()
+            self._sock = None
+            self.port = None
+            raise
         uconfig = uvicorn.Config(self.app, log_level=self._log_level, lifespan="on", access_log=False,
                                  timeout_graceful_shutdown=2, http="auto")
         self._server = uvicorn.Server(uconfig)

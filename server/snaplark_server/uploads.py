@@ -271,6 +271,7 @@ class UploadService:
             missing = sorted({i for i in wanted if i not in parts} | (set(wanted) - set(uploaded)))
             undersized = sorted(i for i in range(total - 1) if i in parts and parts[i].size < self.config.min_part_size)
             if missing or undersized:
+                self._touch(session_id)  # the client is active: keep the session alive while it repairs
                 msg = f"missing parts {missing}" if missing else ""
                 if undersized:
                     msg += ("; " if msg else "") + (

@@ -31,6 +31,7 @@ def test_cli_user_lifecycle_against_running_server(tmp_path):
         assert token.startswith("slk_") and " " not in token
         me = requests.get(url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert me.status_code == 200 and me.json() == {"user": "carol"}
+        assert requests.post(url + "/_faults", json={"route": "*"}, timeout=10).status_code == 404  # off
         dup = run_cli(tmp_path, "user", "add", "carol")
         assert dup.returncode == 1 and "exists" in dup.stderr
         listed = run_cli(tmp_path, "user", "list")
@@ -98,9 +99,11 @@ def test_cli_serve_with_s3_storage(tmp_path, moto_endpoint):
     run = run_cli(tmp_path, "user", "add", "sam")
     token = run.stdout.strip().splitlines()[-1]
     proc, url = start_cli_server(tmp_path, "--storage", "s3", "--s3-bucket", "cli-bucket", "--s3-endpoint-url",
-                                 moto_endpoint)
+                                 moto_endpoint, "--enable-fault-injection-for-tests")
     try:
         h = {"Authorization": f"Bearer {token}"}
+        assert requests.post(url + "/_faults", json={"route": "/api/v1/me", "status": 502}, timeout=10).ok
+        assert requests.get(url + "/api/v1/me", headers=h, timeout=10).status_code == 502
         sid = requests.post(url + "/api/v1/videos/init", headers=h, timeout=10, json={
             "filename": "a.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 1,
             "resolution": "2x2"}).json()["sessionId"]
