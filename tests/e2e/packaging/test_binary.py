@@ -7,6 +7,7 @@ Start-up times are measured and written to test-artifacts/packaging/ (never asse
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -94,6 +95,9 @@ def test_archive_holds_icons_backends_and_no_test_or_s3_code(snaplark_binary):
                    "keyring.backends.SecretService", "jeepney.io.blocking", "mss.linux",
                    "uvicorn.protocols.http.h11_impl", "uvicorn.lifespan.on", "uvicorn.loops.auto"):
         assert needed in modules, needed
+    if importlib.util.find_spec("httptools") is not None:  # uvicorn http="auto" prefers it to h11
+        assert "uvicorn.protocols.http.httptools_impl" in modules and any(n.startswith("httptools") for n in
+                                                                          modules | names)
     for command in (REPO / "tray" / "commands").glob("*.py"):
         if command.stem != "__init__":
             assert f"tray.commands.{command.stem}" in modules, command.stem
