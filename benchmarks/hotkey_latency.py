@@ -395,6 +395,9 @@ def bench_upload(work: Path, env: dict, tries: int) -> dict:
         engine = UploadEngine(lambda: ApiClient(api, lambda: token), journal, server_url=server.url)
         clip = XclipClipboard()
         auth = {"Authorization": f"Bearer {token}"}
+        def cpu_s() -> float:  # this process (client + in-process server) + waited-for children (xclip)
+            t = os.times()
+            return time.process_time() + t.children_user + t.children_system
 
         def ours(i: int) -> dict:
             t0 = time.perf_counter()
@@ -435,7 +438,9 @@ def bench_upload(work: Path, env: dict, tries: int) -> dict:
             cold = {"ours": ours(-1), "peer": peer(-1)}
             for i in range(tries):
                 for kind in (("ours", "peer") if i % 2 == 0 else ("peer", "ours")):
+                    c0 = cpu_s()
                     res = (ours if kind == "ours" else peer)(i)
+                    res["cpu"] = cpu_s() - c0
                     got = read_clipboard(env)
                     if got != res["url"]:
                         raise RuntimeError(f"{kind}: clipboard holds {got!r}, expected {res['url']!r}")
@@ -462,6 +467,9 @@ def report_upload(res: dict, tries: int) -> dict:
     print(f"  ours  {summary(ours)}")
     print(f"  peer  {summary(peer)}")
     print(f"  ratio ours/peer   p50 {pct(ours, 50) / pct(peer, 50):.2f}   p95 {pct(ours, 95) / pct(peer, 95):.2f}")
+    cpu = {k: statistics.median(r["cpu"] for r in runs[k]) * 1000 for k in runs}
+    print(f"  CPU time per try (client + in-process server; less load-sensitive), median: ours {cpu['ours']:.1f} ms"
+          f"   peer {cpu['peer']:.1f} ms   ratio {cpu['ours'] / cpu['peer']:.2f}")
     for kind, phases in (("ours", ("capture+png", "save", "upload", "clipboard")),
                          ("peer", ("grab", "png", "upload", "clipboard"))):
         parts = "  ".join(f"{p} {statistics.median(r[p] for r in runs[kind]) * 1000:.1f}" for p in phases)
