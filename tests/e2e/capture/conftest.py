@@ -41,11 +41,24 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+def _die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when this (pytest) process dies, even by SIGKILL, so a killed test run
+    leaves no Xvfb or pattern window behind (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG = 1
+    except OSError:
+        pass
+
+
 def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
                              "-nolisten", "tcp", "+extension", "RANDR"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent)
     os.close(write_fd)
     data = b""
     deadline = time.monotonic() + 20
@@ -69,7 +82,8 @@ def start_pattern(display: str, width: int, height: int, *, noise: bool = False)
     cmd = [sys.executable, str(HERE / "pattern_window.py"), "--width", str(width), "--height", str(height)]
     if noise:
         cmd.append("--noise")
-    proc = subprocess.Popen(cmd, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=_die_with_parent)
     result: list[str] = []
     reader = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)
     reader.start()
