@@ -9,7 +9,7 @@ same conditions. Per round, both clients upload the same file to the same server
 * raw: for each part, read it from disk and ``requests.post`` it (same multipart fields incl. sha256, computed
   before the clock starts) on one ``requests.Session``, then finalize;
 * engine: ``UploadEngine.upload_file(...).wait()`` (init, parts with sha256 read from disk, part 0 last, journal
-  commits, whole-file sha256 at finalize).
+  commits; ``--whole-file-sha`` adds the optional whole-file sha256 at finalize).
 
 Reported: MiB/s of each (best of ``--rounds``), their ratio (goal ≥ 0.9), and the engine child's RSS samples while
 uploading a ``--rss-size-mib`` file (goal: flat, ≤ 120 MiB). Timing only here, never in tests.
@@ -74,7 +74,7 @@ def child_raw(api_url: str, token: str, path: Path, part_size: int) -> dict:
 
 
 def child_engine(api_url: str, token: str, path: Path, part_size: int, journal_path: Path,
-                 whole_file_sha: bool = True) -> dict:
+                 whole_file_sha: bool = False) -> dict:
     from tray.api.client import ApiClient
     from tray.upload.engine import UploadEngine
     from tray.upload.journal import UploadJournal
@@ -97,13 +97,13 @@ def child_main(argv: list[str]) -> int:
     ap.add_argument("--file", type=Path, required=True)
     ap.add_argument("--part-size", type=int, required=True)
     ap.add_argument("--journal", type=Path)
-    ap.add_argument("--no-whole-file-sha", action="store_true")
+    ap.add_argument("--whole-file-sha", action="store_true")
     a = ap.parse_args(argv)
     token = os.environ["BENCH_TOKEN"]
     if a.child == "raw":
         out = child_raw(a.api_url, token, a.file, a.part_size)
     else:
-        out = child_engine(a.api_url, token, a.file, a.part_size, a.journal, not a.no_whole_file_sha)
+        out = child_engine(a.api_url, token, a.file, a.part_size, a.journal, a.whole_file_sha)
     print(json.dumps(out), flush=True)
     return 0
 
@@ -144,10 +144,10 @@ def main() -> int:
     ap.add_argument("--rss-size-mib", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--part-mib", type=int, default=5)
-    ap.add_argument("--no-whole-file-sha", action="store_true",
-                    help="engine without the optional whole-file sha256 at finalize (per-part sha256 stays)")
+    ap.add_argument("--whole-file-sha", action="store_true",
+                    help="engine with the optional whole-file sha256 at finalize (verify_whole_file=True)")
     args = ap.parse_args()
-    extra = ("--no-whole-file-sha",) if args.no_whole_file_sha else ()
+    extra = ("--whole-file-sha",) if args.whole_file_sha else ()
 
     from snaplark_server.config import ServerConfig
     from snaplark_server.runner import ServerThread

@@ -43,8 +43,9 @@ def make_engine(proxy, tokens, journal, events, *, read_timeout=30.0):
         return ApiClient(proxy.api_url, tokens, connect_timeout=2.0, min_read_timeout=read_timeout,
                          min_throughput=1 << 30)
 
+    # whole-file sha256 on: the chaos runs also prove the optional finalize check passes after every fault
     return UploadEngine(factory, journal, sleeper=Sleeper(scale=0.01), rng=random.Random(5),
-                        on_event=events.append, server_url=proxy.api_url)
+                        on_event=events.append, server_url=proxy.api_url, verify_whole_file=True)
 
 
 def wait_for(pred, timeout=60.0, what="condition"):

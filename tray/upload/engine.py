@@ -271,12 +271,16 @@ class UploadEngine:
     ``client_factory`` makes one :class:`ApiClient` per worker thread. ``clock`` (monotonic seconds) drives
     progress rate-limiting and rates; ``sleeper`` does every backoff wait (scaled or fake in tests); ``rng`` gives the
     backoff jitter; ``on_event`` receives :class:`StateChanged` and :class:`UploadProgress` events.
+
+    ``verify_whole_file``: also send the optional whole-file sha256 at finalize (files complete when their upload
+    starts). Off by default: every part's sha256 is already verified by the server, and hashing the whole file
+    again costs a full pass of CPU that, with the embedded server in the same process, is taken from the server.
     """
 
     def __init__(self, client_factory: Callable[[], ApiClient], journal: UploadJournal, *,
                  clock: Callable[[], float] = time.monotonic, sleeper: Sleeper | None = None,
                  rng: random.Random | None = None, on_event: Callable[[object], None] | None = None,
-                 part_size: int = PART_SIZE, keep_local_copy: bool = True, verify_whole_file: bool = True,
+                 part_size: int = PART_SIZE, keep_local_copy: bool = True, verify_whole_file: bool = False,
                  backoff_schedule: tuple[float, ...] | None = None, server_url: str | None = None,
                  wall_clock: Callable[[], float] = time.time):
         self._client_factory = client_factory
