@@ -126,6 +126,7 @@ def _serve(config: ServerConfig) -> int:
     import uvicorn
 
     from .app import create_app
+    from .runner import tune_uvicorn_flow_control
 
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then enables TCP_NODELAY
@@ -144,6 +145,7 @@ def _serve(config: ServerConfig) -> int:
     host = f"[{config.host}]" if ":" in config.host else config.host
     # Tests and scripts read this line to find an ephemeral port (--port 0).
     print(f"snaplark-server listening on http://{host}:{port}", flush=True)
+    tune_uvicorn_flow_control()
     server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=False, http="auto",
                                            timeout_graceful_shutdown=5))
     server.run(sockets=[sock])
