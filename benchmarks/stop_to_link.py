@@ -1,0 +1,392 @@
+"""Stop -> link: time from the user's stop to the URL, for a short and a long recording; client RSS over a long one.
+
+    python benchmarks/stop_to_link.py --quick        # 20 s and 120 s recordings, 180 s RSS run (~6 min)
+    python benchmarks/stop_to_link.py                # 60 s and 600 s recordings, 1800 s RSS run (~45 min)
+    python benchmarks/stop_to_link.py --short 60 --long 600 --rss 0 --json out.json   # pick durations; 0 = skip
+
+Real pieces, nothing mocked: a private Xvfb (1280x720) shows a test pattern (like tests/e2e/capture/pattern_window.py
+--noise, with a bigger random block: a moving bar and a 320x240 block of random pixels that changes on every step,
+so the VP9 encoder spends its whole bitrate);
+``tray.capture.recorder.Recorder`` (mss -> PyAV libvpx-vp9 -> WebM, fps 30, 2.5 Mbit/s, the defaults) streams into
+``tray.upload.engine.UploadEngine.start_recording_upload`` (journal: ``UploadJournal`` in a temp dir) through the
+recorder's sink, exactly as ``snaplark record`` wires them. The reference server runs in a child process
+(``snaplark-server --data-dir D serve --port P``, local storage, loopback) so its memory is not in the client's RSS.
+
+Per recording:
+  ours  = from ``recorder.request_stop()`` to ``RecordingUpload.wait()`` returning the URL (encoder flush, muxer
+          close, part 0 + tail, finalize). Parts 1..n-1 went up while recording (DESIGN.md).
+  peer  = the naive way, measured in the same run on the same finished file and server: after stop, upload the
+          whole file with raw ``requests`` in 5 MiB parts (init -> chunk x N -> finalize, one Session, no sha256).
+          Its stop->link = the recorder's own stop->file-closed time from our run + the raw upload time.
+Printed: stop->link ours and peer for each length, ours/peer per length, and the length ratio long/short (goal:
+ours <= 1.5 s, long/short <= 1.2 for ours, i.e. independent of length).
+
+RSS run: the same pipeline recording for ``--rss`` seconds in a fresh child process of this script (it holds only
+recorder + engine; the server is elsewhere), which samples its own RSS every ``--rss-interval`` s with psutil from
+just before ``recorder.start()`` until the URL arrives. Printed: min / max / first-minute mean / last-minute mean
+(goal: <= 200 MiB and flat).
+
+The machine and its load decide the numbers (2 shared cores here): this is a benchmark, never a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+MIB = 1024 * 1024
+WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 30, 2_500_000
+PART = 5 * MIB
+
+# The scene: pattern_window.py's 64x64 noise square only makes ~1.3 Mbit/s, so a 10-min file would be half the size
+# (and half the parts) of a real busy screen at the default 2.5 Mbit/s. Same idea, a bigger noise block (random
+# pixels, new on every step, loaded as PPM so drawing stays cheap) plus a moving bar on a static gradient.
+PATTERN = r"""
+import os, sys, tkinter as tk
+w, h, nw, nh = map(int, sys.argv[1:5])
+root = tk.Tk(); root.overrideredirect(True); root.geometry(f"{w}x{h}+0+0")
+c = tk.Canvas(root, width=w, height=h, bg="#000000", highlightthickness=0, bd=0); c.place(x=0, y=0)
+for i in range(0, w, 32):
+    col = "#%02x%02x%02x" % (i * 255 // w, 80, 255 - i * 255 // w)
+    c.create_rectangle(i, 0, i + 31, h // 4, fill=col, outline=col)
+bar = c.create_rectangle(0, h // 2, 39, h // 2 + 99, fill="#ffff00", outline="#ffff00")
+noise = tk.PhotoImage(width=nw, height=nh)
+c.create_image(w - nw - 40, h - nh - 40, image=noise, anchor="nw")
+header = b"P6 %d %d 255\n" % (nw, nh)
+pos = [0]
+def step():
+    pos[0] = (pos[0] + 7) % (w - 40)
+    c.coords(bar, pos[0], h // 2, pos[0] + 39, h // 2 + 99)
+    noise.configure(data=header + os.urandom(nw * nh * 3), format="ppm")
+    root.after(33, step)
+def ready():
+    print("ready", flush=True)
+    step()
+root.after(300, ready)
+root.mainloop()
+"""
+NOISE = (320, 240)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``snaplark-server`` in a child process on a free loopback port."""
+
+    def __init__(self, data_dir: Path):
+        from snaplark_server.users import ensure_local_user
+
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.token = ensure_local_user(data_dir, "bench")
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api/v1"
+        from tests.e2e.capture.conftest import _die_with_parent
+
+        self.log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), "serve", "--port",
+             str(self.port)], stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        import requests
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"server did not come up (see {data_dir.parent / 'server.log'})")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
+
+
+class RssSampler:
+    def __init__(self, interval: float):
+        import psutil
+
+        self._proc = psutil.Process()
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []  # (seconds since start, MiB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def start(self) -> "RssSampler":
+        self._t0 = time.monotonic()
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append((time.monotonic() - self._t0, self._proc.memory_info().rss / MIB))
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def record_and_upload(work: Path, server: ServerProcess, display, seconds: float, name: str,
+                      rss_interval: float | None = None) -> dict:
+    """One recording of ``seconds`` streamed into the engine; returns timings (and RSS samples if asked)."""
+    from tray.api.client import ApiClient
+    from tray.capture.recorder import Recorder
+    from tray.upload.engine import UploadEngine
+    from tray.upload.journal import UploadJournal
+    from tray_platform.base import Region
+    from tray_platform.linux.capture import X11ScreenCapture
+    from tray_platform.linux.display import X11DisplayInfo
+
+    path = work / f"{name}.webm"
+    journal = UploadJournal(work / f"{name}-journal.sqlite").open()
+    engine = UploadEngine(lambda: ApiClient(server.api_url, lambda: server.token), journal,
+                          server_url=server.api_url, keep_local_copy=True)
+    uploads = []
+
+    def sink_factory(p: Path, metadata: dict):
+        uploads.append(engine.start_recording_upload(p, metadata))
+        return uploads[-1]
+
+    recorder = Recorder(path, region=Region(0, 0, WIDTH, HEIGHT), fps=FPS, bitrate=BITRATE, cursor=False,
+                        sink_factory=sink_factory, display_info=X11DisplayInfo(display=display),
+                        capture_factory=lambda: X11ScreenCapture(display=display, with_cursor=False))
+    sampler = None
+    try:
+        recorder.start()
+        sampler = RssSampler(rss_interval).start() if rss_interval else None
+        t_start = time.monotonic()
+        while time.monotonic() - t_start < seconds:
+            if recorder.wait(min(1.0, max(0.0, seconds - (time.monotonic() - t_start)))):
+                raise RuntimeError(f"recording ended early: {recorder.result and recorder.result.error}")
+        upload = uploads[0]
+        before = upload.progress()
+        t_stop = time.perf_counter()
+        recorder.request_stop()
+        if not recorder.wait(120):
+            raise RuntimeError("recorder did not stop within 120 s")
+        t_closed = time.perf_counter()
+        url = upload.wait(600)
+        t_link = time.perf_counter()
+    finally:
+        if sampler:
+            sampler.stop()
+        engine.stop()
+        journal.close()
+    result = recorder.result
+    after = upload.progress()
+    s = result.stats
+    out = {
+        "name": name, "seconds": seconds, "url": url, "bytes": result.total_bytes, "duration": result.duration,
+        "frames": result.frames, "frames_dropped": s.frames_dropped, "late_ticks": s.late_ticks,
+        "skipped_identical": s.frames_skipped_identical,
+        "file_mbit_s": result.total_bytes * 8 / 1e6 / max(result.duration, 1e-9),
+        "parts_total": after["uploaded"], "parts_acked_at_stop": before["uploaded"],
+        "bytes_acked_at_stop": before["bytes_sent"],
+        "stop_to_closed_s": t_closed - t_stop, "stop_to_link_s": t_link - t_stop,
+        "path": str(path),
+    }
+    if sampler:
+        out["rss_samples"] = sampler.samples
+    return out
+
+
+def raw_upload(server: ServerProcess, path: Path) -> float:
+    """The naive peer: the whole finished file with raw requests, 5 MiB parts, init -> chunk x N -> finalize."""
+    import requests
+
+    h = {"Authorization": f"Bearer {server.token}"}
+    api = server.api_url
+    meta = {"filename": path.name, "timestamp": int(time.time() * 1000), "fps": FPS, "codec": "vp9",
+            "bitrate": BITRATE, "resolution": f"{WIDTH}x{HEIGHT}"}
+    with requests.Session() as s:
+        t0 = time.perf_counter()
+        r = s.post(f"{api}/videos/init", json=meta, headers=h, timeout=30)
+        r.raise_for_status()
+        sid = r.json()["sessionId"]
+        n = 0
+        with open(path, "rb") as f:
+            while True:
+                data = f.read(PART)
+                if not data:
+                    break
+                r = s.post(f"{api}/videos/chunk", headers=h, timeout=120,
+                           files={"sessionId": (None, sid), "chunkIndex": (None, str(n)),
+                                  "chunk": (f"chunk_{n}.webm", data, "video/webm")})
+                r.raise_for_status()
+                n += 1
+        r = s.post(f"{api}/videos/finalize", headers=h, timeout=600,
+                   json={"sessionId": sid, "totalChunks": n, "uploadedChunks": list(range(n)), "duration": 0.0,
+                         "metadata": {}})
+        r.raise_for_status()
+        assert r.json().get("url"), r.text
+        return time.perf_counter() - t0
+
+
+def start_scene(display: str) -> subprocess.Popen:
+    import threading as _t
+
+    from tests.e2e.capture.conftest import _die_with_parent, _stop
+
+    proc = subprocess.Popen([sys.executable, "-c", PATTERN, str(WIDTH), str(HEIGHT), *map(str, NOISE)],
+                            env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=_die_with_parent)
+    line: list[str] = []
+    reader = _t.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(20)
+    if not line or line[0].strip() != "ready":
+        _stop(proc)
+        raise RuntimeError("pattern window did not come up within 20 s")
+    time.sleep(0.3)
+    return proc
+
+
+def run_rss_child(tmp: Path, server: ServerProcess, display: str, seconds: float, interval: float) -> dict:
+    """The RSS recording in a fresh process holding only recorder + engine (+ requests, psutil): earlier runs'
+    heap and the benchmark's own bookkeeping are not counted."""
+    out = tmp / "rss-child.json"
+    cmd = [sys.executable, __file__, "--child-rss", str(seconds), "--rss-interval", str(interval),
+           "--child-display", display, "--child-api-url", server.api_url, "--child-work", str(tmp),
+           "--child-out", str(out)]
+    env = {**os.environ, "SNAPLARK_BENCH_TOKEN": server.token}  # never on a command line or in a file
+    subprocess.run(cmd, env=env, check=True, timeout=seconds * 2 + 600)
+    return json.loads(out.read_text())
+
+
+def child_rss(a: argparse.Namespace) -> int:
+    server = argparse.Namespace(api_url=a.child_api_url, token=os.environ.pop("SNAPLARK_BENCH_TOKEN"))
+    r = record_and_upload(a.child_work, server, a.child_display, a.child_rss, "rss", rss_interval=a.rss_interval)
+    a.child_out.write_text(json.dumps(r))
+    return 0
+
+
+def fmt_run(r: dict) -> str:
+    return (f"{r['name']}: {r['duration']:.1f} s recorded, {r['frames']} frames ({r['frames_dropped']} dropped, "
+            f"{r['late_ticks']} late ticks), {r['bytes'] / MIB:.1f} MiB = {r['file_mbit_s']:.2f} Mbit/s, "
+            f"{r['parts_total']} parts ({r['parts_acked_at_stop']} acked before stop)")
+
+
+def rss_summary(samples: list[tuple[float, float]]) -> dict:
+    vals = [m for _, m in samples]
+    end = samples[-1][0]
+    first = [m for t, m in samples if t <= 60.0] or vals[:1]
+    last = [m for t, m in samples if t >= end - 60.0] or vals[-1:]
+    return {"n": len(vals), "min": min(vals), "max": max(vals), "first_min_mean": statistics.fmean(first),
+            "last_min_mean": statistics.fmean(last), "span_s": end}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="20 s / 120 s recordings and a 180 s RSS run")
+    ap.add_argument("--short", type=float, help="seconds of the short recording (default 60; quick 20)")
+    ap.add_argument("--long", type=float, help="seconds of the long recording (default 600; quick 120)")
+    ap.add_argument("--rss", type=float, help="seconds of the RSS recording (default 1800; quick 180; 0 = skip)")
+    ap.add_argument("--rss-interval", type=float, default=5.0)
+    ap.add_argument("--json", type=Path, help="write all figures here")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (recordings, server data)")
+    for name, typ in (("--child-rss", float), ("--child-display", str), ("--child-api-url", str),
+                      ("--child-work", Path), ("--child-out", Path)):
+        ap.add_argument(name, type=typ, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child_rss:
+        return child_rss(a)
+    short = a.short if a.short is not None else (20.0 if a.quick else 60.0)
+    long_ = a.long if a.long is not None else (120.0 if a.quick else 600.0)
+    rss_s = a.rss if a.rss is not None else (180.0 if a.quick else 1800.0)
+
+    from tests.e2e.capture.conftest import _stop, start_xvfb
+
+    tmp = Path(tempfile.mkdtemp(prefix="snaplark-stop-to-link-"))
+    print(f"stop_to_link: {WIDTH}x{HEIGHT} @ {FPS} fps, {BITRATE / 1e6:.1f} Mbit/s, part {PART // MIB} MiB; "
+          f"recordings {short:g} s and {long_:g} s, RSS run {rss_s:g} s; work dir {tmp}; "
+          f"load avg {os.getloadavg()[0]:.2f}, {os.cpu_count()} cpus", flush=True)
+    xvfb, display = start_xvfb(WIDTH, HEIGHT)
+    pattern = server = None
+    results: dict = {"runs": {}, "peer_s": {}}
+    try:
+        pattern = start_scene(display)
+        server = ServerProcess(tmp / "server-data")
+        for name, secs in (("short", short), ("long", long_)):
+            if secs <= 0:
+                continue
+            r = record_and_upload(tmp, server, display, secs, name)
+            results["runs"][name] = r
+            print(fmt_run(r), flush=True)
+            peer_upload = raw_upload(server, Path(r["path"]))
+            peer = r["stop_to_closed_s"] + peer_upload
+            results["peer_s"][name] = {"upload_s": peer_upload, "stop_to_link_s": peer}
+            print(f"  stop->link ours {r['stop_to_link_s']:.3f} s (recorder stop+close {r['stop_to_closed_s']:.3f}"
+                  f" s) | peer (stop+close, then whole-file raw requests upload {peer_upload:.3f} s) "
+                  f"{peer:.3f} s | ours/peer {r['stop_to_link_s'] / peer:.3f}", flush=True)
+            os.unlink(r["path"])  # disk: the server keeps its copies
+        if "short" in results["runs"] and "long" in results["runs"]:
+            s, l_ = results["runs"]["short"], results["runs"]["long"]
+            ps, pl = results["peer_s"]["short"]["stop_to_link_s"], results["peer_s"]["long"]["stop_to_link_s"]
+            ratio = l_["stop_to_link_s"] / s["stop_to_link_s"]
+            results["length_ratio_ours"], results["length_ratio_peer"] = ratio, pl / ps
+            worst = max(s["stop_to_link_s"], l_["stop_to_link_s"])
+            print(f"stop->link {long_:g}s/{short:g}s: ours {l_['stop_to_link_s']:.3f}/{s['stop_to_link_s']:.3f} = "
+                  f"{ratio:.2f} (goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'}); peer {pl:.3f}/{ps:.3f} = "
+                  f"{pl / ps:.2f}; ours worst {worst:.3f} s (goal <= 1.5 s: "
+                  f"{'met' if worst <= 1.5 else 'NOT met'}); ours/peer short {s['stop_to_link_s'] / ps:.3f}, "
+                  f"long {l_['stop_to_link_s'] / pl:.3f}", flush=True)
+        if rss_s > 0:
+            r = run_rss_child(tmp, server, display, rss_s, a.rss_interval)
+            summary = rss_summary(r["rss_samples"])
+            results["runs"]["rss"], results["rss"] = r, summary
+            print(fmt_run(r), flush=True)
+            print(f"  stop->link ours {r['stop_to_link_s']:.3f} s", flush=True)
+            ok = summary["max"] <= 200
+            print(f"client RSS over {summary['span_s']:.0f} s, {summary['n']} samples every {a.rss_interval:g} s: "
+                  f"min {summary['min']:.1f} MiB, max {summary['max']:.1f} MiB, first-minute mean "
+                  f"{summary['first_min_mean']:.1f} MiB, last-minute mean {summary['last_min_mean']:.1f} MiB "
+                  f"(last-first {summary['last_min_mean'] - summary['first_min_mean']:+.1f} MiB); goal max <= 200 MiB: "
+                  f"{'met' if ok else 'NOT met'}", flush=True)
+            os.unlink(r["path"])
+        print(f"load avg at end {os.getloadavg()[0]:.2f}", flush=True)
+    finally:
+        if server:
+            server.stop()
+        if pattern:
+            _stop(pattern)
+        _stop(xvfb)
+        if a.json:
+            a.json.write_text(json.dumps(results, indent=2, default=str))
+        if not a.keep:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
