@@ -23,7 +23,7 @@ ours <= 1.5 s, long/short <= 1.2 for ours, i.e. independent of length).
 
 RSS run: the same pipeline recording for ``--rss`` seconds in a fresh child process of this script (it holds only
 recorder + engine; the server is elsewhere), which samples its own RSS every ``--rss-interval`` s with psutil from
-just before ``recorder.start()`` until the URL arrives. Printed: min / max / first-minute mean / last-minute mean
+just after ``recorder.start()`` until the URL arrives. Printed: min / max / first-minute mean / last-minute mean
 (goal: <= 200 MiB and flat).
 
 The machine and its load decide the numbers (2 shared cores here): this is a benchmark, never a test.
