@@ -32,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                                         "empty there = the embedded server)")
     parser.add_argument("--resume", action="store_true",
                         help="also finish every interrupted upload found in the journal")
+    parser.add_argument("--retry", type=int, action="append", default=[], metavar="ID",
+                        help="try a failed upload again (its #ID in `snaplark status --all`); repeatable")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--verify", action="store_true",
                         help="download each uploaded file again and compare its sha256 with the local file")
@@ -78,8 +80,9 @@ def run(args: argparse.Namespace, *, connection: Any = None, journal: Any = None
     from tray.upload.engine import LocalFileError, check_uploadable
     from tray.upload.journal import JournalError, UploadJournal, default_journal_path
 
-    if not args.files and not args.resume:
-        _err("no FILE given (or pass --resume)")
+    retry = list(getattr(args, "retry", []) or [])
+    if not args.files and not args.resume and not retry:
+        _err("no FILE given (or pass --resume / --retry ID)")
         return EXIT_USAGE
     status = EXIT_OK
     files: list[Path] = []
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace, *, connection: Any = None, journal: Any = None
             status = EXIT_FAILED
             continue
         files.append(f)
-    if not files and not args.resume:
+    if not files and not args.resume and not retry:
         return status
 
     own_journal = journal is None
@@ -198,6 +201,17 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
     status = EXIT_OK
     try:
         uploads = engine.resume_all() if args.resume else []
+        for upload_id in getattr(args, "retry", []) or []:
+            rec = journal.get_session(upload_id)
+            if rec is None or rec.state != "failed":
+                _err(f"#{upload_id}: no failed upload with this id (`snaplark status --all` lists them)")
+                status = EXIT_FAILED
+                continue
+            try:
+                uploads.append(engine.retry(upload_id))
+            except RuntimeError as exc:
+                _err(f"#{upload_id}: {exc}")
+                status = EXIT_FAILED
         for f in files:
             try:
                 uploads.append(engine.upload_file(f))

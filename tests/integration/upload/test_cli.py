@@ -168,7 +168,7 @@ def test_journal_disk_full_is_a_clear_error(cli_env, tmp_path, capsys):
 def upload_cmd_args(server, *files, **kw):
     import argparse
 
-    ns = argparse.Namespace(files=list(files), server=server.api_url, resume=False, no_progress=True, verify=False,
+    ns = argparse.Namespace(files=list(files), server=server.api_url, resume=False, retry=[], no_progress=True, verify=False,
                             timeout=30.0, config=None, verbose=False)
     for k, v in kw.items():
         setattr(ns, k, v)
@@ -215,3 +215,23 @@ def test_relative_paths_are_journaled_absolute(cli_env, tmp_path, capsys, monkey
     assert main(["upload", "--server", cli_env.api_url, "--no-progress", "rel.webm"]) == 0
     (rec,) = journal_sessions()
     assert rec.local_path == str(tmp_path / "rel.webm")
+
+
+def test_retry_a_failed_upload(cli_env, tmp_path, capsys):
+    import requests
+
+    video = tmp_path / "clip.webm"
+    sha = write_random(video, 1000)
+    requests.post(cli_env.url + "/_faults", json={"route": "/api/v1/videos/init", "count": 1, "status": 400},
+                  timeout=5).raise_for_status()
+    assert main(["upload", "--server", cli_env.api_url, "--no-progress", str(video)]) == 1
+    assert "kept" in capsys.readouterr().err
+    (rec,) = journal_sessions()
+    assert rec.state == "failed" and video.exists()
+    assert main(["upload", "--server", cli_env.api_url, "--no-progress", "--retry", "999"]) == 1
+    assert "no failed upload" in capsys.readouterr().err
+    assert main(["upload", "--server", cli_env.api_url, "--no-progress", "--retry", str(rec.id)]) == 0
+    url = capsys.readouterr().out.strip()
+    assert download_sha(cli_env.url, url) == sha
+    (rec,) = journal_sessions()
+    assert rec.state == "completed"
