@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -18,18 +17,6 @@ from . import __version__
 from .config import ConfigError, ServerConfig, load_config_file
 from .db import Database
 from .users import UserError, create_user, list_users, revoke_token
-
-
-def _default_data_dir() -> Path:
-    env = os.environ.get("SNAPLARK_SERVER_DATA_DIR")
-    if env:
-        return Path(env)
-    try:
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("snaplark-server"))
-    except ImportError:  # pragma: no cover
-        return Path("snaplark-data")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +64,6 @@ def _config(args) -> ServerConfig:
             overrides["fault_injection"] = True
     if args.config is not None:
         return load_config_file(args.config, **overrides)
-    overrides.setdefault("data_dir", _default_data_dir())
     return ServerConfig(**overrides)
 
 

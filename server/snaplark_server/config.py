@@ -22,6 +22,16 @@ S3_MIN_PART_SIZE = 5 * MiB
 CONFIG_SCHEMA_VERSION = 1
 
 
+def default_data_dir() -> Path:
+    """$SNAPLARK_SERVER_DATA_DIR, else the platform's user data dir for "snaplark-server"."""
+    env = os.environ.get("SNAPLARK_SERVER_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("snaplark-server"))
+
+
 class ConfigError(ValueError):
     """A config file or value is invalid; the message names the key and the file."""
 
@@ -30,7 +40,7 @@ class ConfigError(ValueError):
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765  # 0 = ephemeral
-    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("SNAPLARK_SERVER_DATA_DIR", "snaplark-data")))
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
     storage: str = "local"  # "local" | "s3"
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None

@@ -144,8 +144,7 @@ class FaultMiddleware:
         if rule.delay:
             await asyncio.sleep(rule.delay)
         if rule.drop:
-            msg = await receive()  # read part of the body, then cut the connection
-            del msg
+            await receive()  # read part of the body, then cut the connection
             if _drop_connection(receive):
                 return
             # Not running under uvicorn: start a response and break it off (the client sees a broken response).

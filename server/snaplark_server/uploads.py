@@ -108,15 +108,16 @@ class UploadService:
         self.storage = storage
         self.clock = clock
         self._locks_guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def _lock(self, session_id: str) -> threading.Lock:
+    def _lock(self, session_id: str) -> threading.RLock:
+        """The session's lock (re-entrant: expiry can run from code that already holds it)."""
         with self._locks_guard:
             lock = self._locks.get(session_id)
             if lock is None:
-                lock = self._locks[session_id] = threading.Lock()
+                lock = self._locks[session_id] = threading.RLock()
             return lock
 
     def _forget_lock(self, session_id: str) -> None:
@@ -135,17 +136,25 @@ class UploadService:
             raise session_not_found()
         if self._is_expired(row, self.clock()):
             self._expire(row)
-            raise session_not_found()
+            fresh = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+            if fresh is None or self._is_expired(fresh, self.clock()):
+                raise session_not_found()
+            return fresh  # touched by a concurrent request in the meantime: still alive
         return row
 
-    def _expire(self, row) -> None:
-        try:
-            self.storage.abort(row["id"], row["object_key"], row["upload_id"])
-        except Exception:  # storage trouble must not keep the row alive forever; log and drop the metadata
-            log.exception("aborting expired session %s failed", row["id"])
-        with self.db.write() as conn:
-            conn.execute("DELETE FROM sessions WHERE id = ? AND state = 'open'", (row["id"],))
-        self.storage.discard_parts(row["id"])
+    def _expire(self, row, *, force: bool = False) -> None:
+        """Abort an idle session (``force``: also when not idle, e.g. its storage upload vanished)."""
+        with self._lock(row["id"]):  # never while another request stores a part of this session
+            fresh = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (row["id"],))
+            if fresh is None or fresh["state"] != "open" or not (force or self._is_expired(fresh, self.clock())):
+                return
+            try:
+                self.storage.abort(fresh["id"], fresh["object_key"], fresh["upload_id"])
+            except Exception:  # storage trouble must not keep the row alive forever; log and drop the metadata
+                log.exception("aborting expired session %s failed", fresh["id"])
+            with self.db.write() as conn:
+                conn.execute("DELETE FROM sessions WHERE id = ? AND state = 'open'", (fresh["id"],))
+            self.storage.discard_parts(fresh["id"])
         self._forget_lock(row["id"])
 
     def _touch(self, session_id: str) -> float:
@@ -223,7 +232,7 @@ class UploadService:
             if row["state"] == "open":
                 held = self.storage.list_parts(session_id, row["object_key"], row["upload_id"])
                 if held is None:  # the storage lost the upload (aborted elsewhere): the session is gone
-                    self._expire(row)
+                    self._expire(row, force=True)
                     raise session_not_found()
                 parts = [p for p in parts if held.get(p.index) == p.size]
                 last = self._touch(session_id)
@@ -310,7 +319,8 @@ class UploadService:
                     (row["video_id"], user.id, key, VIDEO_CONTENT_TYPE, assembled.size, assembled.sha256 or "", now),
                 )
             self.storage.discard_parts(session_id)
-            return {"key": key, "url": url}
+        self._forget_lock(session_id)
+        return {"key": key, "url": url}
 
     def cleanup_expired(self) -> int:
         """Abort and forget every open session idle longer than the expiry; returns how many."""

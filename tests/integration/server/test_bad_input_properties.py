@@ -289,3 +289,52 @@ def test_garbage_http_never_500(env, path, method, ctype, body, auth):
     if r.status_code != 200:
         assert_json_4xx(r)
     env.assert_nothing_stored()
+
+
+@pytest.fixture(scope="module")
+def served_video(env):
+    data = bytes(range(256)) * 40 + b"tail"
+    sid = env.init(env.token)
+    r = env.http.post(f"{env.api}/videos/chunk", headers=env.h(), timeout=10,
+                      data={"sessionId": sid, "chunkIndex": "0"}, files={"chunk": ("c", data)})
+    assert r.status_code == 200
+    url = env.http.post(f"{env.api}/videos/finalize", headers=env.h(), timeout=10,
+                        json={"sessionId": sid, "totalChunks": 1, "uploadedChunks": [0]}).json()["url"]
+    # keep the shared env's invariants (3 open sessions, no objects) for the other tests in this module
+    env.db.execute("DELETE FROM parts WHERE session_id = ?", (sid,))
+    env.db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+    yield ServedFile(url, data)
+
+
+class ServedFile:
+    def __init__(self, url: str, data: bytes) -> None:
+        self.url, self.data = url, data
+
+    def __iter__(self):
+        return iter((self.url, self.data))
+
+    def __repr__(self) -> str:
+        return f"ServedFile({self.url!r}, <{len(self.data)} bytes>)"
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(first=st.one_of(st.none(), st.integers(0, 12000)), last=st.one_of(st.none(), st.integers(0, 12000)),
+       junk=st.one_of(st.none(), st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=30)))
+def test_range_requests(env, served_video, first, last, junk):
+    url, data = served_video
+    size = len(data)
+    spec = (junk.strip() or "x") if junk is not None else f"bytes={'' if first is None else first}-{'' if last is None else last}"
+    r = env.http.get(url, headers={"Range": spec}, timeout=10)
+    assert r.status_code in (200, 206, 416), (spec, r.status_code)
+    if r.status_code == 416:
+        assert r.json()["error"] == "range_not_satisfiable" and r.headers["content-range"] == f"bytes */{size}"
+        return
+    if r.status_code == 200:
+        assert r.content == data
+        return
+    start, end_incl = (int(x) for x in r.headers["content-range"].split(" ")[1].split("/")[0].split("-"))
+    assert r.content == data[start:end_incl + 1] and len(r.content) == int(r.headers["content-length"])
+    if junk is None and first is not None:
+        assert start == first and end_incl == min(size - 1, last if last is not None else size - 1)
+    elif junk is None and last is not None:
+        assert start == max(0, size - last) and end_incl == size - 1
