@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "multipart", "python_multipart"):
+        # their DEBUG output includes request headers (AWS signatures); never log credentials
+        logging.getLogger(noisy).setLevel(logging.INFO)
     try:
         config = _config(args)
     except ConfigError as exc:

@@ -159,15 +159,16 @@ def stored_files(s: RunningTestServer) -> list[Path]:
 # --- the server as a separate process (CLI) --------------------------------------------------------------------
 
 
-def start_cli_server(data_dir: Path, *extra: str, global_args: tuple = (), timeout: float = 30.0):
-    """Start ``python -m snaplark_server serve --port 0`` and return (Popen, url) once it listens."""
+def start_cli_server(data_dir: Path, *extra: str, global_args: tuple = (), timeout: float = 30.0, stderr=None):
+    """Start ``python -m snaplark_server serve --port 0`` and return (Popen, url) once it listens.
+    ``stderr``: an open file for the server's log (default: discarded)."""
     import subprocess
     import sys
     import time
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), *global_args, "serve", "--port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=stderr if stderr is not None else subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + timeout
     line = ""
     while time.monotonic() < deadline:

@@ -82,6 +82,20 @@ def test_set_user_token_and_embedded_helpers(tmp_path):
     assert b"keyring-token-abcdefghijklmnop" not in raw
 
 
+def test_stop_is_bounded_with_a_stalled_upload(tmp_path):
+    import socket
+
+    srv = ServerThread(ServerConfig(data_dir=tmp_path, port=0)).start()
+    stalled = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    stalled.sendall(b"POST /api/v1/videos/chunk HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+    thread = srv._thread
+    srv.stop(timeout=6)
+    assert not thread.is_alive()
+    stalled.close()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(srv.url + "/health", timeout=2)
+
+
 def test_server_thread_lifecycle(tmp_path):
     srv = ServerThread(ServerConfig(data_dir=tmp_path, port=0)).start()
     port = srv.port
@@ -98,8 +112,10 @@ def test_server_thread_lifecycle(tmp_path):
 def test_cli_serve_with_s3_storage(tmp_path, moto_endpoint):
     run = run_cli(tmp_path, "user", "add", "sam")
     token = run.stdout.strip().splitlines()[-1]
+    log_file = open(tmp_path / "server.log", "w")
     proc, url = start_cli_server(tmp_path, "--storage", "s3", "--s3-bucket", "cli-bucket", "--s3-endpoint-url",
-                                 moto_endpoint, "--enable-fault-injection-for-tests")
+                                 moto_endpoint, "--enable-fault-injection-for-tests", global_args=("-v",),
+                                 stderr=log_file)
     try:
         h = {"Authorization": f"Bearer {token}"}
         assert requests.post(url + "/_faults", json={"route": "/api/v1/me", "status": 502}, timeout=10).ok
@@ -114,5 +130,12 @@ def test_cli_serve_with_s3_storage(tmp_path, moto_endpoint):
                           json={"sessionId": sid, "totalChunks": 1, "uploadedChunks": [0]})
         assert r.status_code == 200
         assert requests.get(r.json()["url"], timeout=10).content == b"s3-bytes"
+        assert requests.get(url + "/api/v1/me", headers={"Authorization": "Bearer wrong-token-value"},
+                            timeout=10).status_code == 401
     finally:
         stop_process(proc)
+        log_file.close()
+    log = (tmp_path / "server.log").read_text()
+    assert "FAULT INJECTION" in log  # the log is real and verbose ...
+    assert token not in log and "wrong-token-value" not in log  # ... and never contains a token
+    assert "authorization" not in log.lower()
