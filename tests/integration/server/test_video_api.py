@@ -247,3 +247,44 @@ def test_unknown_routes_and_methods_are_json(srv):
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     r = requests.post(srv.url + "/_faults", json={"route": "*"}, timeout=10)
     assert r.status_code == 404  # fault injection is off by default
+
+
+def _multipart_body(session_id: str, index: int, data: bytes, boundary: str = "xYzBoundary") -> tuple[bytes, str]:
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"sessionId\"\r\n\r\n{session_id}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"chunkIndex\"\r\n\r\n{index}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"chunk\"; filename=\"chunk_{index}.webm\"\r\n"
+            f"Content-Type: video/webm\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_chunked_transfer_encoding_limits_by_counting(make_server):
+    """Without Content-Length the limit is enforced by a running byte counter while streaming."""
+    s = make_server("local", max_part_size=100_000, min_part_size=1)
+    sid = init_session(s)
+
+    def stream(body: bytes, step: int = 8192):
+        for i in range(0, len(body), step):
+            yield body[i:i + step]
+
+    ok_body, ctype = _multipart_body(sid, 0, b"k" * 99_000)
+    r = requests.post(f"{s.api_url}/videos/chunk", data=stream(ok_body), timeout=30,
+                      headers={**s.headers(), "Content-Type": ctype})
+    assert r.status_code == 200 and r.json()["size"] == 99_000
+    big_body, ctype = _multipart_body(sid, 1, b"k" * 300_000)
+    r = requests.post(f"{s.api_url}/videos/chunk", data=stream(big_body), timeout=30,
+                      headers={**s.headers(), "Content-Type": ctype})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    st = requests.get(f"{s.api_url}/videos/{sid}/status", headers=s.headers(), timeout=10).json()
+    assert [p["chunkIndex"] for p in st["parts"]] == [0]
+    assert list((s.data_dir / "spool").iterdir()) == []
+
+
+def test_truncated_multipart_body_stores_nothing(local_srv):
+    s = local_srv
+    sid = init_session(s)
+    body, ctype = _multipart_body(sid, 0, b"t" * 5000)
+    r = requests.post(f"{s.api_url}/videos/chunk", data=body[:-30], timeout=10,
+                      headers={**s.headers(), "Content-Type": ctype})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    st = requests.get(f"{s.api_url}/videos/{sid}/status", headers=s.headers(), timeout=10).json()
+    assert st["parts"] == [] and list((s.data_dir / "spool").iterdir()) == []
