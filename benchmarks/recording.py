@@ -89,7 +89,7 @@ print(json.dumps({"frames": r.frames, "duration": r.duration, "bytes": r.total_b
 def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
     r, w = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", f"{width}x{height}x24", "-nolisten",
-                             "tcp"], pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "tcp", "-noreset"], pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
     with os.fdopen(r) as f:
         line = f.readline()  # Xvfb writes the display number and a newline when ready

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.procutil import die_with_parent
+
 REQUIRE_ALL = os.environ.get("SNAPLARK_REQUIRE_ALL") == "1"
 
 # Property tests are deterministic (same examples every run, no example database): a CI failure reproduces locally.
@@ -51,8 +53,8 @@ def _start_xvfb(width: int, height: int):
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
-         "-ac", "+extension", "RANDR"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "-ac", "-noreset", "+extension", "RANDR"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     os.close(write_fd)
     deadline = time.monotonic() + 20
     data = b""
@@ -102,7 +104,7 @@ def dbus_session():
     """A private session bus; sets DBUS_SESSION_BUS_ADDRESS while the session lasts."""
     need_tool("dbus-daemon")
     proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
     address = proc.stdout.readline().strip()
     if not address:
         _stop(proc)

@@ -144,7 +144,6 @@ def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path)
     log.info("embedded server listening at %s (data in %s)", thread.url, server_dir)
     if in_memory_only:
         return ServerConnection(api_url, lambda: token, embedded=thread)
-    del token
     return ServerConnection(api_url, _keyring_token_provider(token_store, api_url), embedded=thread)
 
 

@@ -26,6 +26,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.procutil import die_with_parent
+
 SECRETS_NAME = "org.freedesktop.secrets"
 TOOLS = ("dbus-daemon", "gnome-keyring-daemon")
 
@@ -82,7 +84,7 @@ def private_keyring(root: Path, password: str = "snaplark-test-password", *, unl
 
     bus_env = {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"], env=bus_env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
     daemon = None
     try:
         address = _read_line(bus, timeout)
@@ -91,7 +93,8 @@ def private_keyring(root: Path, password: str = "snaplark-test-password", *, unl
         env["DBUS_SESSION_BUS_ADDRESS"] = address
         args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"] + (["--unlock"] if unlock else [])
         daemon = subprocess.Popen(args, env=dict(bus_env, DBUS_SESSION_BUS_ADDRESS=address),
-                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  preexec_fn=die_with_parent)
         assert daemon.stdin is not None
         if unlock:
             daemon.stdin.write(password.encode())

@@ -66,16 +66,10 @@ class UploadLink:
     Kept behind this small interface so the command does not depend on the engine's internals."""
 
     def __init__(self, settings: Any):
-        from tray.app import connect_server
-        from tray.upload.engine import UploadEngine
-        from tray.upload.journal import UploadJournal, default_journal_path
+        from tray.app import UploadStack
 
-        self._conn = connect_server(settings)
-        path = default_journal_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._journal = UploadJournal(path).open()
-        self._engine = UploadEngine(self._conn.client, self._journal, server_url=self._conn.api_url,
-                                    keep_local_copy=True)
+        self._stack = UploadStack(settings).open()
+        self._engine = self._stack.engine
         self._upload = None
 
     def sink_factory(self, path: Path, metadata: dict) -> Any:
@@ -88,9 +82,7 @@ class UploadLink:
         return self._upload.wait(timeout)
 
     def close(self) -> None:
-        self._engine.stop()
-        self._journal.close()
-        self._conn.close()
+        self._stack.close()
 
 
 def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink] | None = None) -> int:

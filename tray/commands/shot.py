@@ -43,10 +43,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def default_output(settings: Any, now: float | None = None) -> Path:
-    from tray import paths
-
-    base = Path(settings.upload.save_dir).expanduser() if settings.upload.save_dir else paths.captures_dir()
-    return base / f"screenshot-{int((now or time.time()) * 1000)}.png"
+    return settings.upload.resolved_save_dir() / f"screenshot-{int((now or time.time()) * 1000)}.png"
 
 
 def annotate(png: bytes) -> bytes | None:

@@ -9,7 +9,6 @@ threads, never on the Tk thread. Command methods (``capture_region`` ...) must b
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import subprocess
@@ -425,8 +424,7 @@ class DesktopApp:
         from tray.ui.tray_icon import TrayState
 
         cap = self.settings.capture
-        base = Path(self.settings.upload.save_dir).expanduser() if self.settings.upload.save_dir \
-            else paths.captures_dir()
+        base = self.settings.upload.resolved_save_dir()
         base.mkdir(parents=True, exist_ok=True)
         path = base / f"recording-{int(time.time() * 1000)}.webm"
         clock = ElapsedClock()
@@ -531,8 +529,7 @@ class DesktopApp:
             self._notify_error("Cannot open", f"{path}: {exc}")
 
     def open_captures_folder(self) -> None:
-        folder = Path(self.settings.upload.save_dir).expanduser() if self.settings.upload.save_dir \
-            else paths.captures_dir()
+        folder = self.settings.upload.resolved_save_dir()
         folder.mkdir(parents=True, exist_ok=True)
         self._open_path(folder)
 

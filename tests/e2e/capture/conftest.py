@@ -56,7 +56,7 @@ def _die_with_parent() -> None:
 def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-                             "-nolisten", "tcp", "+extension", "RANDR"],
+                             "-nolisten", "tcp", "-noreset", "+extension", "RANDR"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=_die_with_parent)
     os.close(write_fd)
