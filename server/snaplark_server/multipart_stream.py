@@ -151,7 +151,8 @@ async def parse_form(
             state["size"] += n
             if state["size"] > max_file_size:
                 raise _Stop(too_large(f"{file_field!r} exceeds the limit of {max_file_size} bytes"))
-            view = memoryview(data)[start:end]
+            # a view, not a copy: safe because ``data`` is immutable bytes (the request chunk or the boundary)
+            view = memoryview(data if isinstance(data, bytes) else bytes(data))[start:end]
             if len(state["head"]) < 64:
                 state["head"] += bytes(view[: 64 - len(state["head"])])
             pending.append(view)
