@@ -166,9 +166,28 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
     from tray_platform.linux.capture import X11ScreenCapture
     from tray_platform.linux.display import X11DisplayInfo
 
+    calls: list[tuple[str, float, float]] = []  # (call, start, end) in perf_counter time, from every worker
+
+    class TimedClient(ApiClient):
+        """The real client; each chunk/finalize call is timed (for the breakdown after stop)."""
+
+        def video_chunk(self, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return super().video_chunk(*args, **kwargs)
+            finally:
+                calls.append(("chunk", t0, time.perf_counter()))
+
+        def video_finalize(self, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return super().video_finalize(*args, **kwargs)
+            finally:
+                calls.append(("finalize", t0, time.perf_counter()))
+
     path = work / f"{name}.webm"
     journal = UploadJournal(work / f"{name}-journal.sqlite").open()
-    engine = UploadEngine(lambda: ApiClient(server.api_url, lambda: server.token), journal,
+    engine = UploadEngine(lambda: TimedClient(server.api_url, lambda: server.token), journal,
                           server_url=server.api_url, keep_local_copy=True)
     uploads = []
 
@@ -212,6 +231,9 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
         "parts_total": after["uploaded"], "parts_acked_at_stop": before["uploaded"],
         "bytes_acked_at_stop": before["bytes_sent"],
         "stop_to_closed_s": t_closed - t_stop, "stop_to_link_s": t_link - t_stop,
+        "after_stop_chunks": sum(1 for c, t0, _ in calls if c == "chunk" and t0 >= t_stop),
+        "after_stop_chunk_s": sum(t1 - t0 for c, t0, t1 in calls if c == "chunk" and t0 >= t_stop),
+        "finalize_s": sum(t1 - t0 for c, t0, t1 in calls if c == "finalize"),
         "path": str(path),
     }
     if sampler:
@@ -219,8 +241,9 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
     return out
 
 
-def raw_upload(server: ServerProcess, path: Path) -> float:
-    """The naive peer: the whole finished file with raw requests, 5 MiB parts, init -> chunk x N -> finalize."""
+def raw_upload(server: ServerProcess, path: Path) -> tuple[float, float]:
+    """The naive peer: the whole finished file with raw requests, 5 MiB parts, init -> chunk x N -> finalize.
+    Returns (total seconds, finalize seconds)."""
     import requests
 
     h = {"Authorization": f"Bearer {server.token}"}
@@ -243,12 +266,14 @@ def raw_upload(server: ServerProcess, path: Path) -> float:
                                   "chunk": (f"chunk_{n}.webm", data, "video/webm")})
                 r.raise_for_status()
                 n += 1
+        t_fin = time.perf_counter()
         r = s.post(f"{api}/videos/finalize", headers=h, timeout=600,
                    json={"sessionId": sid, "totalChunks": n, "uploadedChunks": list(range(n)), "duration": 0.0,
                          "metadata": {}})
         r.raise_for_status()
         assert r.json().get("url"), r.text
-        return time.perf_counter() - t0
+        t_end = time.perf_counter()
+        return t_end - t0, t_end - t_fin
 
 
 def start_scene(display: str) -> subprocess.Popen:
@@ -341,12 +366,14 @@ def main() -> int:
             r = record_and_upload(tmp, server, display, secs, name)
             results["runs"][name] = r
             print(fmt_run(r), flush=True)
-            peer_upload = raw_upload(server, Path(r["path"]))
+            peer_upload, peer_fin = raw_upload(server, Path(r["path"]))
             peer = r["stop_to_closed_s"] + peer_upload
-            results["peer_s"][name] = {"upload_s": peer_upload, "stop_to_link_s": peer}
+            results["peer_s"][name] = {"upload_s": peer_upload, "finalize_s": peer_fin, "stop_to_link_s": peer}
             print(f"  stop->link ours {r['stop_to_link_s']:.3f} s (recorder stop+close {r['stop_to_closed_s']:.3f}"
-                  f" s) | peer (stop+close, then whole-file raw requests upload {peer_upload:.3f} s) "
-                  f"{peer:.3f} s | ours/peer {r['stop_to_link_s'] / peer:.3f}", flush=True)
+                  f" s, {r['after_stop_chunks']} parts sent after stop {r['after_stop_chunk_s']:.3f} s, finalize "
+                  f"{r['finalize_s']:.3f} s) | peer (stop+close, then whole-file raw requests upload "
+                  f"{peer_upload:.3f} s incl. finalize {peer_fin:.3f} s) {peer:.3f} s | ours/peer "
+                  f"{r['stop_to_link_s'] / peer:.3f}", flush=True)
             os.unlink(r["path"])  # disk: the server keeps its copies
         if "short" in results["runs"] and "long" in results["runs"]:
             s, l_ = results["runs"]["short"], results["runs"]["long"]
@@ -364,7 +391,12 @@ def main() -> int:
             summary = rss_summary(r["rss_samples"])
             results["runs"]["rss"], results["rss"] = r, summary
             print(fmt_run(r), flush=True)
-            print(f"  stop->link ours {r['stop_to_link_s']:.3f} s", flush=True)
+            print(f"  stop->link ours {r['stop_to_link_s']:.3f} s (finalize {r['finalize_s']:.3f} s)", flush=True)
+            per_min = {}
+            for t, m in r["rss_samples"]:
+                per_min.setdefault(int(t // 60), []).append(m)
+            print("  RSS per-minute mean (MiB): " + " ".join(f"{statistics.fmean(v):.0f}" for _, v in
+                                                             sorted(per_min.items())), flush=True)
             ok = summary["max"] <= 200
             print(f"client RSS over {summary['span_s']:.0f} s, {summary['n']} samples every {a.rss_interval:g} s: "
                   f"min {summary['min']:.1f} MiB, max {summary['max']:.1f} MiB, first-minute mean "
