@@ -63,6 +63,7 @@ def test_sigint_stops_cleanly_and_the_file_is_complete(pattern_display, tmp_path
                             stderr=subprocess.PIPE, text=True)
     try:
         wait_for_line(proc, "Ctrl+C to stop", 30)
+        wait_size(out, 2000, 20)  # the first cluster is on disk: frames are flowing (a loaded machine starts late)
         time.sleep(1.5)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
