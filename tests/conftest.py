@@ -8,18 +8,14 @@ nothing is skipped there (``SNAPLARK_REQUIRE_ALL=1`` turns such skips into failu
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.procutil import die_with_parent
-
-REQUIRE_ALL = os.environ.get("SNAPLARK_REQUIRE_ALL") == "1"
+from tests.procutil import die_with_parent, need_tool, start_xvfb
+from tests.procutil import stop_process as _stop
 
 # Property tests are deterministic (same examples every run, no example database): a CI failure reproduces locally.
 from hypothesis import HealthCheck, settings as _hyp_settings  # noqa: E402
@@ -29,58 +25,10 @@ _hyp_settings.register_profile("snaplark", derandomize=True, database=None, dead
 _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "snaplark"))
 
 
-def need_tool(*names: str) -> None:
-    missing = [n for n in names if shutil.which(n) is None]
-    if missing:
-        msg = f"needs {', '.join(missing)} (apt-get install them; .ci/run does)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 5.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
-
-
-def _start_xvfb(width: int, height: int):
-    need_tool("Xvfb")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
-         "-ac", "-noreset", "+extension", "RANDR"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    os.close(write_fd)
-    deadline = time.monotonic() + 20
-    data = b""
-    with os.fdopen(read_fd, "rb") as f:
-        os.set_blocking(f.fileno(), False)
-        while time.monotonic() < deadline and not data.endswith(b"\n"):
-            try:
-                chunk = f.read()
-            except BlockingIOError:
-                chunk = None
-            if chunk:
-                data += chunk
-            elif proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.02)
-    if not data.strip():
-        _stop(proc)
-        raise RuntimeError("Xvfb did not report a display number within 20 s")
-    return proc, f":{data.decode().strip()}"
-
-
 @pytest.fixture(scope="session")
 def xvfb():
     """A 1280x720 Xvfb display; sets DISPLAY for this process (and children) while the session lasts."""
-    proc, display = _start_xvfb(1280, 720)
+    proc, display = start_xvfb(1280, 720)
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     yield display
@@ -94,7 +42,7 @@ def xvfb():
 @pytest.fixture(scope="session")
 def xvfb_1080p():
     """A separate 1920x1080 display; returns its DISPLAY string without changing os.environ."""
-    proc, display = _start_xvfb(1920, 1080)
+    proc, display = start_xvfb(1920, 1080)
     yield display
     _stop(proc)
 

@@ -1,8 +1,27 @@
-"""Process helpers shared by test fixtures and benchmarks."""
+"""Process helpers shared by test fixtures and benchmarks: required tools, daemons that die with the test
+process, bounded stops, and a private Xvfb."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import subprocess
+import time
+
+REQUIRE_ALL = os.environ.get("SNAPLARK_REQUIRE_ALL") == "1"
+
+
+def need_tool(*names: str) -> None:
+    """Skip the test when a tool is missing; under ``SNAPLARK_REQUIRE_ALL=1`` (CI) fail instead."""
+    import pytest
+
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing:
+        msg = f"needs {', '.join(missing)} (apt-get install them; .ci/run does)"
+        if REQUIRE_ALL:
+            pytest.fail(msg)
+        pytest.skip(msg)
 
 
 def die_with_parent() -> None:
@@ -15,3 +34,41 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after ``timeout``; every wait bounded."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+def start_xvfb(width: int, height: int, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
+    """Xvfb on a free display (``-displayfd`` reports the number once it accepts clients). ``-noreset``: without it
+    the server resets whenever its last client leaves and refuses new clients meanwhile, at random."""
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
+         "-ac", "-noreset", "+extension", "RANDR"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+    os.close(write_fd)
+    deadline = time.monotonic() + timeout
+    data = b""
+    with os.fdopen(read_fd, "rb", buffering=0) as f:
+        os.set_blocking(f.fileno(), False)
+        while time.monotonic() < deadline and not data.endswith(b"\n"):
+            chunk = f.read()
+            if chunk:
+                data += chunk
+            elif proc.poll() is not None:
+                break
+            else:
+                time.sleep(0.02)
+    if not data.strip():
+        stop_process(proc)
+        raise RuntimeError(f"Xvfb did not report a display number within {timeout:g} s")
+    return proc, f":{data.decode().strip()}"

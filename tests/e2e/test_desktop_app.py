@@ -23,7 +23,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.conftest import need_tool
+from tests.procutil import need_tool
 from tests.e2e.desktop.recording_notification_service import RecordingNotificationService
 
 pytestmark = pytest.mark.e2e

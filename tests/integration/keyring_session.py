@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import select
 import shutil
-import signal
 import subprocess
 import time
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from typing import Iterator
 import pytest
 
 from tests.procutil import die_with_parent
+from tests.procutil import stop_process as _stop
 
 SECRETS_NAME = "org.freedesktop.secrets"
 TOOLS = ("dbus-daemon", "gnome-keyring-daemon")
@@ -34,16 +34,6 @@ TOOLS = ("dbus-daemon", "gnome-keyring-daemon")
 
 def missing_tools() -> list[str]:
     return [t for t in TOOLS if shutil.which(t) is None]
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 5.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
 
 
 def _read_line(proc: subprocess.Popen, timeout: float) -> str:

@@ -8,29 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tray_platform.base import Region
+from tray_platform.mss_backend import MssScreenCapture
 from tray_platform.linux.display import open_mss
 
 
-class X11ScreenCapture:
+class X11ScreenCapture(MssScreenCapture):
     """Grabs BGRA pixels from an X display. Thread-safety: use from one thread only."""
 
     def __init__(self, *, display: str | None = None, with_cursor: bool = False):
+        super().__init__()
         self._display = display
         self._with_cursor = with_cursor
-        self._sct = None
 
-    def grab(self, region: Region) -> tuple[int, int, bytearray]:
-        if self._sct is None:
-            self._sct = open_mss(self._display, with_cursor=self._with_cursor)
-        shot = self._sct.grab({"left": region.left, "top": region.top,
-                               "width": region.width, "height": region.height})
-        return shot.width, shot.height, shot.raw
-
-    def close(self) -> None:
-        if self._sct is not None:
-            self._sct.close()
-            self._sct = None
+    def _open(self) -> Any:
+        return open_mss(self._display, with_cursor=self._with_cursor)
 
 
 def create(**kwargs: Any) -> X11ScreenCapture:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tray_platform.mss_backend import MssDisplayInfo
 from tray_platform.base import Monitor, NoDisplayError, Region
 
 
@@ -36,25 +37,17 @@ def monitors_from_mss(raw: list[dict]) -> list[Monitor]:
     return out
 
 
-class X11DisplayInfo:
+class X11DisplayInfo(MssDisplayInfo):
     """Monitors and the virtual screen of one X display. On X11 pixels are physical, so ``scale`` is 1.0."""
 
     def __init__(self, *, display: str | None = None):
         self._display = display
 
-    def _raw(self) -> list[dict]:
-        sct = open_mss(self._display)
-        try:
-            return [dict(m) for m in sct.monitors]
-        finally:
-            sct.close()
+    def _open(self) -> Any:
+        return open_mss(self._display)
 
     def monitors(self) -> list[Monitor]:
         return monitors_from_mss(self._raw())
-
-    def virtual_screen(self) -> Region:
-        m = self._raw()[0]
-        return Region(m["left"], m["top"], m["width"], m["height"])
 
 
 def create(**kwargs: Any) -> X11DisplayInfo:

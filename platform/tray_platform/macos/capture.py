@@ -5,28 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from tray_platform.base import Region
+from tray_platform.mss_backend import MssScreenCapture
 from tray_platform.macos.display import open_mss
 
 
-class MacScreenCapture:
+class MacScreenCapture(MssScreenCapture):
     """Thread-safety: use from one thread only."""
 
     def __init__(self, *, with_cursor: bool = False):
+        super().__init__()
         self.with_cursor = False  # not supported by mss on macOS; callers may read this back
-        self._sct = None
 
-    def grab(self, region: Region) -> tuple[int, int, bytearray]:
-        if self._sct is None:
-            self._sct = open_mss()
-        shot = self._sct.grab({"left": region.left, "top": region.top,
-                               "width": region.width, "height": region.height})
-        return shot.width, shot.height, shot.raw
-
-    def close(self) -> None:
-        if self._sct is not None:
-            self._sct.close()
-            self._sct = None
+    def _open(self) -> Any:
+        return open_mss()
 
 
 def create(**kwargs: Any) -> MacScreenCapture:

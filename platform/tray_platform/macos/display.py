@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tray_platform.mss_backend import MssDisplayInfo
 from tray_platform.base import Monitor, NoDisplayError, Region
 
 
@@ -52,13 +53,9 @@ def backing_scales(max_displays: int = 32) -> list[float]:
     return scales
 
 
-class MacDisplayInfo:
-    def _raw(self) -> list[dict]:
-        sct = open_mss()
-        try:
-            return [dict(m) for m in sct.monitors]
-        finally:
-            sct.close()
+class MacDisplayInfo(MssDisplayInfo):
+    def _open(self) -> Any:
+        return open_mss()
 
     def monitors(self) -> list[Monitor]:
         raw = self._raw()[1:]
@@ -69,10 +66,6 @@ class MacDisplayInfo:
         return [Monitor(index=i, region=Region(m["left"], m["top"], m["width"], m["height"]),
                         scale=scales[i] if i < len(scales) else 1.0, primary=(i == 0))  # CG lists main first
                 for i, m in enumerate(raw)]
-
-    def virtual_screen(self) -> Region:
-        m = self._raw()[0]
-        return Region(m["left"], m["top"], m["width"], m["height"])
 
 
 def create(**kwargs: Any) -> MacDisplayInfo:

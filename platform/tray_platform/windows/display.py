@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tray_platform.mss_backend import MssDisplayInfo
 from tray_platform.base import Monitor, NoDisplayError, Region
 
 
@@ -36,13 +37,9 @@ def monitor_scale(x: int, y: int) -> float:
     return dpi_x.value / 96.0
 
 
-class WindowsDisplayInfo:
-    def _raw(self) -> list[dict]:
-        sct = open_mss()
-        try:
-            return [dict(m) for m in sct.monitors]
-        finally:
-            sct.close()
+class WindowsDisplayInfo(MssDisplayInfo):
+    def _open(self) -> Any:
+        return open_mss()
 
     def monitors(self) -> list[Monitor]:
         out = []
@@ -51,10 +48,6 @@ class WindowsDisplayInfo:
             out.append(Monitor(index=i, region=region, scale=monitor_scale(m["left"] + 1, m["top"] + 1),
                                primary=bool(m.get("is_primary", region.left == 0 and region.top == 0))))
         return out
-
-    def virtual_screen(self) -> Region:
-        m = self._raw()[0]
-        return Region(m["left"], m["top"], m["width"], m["height"])
 
 
 def create(**kwargs: Any) -> WindowsDisplayInfo:

@@ -8,7 +8,6 @@ a shared display would change them. The display is passed explicitly (``display=
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,64 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.procutil import die_with_parent as _die_with_parent
+from tests.procutil import need_tool as _need
+from tests.procutil import start_xvfb
+from tests.procutil import stop_process as _stop
+
 HERE = Path(__file__).parent
 SCREEN_W, SCREEN_H = 960, 540
-
-
-def _need(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        msg = f"needs {', '.join(missing)} (CI installs them)"
-        if os.environ.get("SNAPLARK_REQUIRE_ALL") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: the child gets SIGTERM when this (pytest) process dies, even by SIGKILL, so a killed test run
-    leaves no Xvfb or pattern window behind (Linux prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG = 1
-    except OSError:
-        pass
-
-
-def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-                             "-nolisten", "tcp", "-noreset", "+extension", "RANDR"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent)
-    os.close(write_fd)
-    data = b""
-    deadline = time.monotonic() + 20
-    with os.fdopen(read_fd, "rb", buffering=0) as f:
-        os.set_blocking(f.fileno(), False)
-        while time.monotonic() < deadline and not data.endswith(b"\n"):
-            chunk = f.read()
-            if chunk:
-                data += chunk
-            elif proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.02)
-    if not data.strip():
-        _stop(proc)
-        raise RuntimeError("Xvfb did not report its display within 20 s")
-    return proc, f":{data.decode().strip()}"
 
 
 def start_pattern(display: str, width: int, height: int, *, noise: bool = False) -> subprocess.Popen:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_ALL, need_tool
+from tests.procutil import REQUIRE_ALL, need_tool
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO / "build" / "build_binary.sh"

@@ -11,7 +11,7 @@ from typing import Callable
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.conftest import need_tool
+from tests.procutil import need_tool
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
