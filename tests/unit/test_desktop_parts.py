@@ -86,3 +86,34 @@ def test_stale_socket_of_a_crashed_instance_is_taken_over(tmp_path):
     inst = SingleInstance(path)
     assert inst.acquire()
     inst.close()
+
+
+class RecordingNotifier:
+    capabilities = frozenset()
+
+    def __init__(self):
+        self.calls = []
+
+    def notify(self, title, body, **kw):
+        self.calls.append((title, body))
+        return len(self.calls)
+
+
+def test_first_run_writes_defaults_and_welcomes_with_the_hotkeys(tmp_path):
+    import argparse
+
+    from tray import config
+    from tray.ui.desktop import DesktopApp
+
+    path = tmp_path / "fresh" / "config.toml"
+    app = DesktopApp.from_args(argparse.Namespace(config=path))
+    assert app.first_run and path.exists()
+    assert config.load_config(path) == config.Settings()
+    app.notifier = RecordingNotifier()
+    app._welcome()
+    (title, body), = app.notifier.calls
+    assert title == "Snaplark is ready"
+    assert "Ctrl+Alt+S" in body and "Ctrl+Alt+R" in body and "Ctrl+Alt+Q" in body
+
+    again = DesktopApp.from_args(argparse.Namespace(config=path))
+    assert not again.first_run

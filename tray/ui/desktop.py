@@ -144,20 +144,27 @@ class DesktopApp:
         self.root = tk.Tk(className="snaplark")
         self.root.withdraw()
         self.dispatcher = UiDispatcher(self.root)
-        self.notifier = open_notifier().notifier  # tells the user itself when it had to fall back
+        if self.settings.notifications.enabled:
+            self.notifier = open_notifier().notifier  # tells the user itself when it had to fall back
+        else:
+            from tray_platform.fallback.notify import LogNotifier
+
+            self.notifier = LogNotifier()
         self.clipboard = self._open_clipboard()
         self.progress = ProgressNotifier(self.notifier, copy_link=self.copy_link, post=self.dispatcher.post,
                                          on_login=lambda: self.dispatcher.post(self.login),
                                          show_progress=self.settings.notifications.progress)
         try:
-            self.stack = UploadStack(self.settings, on_event=self._on_upload_event).open()
-        except Exception as exc:  # noqa: BLE001 - the app cannot upload; say why and stop
-            self._notify_error("Snaplark cannot start", str(exc))
-            print(f"snaplark: {exc}", file=sys.stderr)
-            return 1
-        try:
+            # The icon and hotkeys first (the user sees the app at once); commands they post run only once the
+            # main loop starts, after the upload stack below is open.
             self._start_tray()
             self._start_hotkeys()
+            try:
+                self.stack = UploadStack(self.settings, on_event=self._on_upload_event).open()
+            except Exception as exc:  # noqa: BLE001 - the app cannot upload; say why and stop
+                self._notify_error("Snaplark cannot start", str(exc))
+                print(f"snaplark: {exc}", file=sys.stderr)
+                return 1
             self.instance.serve(lambda cmd: self.dispatcher.post(getattr(self, cmd)))
             resumed = self.stack.engine.resume_all()
             if resumed:
