@@ -28,20 +28,18 @@ _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "snaplark"))
 @pytest.fixture(scope="session")
 def xvfb():
     """A 1280x720 Xvfb display; sets DISPLAY for this process (and children) while the session lasts."""
+    need_tool("Xvfb")
     proc, display = start_xvfb(1280, 720)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = display
-    yield display
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DISPLAY", display)
+        yield display
     _stop(proc)
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
 
 
 @pytest.fixture(scope="session")
 def xvfb_1080p():
     """A separate 1920x1080 display; returns its DISPLAY string without changing os.environ."""
+    need_tool("Xvfb")
     proc, display = start_xvfb(1920, 1080)
     yield display
     _stop(proc)
@@ -57,14 +55,10 @@ def dbus_session():
     if not address:
         _stop(proc)
         raise RuntimeError("dbus-daemon printed no address")
-    old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-    yield address
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        yield address
     _stop(proc)
-    if old is None:
-        os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    else:
-        os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
 
 
 @dataclass
