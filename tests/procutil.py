@@ -47,6 +47,18 @@ def stop_process(proc: subprocess.Popen, timeout: float = 5.0) -> None:
             proc.wait(timeout)
 
 
+def wait_until(predicate, timeout: float, what: str = "condition", interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` s pass (TimeoutError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 def start_xvfb(width: int, height: int, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
     """Xvfb on a free display (``-displayfd`` reports the number once it accepts clients). ``-noreset``: without it
     the server resets whenever its last client leaves and refuses new clients meanwhile, at random."""

@@ -23,7 +23,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.procutil import need_tool
+from tests.procutil import need_tool, wait_until
 from tests.e2e.desktop.recording_notification_service import RecordingNotificationService
 
 pytestmark = pytest.mark.e2e
@@ -44,16 +44,6 @@ def sh(*args: str, timeout: float = 10) -> str:
 
 def xdo(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=15)
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def snap(name: str) -> Path:
@@ -95,7 +85,7 @@ class AppProcess:
             return re.search(pattern, self.log()[after:])
         try:
             return wait_until(found, timeout, f"log line {pattern!r}")
-        except AssertionError as exc:
+        except TimeoutError as exc:
             raise AssertionError(f"{exc}\n--- app log tail ---\n{self.log()[-3000:]}") from None
 
     def stop(self) -> None:

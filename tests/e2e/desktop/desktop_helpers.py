@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import pytest
 
-
-def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+from tests.procutil import wait_until  # noqa: F401 (re-exported for the desktop tests)
 
 
 def tray_selection_owned() -> bool:

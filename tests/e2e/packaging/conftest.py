@@ -15,24 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.procutil import REQUIRE_ALL, need_tool
+from tests.procutil import REQUIRE_ALL, need_tool, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO / "build" / "build_binary.sh"
 INSTALL = REPO / "installer" / "linux" / "install.sh"
 ARTIFACTS = REPO / "test-artifacts" / "packaging"
 BUILD_TIMEOUT = 1500  # 2 shared cores under a parallel test load: a cold build takes 1-4 min
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass
