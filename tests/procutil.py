@@ -84,3 +84,27 @@ def start_xvfb(width: int, height: int, timeout: float = 20.0) -> tuple[subproce
         stop_process(proc)
         raise RuntimeError(f"Xvfb did not report a display number within {timeout:g} s")
     return proc, f":{data.decode().strip()}"
+
+
+def tray_selection_owned() -> bool:
+    """True once some client owns the _NET_SYSTEM_TRAY_S0 selection (a tray host runs on $DISPLAY)."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display()
+    try:
+        return d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != 0
+    finally:
+        d.close()
+
+
+def start_tray_host(*extra: str, timeout: float = 10.0) -> subprocess.Popen:
+    """``trayer`` as the XEmbed system tray host on $DISPLAY, returned once it owns the tray selection."""
+    import pytest
+
+    proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120",
+                             "--height", "32", "--SetDockType", "false", "--transparent", "false",
+                             "--expand", "false", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: tray_selection_owned() or proc.poll() is not None, timeout, what="trayer")
+    if proc.poll() is not None:
+        pytest.fail("trayer exited")
+    return proc

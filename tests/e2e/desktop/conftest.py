@@ -14,8 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from desktop_helpers import require_tools as _require  # noqa: E402
-from desktop_helpers import tray_selection_owned, wait_until  # noqa: E402
 from recording_notification_service import RecordingNotificationService  # noqa: E402
+
+from tests.procutil import start_tray_host, stop_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "desktop"
@@ -95,20 +96,9 @@ def artifacts_dir() -> Path:
 def tray_host(desktop_display):
     """``trayer`` as the XEmbed system tray host (owns _NET_SYSTEM_TRAY_S0)."""
     _require("trayer", "xdotool")
-    proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120",
-                             "--height", "32", "--SetDockType", "false", "--transparent", "false",
-                             "--tint", "0x444444", "--expand", "false"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: tray_selection_owned() or proc.poll() is not None, 10, what="trayer")
-    if proc.poll() is not None:
-        pytest.fail("trayer exited")
+    proc = start_tray_host("--tint", "0x444444")
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    stop_process(proc)
 
 
 @pytest.fixture(autouse=True)

@@ -7,19 +7,7 @@ import shutil
 
 import pytest
 
-from tests.procutil import wait_until  # noqa: F401 (re-exported for the desktop tests)
-
-
-def tray_selection_owned() -> bool:
-    """True once some client owns the _NET_SYSTEM_TRAY_S0 selection (checked with python-xlib)."""
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display()
-    try:
-        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
-        return d.get_selection_owner(atom) != 0
-    finally:
-        d.close()
+from tests.procutil import tray_selection_owned, wait_until  # noqa: F401 (re-exported for the desktop tests)
 
 
 def require_tools(*tools: str) -> None:

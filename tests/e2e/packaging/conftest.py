@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procutil import REQUIRE_ALL, need_tool, wait_until
+from tests.procutil import REQUIRE_ALL, need_tool, start_tray_host, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO / "build" / "build_binary.sh"
@@ -160,27 +160,7 @@ def kill_pid(pid: int) -> None:
 def trayer_host(xvfb, dbus_session):
     """``trayer`` as the XEmbed system tray host on the shared Xvfb display."""
     need_tool("trayer", "xdotool", "xwininfo")
-    proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120",
-                             "--height", "32", "--SetDockType", "false", "--transparent", "false",
-                             "--expand", "false"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def owned() -> bool:
-        from Xlib import display as xdisplay
-
-        d = xdisplay.Display()
-        try:
-            return d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != 0
-        finally:
-            d.close()
-
-    wait_until(lambda: owned() or proc.poll() is not None, 10, what="trayer")
-    if proc.poll() is not None:
-        pytest.fail("trayer exited")
+    proc = start_tray_host()
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    stop_process(proc)
 
