@@ -10,7 +10,7 @@ from tray.upload.state import UploadState as S
 
 from tests.integration.upload.helpers import MIB, write_random
 
-from .test_chaos_matrix import Tokens, make_engine, verify, wait_for, acked
+from .test_chaos_matrix import Tokens, make_engine, verify
 
 
 def test_one_corrupted_part_is_resent_and_the_file_matches(chaos_server, proxy, journal, tmp_path):
@@ -19,9 +19,8 @@ def test_one_corrupted_part_is_resent_and_the_file_matches(chaos_server, proxy, 
     events: list = []
     engine = make_engine(proxy, Tokens(chaos_server.token), journal, events)
     try:
+        proxy.set_mode("corrupt", nbytes=int(7.5 * MIB), times=1)  # 2.5 MiB into part 2 (by position, not timing)
         up = engine.upload_file(path)
-        wait_for(lambda: acked(up) >= 1, what="first part")
-        proxy.set_mode("corrupt", nbytes=int(2.5 * MIB), times=1)
         url = up.wait(60)
     finally:
         assert engine.stop(10)
@@ -35,10 +34,12 @@ def test_three_mismatches_in_a_row_fail_clearly_and_keep_the_journal(chaos_serve
     events: list = []
     engine = make_engine(proxy, Tokens(chaos_server.token), journal, events)
     try:
+        # Armed before the upload starts, so the flips land by byte position, not by timing: requests go one at a
+        # time (init, part 1, part 2, ...), each part request is 5 MiB plus a few hundred bytes of headers. The first
+        # flip lands 2.5 MiB into the first send of part 2, and each next one 5 MiB later, i.e. 2.5 MiB into each
+        # re-send of part 2 (header drift is bytes against a 2.5 MiB margin either side).
+        proxy.set_mode("corrupt", nbytes=5 * MIB, times=3, first=int(7.5 * MIB))
         up = engine.upload_file(path)
-        wait_for(lambda: acked(up) >= 1, what="first part")
-        # one flip inside each of the next three requests (each carries the same ~5 MiB part again)
-        proxy.set_mode("corrupt", nbytes=6 * MIB, times=3, first=int(2.5 * MIB))
         with pytest.raises(UploadFailed, match="corrupt"):
             up.wait(60)
     finally:
