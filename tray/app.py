@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -119,32 +120,58 @@ def _stored_token(token_store: Any, api_url: str) -> str | None:
         return None
 
 
-def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path) -> ServerConnection:
-    from snaplark_server.config import ServerConfig
-    from snaplark_server.runner import ServerThread
-    from snaplark_server.users import new_token, register_token
+class _EmbeddedToken:
+    """The local user's token for the embedded server, made ready on first use (keyring access included: the
+    keyring stack is ~9 MiB that an idle tray app does not need). Kept in the keyring; only in memory for this run
+    when no keyring works (never on disk). Any thread."""
 
-    token = _stored_token(token_store, api_url)
-    in_memory_only = False
-    if token is None:
-        token = new_token()
-        try:
-            token_store.set(api_url, token)
-        except Exception as exc:  # noqa: BLE001 - no keyring: keep the token in memory only, never on disk
-            in_memory_only = True
-            log.warning("no usable keyring (%s): the embedded server's token lives in memory for this run only",
-                        exc)
-    server_dir.mkdir(parents=True, exist_ok=True)
-    register_token(server_dir, EMBEDDED_USER, token)
-    thread = ServerThread(ServerConfig(host="127.0.0.1", port=port, data_dir=server_dir))
+    def __init__(self, token_store: Any, api_url: str, server_dir: Path):
+        self._store = token_store
+        self._api_url = api_url
+        self._server_dir = server_dir
+        self._lock = threading.Lock()
+        self._memory: str | None = None
+        self._ready = False
+
+    def ensure(self) -> None:
+        """Look the token up (or create and store one) and register it with the server's user table, once."""
+        from snaplark_server.users import new_token, register_token
+
+        with self._lock:
+            if self._ready:
+                return
+            token = _stored_token(self._store, self._api_url)
+            if token is None:
+                token = new_token()
+                try:
+                    self._store.set(self._api_url, token)
+                except Exception as exc:  # noqa: BLE001 - no keyring: keep the token in memory only
+                    self._memory = token
+                    log.warning("no usable keyring (%s): the embedded server's token lives in memory for this run "
+                                "only", exc)
+            self._server_dir.mkdir(parents=True, exist_ok=True)
+            register_token(self._server_dir, EMBEDDED_USER, token)
+            self._ready = True
+
+    def provide(self) -> str | None:
+        self.ensure()
+        return self._memory if self._memory is not None else self._store.get(self._api_url)
+
+
+def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path) -> ServerConnection:
+    """Own the port now; the server (and the token lookup) wakes on the first connection or on ``warm()``."""
+    from snaplark_server.activation import SocketActivatedServer
+    from snaplark_server.config import ServerConfig
+
+    token = _EmbeddedToken(token_store, api_url, server_dir)
+    server = SocketActivatedServer(ServerConfig(host="127.0.0.1", port=port, data_dir=server_dir),
+                                   before_start=token.ensure)
     try:
-        thread.start()
+        server.start()
     except OSError as exc:  # lost a race for the port to another snaplark process
         raise ServerUnavailable(f"cannot start the embedded server on 127.0.0.1:{port}: {exc}") from exc
-    log.info("embedded server listening at %s (data in %s)", thread.url, server_dir)
-    if in_memory_only:
-        return ServerConnection(api_url, lambda: token, embedded=thread)
-    return ServerConnection(api_url, _keyring_token_provider(token_store, api_url), embedded=thread)
+    log.info("embedded server listening at %s (data in %s; starts on first use)", server.url, server_dir)
+    return ServerConnection(api_url, token.provide, embedded=server)
 
 
 def run_tray(args: Any) -> int:

@@ -16,8 +16,11 @@ from typing import Callable
 
 import uvicorn
 
+from .activation import ServerStartError, bind_listener
 from .app import create_app
 from .config import ServerConfig
+
+__all__ = ["ServerStartError", "ServerThread", "tune_uvicorn_flow_control"]
 
 
 BODY_BUFFER_LIMIT = 256 * 1024
@@ -39,14 +42,12 @@ def tune_uvicorn_flow_control(limit: int = BODY_BUFFER_LIMIT) -> None:
             module.HIGH_WATER_LIMIT = max(module.HIGH_WATER_LIMIT, limit)
 
 
-class ServerStartError(OSError):
-    """The server could not start (port taken, start-up failed or timed out). An OSError, like a bind failure."""
-
-
 class ServerThread:
     def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time,
-                 start_timeout: float = 20.0, log_level: str = "warning") -> None:
+                 start_timeout: float = 20.0, log_level: str = "warning", sock: socket.socket | None = None) -> None:
+        """``sock``: an already listening socket to serve on (socket activation); else ``start`` binds one."""
         self.config = config
+        self._given_sock = sock
         self._clock = clock
         self._start_timeout = start_timeout
         self._log_level = log_level
@@ -80,16 +81,7 @@ class ServerThread:
     def start(self) -> "ServerThread":
         if self._thread is not None:
             raise RuntimeError("already started")
-        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then enables TCP_NODELAY
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.config.host, self.config.port))
-        except OSError as exc:
-            sock.close()
-            raise ServerStartError(f"cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
-        sock.listen(128)
-        sock.set_inheritable(True)
+        sock = self._given_sock or bind_listener(self.config.host, self.config.port)
         self._sock = sock
         self.port = sock.getsockname()[1]
         try:

@@ -15,10 +15,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from tray import __version__
 from tray.api.errors import (
@@ -33,9 +31,24 @@ from tray.api.errors import (
     TransientError,
 )
 
+if TYPE_CHECKING:
+    import requests
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"snaplark-tray/{__version__} (+https://snaplark.com) python-requests/{requests.__version__}"
+
+
+def _requests():
+    """``requests`` on first use: with urllib3, ssl and charset_normalizer it is ~13 MiB of the idle tray app's
+    memory, and an idle tray app (embedded server not yet woken) sends nothing."""
+    import requests
+
+    return requests
+
+
+def user_agent() -> str:
+    return f"snaplark-tray/{__version__} (+https://snaplark.com) python-requests/{_requests().__version__}"
+
 MAX_REDIRECTS = 5
 SESSION_CODES = {"session_not_found", "session_expired"}
 TRANSIENT_STATUSES = {408, 425, 429}
@@ -85,7 +98,7 @@ class ApiClient:
             raise ValueError(f"server URL must be an http(s) URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self._token_provider = token_provider
-        self._session = session or requests.Session()
+        self._session = session or _requests().Session()
         self._session.trust_env = True
         self.connect_timeout = connect_timeout
         self.min_read_timeout = min_read_timeout
@@ -206,10 +219,11 @@ class ApiClient:
 
     def _send(self, method: str, url: str, *, json_body: Any = None, files: Any = None, body_size: int = 0,
               auth: bool = True, stream: bool = False) -> requests.Response:
+        requests = _requests()
         timeout = (self.connect_timeout, self.read_timeout(body_size))
         request_id = uuid.uuid4().hex[:12]
         for hop in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "X-Request-Id": request_id}
+            headers = {"Accept": "application/json", "User-Agent": user_agent(), "X-Request-Id": request_id}
             if auth and _may_carry_token(self.base_url, url):
                 token = self._token_provider()
                 if token:

@@ -333,6 +333,17 @@ class DesktopApp:
         log.info("selector shown over %s", screen)
         self.selector.canvas.bind("<Expose>", lambda e: self.root.after_idle(  # for benchmarks/hotkey_latency.py
             lambda: log.info("selector painted at %.6f", time.time())), add="+")
+        self.root.after(300, self._warm_upload_path)  # the user is choosing a region: time to wake the server
+
+    def _warm_upload_path(self) -> None:
+        """An upload is likely soon: wake the embedded server (it starts on first use, see
+        snaplark_server.activation) and load the HTTP client stack, on a background thread each."""
+        embedded = getattr(self.stack.connection, "embedded", None) if self.stack is not None else None
+        if embedded is not None and not embedded.active:
+            embedded.warm()
+            from tray.api.client import _requests
+
+            threading.Thread(target=_requests, name="warm-http-client", daemon=True).start()
 
     def capture_region(self) -> None:
         from tray.ui.selector import crop_to_region
@@ -343,6 +354,7 @@ class DesktopApp:
     def capture_screen(self) -> None:
         if self._busy:
             return
+        self._warm_upload_path()
         try:
             frozen, _, _ = self._grab_everything()
         except Exception as exc:  # noqa: BLE001
@@ -429,6 +441,8 @@ class DesktopApp:
         from tray.capture.recorder import Recorder, RecorderState
         from tray.ui.recording_control import RecordingControl
         from tray.ui.tray_icon import TrayState
+
+        self._warm_upload_path()
 
         cap = self.settings.capture
         base = self.settings.upload.resolved_save_dir()

@@ -26,6 +26,9 @@ RUNS_ON_MAIN_THREAD = False
 def import_pystray(prgname: str = "snaplark") -> Any:
     os.environ.setdefault("PYSTRAY_BACKEND", "gtk")
     os.environ.setdefault("NO_AT_BRIDGE", "1")  # no accessibility bus (would autolaunch D-Bus helpers)
+    # The icon is a pixbuf in an XEmbed socket: it never needs OpenGL. Without this GDK probes GLX for its visuals,
+    # which loads Mesa (llvmpipe: libLLVM, ~54 MiB resident on a machine without a GPU driver) into the tray process.
+    os.environ.setdefault("GDK_GL", "disable")
     try:
         from gi.repository import GLib
 
