@@ -48,7 +48,25 @@ def bind_listener(host: str, port: int, backlog: int = 128) -> socket.socket:
     return sock
 
 
-class SocketActivatedServer:
+class ListeningAddress:
+    """``url`` / ``api_url`` from ``host`` and ``port`` (set once listening)."""
+
+    host: str
+    port: int | None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("server not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/v1"
+
+
+class SocketActivatedServer(ListeningAddress):
     """Same surface as ServerThread for its users (``start``/``stop``/``url``/``api_url``/``port``), plus
     ``warm()``, ``active`` and ``wait_active()``.
 
@@ -73,18 +91,6 @@ class SocketActivatedServer:
         self.error: BaseException | None = None
         self.host = config.host
         self.port: int | None = None
-
-    # ------------------------------------------------------------------ addresses
-    @property
-    def url(self) -> str:
-        if self.port is None:
-            raise RuntimeError("server not started")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return self.url + "/api/v1"
 
     @property
     def active(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Callable
 
 import uvicorn
 
-from .activation import ServerStartError, bind_listener
+from .activation import ListeningAddress, ServerStartError, bind_listener
 from .app import create_app
 from .config import ServerConfig
 
@@ -42,7 +42,7 @@ def tune_uvicorn_flow_control(limit: int = BODY_BUFFER_LIMIT) -> None:
             module.HIGH_WATER_LIMIT = max(module.HIGH_WATER_LIMIT, limit)
 
 
-class ServerThread:
+class ServerThread(ListeningAddress):
     def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time,
                  start_timeout: float = 20.0, log_level: str = "warning", sock: socket.socket | None = None) -> None:
         """``sock``: an already listening socket to serve on (socket activation); else ``start`` binds one."""
@@ -57,17 +57,6 @@ class ServerThread:
         self.app = None
         self.host = config.host
         self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        if self.port is None:
-            raise RuntimeError("server not started")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return self.url + "/api/v1"
 
     @property
     def service(self):
