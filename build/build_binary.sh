@@ -5,8 +5,9 @@
 #
 # Needs the project and PyInstaller installed: pip install -e '.[build]'  (the dev extra has it too).
 # Intermediate files go to a temporary work dir that is removed afterwards; nothing is written under build/.
-# The result needs no Python on the target machine (it still uses the system's GTK, X11 and D-Bus libraries
-# where it finds them, and its own copies otherwise).
+# The result needs no Python on the target machine. On Linux it uses the system's GTK 3 stack (GTK/GDK, GLib/GIO,
+# Pango, cairo, HarfBuzz, fontconfig/FreeType, gdk-pixbuf, ATK/AT-SPI, X11/xcb, D-Bus client libraries), which
+# every desktop that runs GTK 3 apps has, and bundles everything else (see SYSTEM_DESKTOP_LIBS in tray.spec).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
