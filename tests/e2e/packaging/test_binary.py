@@ -165,7 +165,7 @@ def test_record_writes_a_vp9_webm_that_decodes(snaplark_binary, xvfb, tmp_path):
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "vp9" and (stream.width, stream.height) == (638, 402)
-        frames = [f for f in container.decode(stream)]
+        frames = list(container.decode(stream))
         duration = container.duration / 1e6
     assert frames and (frames[0].width, frames[0].height) == (638, 402)
     assert 0.5 <= duration <= 1.5, duration
