@@ -156,7 +156,9 @@ def _pynput_combo(xdotool_combo: str) -> str:
 
 
 def peer_tray_main() -> int:
-    """A bare pystray icon (backend from PYSTRAY_BACKEND, gtk here) with a one-item menu, idling."""
+    """A bare pystray icon (backend from PYSTRAY_BACKEND, gtk here) with a one-item menu, idling. GDK_GL=disable
+    as in the app (tray_platform/linux/tray.py), so neither side carries Mesa's llvmpipe."""
+    os.environ.setdefault("GDK_GL", "disable")
     import pystray
     from PIL import Image, ImageDraw
 
