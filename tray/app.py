@@ -20,6 +20,7 @@ from tray.api.errors import ApiError
 log = logging.getLogger(__name__)
 
 EMBEDDED_USER = "local"
+START_TIMEOUT = 30.0  # seconds for the embedded server to import and start
 
 
 class ServerUnavailable(RuntimeError):
@@ -68,8 +69,12 @@ def _keyring_token_provider(token_store: Any, url: str) -> Callable[[], str | No
 
 
 def connect_server(settings: Any, *, token_store: Any = None, data_dir: Path | None = None,
-                   start_embedded: bool = True) -> ServerConnection:
+                   start_embedded: bool = True, lazy: bool = False) -> ServerConnection:
     """Connect to ``settings.server.url``, or (empty url) to the embedded reference server on 127.0.0.1.
+
+    ``lazy`` (the tray app): the embedded server owns its port at once but starts on first use (see
+    snaplark_server.activation); a later start failure is reported through ``connection.embedded.on_failed``.
+    Otherwise (CLI commands) it is started before this returns, and a failure is a ServerUnavailable here.
 
     Embedded mode: if nothing listens on the configured port, start the server in this process with its data under
     ``<data dir>/server`` and register a token for the local user (kept in the keyring, or only in memory when no
@@ -90,7 +95,7 @@ def connect_server(settings: Any, *, token_store: Any = None, data_dir: Path | N
         return _attach_to_running_embedded(api_url, token_store, port)
     if not start_embedded:
         raise ServerUnavailable(f"the embedded server is not running on 127.0.0.1:{port}; start `snaplark` first")
-    return _start_embedded(api_url, port, token_store, Path(data_dir or paths.data_dir()) / "server")
+    return _start_embedded(api_url, port, token_store, Path(data_dir or paths.data_dir()) / "server", lazy=lazy)
 
 
 def _attach_to_running_embedded(api_url: str, token_store: Any, port: int) -> ServerConnection:
@@ -158,8 +163,10 @@ class _EmbeddedToken:
         return self._memory if self._memory is not None else self._store.get(self._api_url)
 
 
-def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path) -> ServerConnection:
-    """Own the port now; the server (and the token lookup) wakes on the first connection or on ``warm()``."""
+def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path, *,
+                    lazy: bool) -> ServerConnection:
+    """Own the port now; the server (and the token lookup) wakes on the first connection or on ``warm()``
+    (``lazy``), or right away."""
     from snaplark_server.activation import SocketActivatedServer
     from snaplark_server.config import ServerConfig
 
@@ -170,7 +177,11 @@ def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path)
         server.start()
     except OSError as exc:  # lost a race for the port to another snaplark process
         raise ServerUnavailable(f"cannot start the embedded server on 127.0.0.1:{port}: {exc}") from exc
-    log.info("embedded server listening at %s (data in %s; starts on first use)", server.url, server_dir)
+    if not lazy and not server.wait_active(START_TIMEOUT):
+        server.stop()
+        raise ServerUnavailable(f"the embedded server on 127.0.0.1:{port} could not start: {server.error}")
+    log.info("embedded server listening at %s (data in %s%s)", server.url, server_dir,
+             "; starts on first use" if lazy else "")
     return ServerConnection(api_url, token.provide, embedded=server)
 
 
@@ -190,8 +201,9 @@ class UploadStack:
     """
 
     def __init__(self, settings: Any, *, connection: ServerConnection | None = None,
-                 on_event: Callable[[object], None] | None = None):
+                 on_event: Callable[[object], None] | None = None, lazy_server: bool = False):
         self.settings = settings
+        self._lazy_server = lazy_server
         self.connection = connection
         self._own_connection = connection is None
         self._on_event = on_event
@@ -203,7 +215,7 @@ class UploadStack:
         from tray.upload.journal import UploadJournal, default_journal_path
 
         if self.connection is None:
-            self.connection = connect_server(self.settings)
+            self.connection = connect_server(self.settings, lazy=self._lazy_server)
         path = default_journal_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -89,6 +89,7 @@ class SocketActivatedServer(ListeningAddress):
         self._stopping = False
         self.server: Any = None  # the ServerThread once active
         self.error: BaseException | None = None
+        self.on_failed: Callable[[BaseException], None] | None = None  # called on the activation thread
         self.host = config.host
         self.port: int | None = None
 
@@ -149,6 +150,8 @@ class SocketActivatedServer(ListeningAddress):
                 self.error = exc
                 log.error("the embedded server could not start: %s", exc, exc_info=True)
                 self._close_socket()
+                if self.on_failed is not None:
+                    self.on_failed(exc)
             finally:
                 self._active.set()
 

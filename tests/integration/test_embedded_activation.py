@@ -20,7 +20,7 @@ from tray.config import settings_from_dict
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "pydantic", "requests", "keyring", "secretstorage")
 settings = settings_from_dict({"schema_version": 2, "server": {"embedded_port": int(sys.argv[1])}})
-conn = connect_server(settings, data_dir=Path(sys.argv[2]))
+conn = connect_server(settings, data_dir=Path(sys.argv[2]), lazy=True)
 report = {"idle_loaded": sorted(m for m in HEAVY if m in sys.modules), "active_before": conn.embedded.active}
 with socket.socket() as s:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,3 +61,72 @@ def test_embedded_server_wakes_on_first_use(private_keyring_env, tmp_path):
     assert report["port_owned"] and report["active_before"] is False
     assert report["same_bytes"] and report["active_after"] and report["token_in_keyring"]
     assert {"fastapi", "uvicorn", "requests", "keyring"} <= set(report["loaded_after"])
+
+
+class _MemoryKeyring:
+    """The OS keyring edge, in memory (the keyring itself is covered above and in test_token_store.py)."""
+
+    def __init__(self):
+        self.tokens: dict[str, str] = {}
+
+    def get(self, url):
+        return self.tokens.get(url)
+
+    def set(self, url, token):
+        self.tokens[url] = token
+
+
+def _settings(port: int):
+    from tray.config import settings_from_dict
+
+    return settings_from_dict({"schema_version": 2, "server": {"embedded_port": port}})
+
+
+def test_cli_connection_starts_it_at_once(tmp_path):
+    from tray.app import connect_server
+
+    store = _MemoryKeyring()
+    conn = connect_server(_settings(_free_port()), token_store=store, data_dir=tmp_path / "data")
+    try:
+        assert conn.embedded.active and list(store.tokens) == [conn.api_url]
+        client = conn.client()
+        assert client.me() == {"user": "local"}
+        client.close()
+    finally:
+        conn.close()
+
+
+def test_cli_connection_reports_a_server_that_cannot_start(tmp_path):
+    import pytest
+
+    from tray.app import ServerUnavailable, connect_server
+
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data dir should be")
+    port = _free_port()
+    with pytest.raises(ServerUnavailable, match=f"127.0.0.1:{port} could not start"):
+        connect_server(_settings(port), token_store=_MemoryKeyring(), data_dir=blocker)
+    with socket.socket() as s:  # the port was given back
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+
+
+def test_tray_connection_tells_when_the_server_cannot_start(tmp_path):
+    from tray.api.errors import Offline
+    from tray.app import connect_server
+
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data dir should be")
+    conn = connect_server(_settings(_free_port()), token_store=_MemoryKeyring(), data_dir=blocker, lazy=True)
+    failures: list[BaseException] = []
+    conn.embedded.on_failed = failures.append
+    try:
+        client = conn.client(connect_timeout=5.0, min_read_timeout=5.0)
+        try:
+            client.health()
+        except Offline:
+            pass  # the socket is closed once activation failed: refused, not a hang
+        assert conn.embedded.wait_active(10) is False
+        assert len(failures) == 1 and isinstance(failures[0], OSError)
+    finally:
+        conn.close()

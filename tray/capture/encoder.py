@@ -94,6 +94,10 @@ class WebmVp9Writer:
         memcpy does not fit the cache) and +0.1..0.3 ms at 1280x720 (process_time, 100 frames, 2-core EPYC), and
         needs a row-wise copy for widths that are not a multiple of 4 (PyAV pads rows to 16 bytes)."""
         import av
+
+        # numpy is only a zero-copy view here; its OpenBLAS would start one spinning thread per core at import
+        # (~0.1 s CPU and their buffers' memory per process) for linear algebra nobody does.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         import numpy as np
         from av.video.reformatter import VideoReformatter
 

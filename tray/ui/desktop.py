@@ -160,11 +160,16 @@ class DesktopApp:
             self._start_tray()
             self._start_hotkeys()
             try:
-                self.stack = UploadStack(self.settings, on_event=self._on_upload_event).open()
+                self.stack = UploadStack(self.settings, on_event=self._on_upload_event, lazy_server=True).open()
             except Exception as exc:  # noqa: BLE001 - the app cannot upload; say why and stop
                 self._notify_error("Snaplark cannot start", str(exc))
                 print(f"snaplark: {exc}", file=sys.stderr)
                 return 1
+            embedded = self.stack.connection.embedded
+            if embedded is not None:  # it starts on first use: a failure then is told, not just logged
+                embedded.on_failed = lambda exc: self.dispatcher.post(lambda: self._notify_error(
+                    "Snaplark's local server could not start",
+                    f"{exc}. Uploads wait until it can; see the log, or set server.url to another server."))
             self.instance.serve(lambda cmd: self.dispatcher.post(getattr(self, cmd)))
             resumed = self.stack.engine.resume_all()
             if resumed:
