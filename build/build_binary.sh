@@ -3,6 +3,8 @@
 #
 #   build/build_binary.sh [--dist DIR]        default DIR: <repo>/dist   (override: SNAPLARK_DIST_DIR)
 #
+# Outputs in DIR: snaplark (one file, portable), snaplark-onedir/ (what install.sh installs), and on Linux the release
+# bundle snaplark-<version>-linux-<arch>.tar.xz (one-dir + installer/linux + icons).
 # Needs the project and PyInstaller installed: pip install -e '.[build]'  (the dev extra has it too).
 # Intermediate files go to a temporary work dir that is removed afterwards; nothing is written under build/.
 # The result needs no Python on the target machine. On Linux it uses the system's GTK 3 stack (GTK/GDK, GLib/GIO,
@@ -56,6 +58,22 @@ ONEDIR="$DIST/snaplark-onedir"
 if [ -d "$ONEDIR" ]; then
   bytes=$(du -sb "$ONEDIR" | cut -f1)
   awk -v b="$bytes" -v p="$ONEDIR/" 'BEGIN { printf "size: %s = %d bytes (%.1f MiB, one-dir, uncompressed)\n", p, b, b / 1048576 }'
+fi
+
+# Linux release bundle: what a user downloads. The one-dir build (starts in a fraction of the one-file's time, which
+# unpacks everything on every start) plus the installer and icons, xz-compressed once:
+#   tar -xJf snaplark-<version>-linux-<arch>.tar.xz && snaplark-<version>-linux-<arch>/install.sh --start
+if [ "$(uname -s)" = Linux ] && [ -x "$ONEDIR/snaplark" ]; then
+  NAME="snaplark-$VERSION-linux-$(uname -m)"
+  BUNDLE="$DIST/$NAME.tar.xz"
+  tar -cf - --owner=0 --group=0 --transform "s,^,$NAME/," \
+      -C "$DIST" snaplark-onedir \
+      -C "$REPO/installer/linux" install.sh uninstall.sh snaplark.desktop \
+      -C "$REPO" $(cd "$REPO" && ls icons/idle-*.png icons/snaplark.svg) \
+    | xz -6 -T0 > "$BUNDLE.tmp"
+  mv "$BUNDLE.tmp" "$BUNDLE"
+  bytes=$(stat -c %s "$BUNDLE")
+  awk -v b="$bytes" -v p="$BUNDLE" 'BEGIN { printf "size: %s = %d bytes (%.1f MiB, release bundle: one-dir + installer)\n", p, b, b / 1048576 }'
 fi
 
 # Cold start: every run of the one-file build unpacks its archive to a temp dir; the one-dir build does not.

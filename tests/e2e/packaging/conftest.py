@@ -77,11 +77,12 @@ def throwaway_home(tmp_path, monkeypatch):
     return home
 
 
-def run_install(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60) -> str:
+def run_install(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60,
+                script: Path = INSTALL) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
     env.update({"HOME": str(home), "XDG_CONFIG_DIRS": os.environ.get("XDG_CONFIG_DIRS", "/etc/xdg")})
     env.update(env_extra or {})
-    proc = subprocess.run(["bash", str(INSTALL), *args], env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(["bash", str(script), *args], env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

@@ -297,15 +297,28 @@ def test_tray_app_with_embedded_server_shows_icon_and_quits_via_menu(snaplark_bi
 
 def test_installed_onedir_starts_from_autostart_entry(snaplark_binary, trayer_host, keyring_env, server, xvfb,
                                                       tmp_path):
-    """install.sh with the real one-dir build, then the session's autostart (GLib) runs the entry."""
+    """The release bundle (dist/snaplark-<version>-linux-<arch>.tar.xz: one-dir build + installer + icons) unpacked
+    and installed with its own install.sh (no arguments), then the session's autostart (GLib) runs the entry."""
+    import platform
+    import tarfile
+
     from tray.api.token_store import TokenStore
 
     TokenStore().set(server.api_url, server.token)
     home = Path(keyring_env["HOME"])  # a fresh HOME (with XDG dirs set inside it) for this test
-    onedir = snaplark_binary.path.parent / "snaplark-onedir"
+    name = f"snaplark-{tray.__version__}-linux-{platform.machine()}"
+    bundle = snaplark_binary.path.parent / f"{name}.tar.xz"
+    assert bundle.is_file(), "build_binary.sh makes the release bundle"
+    record(f"release bundle size: {bundle.stat().st_size / 2**20:.1f} MiB")
+    with tarfile.open(bundle) as tar:
+        assert {m.name.split("/")[0] for m in tar.getmembers()} == {name}
+        tar.extractall(tmp_path / "download", filter="tar")
+    unpacked = tmp_path / "download" / name
     install_env = {k: keyring_env[k] for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
-    out = run_install(home, "--binary", str(onedir), env_extra=install_env, timeout=180)
+    out = run_install(home, env_extra=install_env, timeout=180, script=unpacked / "install.sh")
     assert f"snaplark {tray.__version__}" in out
+    icon = Path(keyring_env["XDG_DATA_HOME"]) / "icons/hicolor/scalable/apps/snaplark.svg"
+    assert icon.is_file(), out
     entry = Path(keyring_env["XDG_CONFIG_HOME"]) / "autostart" / "snaplark.desktop"
     assert entry.is_file()
 
