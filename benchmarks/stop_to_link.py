@@ -168,22 +168,21 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
 
     calls: list[tuple[str, float, float]] = []  # (call, start, end) in perf_counter time, from every worker
 
+    def timed(what: str, call, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            calls.append((what, t0, time.perf_counter()))
+
     class TimedClient(ApiClient):
         """The real client; each chunk/finalize call is timed (for the breakdown after stop)."""
 
         def video_chunk(self, *args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return super().video_chunk(*args, **kwargs)
-            finally:
-                calls.append(("chunk", t0, time.perf_counter()))
+            return timed("chunk", super().video_chunk, *args, **kwargs)
 
         def video_finalize(self, *args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return super().video_finalize(*args, **kwargs)
-            finally:
-                calls.append(("finalize", t0, time.perf_counter()))
+            return timed("finalize", super().video_finalize, *args, **kwargs)
 
     path = work / f"{name}.webm"
     journal = UploadJournal(work / f"{name}-journal.sqlite").open()

@@ -76,11 +76,10 @@ class SocketActivatedServer(ListeningAddress):
     """
 
     def __init__(self, config: ServerConfig, *, before_start: Callable[[], None] | None = None,
-                 start_timeout: float = 20.0, server_factory: Callable[..., Any] | None = None) -> None:
+                 start_timeout: float = 20.0) -> None:
         self.config = config
         self._before_start = before_start
         self._start_timeout = start_timeout
-        self._server_factory = server_factory
         self._lock = threading.Lock()
         self._active = threading.Event()
         self._sock: socket.socket | None = None
@@ -139,12 +138,9 @@ class SocketActivatedServer(ListeningAddress):
             try:
                 if self._before_start is not None:
                     self._before_start()
-                factory = self._server_factory
-                if factory is None:
-                    from .runner import ServerThread  # the web stack, on first use
+                from .runner import ServerThread  # the web stack, on first use
 
-                    factory = ServerThread
-                self.server = factory(self.config, sock=self._sock, start_timeout=self._start_timeout).start()
+                self.server = ServerThread(self.config, sock=self._sock, start_timeout=self._start_timeout).start()
                 log.info("embedded server woke up at %s", self.url)
             except BaseException as exc:  # noqa: BLE001 - reported to the log and kept; clients see refusals
                 self.error = exc

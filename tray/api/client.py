@@ -11,6 +11,7 @@ only ever sent to the origin it was configured for.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import time
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_REDIRECTS = 5
+SESSION_CODES = {"session_not_found", "session_expired"}
+TRANSIENT_STATUSES = {408, 425, 429}
 
 
 def _requests():
@@ -46,12 +50,9 @@ def _requests():
     return requests
 
 
+@functools.cache
 def user_agent() -> str:
     return f"snaplark-tray/{__version__} (+https://snaplark.com) python-requests/{_requests().__version__}"
-
-MAX_REDIRECTS = 5
-SESSION_CODES = {"session_not_found", "session_expired"}
-TRANSIENT_STATUSES = {408, 425, 429}
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -174,11 +175,10 @@ class ApiClient:
         return self._require(body, "sessionId", "/videos/init")
 
     def video_chunk(self, session_id: str, index: int, data: bytes | memoryview, sha256: str | None = None) -> dict:
-        fields: dict[str, Any] = {"sessionId": (None, session_id), "chunkIndex": (None, str(int(index)))}
+        fields = [("sessionId", session_id), ("chunkIndex", str(int(index)))]
         if sha256:
-            fields["sha256"] = (None, sha256)
-        form = MultipartBody([(name, value) for name, (_, value) in fields.items()],
-                             ("chunk", f"chunk_{int(index)}.webm", "video/webm", data))
+            fields.append(("sha256", sha256))
+        form = MultipartBody(fields, ("chunk", f"chunk_{int(index)}.webm", "video/webm", data))
         body = self._call("POST", "/videos/chunk", data=form, body_size=len(data), session=True)
         if body.get("received") is not True:
             raise NotSnaplarkServer("/videos/chunk did not answer received: true", body=body, url=self.base_url)
