@@ -101,13 +101,16 @@ def connect_server(settings: Any, *, token_store: Any = None, data_dir: Path | N
 def _attach_to_running_embedded(api_url: str, token_store: Any, port: int) -> ServerConnection:
     probe = ApiClient(api_url, lambda: None, connect_timeout=2.0, min_read_timeout=5.0)
     try:
-        probe.health()
+        ours = probe.probe()  # any HTTP answer = a server is there; ours always has /health
     except ApiError as exc:
-        raise ServerUnavailable(
-            f"port {port} on 127.0.0.1 is taken by something that is not a Snaplark server ({exc}); "
-            f"choose another with `snaplark config set server.embedded_port PORT`") from exc
+        raise ServerUnavailable(f"port {port} on 127.0.0.1 is taken but does not answer HTTP ({exc}); choose "
+                                f"another with `snaplark config set server.embedded_port PORT`") from exc
     finally:
         probe.close()
+    if not ours:
+        raise ServerUnavailable(
+            f"port {port} on 127.0.0.1 is taken by a server that is not Snaplark's embedded one (no /health "
+            f"there); choose another port with `snaplark config set server.embedded_port PORT`")
     token = _stored_token(token_store, api_url)
     if token is None:
         raise ServerUnavailable(

@@ -10,7 +10,18 @@ from tray.upload.state import UploadState as S
 
 from tests.integration.upload.helpers import MIB, write_random
 
+from tests.server_kinds import make_server
+
 from .test_chaos_matrix import Tokens, make_engine, verify
+
+
+@pytest.fixture
+def chaos_server(tmp_path):
+    """The reference server only: a seed-only server has no sha256 check, so a part corrupted in transit is stored
+    corrupted there (what the per-part sha256 extension exists to prevent; `snaplark server check` reports it)."""
+    srv = make_server("reference", tmp_path / "server-data").start()
+    yield srv
+    srv.stop()
 
 
 def test_one_corrupted_part_is_resent_and_the_file_matches(chaos_server, proxy, journal, tmp_path):

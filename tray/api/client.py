@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import hashlib
 import json
 import logging
 import time
@@ -24,6 +25,7 @@ from tray.api.errors import (
     ApiError,
     AuthRequired,
     ChecksumMismatch,
+    ExtensionMissing,
     Incomplete,
     NotSnaplarkServer,
     Offline,
@@ -149,6 +151,12 @@ class ApiClient:
     def close(self) -> None:
         self._session.close()
 
+    def token_fingerprint(self) -> str | None:
+        """A hash of the token the next request would carry (None: no token), so a caller can tell that the token
+        changed without ever holding it."""
+        token = self._token_provider()
+        return hashlib.sha256(token.encode()).hexdigest()[:16] if token else None
+
     # ----------------------------------------------------------------- endpoints
     def health(self) -> dict:
         """``GET /health`` (no auth). Raises NotSnaplarkServer unless the answer is ``{"status": "ok"}``."""
@@ -158,8 +166,29 @@ class ApiClient:
                                     body=body, url=self.base_url)
         return body
 
-    def me(self) -> dict:
-        body = self._call("GET", "/me")
+    def probe(self) -> bool:
+        """Is the server reachable? Any HTTP answer to ``GET /health`` counts: a seed-only server has no
+        ``/health`` and answers 404 (or an HTML error page), which still proves it is there. Returns True when the
+        answer is the ``/health`` extension's ``{"status": "ok"}``; raises Offline when nothing answers."""
+        resp = self._send("GET", self.base_url + "/health", auth=False)
+        try:
+            if resp.status_code != 200:
+                return False
+            try:
+                body = resp.json()
+            except ValueError:
+                return False
+            return isinstance(body, dict) and body.get("status") == "ok"
+        finally:
+            resp.close()
+
+    def me(self) -> dict | None:
+        """``GET /me``: ``{"user": ...}`` for a good token, AuthRequired for a bad one, None when the server has no
+        ``/me`` (a seed-only server: the token can only be checked by the first upload)."""
+        try:
+            body = self._call("GET", "/me", extension=True)
+        except ExtensionMissing:
+            return None
         if "user" not in body:
             raise NotSnaplarkServer(f"{self.base_url}/me did not name a user", body=body, url=self.base_url)
         return body
@@ -191,15 +220,9 @@ class ApiClient:
     def video_status(self, session_id: str) -> dict | None:
         """Server's view of a session, or None when the server does not implement the status extension."""
         try:
-            return self._call("GET", f"/videos/{session_id}/status", session=True)
-        except SessionGone as exc:
-            if exc.code in SESSION_CODES or exc.status == 410:
-                raise
-            return None  # plain 404: the route itself is missing (seed-only server)
-        except (PermanentError, NotSnaplarkServer) as exc:
-            if exc.status in (404, 405, 501):
-                return None
-            raise
+            return self._call("GET", f"/videos/{session_id}/status", session=True, extension=True)
+        except ExtensionMissing:
+            return None
 
     def video_finalize(self, session_id: str, total_chunks: int, uploaded_chunks: list[int], duration: float,
                        metadata: dict, sha256: str | None = None) -> dict:
@@ -212,13 +235,19 @@ class ApiClient:
         self._require(body, "url", "/videos/finalize")
         return body
 
-    def download(self, url: str, dest=None, chunk_size: int = 1 << 20) -> bytes | int:
-        """GET a served file (absolute or relative to the server root). Returns bytes, or bytes written to ``dest``."""
+    def download(self, url: str, dest=None, chunk_size: int = 1 << 20,
+                 byte_range: tuple[int, int] | None = None) -> bytes | int | None:
+        """GET a served file (absolute or relative to the server root). Returns bytes, or bytes written to ``dest``.
+        With ``byte_range`` (first, last) only that range is asked for; None when the server ignores Range (200)."""
         target = url if urlsplit(url).scheme else urljoin(self.base_url + "/", url.lstrip("/"))
-        resp = self._send("GET", target, auth=_may_carry_token(self.base_url, target), stream=True)
+        headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
+        resp = self._send("GET", target, auth=_may_carry_token(self.base_url, target), stream=True,
+                          extra_headers=headers)
         try:
-            if resp.status_code != 200:
-                self._raise_for(resp, session=False)
+            if byte_range and resp.status_code == 200:
+                return None
+            if resp.status_code != (206 if byte_range else 200):
+                self._raise_for(resp, session=False, api=False)
             if dest is None:
                 return resp.content
             written = 0
@@ -241,12 +270,18 @@ class ApiClient:
 
     def _call(self, method: str, path: str, *, json_body: Any = None, files: Any = None,
               data: "MultipartBody | None" = None, body_size: int = 0, auth: bool = True,
-              session: bool = False) -> dict:
+              session: bool = False, extension: bool = False) -> dict:
+        """One API call. ``session``: the path names an upload session (404/410 = SessionGone). ``extension``: the
+        endpoint is one of our optional extensions, so 404/405/501 without a session code means the server does not
+        have it (ExtensionMissing), never that the URL is wrong."""
         resp = self._send(method, self.base_url + path, json_body=json_body, files=files, data=data,
                           body_size=body_size, auth=auth)
         try:
             if 200 <= resp.status_code < 300:
                 return self._json_object(resp)
+            if extension and resp.status_code in (404, 405, 501) and self._error_code(resp) not in SESSION_CODES:
+                raise ExtensionMissing(f"{self.base_url}{path} is not implemented by this server",
+                                       status=resp.status_code, url=resp.url)
             self._raise_for(resp, session=session)
         finally:
             resp.close()
@@ -254,12 +289,13 @@ class ApiClient:
 
     def _send(self, method: str, url: str, *, json_body: Any = None, files: Any = None,
               data: "MultipartBody | None" = None, body_size: int = 0, auth: bool = True,
-              stream: bool = False) -> requests.Response:
+              stream: bool = False, extra_headers: dict[str, str] | None = None) -> requests.Response:
         requests = _requests()
         timeout = (self.connect_timeout, self.read_timeout(body_size))
         request_id = uuid.uuid4().hex[:12]
         for hop in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": "application/json", "User-Agent": user_agent(), "X-Request-Id": request_id}
+            headers = {"Accept": "application/json", "User-Agent": user_agent(), "X-Request-Id": request_id,
+                       **(extra_headers or {})}
             if data is not None:
                 headers["Content-Type"] = data.content_type
             if auth and _may_carry_token(self.base_url, url):
@@ -288,6 +324,12 @@ class ApiClient:
                 raise NotSnaplarkServer(
                     f"{method} {url} was redirected to {location}; set server.url to the final API address",
                     status=resp.status_code, url=url)
+            if method != "GET" and not _may_carry_token(url, location):
+                # a 307/308 would have us send the body (a part of the user's recording) to another origin
+                raise PermanentError(
+                    f"{method} {url} was redirected to another server, {location}; the upload was not sent "
+                    f"there. If that is the right server, set server.url to its API address",
+                    status=resp.status_code, url=url)
             url = location
         raise NotSnaplarkServer(f"more than {MAX_REDIRECTS} redirects from {self.base_url}", url=url)
 
@@ -305,7 +347,16 @@ class ApiClient:
                                     body=body, url=resp.url)
         return body
 
-    def _raise_for(self, resp: requests.Response, *, session: bool) -> None:
+    @staticmethod
+    def _error_code(resp: requests.Response) -> str | None:
+        try:
+            body = resp.json()
+        except ValueError:
+            return None
+        return body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else None
+
+    def _raise_for(self, resp: requests.Response, *, session: bool, api: bool = True) -> None:
+        """Raise the error type for a non-2xx answer. ``api``: the URL is an API endpoint (not a served file)."""
         status = resp.status_code
         try:
             body = resp.json()
@@ -319,7 +370,8 @@ class ApiClient:
             if self._on_auth_required:
                 self._on_auth_required()
             raise AuthRequired(text, **kwargs)
-        if session and (status == 410 or (status == 404 and (code in SESSION_CODES or code is None))):
+        if session and status in (404, 410):
+            # chunk/finalize exist on every server (seed endpoints): a 404 there names the session, not the route
             raise SessionGone(text, **kwargs)
         if status == 409:
             missing = body.get("missing") if isinstance(body, dict) else None
@@ -331,8 +383,10 @@ class ApiClient:
         if 300 <= status < 400:
             raise NotSnaplarkServer(f"{text}: unexpected redirect", **kwargs)
         if 400 <= status < 500:
-            if body is None and status == 404:
-                raise NotSnaplarkServer(f"{text}: no such endpoint; is {self.base_url} a Snaplark API URL?",
-                                        **kwargs)
+            if status in (404, 405) and api:
+                raise NotSnaplarkServer(
+                    f"{resp.request.method} {resp.url} does not exist ({status} {message}): is {self.base_url} "
+                    f"the Snaplark API URL? It usually ends in /api/v1, e.g. https://snaplark.com/api/v1",
+                    **kwargs)
             raise PermanentError(text, **kwargs)
         raise ApiError(text, **kwargs)

@@ -14,6 +14,7 @@ TransientError         408, 429, 5xx (``retry_after`` honoured)   back off and r
 Offline                connection error or timeout                pause, probe ``/health``, resume
 PermanentError         any other 4xx                              keep the file, tell the user
 NotSnaplarkServer      an answer that is not this API             tell the user the URL is wrong
+ExtensionMissing       404/405/501 from an optional extension     do without it (``shared/API.md``)
 =====================  =========================================  ==========================================
 """
 
@@ -35,7 +36,9 @@ class ApiError(Exception):
         self.url = url
 
     def __str__(self) -> str:
-        where = f" ({self.status} {self.code})" if self.status is not None else ""
+        if self.status is None or f"({self.status}" in self.message or f"{self.status})" in self.message:
+            return self.message
+        where = f" ({self.status} {self.code})" if self.code else f" ({self.status})"
         return f"{self.message}{where}"
 
 
@@ -77,3 +80,8 @@ class PermanentError(ApiError):
 
 class NotSnaplarkServer(PermanentError):
     """The URL answered, but not as a Snaplark API (HTML page, unexpected JSON, wrong content type)."""
+
+
+class ExtensionMissing(ApiError):
+    """An optional extension endpoint (``/me``, ``/health``, ``/videos/{id}/status``) is not implemented: the server
+    speaks only the seed. Callers degrade (``shared/API.md``); it never reaches the user as an error."""

@@ -17,4 +17,5 @@ COMMANDS: dict[str, str] = {
     "logout": "remove the stored API token",
     "config": "show or change settings (path, show, get KEY, set KEY VALUE)",
     "autostart": "start Snaplark at login (enable, disable, status)",
+    "server": "check what a server supports (server check [--server URL])",
 }

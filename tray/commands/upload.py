@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tray.api.errors import ApiError, AuthRequired, NotSnaplarkServer, Offline
+from tray.api.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -126,21 +126,13 @@ def run(args: argparse.Namespace, *, connection: Any = None, journal: Any = None
 
 
 def _check_server(connection: Any) -> str | None:
+    from tray.api.server_check import preflight
+
     client = connection.client(connect_timeout=5.0, min_read_timeout=10.0)
     try:
-        client.health()
-        client.me()
-    except NotSnaplarkServer as exc:
-        return f"{connection.api_url} is not a Snaplark server: {exc}"
-    except AuthRequired:
-        return f"{connection.api_url} refused the token (401): run `snaplark login --server {connection.api_url}`"
-    except Offline as exc:
-        return f"cannot reach {connection.api_url}: {exc}"
-    except ApiError as exc:
-        return f"{connection.api_url}: {exc}"
+        return preflight(client)
     finally:
         client.close()
-    return None
 
 
 class _Bars:

@@ -580,19 +580,17 @@ class DesktopApp:
         if not token:
             return
         token = token.strip()
-        from tray.api.client import ApiClient
+        from tray.api.server_check import verify_token
 
-        client = ApiClient(conn.api_url, lambda: token)
         try:
-            user = client.me()["user"]
+            checked = verify_token(conn.api_url, token)
             TokenStore().set(conn.api_url, token)
         except (ApiError, Exception) as exc:  # noqa: BLE001 - shown to the user
             self._notify_error("Log in failed", str(exc))
             return
-        finally:
-            client.close()
         self.tray.set_logged_in(True)
-        self.notifier.notify("Logged in", f"as {user}; uploads continue.")
+        self.notifier.notify("Logged in", f"as {checked.user}; uploads continue." if checked.user else
+                             f"Token stored: {checked.note}.")
         self.stack.engine.auth_restored()
 
     def logout(self) -> None:

@@ -6,7 +6,7 @@ Input is a local file plus "bytes ``[0, n)`` are durable" notices and a final "f
 resume_all`) asks the server what it holds (``GET /videos/{id}/status``), sends only the rest and finalizes.
 
 Error handling follows ``shared/API.md`` ("Statuses the client acts on"):
-Offline → ``PAUSED_OFFLINE``, probe ``/health`` with backoff, resume; 401 → ``AUTH_REQUIRED`` until
+Offline → ``PAUSED_OFFLINE``, probe the server (any HTTP answer) with backoff, resume; 401 → ``AUTH_REQUIRED`` until
 :meth:`UploadEngine.auth_restored`; 404/410 → re-init and replay every part; 409 → re-send the missing parts;
 422 checksum → re-read from disk and re-send (3 in a row → FAILED); 408/429/5xx → backoff (Retry-After honoured);
 other 4xx → FAILED, the file and its journal entry stay.
@@ -556,11 +556,12 @@ class _SessionWorker:
             try:
                 result = fn()
             except AuthRequired as exc:
+                rejected = client.token_fingerprint()
                 with eng._cond:
                     generation = eng._auth_generation
                     eng.auth_required = True
                 self._go(S.AUTH_REQUIRED, str(exc))
-                self._wait_for_login(client, generation)
+                self._wait_for_login(client, generation, rejected)
                 with eng._cond:
                     eng.auth_required = False
                 self._go(active, "logged in again")
@@ -580,9 +581,10 @@ class _SessionWorker:
             eng._set_online(True)
             return result
 
-    def _wait_for_login(self, client: ApiClient, generation: int) -> None:
-        """Until :meth:`UploadEngine.auth_restored` is called, or the token works again (``GET /me`` checked now
-        and then, so a login that raced with this 401 is not missed)."""
+    def _wait_for_login(self, client: ApiClient, generation: int, rejected: str | None) -> None:
+        """Until :meth:`UploadEngine.auth_restored` is called, or the token works again, checked now and then so a
+        login that raced with this 401 is not missed: with ``GET /me`` where the server has it, else (a seed-only
+        server) by the token having changed since the one that was ``rejected``; the retried call then checks it."""
         eng = self.eng
         backoff = Backoff(eng._rng, schedule=AUTH_PROBE_SCHEDULE)
         while True:
@@ -591,20 +593,23 @@ class _SessionWorker:
                 if eng._auth_generation != generation:
                     return
             try:
-                client.me()
+                if client.me() is None and client.token_fingerprint() == rejected:
+                    continue
             except ApiError as exc:
                 log.debug("upload %s: still not logged in (%s)", self.u.id, exc)
                 continue
             return
 
     def _probe_until_online(self, client: ApiClient, backoff: Backoff) -> None:
+        """Back online as soon as the server gives any HTTP answer (``/health`` where it exists; a seed-only
+        server's 404 there counts too)."""
         eng = self.eng
         while True:
             with eng._cond:
                 generation = eng._online_generation
             self._sleep(backoff.next_delay(), lambda: eng._online_generation != generation)
             try:
-                client.health()
+                client.probe()
             except ApiError as exc:
                 log.debug("upload %s: still offline (%s)", self.u.id, exc)
                 continue

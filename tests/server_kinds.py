@@ -1,0 +1,139 @@
+"""The two kinds of server the client is tested against, behind one test interface:
+
+``reference``  our snaplark-server (seed + every extension), in-process, with its fault hook and a movable clock;
+``seed``       :class:`tests.seed_server.SeedServer`, a strict server that speaks only the seed document.
+
+Both offer: ``url``, ``api_url``, ``token``, ``start/stop/restart``, ``fault(route, count, status, delay,
+retry_after)``, ``faults_pending()``, ``clear_faults()``, ``held_parts(session_id) -> (state, [(index, size)])``,
+``revoke()``, ``login_again()``, ``expire_sessions()`` (every open session is forgotten, as an expiry would do)
+and ``file_sha256(url)`` (the server's copy, read back through its own URL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import requests
+
+from tests.seed_server import SeedServer
+
+KINDS = ["reference", "seed"]
+
+
+class ReferenceServer:
+    kind = "reference"
+
+    def __init__(self, data_dir: Path, *, session_idle_expiry: float = 3600.0):
+        self.data_dir = data_dir
+        self.expiry = session_idle_expiry
+        self.clock_offset = 0.0
+        self.port = 0
+        self.thread = None
+        self.token: str | None = None
+
+    def clock(self) -> float:
+        return time.time() + self.clock_offset
+
+    def start(self) -> "ReferenceServer":
+        from snaplark_server.config import ServerConfig
+        from snaplark_server.runner import ServerThread
+        from snaplark_server.users import ensure_local_user
+
+        config = ServerConfig(port=self.port, data_dir=self.data_dir, fault_injection=True,
+                              session_idle_expiry=self.expiry, cleanup_interval=3600.0)
+        self.thread = ServerThread(config, clock=self.clock).start()
+        self.port = self.thread.port
+        if self.token is None:
+            self.token = ensure_local_user(self.data_dir, "alice")
+        return self
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.stop(timeout=10)
+            self.thread = None
+
+    def restart(self, down_for: float = 0.5) -> None:
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/v1"
+
+    def fault(self, route: str, count: int = 1, status: int | None = 503, delay: float = 0.0,
+              retry_after: float | None = None) -> None:
+        self.thread.faults.add(route, count=count, status=status, delay=delay, retry_after=retry_after)
+
+    def faults_pending(self) -> list:
+        return requests.get(self.url + "/_faults", timeout=5).json()["rules"]
+
+    def clear_faults(self) -> None:
+        self.thread.faults.clear()
+
+    def _db(self):
+        from snaplark_server.db import Database
+
+        return Database.in_data_dir(self.data_dir)
+
+    def revoke(self) -> None:
+        from snaplark_server.users import revoke_token
+
+        db = self._db()
+        try:
+            assert revoke_token(db, "alice")
+        finally:
+            db.close()
+
+    def login_again(self) -> str:
+        from snaplark_server.users import rotate_token
+
+        db = self._db()
+        try:
+            self.token = rotate_token(db, "alice")
+        finally:
+            db.close()
+        return self.token
+
+    def expire_sessions(self) -> None:
+        self.clock_offset += 2 * self.expiry  # the server's clock jumps past the idle expiry
+
+    def status(self, session_id: str) -> dict:
+        r = requests.get(f"{self.api_url}/videos/{session_id}/status",
+                         headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def held_parts(self, session_id: str) -> tuple[str, list[tuple[int, int]]]:
+        status = self.status(session_id)
+        return status["state"], sorted((p["chunkIndex"], p["size"]) for p in status["parts"])
+
+    def file_sha256(self, url: str) -> str:
+        from tests.integration.upload.helpers import download_sha
+
+        return download_sha(self.url, url, self.token)
+
+
+class SeedKind(SeedServer):
+    kind = "seed"
+
+    def expire_sessions(self) -> None:
+        self.forget_sessions()
+
+    def file_sha256(self, url: str) -> str:
+        r = requests.get(url, timeout=30)  # served like a CDN: straight from the URL finalize gave
+        r.raise_for_status()
+        return hashlib.sha256(r.content).hexdigest()
+
+
+def make_server(kind: str, data_dir: Path, **kwargs):
+    if kind == "reference":
+        return ReferenceServer(data_dir, **kwargs)
+    assert kind == "seed", kind
+    return SeedKind(data_dir)
