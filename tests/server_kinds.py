@@ -15,6 +15,7 @@ import hashlib
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.seed_server import SeedServer
@@ -70,6 +71,10 @@ class ReferenceServer:
     def fault(self, route: str, count: int = 1, status: int | None = 503, delay: float = 0.0,
               retry_after: float | None = None) -> None:
         self.thread.faults.add(route, count=count, status=status, delay=delay, retry_after=retry_after)
+
+    @property
+    def faults_fired(self) -> int:
+        return self.thread.faults.fired
 
     def faults_pending(self) -> list:
         return requests.get(self.url + "/_faults", timeout=5).json()["rules"]
@@ -137,3 +142,12 @@ def make_server(kind: str, data_dir: Path, **kwargs):
         return ReferenceServer(data_dir, **kwargs)
     assert kind == "seed", kind
     return SeedKind(data_dir)
+
+
+@pytest.fixture(params=KINDS, name="server")
+def server_each_kind(request, tmp_path):
+    """``server`` of each kind: import this into a test module to run its tests against both (it overrides the
+    reference-only ``server`` fixture of tests/conftest.py). ``indirect`` parametrization picks one kind."""
+    srv = make_server(request.param, tmp_path / "server-data").start()
+    yield srv
+    srv.stop()

@@ -220,7 +220,6 @@ class UploadStack:
         if self.connection is None:
             self.connection = connect_server(self.settings, lazy=self._lazy_server)
         path = default_journal_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.journal = UploadJournal(path).open()
             self.engine = UploadEngine(self.connection.client, self.journal, server_url=self.connection.api_url,

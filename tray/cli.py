@@ -110,8 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"snaplark {exc.args[0]}: not available yet", file=sys.stderr)
         return EXIT_USAGE
 
-    from tray.log import setup_logging
+    import os
 
+    from tray.log import setup_logging
+    from tray.paths import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)  # journal, logs, settings, captures, spool: the user's alone (files 0600, dirs 0700)
     setup_logging(args.verbose)
     name = args.command or "tray"
     try:

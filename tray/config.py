@@ -259,6 +259,11 @@ class UploadSettings:
         """Where local copies go: ``save_dir`` (``~`` expanded) or the default captures dir."""
         return Path(self.save_dir).expanduser() if self.save_dir else paths.captures_dir()
 
+    def ensure_save_dir(self) -> Path:
+        """:meth:`resolved_save_dir`, created 0700 if missing (the default folder is made 0700 even if it exists;
+        a folder the user chose keeps its mode)."""
+        return paths.ensure_private_dir(self.resolved_save_dir(), ours=not self.save_dir)
+
 
 @dataclass(frozen=True)
 class NotificationSettings:
@@ -447,15 +452,13 @@ def save_config(settings: Settings, path: Path | str | None = None) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = paths.PRIVATE_FILE_MODE) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never a partial one:
-    temp file in the same directory, fsync, rename over, fsync the directory."""
+    temp file in the same directory, fsync, rename over, fsync the directory. The file is ``mode`` (0600: settings
+    are the user's alone), in a directory created 0700."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        pass
+    if not path.parent.exists():
+        paths.ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -119,9 +119,10 @@ def setup_logging(verbose: bool = False, log_dir: Path | str | None = None) -> P
     directory = Path(log_dir) if log_dir is not None else paths.log_dir()
     log_file: Path | None = directory / LOG_FILENAME
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        paths.ensure_private_dir(directory)
         file_handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
                                                             encoding="utf-8")
+        paths.make_private_file(log_file)  # rotated files are new files: the process umask makes them 0600
     except OSError as exc:
         log_file = None
         root.setLevel(logging.DEBUG)

@@ -2,7 +2,9 @@
 
 Every function reads the environment at call time (no module-level state), so tests can point the app at
 temporary directories by setting ``SNAPLARK_DATA_DIR``, ``SNAPLARK_CONFIG`` and ``SNAPLARK_LOG_DIR``.
-The functions only compute paths; they never create directories (callers that write do that).
+The path functions only compute paths; they never create directories. Callers that write create them with
+:func:`ensure_private_dir`: everything Snaplark keeps (journal with every link and local path, logs, settings,
+captures) is for the user alone, so directories are 0700 and files 0600 (``PRIVATE_UMASK`` for the process).
 """
 
 from __future__ import annotations
@@ -17,6 +19,27 @@ ENV_CONFIG = "SNAPLARK_CONFIG"
 ENV_LOG_DIR = "SNAPLARK_LOG_DIR"
 
 CONFIG_FILENAME = "config.toml"
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077  # what the CLI and the tray app run with: new files 0600, new directories 0700
+
+
+def ensure_private_dir(path: Path, *, ours: bool = True) -> Path:
+    """Create ``path`` (and missing parents) as 0700. ``ours``: a directory only Snaplark uses (data, logs,
+    settings, the default captures folder), so one left 0755 by an older version is made 0700 too; a folder the user
+    chose (``upload.save_dir``) keeps the mode it has. POSIX modes only; elsewhere the OS's ACLs apply."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if ours and os.name == "posix" and path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def make_private_file(path: Path) -> None:
+    """chmod 0600 an existing file of ours (e.g. one an older version wrote 0644)."""
+    if os.name == "posix" and Path(path).stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+        os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def _env_path(name: str) -> Path | None:

@@ -450,8 +450,7 @@ class DesktopApp:
         self._warm_upload_path()
 
         cap = self.settings.capture
-        base = self.settings.upload.resolved_save_dir()
-        base.mkdir(parents=True, exist_ok=True)
+        base = self.settings.upload.ensure_save_dir()
         path = base / f"recording-{int(time.time() * 1000)}.webm"
         clock = ElapsedClock()
         auto = self.settings.upload.auto_upload
@@ -555,8 +554,7 @@ class DesktopApp:
             self._notify_error("Cannot open", f"{path}: {exc}")
 
     def open_captures_folder(self) -> None:
-        folder = self.settings.upload.resolved_save_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self.settings.upload.ensure_save_dir()
         self._open_path(folder)
 
     def open_settings(self) -> None:

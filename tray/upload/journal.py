@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from tray import paths
+
 SCHEMA_VERSION = 1
 JOURNAL_FILENAME = "uploads.sqlite3"
 
@@ -138,9 +140,10 @@ class UploadJournal:
             if self._conn is not None:
                 return self
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                paths.ensure_private_dir(self.path.parent)
                 conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None,
                                        check_same_thread=False)
+                paths.make_private_file(self.path)  # SQLite gives its -wal/-shm files the database's mode
             except (OSError, sqlite3.Error) as exc:
                 raise JournalError(f"cannot open upload journal {self.path}: {exc}") from exc
             self._conn = conn

@@ -6,15 +6,15 @@ from __future__ import annotations
 import random
 import time
 
-import requests
-
 from tray.api.client import ApiClient
 from tray.upload.backoff import FakeClock, FakeSleeper, Sleeper
 from tray.upload.engine import UploadEngine
 from tray.upload.events import UploadProgress
 from tray.upload.state import UploadState as S
 
-from .helpers import MIB, TokenHolder, download_sha, write_random
+from tests.server_kinds import server_each_kind  # noqa: F401 - the `server` fixture, of each kind
+
+from .helpers import MIB, TokenHolder, write_random
 
 
 def engine_with(server, journal, sleeper, clock, events=None):
@@ -23,14 +23,10 @@ def engine_with(server, journal, sleeper, clock, events=None):
                         rng=random.Random(9), on_event=(events.append if events is not None else None))
 
 
-def fault(server, **rule):
-    requests.post(server.url + "/_faults", json=rule, timeout=5).raise_for_status()
-
-
 def test_backoff_schedule_and_jitter_as_applied(server, journal, tmp_path):
     path = tmp_path / "a.webm"
     sha = write_random(path, 1000)
-    fault(server, route="/api/v1/videos/init", count=7, status=503)
+    server.fault("/api/v1/videos/init", count=7, status=503)
     clock = FakeClock(0.0)
     sleeper = FakeSleeper(clock)
     engine = engine_with(server, journal, sleeper, clock)
@@ -38,7 +34,7 @@ def test_backoff_schedule_and_jitter_as_applied(server, journal, tmp_path):
         url = engine.upload_file(path).wait(30)
     finally:
         engine.stop(5)
-    assert download_sha(server.url, url) == sha
+    assert server.file_sha256(url) == sha
     assert len(sleeper.sleeps) == 7
     for got, base in zip(sleeper.sleeps, [1, 2, 4, 8, 16, 16, 16]):
         assert 0.8 * base <= got <= 1.2 * base
@@ -48,8 +44,8 @@ def test_backoff_schedule_and_jitter_as_applied(server, journal, tmp_path):
 def test_retry_after_is_honoured(server, journal, tmp_path):
     path = tmp_path / "a.webm"
     write_random(path, 1000)
-    fault(server, route="/api/v1/videos/chunk", count=1, status=429, retry_after=7)
-    fault(server, route="/api/v1/videos/finalize", count=1, status=503, retry_after=42)
+    server.fault("/api/v1/videos/chunk", count=1, status=429, retry_after=7)
+    server.fault("/api/v1/videos/finalize", count=1, status=503, retry_after=42)
     sleeper = FakeSleeper(FakeClock(0.0))
     engine = engine_with(server, journal, sleeper, sleeper.clock)
     try:
@@ -87,11 +83,11 @@ def test_progress_events_are_rate_limited_by_the_injected_clock(server, journal,
 def test_stop_interrupts_a_long_backoff(server, journal, tmp_path):
     path = tmp_path / "a.webm"
     write_random(path, 1000)
-    fault(server, route="/api/v1/videos/init", count=100, status=503, retry_after=300)
+    server.fault("/api/v1/videos/init", count=100, status=503, retry_after=300)
     engine = engine_with(server, journal, Sleeper(scale=1.0), time.monotonic)
     up = engine.upload_file(path)
     deadline = time.monotonic() + 10
-    while server.thread.faults.fired < 1 and time.monotonic() < deadline:
+    while server.faults_fired < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert engine.stop(5)  # woken out of a 300 s Retry-After wait
     assert not up.done and journal.get_session(up.id).state == S.INITIALIZING.value
