@@ -79,7 +79,7 @@ class UploadLink:
     def wait_url(self, timeout: float) -> str:
         if self._upload is None:
             raise RuntimeError("nothing was uploaded")
-        return self._upload.wait(timeout)
+        return self._upload.wait(timeout, stop_on_login=True)
 
     def close(self) -> None:
         self._stack.close()
@@ -157,12 +157,18 @@ def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink]
     if link is None:
         print(result.path)
         return status
+    from tray.upload.engine import LoginRequired
+
     try:
         url = link.wait_url(UPLOAD_WAIT_SECONDS)
         print(url)
     except KeyboardInterrupt:
         print(f"{prog}: upload continues next time snaplark runs; file kept: {result.path}", file=sys.stderr)
         return 130
+    except LoginRequired:
+        print(f"{prog}: the server refused the token (401): log in with `snaplark login`, then `snaplark upload "
+              f"--resume` finishes the upload; file kept: {result.path}", file=sys.stderr)
+        status = 1
     except Exception as exc:  # noqa: BLE001 - UploadFailed, TimeoutError
         print(f"{prog}: upload failed ({exc}); file kept: {result.path}", file=sys.stderr)
         status = 1

@@ -113,13 +113,18 @@ def run(args: argparse.Namespace) -> int:
 def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
     from tray.api.errors import ApiError
     from tray.app import ServerUnavailable, UploadStack
-    from tray.upload.engine import UploadFailed
+    from tray.upload.engine import LoginRequired, UploadFailed
 
     try:
         with UploadStack(settings) as stack:
             upload = stack.engine.upload_screenshot(path)
             try:
-                url = upload.wait(args.timeout)
+                url = upload.wait(args.timeout, stop_on_login=True)
+            except LoginRequired:
+                api_url = stack.connection.api_url
+                _err(f"{api_url} refused the token (401): log in with `snaplark login --server {api_url}`; the "
+                     f"upload stays queued (`snaplark upload --resume`). The screenshot is at {path}")
+                return EXIT_FAILED
             except TimeoutError:
                 _err(f"upload still pending after {args.timeout:g} s; it stays queued and resumes at the next "
                      f"start (`snaplark upload --resume`). The screenshot is at {path}")

@@ -185,7 +185,7 @@ class _Bars:
 
 def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list[Path]) -> int:
     from tray.upload.cutter import file_sha256
-    from tray.upload.engine import LocalFileError, UploadEngine, UploadFailed
+    from tray.upload.engine import LocalFileError, LoginRequired, UploadEngine, UploadFailed
     from tray.upload.journal import JournalError
 
     bars = _Bars(enabled=not args.no_progress)
@@ -212,7 +212,13 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                 status = EXIT_FAILED
         for up in uploads:
             try:
-                url = up.wait(args.timeout)
+                url = up.wait(args.timeout, stop_on_login=True)
+            except LoginRequired:
+                bars.finish(up.id, None)
+                _err(f"{up.path}: {connection.api_url} refused the token (401); log in with `snaplark login "
+                     f"--server {connection.api_url}`, then `snaplark upload --resume` finishes it (it is kept)")
+                status = EXIT_FAILED
+                continue
             except UploadFailed as exc:
                 bars.finish(up.id, None)
                 _err(f"{up.path}: {exc.error} (the file is kept; `snaplark status` lists it)")

@@ -70,6 +70,10 @@ class UploadFailed(RuntimeError):
         self.error = error
 
 
+class LoginRequired(UploadFailed):
+    """``wait(stop_on_login=True)``: the server refused the token; the upload waits in the journal for a login."""
+
+
 class CorruptLocalFile(LocalFileError):
     """The server rejected a part's checksum three times in a row: the local file reads back differently."""
 
@@ -225,14 +229,17 @@ class RecordingUpload:
                 "path": str(self.path), "finished": self._finished,
             }
 
-    def wait(self, timeout: float | None = None) -> str:
+    def wait(self, timeout: float | None = None, *, stop_on_login: bool = False) -> str:
         """Block until COMPLETED (returns the URL) or FAILED (raises :class:`UploadFailed`).
 
         Raises TimeoutError after ``timeout`` seconds (real time); ``None`` waits as long as it takes, in bounded
-        slices."""
+        slices. ``stop_on_login`` (a command-line caller, which cannot log in while it waits): AUTH_REQUIRED raises
+        :class:`LoginRequired` at once; the upload stays in the journal for ``--resume`` after a login."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._engine._cond:
             while not self.machine.state.terminal:
+                if stop_on_login and self.machine.state is S.AUTH_REQUIRED:
+                    raise LoginRequired(self.id, "the server refused the token (401)")
                 remaining = IDLE_WAIT if deadline is None else deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"upload {self.id} still {self.machine.state.name} after {timeout} s")
