@@ -96,6 +96,24 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argpar
     return args, module
 
 
+def _missing_config_file(args: argparse.Namespace) -> str | None:
+    """``--config FILE`` names a file the user expects to be read: a missing one is an error, not silent defaults
+    (``config set`` creates it, ``config path`` only prints it)."""
+    path = getattr(args, "config", None)
+    if path is None or Path(path).expanduser().exists():
+        return None
+    if args.command == "config" and getattr(args, "action", None) in ("set", "path"):
+        return None
+    return (f"--config {path}: no such settings file; create it with `snaplark --config {path} config set KEY "
+            f"VALUE`, or leave out --config to use {_default_config_file()}")
+
+
+def _default_config_file() -> Path:
+    from tray import paths
+
+    return paths.config_file()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``snaplark`` script; returns the exit status (2 = usage or configuration error)."""
     from tray.config import ConfigError
@@ -118,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)  # journal, logs, settings, captures, spool: the user's alone (files 0600, dirs 0700)
     setup_logging(args.verbose)
     name = args.command or "tray"
+    problem = _missing_config_file(args)
+    if problem:
+        print(f"snaplark: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if module is None:
             return _run_tray(args)

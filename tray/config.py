@@ -48,25 +48,30 @@ class ConfigError(Exception):
     """A settings file that cannot be used. ``key``/``value``/``reason`` describe the first problem;
     ``problems`` lists all of them as ``(key, value, reason)``."""
 
-    def __init__(self, path: Path | str | None, problems: list[tuple[str, Any, str]]):
+    def __init__(self, path: Path | str | None, problems: list[tuple[str, Any, str]], *, refused: bool = False):
         self.path = Path(path) if path is not None else None
         self.problems = list(problems)
         self.key, self.value, self.reason = self.problems[0]
+        self.refused = refused  # a change that was not made (``config set``): the file itself is fine
         super().__init__(self._format())
 
     def _format(self) -> str:
         where = str(self.path) if self.path is not None else "<settings>"
-
-        def one(key: str, value: Any, reason: str) -> str:
-            if value is _NO_VALUE:
-                return f"{key}: {reason}"
-            return f"{key} = {_show(value)}: {reason}"
+        if self.refused:
+            lines = [f"{self._one(*p)}" for p in self.problems]
+            return f"not changed: {'; '.join(lines)} ({where} is unchanged)"
 
         if len(self.problems) == 1:
-            return f"invalid setting in {where}: {one(*self.problems[0])}"
+            return f"invalid setting in {where}: {self._one(*self.problems[0])}"
         lines = [f"{len(self.problems)} invalid settings in {where}:"]
-        lines += [f"  {one(*p)}" for p in self.problems]
+        lines += [f"  {self._one(*p)}" for p in self.problems]
         return "\n".join(lines)
+
+    @staticmethod
+    def _one(key: str, value: Any, reason: str) -> str:
+        if value is _NO_VALUE:
+            return f"{key}: {reason}"
+        return f"{key} = {_show(value)}: {reason}"
 
 
 class _NoValue:
@@ -521,15 +526,20 @@ def set_value(path: Path | str | None, key: str, text: str) -> Settings:
     try:
         section, f = _field(key)
     except KeyError:
-        raise ConfigError(path, [(key, text, "no such setting; keys: " + ", ".join(setting_keys()))]) from None
-    data, _ = migrate(read_raw(path), path)
+        raise ConfigError(path, [(key, text, "no such setting; keys: " + ", ".join(setting_keys()))],
+                          refused=True) from None
+    data, _ = migrate(read_raw(path), path)  # a broken file is reported as such (not "refused")
+    settings_from_dict(data, path)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     data["schema_version"] = SCHEMA_VERSION
     table = data.setdefault(section, {})
     if not isinstance(table, dict):
         table = data[section] = {}
-    table[f.name] = parse_value(key, text)
-    settings = settings_from_dict(data, path)
+    try:
+        table[f.name] = parse_value(key, text)
+        settings = settings_from_dict(data, path)
+    except ConfigError as exc:  # the new value is what is wrong: the file on disk is fine and stays as it is
+        raise ConfigError(path, exc.problems, refused=True) from None
     atomic_write_bytes(path, _dump(data))
     return settings
 

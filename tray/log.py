@@ -97,6 +97,9 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+TERMINAL_FORMAT = "snaplark: %(levelname)s: %(message)s"
+
+
 def setup_logging(verbose: bool = False, log_dir: Path | str | None = None) -> Path | None:
     """Configure the root logger; safe to call again (replaces the handlers it installed before).
 
@@ -110,8 +113,9 @@ def setup_logging(verbose: bool = False, log_dir: Path | str | None = None) -> P
     redactor = SecretRedactor()
 
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setLevel(logging.DEBUG if verbose else logging.INFO)
-    stderr.setFormatter(formatter)
+    # the terminal gets warnings and errors as plain sentences; timestamps, threads and INFO/DEBUG only with -v
+    stderr.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    stderr.setFormatter(formatter if verbose else logging.Formatter(TERMINAL_FORMAT))
     stderr.addFilter(redactor)
     stderr._snaplark = True  # type: ignore[attr-defined]
     root.addHandler(stderr)

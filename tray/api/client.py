@@ -72,6 +72,27 @@ def _may_carry_token(configured: str, target: str) -> bool:
     return scheme == "http" and t_scheme == "https" and t_host == host and port == 80 and t_port == 443
 
 
+def unreachable_message(url: str, exc: BaseException, timeout: tuple[float, float]) -> str:
+    """One sentence for "no HTTP answer", naming the server and the likely fix; never urllib3's retry text (that
+    goes to the log)."""
+    requests = _requests()
+    parts = urlsplit(url)
+    where = f"{parts.scheme}://{parts.netloc}"
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        why = f"no connection within {timeout[0]:g} s (a firewall, or the host is down)"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        why = f"it accepted the connection but sent no answer for {timeout[1]:g} s (Timeout)"
+    elif "NameResolution" in text or "Name or service not known" in text or "nodename nor servname" in text \
+            or "getaddrinfo failed" in text:
+        why = f"the host name {parts.hostname!r} does not resolve (a typo in server.url, or no network)"
+    elif "Connection refused" in text or "ConnectionRefused" in text:
+        why = f"the connection was refused: nothing listens on port {parts.port or parts.scheme}"
+    else:
+        why = "the connection was dropped before an answer came"
+    return f"cannot reach {where}: {why}; check server.url and that the server is running"
+
+
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unparseable."""
     if not value:
@@ -311,9 +332,9 @@ class ApiClient:
                 raise PermanentError(f"TLS verification failed for {url}: {exc}", url=url) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
-                log.info("%s %s failed after %.2fs: %s", method, urlsplit(url).path, time.monotonic() - started,
-                         type(exc).__name__)
-                raise Offline(f"{method} {url}: {type(exc).__name__}: {exc}", url=url) from exc
+                log.info("%s %s failed after %.2fs: %s: %s", method, urlsplit(url).path,
+                         time.monotonic() - started, type(exc).__name__, exc)
+                raise Offline(unreachable_message(url, exc, timeout), url=url) from exc
             log.debug("%s %s -> %s in %.3fs [%s]", method, urlsplit(url).path, resp.status_code,
                       time.monotonic() - started, request_id)
             if resp.status_code not in (301, 302, 303, 307, 308) or "Location" not in resp.headers:

@@ -55,15 +55,8 @@ def preflight(client: ApiClient) -> str | None:
 
 
 def describe_offline(url: str, exc: Offline) -> str:
-    """One sentence for "nothing answered", naming the URL and the likely fix (never urllib3's text)."""
-    text = str(exc)
-    if "Timeout" in text:
-        why = "it did not answer in time"
-    elif "NameResolution" in text or "Name or service not known" in text or "nodename nor servname" in text:
-        why = f"the host name {urlsplit(url).hostname!r} does not resolve"
-    else:
-        why = "the connection was refused or dropped"
-    return f"cannot reach {url}: {why}; check the address (server.url) and that the server is running"
+    """One sentence for "nothing answered" (the ApiClient already words it: URL, reason, likely fix)."""
+    return exc.message
 
 
 @dataclass

@@ -15,6 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, journal=None) -> int:
     from tray.history import UploadHistory
+    from tray.humanize import human_bytes
     from tray.upload.journal import JournalError, UploadJournal, default_journal_path
 
     own = journal is None
@@ -35,6 +36,6 @@ def run(args: argparse.Namespace, *, journal=None) -> int:
         return 0
     for e in entries:
         when = dt.datetime.fromtimestamp(e.completed_at).strftime("%Y-%m-%d %H:%M:%S")
-        size = f"{e.size / 1048576:.1f} MiB" if e.size else "-"
+        size = human_bytes(e.size) if e.size else "-"
         print(f"{when}  {e.kind:<10} {size:>10}  {e.url}  ({e.local_path})")
     return 0

@@ -14,6 +14,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, *, journal=None) -> int:
+    from tray.humanize import human_bytes
     from tray.upload.journal import JournalError, UploadJournal, default_journal_path
 
     own = journal is None
@@ -40,13 +41,16 @@ def run(args: argparse.Namespace, *, journal=None) -> int:
         return 0
     for s in sessions:
         acked = sum(p.acked for p in s.parts)
-        size = s.total_size if s.finished else s.durable_bytes
+        size = (s.total_size if s.finished else s.durable_bytes) or 0
         sent = sum(p.length for p in s.parts if p.acked)
         print(f"#{s.id} {s.kind:<10} {s.state:<14} {s.local_path}")
-        line = f"    {sent}/{size or 0} bytes"
-        if s.kind == "video":
-            line += f", parts {acked}/{len(s.parts)} acked" + ("" if s.finished else " (recording)")
-        line += f", server session {s.server_session_id or '-'}"
+        if s.state == "completed":
+            line = f"    complete, {human_bytes(size)}"
+        else:
+            line = f"    {human_bytes(sent)} of {human_bytes(size)} uploaded"
+            if s.kind == "video":
+                line += f", parts {acked}/{len(s.parts)} acked" + ("" if s.finished else " (recording)")
+            line += f", server session {s.server_session_id or '-'}"
         print(line)
         if s.error:
             print(f"    error: {s.error}")

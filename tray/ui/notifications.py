@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tray.humanize import human_bytes
+
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
@@ -44,15 +46,6 @@ def _state_name(state: Any) -> str:
         return ""
     name = getattr(state, "name", None) or getattr(state, "value", None) or state
     return str(name).strip().lower().replace("-", "_").replace(" ", "_")
-
-
-def human_bytes(n: float) -> str:
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
 
 
 @dataclass

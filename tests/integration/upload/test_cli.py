@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from tray.cli import main
+from tray.humanize import human_bytes
 from tray.upload.journal import PartRecord, UploadJournal, default_journal_path
 
 from .helpers import MIB, download_sha, sha256_file, write_random
@@ -48,6 +49,14 @@ def test_upload_video_and_screenshot_print_urls_then_history(cli_env, tmp_path, 
     assert urls[0] in out and urls[1] in out and "screenshot" in out
     assert main(["status"]) == 0
     assert "No unfinished uploads" in capsys.readouterr().out
+    # completed uploads read as complete, with sizes people read (issue 12, #13: was "0/44772 bytes", "0.0 MiB")
+    assert main(["status", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "complete, 7.3 MB" in out and f"complete, {human_bytes(shot.stat().st_size)}" in out
+    assert " bytes" not in out
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "7.3 MB" in out and human_bytes(shot.stat().st_size) in out and "MiB" not in out
 
 
 def _write(path, data):
