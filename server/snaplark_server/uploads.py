@@ -35,6 +35,19 @@ RESOLUTION_RE = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 VIDEO_CONTENT_TYPE = "video/webm"
+# the container the client names in init (its filename's extension) is the one stored and served, with its type
+VIDEO_CONTAINERS = {".webm": "video/webm", ".mp4": "video/mp4", ".mkv": "video/x-matroska"}
+CODEC_CONTAINERS = {"h264": ".mp4", "avc1": ".mp4", "hevc": ".mp4", "h265": ".mp4", "av1": ".webm", "vp9": ".webm",
+                    "vp8": ".webm"}
+
+
+def video_container(metadata: dict[str, Any]) -> tuple[str, str]:
+    """``(extension, content type)`` from the init filename's extension, else from the codec; WebM by default."""
+    name = str(metadata.get("filename") or "")
+    ext = "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+    if ext not in VIDEO_CONTAINERS:
+        ext = CODEC_CONTAINERS.get(str(metadata.get("codec") or "").lower(), ".webm")
+    return ext, VIDEO_CONTAINERS[ext]
 
 INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
 FINALIZE_REQUIRED = ("sessionId", "totalChunks", "uploadedChunks")
@@ -173,8 +186,9 @@ class UploadService:
         metadata = validate_init(body)
         session_id = secrets.token_urlsafe(18)
         video_id = secrets.token_urlsafe(12)
-        key = f"videos/{video_id}.webm"
-        upload_id = self.storage.start_upload(session_id, key, VIDEO_CONTENT_TYPE)
+        ext, content_type = video_container(metadata)
+        key = f"videos/{video_id}{ext}"
+        upload_id = self.storage.start_upload(session_id, key, content_type)
         now = self.clock()
         with self.db.write() as conn:
             conn.execute(
@@ -288,9 +302,10 @@ class UploadService:
                 raise ApiError(409, "incomplete", msg, missing=sorted(set(missing) | set(undersized)),
                                undersized=undersized)
             chosen = [parts[i] for i in wanted]
+            content_type = VIDEO_CONTAINERS.get("." + row["object_key"].rsplit(".", 1)[-1], VIDEO_CONTENT_TYPE)
             try:
                 assembled = self.storage.complete(session_id, row["object_key"], row["upload_id"], chosen, expected,
-                                                  VIDEO_CONTENT_TYPE)
+                                                  content_type)
             except WholeFileMismatch as exc:
                 if exc.parts_discarded:
                     with self.db.write() as conn:
@@ -302,7 +317,7 @@ class UploadService:
                                + ("; all parts were discarded, send them again" if exc.parts_discarded else ""),
                                expected=expected, actual=exc.actual, partsDiscarded=exc.parts_discarded) from None
             key = row["object_key"]
-            url = self.storage.public_url(key) or url_for("v", f"{row['video_id']}.webm")
+            url = self.storage.public_url(key) or url_for("v", key.rsplit("/", 1)[1])
             now = self.clock()
             final_meta = {"url": url, "duration": body.get("duration"), "metadata": body.get("metadata")}
             with self.db.write() as conn:
@@ -316,7 +331,7 @@ class UploadService:
                 conn.execute(
                     "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
                     " VALUES (?, ?, 'video', ?, ?, ?, ?, ?)",
-                    (row["video_id"], user.id, key, VIDEO_CONTENT_TYPE, assembled.size, assembled.sha256 or "", now),
+                    (row["video_id"], user.id, key, content_type, assembled.size, assembled.sha256 or "", now),
                 )
             self.storage.discard_parts(session_id)
         self._forget_lock(session_id)
