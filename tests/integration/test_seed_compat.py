@@ -3,12 +3,12 @@ away for 20 s, a redirect that would carry a part to another origin, and ``snapl
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from tests.integration.programmable_server import ProgrammableServer, Reply
+from tests.procutil import wait_until
 from tests.integration.upload.helpers import MIB, TokenHolder, make_engine, sha256_file, write_random
 from tests.server_kinds import SeedKind, make_server
 from tray.api import errors
@@ -40,16 +40,11 @@ def test_seed_only_server_gone_for_20_s_then_back_the_upload_resumes_by_itself(t
                          connect_timeout=1.0, read_timeout=5.0)
     try:
         up = engine.upload_file(path)
-        deadline = time.monotonic() + 60
-        while up.progress()["uploaded"] < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert up.progress()["uploaded"] >= 2
+        wait_until(lambda: up.progress()["uploaded"] >= 2, 60, "two parts acked")
         seed.stop()
         down_at = time.monotonic()
-        deadline = time.monotonic() + 30
-        while up.state is not S.PAUSED_OFFLINE and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert up.state is S.PAUSED_OFFLINE and not engine.is_online
+        wait_until(lambda: up.state is S.PAUSED_OFFLINE, 30, "offline")
+        assert not engine.is_online
         time.sleep(max(0.0, 20.0 - (time.monotonic() - down_at)))
         assert up.state is S.PAUSED_OFFLINE  # still waiting, not failed
         seed.clear_faults()
@@ -153,14 +148,9 @@ def test_wait_for_login_does_not_hammer_a_seed_server(tmp_path, journal):
     engine = make_engine(seed.api_url, tokens, journal, scale=0.001)
     try:
         up = engine.upload_file(path)
-        deadline = time.monotonic() + 10
-        while up.state is not S.AUTH_REQUIRED and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert up.state is S.AUTH_REQUIRED
+        wait_until(lambda: up.state is S.AUTH_REQUIRED, 10, "401 -> AUTH_REQUIRED")
         inits_before = sum(1 for _m, p, _s in seed.requests if p == "/api/v1/videos/init")
-        done = threading.Event()
-        threading.Timer(0.5, done.set).start()
-        done.wait(2)
+        time.sleep(0.5)  # = 500 s of the engine's (scaled) time: ~10 login checks
         inits_after = sum(1 for _m, p, _s in seed.requests if p == "/api/v1/videos/init")
         assert inits_after == inits_before  # many (scaled) probe periods passed; no retry with the same token
         tokens.token = seed.token
