@@ -215,9 +215,13 @@ def test_server_restart(chaos_server, proxy, journal, tmp_path, variant):
     before = {}
 
     def inject(up, trigger, **_):
+        # slow parts so the restart lands mid-upload, never on a finalize whose answer it cuts (the seed-only server
+        # forgets a finalized session: a repeated finalize is a 404 there and the client would replay, correctly)
+        chaos_server.fault("/api/v1/videos/chunk", count=10_000, status=None, delay=0.1)
         trigger(2)
         before["session"] = up.server_session_id
         chaos_server.restart(down_for=0.5)
+        chaos_server.clear_faults()
 
     up, _ = run_row(chaos_server, proxy, journal, tmp_path, variant, inject)
     assert up.server_session_id == before["session"]  # the restarted server still knew the session: no replay

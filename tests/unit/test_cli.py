@@ -94,6 +94,8 @@ def test_global_flags_before_or_after_command(monkeypatch, tmp_path):
     module.run = run
     monkeypatch.setitem(sys.modules, "tray.commands.echo", module)
     monkeypatch.setitem(cli.COMMANDS, "echo", "echo")
+    for name in ("a.toml", "b.toml"):  # --config must name an existing file
+        (tmp_path / name).write_text("")
     assert cli.main(["echo", "hi", "-v", "--config", str(tmp_path / "a.toml")]) == 7
     assert seen == {"word": "hi", "verbose": True, "config": tmp_path / "a.toml", "command": "echo"}
     seen.clear()
