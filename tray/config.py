@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import shutil
 import tempfile
 import tomllib
@@ -148,80 +147,62 @@ def v_url(value: Any) -> str | None:
     return None
 
 
-# pynput's key names (pynput.keyboard.Key members); listed here so the config can be checked without importing
-# pynput, which needs a display on Linux.
-MODIFIER_KEYS = frozenset({
-    "alt", "alt_l", "alt_r", "alt_gr", "cmd", "cmd_l", "cmd_r", "ctrl", "ctrl_l", "ctrl_r",
-    "shift", "shift_l", "shift_r",
-})
-NAMED_KEYS = MODIFIER_KEYS | frozenset({
-    "backspace", "caps_lock", "delete", "down", "end", "enter", "esc", "home", "left", "page_down", "page_up",
-    "right", "space", "tab", "up", "insert", "menu", "num_lock", "pause", "print_screen", "scroll_lock",
-    "media_play_pause", "media_volume_mute", "media_volume_down", "media_volume_up", "media_previous",
-    "media_next", *(f"f{i}" for i in range(1, 21)),
-})
-_VK_RE = re.compile(r"^\d{1,5}$")
-
-
-def _split_hotkey(keys: str) -> list[str] | None:
-    """pynput's split: '+' separates parts except at the start of a part, where it is the '+' key."""
-    parts, start = [], 0
-    for i, c in enumerate(keys):
-        if c == "+" and i != start:
-            parts.append(keys[start:i])
-            start = i + 1
-    if start == len(keys):
-        return None
-    parts.append(keys[start:])
-    return parts
-
-
-def hotkey_problem(value: str) -> str | None:
-    """Why ``value`` is not a pynput ``GlobalHotKeys`` combination (``<ctrl>+<alt>+s``), or None if it is.
-
-    Mirrors ``pynput.keyboard.HotKey.parse``: parts joined by ``+``; each part is one character or ``<name>``
-    (a pynput key name) or ``<vk>`` (a decimal virtual key code); no part twice. We also require one key that
-    is not a modifier, since a modifiers-only combination can never fire usefully. ``""`` disables the hotkey.
-    """
+# Hotkeys: the grammar lives with registration in tray.ui.hotkeys (pure Python, no display; imported lazily so this
+# module stays free of UI code). Config validation, `config set` and registration all go through its parse_hotkey,
+# so whatever the settings file accepts is exactly what gets registered.
+def hotkey_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a hotkey, or None if it can; ``""`` turns the hotkey off. ``Ctrl+Alt+S`` and
+    ``<ctrl>+<alt>+s`` are the same hotkey (see :func:`tray.ui.hotkeys.parse_hotkey` for the rules)."""
     if value == "":
         return None
-    if value != value.strip():
-        return "hotkey has leading or trailing spaces"
-    raw = _split_hotkey(value)
-    if raw is None:
-        return "ends with '+' (write keys like <ctrl>+<alt>+s)"
-    seen: set[str] = set()
-    has_plain_key = False
-    for part in raw:
-        if len(part) == 1:
-            if part.isspace():
-                return "use <space> for the space key"
-            canon = part.lower()
-            has_plain_key = True
-        elif len(part) > 2 and part[0] == "<" and part[-1] == ">":
-            name = part[1:-1].lower()
-            if name in NAMED_KEYS:
-                canon = name
-                has_plain_key = has_plain_key or name not in MODIFIER_KEYS
-            elif _VK_RE.match(name):
-                canon = f"vk{int(name)}"
-                has_plain_key = True
-            else:
-                return f"unknown key name <{part[1:-1]}> (e.g. <ctrl>, <alt>, <shift>, <cmd>, <f1>, <space>)"
-        else:
-            return f"{part!r} is neither one character nor a <key name> (write keys like <ctrl>+<alt>+s)"
-        if canon in seen:
-            return f"key {part!r} appears twice"
-        seen.add(canon)
-    if not has_plain_key:
-        return "a hotkey needs a key besides modifiers (e.g. <ctrl>+<alt>+s)"
+    from tray.ui.hotkeys import HotkeyError, parse_hotkey
+
+    try:
+        parse_hotkey("hotkey", value)
+    except HotkeyError as exc:
+        return exc.reason
     return None
 
 
 def v_hotkey(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return f"expected a string like '<ctrl>+<alt>+s', got {type(value).__name__}"
     return hotkey_problem(value)
+
+
+def hotkey_clashes(given: dict[str, Any], *, last: str | None = None) -> list[tuple[str, Any, str]]:
+    """``(key, value, reason)`` for each hotkey that uses the same combination as another (compared in canonical
+    form: ``Ctrl+Alt+S`` == ``<ctrl>+<alt>+s``). ``given``: the ``[hotkeys]`` values written in the file that passed
+    :func:`v_hotkey`; the others hold their defaults. The setting refused is the later one -- defaults first, then
+    the file's in field order, ``last`` (what ``config set`` changes) at the very end -- and the message names the
+    other one."""
+    from tray.ui.hotkeys import parse_hotkeys
+
+    fields = dataclasses.fields(HotkeySettings)
+    defaults = [f.name for f in fields if f.name not in given]
+    order = defaults + [f.name for f in fields if f.name in given and f.name != last]
+    order += [last] if last in given else []
+    values = {f.name: given.get(f.name, f.default) for f in fields}
+    _, errors = parse_hotkeys({name: values[name] for name in order}, defaults=defaults)
+    return [(e.setting, e.value, e.reason) for e in errors]
+
+
+def check_hotkey_change(path: Path | str | None, key: str, text: str) -> None:
+    """Before ``config set hotkeys.NAME VALUE``: raise a refusing :class:`ConfigError` when VALUE is a combination
+    another hotkey already uses, naming both, NAME as the one refused. Anything else wrong (a bad value, a broken
+    file) is left to :func:`set_value` to report."""
+    section, _, name = key.partition(".")
+    if section != "hotkeys" or name not in {f.name for f in dataclasses.fields(HotkeySettings)} or v_hotkey(text):
+        return
+    path = resolve_path(path)
+    try:
+        data, _ = migrate(read_raw(path), path)
+        settings_from_dict(data, path)
+    except ConfigError:
+        return
+    table = data.get("hotkeys", {})
+    given = {n: v for n, v in table.items() if n != name and v_hotkey(v) is None}
+    problems = [p for p in hotkey_clashes({**given, name: text}, last=name) if p[0] == key]
+    if problems:
+        raise ConfigError(path, problems, refused=True)
 
 
 def _opt(validator: Validator) -> dict:
@@ -400,6 +381,7 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
             else:
                 kwargs[name] = item
         sections[key] = kwargs
+    problems += hotkey_clashes(sections.get("hotkeys", {}))  # the same combination for two actions
     if problems:
         raise ConfigError(path, problems)
     return Settings(**{name: SECTIONS[name](**kwargs) for name, kwargs in sections.items()})

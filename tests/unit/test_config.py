@@ -91,7 +91,7 @@ def test_round_trip_every_field_changed(tmp_path):
     s = Settings(
         server=config.ServerSettings(url="https://snaplark.example/api/v1", embedded_port=9999),
         hotkeys=config.HotkeySettings(capture_region="<shift>+<f1>", capture_screen="<cmd>+a",
-                                      record_region="<ctrl>+<shift>+r", stop_recording="<esc>",
+                                      record_region="<ctrl>+<shift>+r", stop_recording="<ctrl>+<esc>",
                                       pause_recording=""),
         capture=config.CaptureSettings(fps=15, format="webm", bitrate=800_000, cursor=False, countdown=0,
                                        max_duration=600),
@@ -200,11 +200,11 @@ BAD_VALUES = [
     ("server", "embedded_port", "0", "between 1 and 65535"),
     ("server", "embedded_port", "70000", "between 1 and 65535"),
     ("server", "embedded_port", '"8765"', "integer"),
-    ("hotkeys", "capture_region", '"ctrl+alt+s"', "<key name>"),
-    ("hotkeys", "capture_screen", '"<ctrl>+<hyper>+a"', "unknown key name"),
-    ("hotkeys", "record_region", '"<ctrl>+<alt>"', "besides modifiers"),
+    ("hotkeys", "capture_region", '"ctrl-alt-s"', "unknown key"),
+    ("hotkeys", "capture_screen", '"<ctrl>+<hyper>+a"', "unknown key"),
+    ("hotkeys", "record_region", '"<ctrl>+<alt>"', "only modifiers"),
     ("hotkeys", "stop_recording", '"<ctrl>+"', "ends with"),
-    ("hotkeys", "pause_recording", '"<ctrl>+p+p"', "twice"),
+    ("hotkeys", "pause_recording", '"<ctrl>+p+p"', "more than one key"),
     ("hotkeys", "capture_region", "true", "string"),
     ("capture", "fps", "0", "between 1 and 120"),
     ("capture", "fps", "121", "between 1 and 120"),
@@ -275,14 +275,14 @@ def test_unknown_keys_warn_with_key_and_file(tmp_path, caplog):
         assert any(key in w and str(p) in w for w in warnings), (key, warnings)
 
 
-@pytest.mark.parametrize("hotkey", ["<ctrl>+<alt>+s", "<shift>+<f12>", "a", "<ctrl>++", "++<ctrl>",
-                                    "<ctrl>+<65>", "<ctrl_l>+<alt_gr>+X", "<cmd>+<space>", "<print_screen>", ""])
+@pytest.mark.parametrize("hotkey", ["<ctrl>+<alt>+s", "<shift>+<f12>", "Ctrl+Alt+S", "<super>+s", "<ctrl>+/",
+                                    "<ctrl_l>+<alt_r>+X", "<cmd>+<space>", "<print_screen>", " <ctrl>+s", ""])
 def test_valid_hotkeys(hotkey):
     assert config.hotkey_problem(hotkey) is None
 
 
-@pytest.mark.parametrize("hotkey", ["<ctrl>+<alt>+ss", "<>", "<ctrl>+<ALT>+<Ctrl>+s", "ctrl-s", " <ctrl>+s",
-                                    "<ctrl>+ +s", "<ctrl>+<alt>+s+"])
+@pytest.mark.parametrize("hotkey", ["<ctrl>+<alt>+ss", "<>", "<ctrl>+<ALT>+<Ctrl>+s", "ctrl-s", "a", "<ctrl>++",
+                                    "<ctrl>+<65>", "<ctrl>+ +s", "<ctrl>+<alt>+s+", "<ctrl>+<shift>+1"])
 def test_invalid_hotkeys(hotkey):
     assert config.hotkey_problem(hotkey)
 
@@ -324,7 +324,7 @@ def test_set_value_parses_validates_and_preserves_unknown_keys(tmp_path, caplog)
 def test_set_value_refuses_bad_value_and_writes_nothing(tmp_path):
     p = write(tmp_path / "config.toml", "[capture]\nfps = 20\n")
     for key, text in [("capture.fps", "500"), ("capture.fps", "fast"), ("capture.cursor", "maybe"),
-                      ("hotkeys.capture_region", "ctrl+s"), ("nope.key", "1")]:
+                      ("hotkeys.capture_region", "ctrl-s"), ("nope.key", "1")]:
         with pytest.raises(ConfigError) as err:
             config.set_value(p, key, text)
         assert err.value.key == key and str(p) in str(err.value)

@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(path)
         return 0
     if args.action == "set":
+        config.check_hotkey_change(path, args.key, args.value)  # a clash names the hotkey being set as refused
         settings = config.set_value(path, args.key, args.value)
         print(f"{args.key} = {config.format_value(config.get_value(settings, args.key))}  ({path})")
         return 0

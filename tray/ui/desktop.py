@@ -117,12 +117,9 @@ class DesktopApp:
     def run(self) -> int:
         from tray.ui.single_instance import SingleInstance
 
-        self.instance = SingleInstance(paths.data_dir() / "instance.sock")
+        self.instance = SingleInstance(paths.data_dir() / "instance.sock", config_file=self.config_path)
         if not self.instance.acquire():
-            answer = self.instance.send("capture_region")
-            print("Snaplark is already running; asked it to capture a region." if answer else
-                  "Snaplark seems to be starting already; try again in a moment.")
-            return 0
+            return self.instance.hand_over()  # same settings file: it captures a region; another: refused, exit 1
         try:
             return self._run()
         finally:

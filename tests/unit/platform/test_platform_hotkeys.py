@@ -10,24 +10,23 @@ DEFAULTS = {"capture_region": "<ctrl>+<alt>+s", "capture_screen": "<ctrl>+<alt>+
             "pause_recording": "<ctrl>+<alt>+p"}
 
 
-def test_defaults_are_valid_everywhere():
-    for os_name in ("linux", "macos", "windows"):
-        valid, errors = parse_hotkeys(DEFAULTS, os_name=os_name)
-        assert errors == [] and set(valid) == set(DEFAULTS)
+def test_defaults_are_valid():
+    valid, errors = parse_hotkeys(DEFAULTS)
+    assert errors == [] and set(valid) == set(DEFAULTS)
 
 
 @pytest.mark.parametrize("text,pynput,display", [
     ("<ctrl>+<alt>+s", "<ctrl>+<alt>+s", "Ctrl+Alt+S"),
     ("<Alt>+<CTRL>+S", "<ctrl>+<alt>+s", "Ctrl+Alt+S"),
     ("<f9>", "<f9>", "F9"),
-    ("<shift>+<print_screen>", "<shift>+<print_screen>", "Shift+Print Screen"),
+    ("<cmd>+<print_screen>", "<cmd>+<print_screen>", "Super+Print Screen"),
     ("<cmd>+<shift>+x", "<shift>+<cmd>+x", "Shift+Super+X"),
-    ("<ctrl>++", "<ctrl>++", "Ctrl++"),
+    ("<ctrl>+<alt>+/", "<ctrl>+<alt>+/", "Ctrl+Alt+/"),
     ("<ctrl_l>+<alt_r>+<space>", "<ctrl>+<alt>+<space>", "Ctrl+Alt+Space"),
-    ("<ctrl>+<shift>+4", "<ctrl>+<shift>+4", "Ctrl+Shift+4"),  # allowed where not X11 (x11=False below)
+    ("Ctrl+Alt+S", "<ctrl>+<alt>+s", "Ctrl+Alt+S"),
 ])
 def test_parse_normalises(text, pynput, display):
-    hk = parse_hotkey("hotkeys.x", text, os_name="windows")
+    hk = parse_hotkey("hotkeys.x", text)
     assert hk.pynput() == pynput
     assert hk.display("linux") == display
 
@@ -36,13 +35,13 @@ def test_parse_normalises(text, pynput, display):
     ("", "empty"),
     ("<ctrl>+<alt>+", "ends with '+'"),
     ("<ctrl>+<alt>", "only modifiers"),
-    ("<ctrl>+<hyper>+s", "unknown key <hyper>"),
-    ("ctrl+alt+s", "angle brackets: <ctrl>"),
-    ("<ctrl>+ab", "not a single key"),
-    ("<ctrl>+a+b", "more than one non-modifier key"),
-    ("s", "needs Ctrl, Alt or Cmd"),
-    ("<shift>+s", "needs Ctrl, Alt or Cmd"),
-    ("<ctrl>+<ctrl>+s", "given twice"),
+    ("<ctrl>+<hyper>+s", "unknown key '<hyper>'"),
+    ("ctrl+alt+ss", "unknown key 'ss'"),
+    ("<ctrl>+ab", "unknown key 'ab'"),
+    ("<ctrl>+a+b", "more than one key besides the modifiers"),
+    ("s", "needs Ctrl, Alt or Super"),
+    ("<shift>+s", "needs Ctrl, Alt or Super"),
+    ("<ctrl>+<ctrl>+s", "Ctrl is given twice"),
 ])
 def test_invalid_strings_name_the_setting(text, fragment):
     with pytest.raises(HotkeyError) as info:
@@ -53,11 +52,10 @@ def test_invalid_strings_name_the_setting(text, fragment):
     assert info.value.setting == "hotkeys.capture_region"
 
 
-@pytest.mark.parametrize("text", ["<ctrl>+<shift>+1", "<alt>+<shift>+9", "<ctrl>+<shift>+!"])
-def test_shift_digit_refused_on_x11_with_explanation(text):
-    with pytest.raises(HotkeyError, match="Shift\\+digit cannot work on X11"):
-        parse_hotkey("hotkeys.capture_screen", text, os_name="linux", x11=True)
-    assert parse_hotkey("hotkeys.capture_screen", text, os_name="macos").key in "19!"
+@pytest.mark.parametrize("text", ["<ctrl>+<shift>+1", "<alt>+<shift>+9"])
+def test_shift_digit_refused_with_explanation(text):
+    with pytest.raises(HotkeyError, match="never fires: on X11"):
+        parse_hotkey("hotkeys.capture_screen", text)
 
 
 def test_duplicate_combination_is_refused_naming_both():
@@ -145,9 +143,9 @@ class FakeUser32:
 
 
 def test_windows_conflict_detection_with_fake_user32():
-    a = parse_hotkey("hotkeys.capture_region", "<ctrl>+<alt>+s", os_name="windows")
-    b = parse_hotkey("hotkeys.stop_recording", "<ctrl>+<alt>+<f9>", os_name="windows")
-    user32 = FakeUser32({(win_hotkeys.MOD_CONTROL | win_hotkeys.MOD_ALT, 0x78)})
+    a = parse_hotkey("hotkeys.capture_region", "<ctrl>+<alt>+s")
+    b = parse_hotkey("hotkeys.stop_recording", "<ctrl>+<shift>+<f9>")
+    user32 = FakeUser32({(win_hotkeys.MOD_CONTROL | win_hotkeys.MOD_SHIFT, 0x78)})
     conflicts = win_hotkeys.find_grab_conflicts([a, b], user32=user32)
     assert list(conflicts) == ["hotkeys.stop_recording"]
     assert user32.registered == []  # the test registration was undone
