@@ -510,8 +510,7 @@ def set_value(path: Path | str | None, key: str, text: str) -> Settings:
     except KeyError:
         raise ConfigError(path, [(key, text, "no such setting; keys: " + ", ".join(setting_keys()))],
                           refused=True) from None
-    data, _ = migrate(read_raw(path), path)  # a broken file is reported as such (not "refused")
-    settings_from_dict(data, path)
+    data, _ = migrate(read_raw(path), path)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     data["schema_version"] = SCHEMA_VERSION
     table = data.setdefault(section, {})
@@ -519,9 +518,12 @@ def set_value(path: Path | str | None, key: str, text: str) -> Settings:
         table = data[section] = {}
     try:
         table[f.name] = parse_value(key, text)
-        settings = settings_from_dict(data, path)
-    except ConfigError as exc:  # the new value is what is wrong: the file on disk is fine and stays as it is
+    except ConfigError as exc:  # the new value is what is wrong: the file stays as it is
         raise ConfigError(path, exc.problems, refused=True) from None
+    try:
+        settings = settings_from_dict(data, path)
+    except ConfigError as exc:  # "refused" when only the new value is wrong; other bad keys are the file's fault
+        raise ConfigError(path, exc.problems, refused=all(p[0] == key for p in exc.problems)) from None
     atomic_write_bytes(path, _dump(data))
     return settings
 
