@@ -15,9 +15,10 @@ X_KEYSYM_NAMES = {
     "delete": "Delete", "insert": "Insert", "home": "Home", "end": "End", "page_up": "Prior",
     "page_down": "Next", "up": "Up", "down": "Down", "left": "Left", "right": "Right", "pause": "Pause",
     "print_screen": "Print", "scroll_lock": "Scroll_Lock", "num_lock": "Num_Lock", "caps_lock": "Caps_Lock",
-    "menu": "Menu", "media_play_pause": "XF86AudioPlay", "media_next": "XF86AudioNext",
-    "media_previous": "XF86AudioPrev", "media_volume_up": "XF86AudioRaiseVolume",
-    "media_volume_down": "XF86AudioLowerVolume", "media_volume_mute": "XF86AudioMute",
+    # python-xlib spells the XF86 keysyms with an underscore, in a group it only loads on request (see _keysym)
+    "menu": "Menu", "media_play_pause": "XF86_AudioPlay", "media_next": "XF86_AudioNext",
+    "media_previous": "XF86_AudioPrev", "media_volume_up": "XF86_AudioRaiseVolume",
+    "media_volume_down": "XF86_AudioLowerVolume", "media_volume_mute": "XF86_AudioMute",
 }
 
 
@@ -60,6 +61,8 @@ def _keysym(key: str) -> int:
 
     if key in X_KEYSYM_NAMES:
         name = X_KEYSYM_NAMES[key]
+        if name.startswith("XF86_"):
+            XK.load_keysym_group("xf86")
     elif key.startswith("f") and key[1:].isdigit():
         name = key.upper()
     else:

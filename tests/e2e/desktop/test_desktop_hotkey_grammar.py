@@ -49,10 +49,8 @@ def test_readme_spelling_in_the_config_file_fires(desktop_display, posted, tmp_p
     ("Shift+F8", "shift+F8"),
     ("Alt+F9", "alt+F9"),
     ("Ctrl+Alt+Shift+F5", "ctrl+alt+shift+F5"),
-    pytest.param("<media_play_pause>", "XF86AudioPlay", marks=pytest.mark.xfail(
-        strict=True, reason="platform bug: tray_platform.linux.hotkeys._keysym looks up 'XF86AudioPlay', which "
-        "python-xlib knows as 'XF86_AudioPlay' (group xf86 not loaded), so find_grab_conflicts reports every media "
-        "key as 'not on this keyboard layout' and it is not registered; raw pynput does fire it")),
+    # python-xlib knows the media keys as 'XF86_AudioPlay' in a group loaded on request: _keysym loads it
+    ("<media_play_pause>", "XF86AudioPlay"),
 ])
 def test_accepted_spellings_fire(desktop_display, posted, written, press):  # noqa: F811
     fired = []
