@@ -73,7 +73,9 @@ class ActiveRecording:
     region: Region
     path: Path
     clock: ElapsedClock
-    control: Any = None
+    control: Any = None  # None: no room outside the region (full screen) and the OS cannot hide it from capture
+    border: Any = None
+    full_screen: bool = False  # our notifications are held back until it ends (they would be in the video)
 
 
 class DesktopApp:
@@ -93,6 +95,10 @@ class DesktopApp:
         self.clipboard: Any = None
         self.instance: Any = None
         self.recording: ActiveRecording | None = None
+        self.countdown: Any = None  # the 3-2-1 before a recording (tray.ui.countdown); the recorder starts after it
+        from tray.ui.notification_hold import NotificationHold
+
+        self.notification_hold = NotificationHold()
         self.annotator: Any = None
         self.selector: Any = None
         self._busy = False  # a selector is open
@@ -200,7 +206,7 @@ class DesktopApp:
 
     def _tick(self) -> None:
         """Twice a second on the Tk thread: flush held-back progress, refresh the recording tooltip."""
-        if self.progress is not None:
+        if self.progress is not None and not self.notification_hold.held:
             self.progress.tick()
         self._ticks += 1
         if self.tray is not None and not self.tray.available and self._ticks % 10 == 0:
@@ -265,14 +271,21 @@ class DesktopApp:
 
     def _notify_error(self, title: str, body: str) -> None:
         log.warning("%s: %s", title, body)
-        try:
-            self.notifier.notify(title, body, urgency="critical")
-        except Exception:  # noqa: BLE001 - notifications are best effort
-            log.exception("notification failed")
+
+        def show() -> None:
+            try:
+                self.notifier.notify(title, body, urgency="critical")
+            except Exception:  # noqa: BLE001 - notifications are best effort
+                log.exception("notification failed")
+
+        if not self.notification_hold.offer(None, show):  # held: a full-screen recording shows it when it ends
+            show()
 
     def _on_upload_event(self, event: Any) -> None:
         """Upload worker threads: progress notification + tray state."""
-        self.progress.on_event(event)
+        if not self.notification_hold.offer((getattr(event, "upload_id", None), type(event).__name__),
+                                            lambda: self.progress.on_event(event)):
+            self.progress.on_event(event)
         if self.tray is None:
             return
         from tray.ui.tray_icon import TrayState
@@ -426,11 +439,11 @@ class DesktopApp:
 
     # ------------------------------------------------------------------ recording
     def record_region(self) -> None:
-        if self.recording is None:
+        if self.recording is None and self.countdown is None:
             self._select(lambda region, frozen, screen: self._start_recording(region, screen))
 
     def record_screen(self) -> None:
-        if self.recording is not None or self._busy:
+        if self.recording is not None or self.countdown is not None or self._busy:
             return
         from tray.capture.backends import default_display_info
 
@@ -440,9 +453,13 @@ class DesktopApp:
         self._start_recording(region, display.virtual_screen())
 
     def _start_recording(self, region: Region, screen: Region) -> None:
+        """Validate the target, show the border and the countdown (Esc cancels), then :meth:`_begin_recording`.
+        The countdown is ours, not the recorder's: the recorder (its file, its upload session) starts only when
+        the countdown is over, so a cancelled one leaves nothing behind. A full-screen recording holds our
+        notifications back from the countdown on (one shown now would still be on screen when recording starts)."""
         from tray.capture.recorder import Recorder, RecorderState
-        from tray.ui.recording_control import RecordingControl
-        from tray.ui.tray_icon import TrayState
+        from tray.ui.recording_border import RecordingBorder
+        from tray.ui.recording_control import covers_a_monitor
 
         self._warm_upload_path()
 
@@ -469,25 +486,84 @@ class DesktopApp:
         from tray.capture.sink import NullSink
 
         recorder = Recorder(path, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
-                            countdown=cap.countdown, max_duration=float(cap.max_duration),
-                            sink_factory=sink_factory if auto else (lambda p, m: NullSink()), on_state=on_state,
-                            on_countdown=lambda n: self.dispatcher.post(lambda: self.tray.set_state(
-                                TrayState.RECORDING, elapsed=0)))
+                            max_duration=float(cap.max_duration),
+                            sink_factory=sink_factory if auto else (lambda p, m: NullSink()), on_state=on_state)
         try:
-            recorder.start()
-        except Exception as exc:  # noqa: BLE001 - bad region, no display, disk: tell the user
+            recorder.prepare()  # bad region, no display: told now, before any countdown
+        except Exception as exc:  # noqa: BLE001
             self._notify_error("Recording failed to start", str(exc))
             return
-        rec = ActiveRecording(recorder, region, path, clock)
-        rec.control = RecordingControl(self.root, region, screen, on_stop=self.stop_recording,
-                                       on_toggle_pause=self.toggle_pause, elapsed=clock.elapsed,
-                                       paused=lambda: clock.paused)
+        rec = ActiveRecording(recorder, region, path, clock, full_screen=covers_a_monitor(region, self._monitors()))
         rec.uploads = uploads  # type: ignore[attr-defined]
+        if rec.full_screen:
+            self.notification_hold.hold()
+        # What is recorded (even-sized, inside the selection) gets the border just outside it, from now on.
+        rec.border = RecordingBorder(self.root, recorder.region, screen)
+        if cap.countdown <= 0:
+            self._begin_recording(rec, screen)
+            return
+        from tray.ui.countdown import CountdownOverlay
+
+        def counted_down() -> None:
+            self.countdown = None
+            self._begin_recording(rec, screen)
+
+        def cancelled() -> None:
+            self.countdown = None
+            self._recording_not_started(rec)
+            log.info("recording cancelled during the countdown; nothing was recorded")
+
+        stop_key = self._hotkey_display("stop_recording")
+        self.countdown = CountdownOverlay(self.root, recorder.region, screen, cap.countdown,
+                                          on_done=counted_down, on_cancel=cancelled,
+                                          hint=f"Esc to cancel · {stop_key} stops" if stop_key else "Esc to cancel")
+        self.tray.set_recording(True)  # the menu's Stop item cancels the countdown
+
+    def _begin_recording(self, rec: ActiveRecording, screen: Region) -> None:
+        """Start the recorder; show the control bar outside the recorded area (none for a full-screen recording
+        where the OS cannot keep it out of the capture: the tray icon and the hotkeys control it then), and hold
+        our notifications back during a full-screen recording (the tray icon shows the state meanwhile)."""
+        from tray.ui.recording_control import open_control
+        from tray.ui.tray_icon import TrayState
+
+        try:
+            rec.recorder.start()  # publishes RECORDING: the clock starts at 0 now
+        except Exception as exc:  # noqa: BLE001 - disk, encoder: tell the user
+            self._recording_not_started(rec)
+            self._notify_error("Recording failed to start", str(exc))
+            return
+        clock = rec.clock
+        rec.control = open_control(self.root, rec.recorder.region, screen, on_stop=self.stop_recording,
+                                   on_toggle_pause=self.toggle_pause, elapsed=clock.elapsed,
+                                   paused=lambda: clock.paused)
+        if rec.control is None and not rec.full_screen:  # no room around it: full screen in all but name
+            rec.full_screen = True
+            self.notification_hold.hold()
         self.recording = rec
         self.tray.set_recording(True)
         self.tray.set_state(TrayState.RECORDING, elapsed=0)
         self._watch_recorder(rec)
-        log.info("recording %s to %s", region, path)
+        log.info("recording %s to %s%s", rec.region, rec.path,
+                 " (full screen: notifications held" + ("" if rec.control else ", no control bar") + ")"
+                 if rec.full_screen else "")
+
+    def _recording_not_started(self, rec: ActiveRecording) -> None:
+        rec.border.close()
+        self.tray.set_recording(False)
+        self._show_held_notifications(rec)
+
+    def _show_held_notifications(self, rec: ActiveRecording) -> None:
+        if rec.full_screen:
+            for show in self.notification_hold.release():
+                show()
+
+    def _monitors(self) -> list:
+        from tray.capture.backends import default_display_info
+
+        try:
+            return default_display_info().monitors()
+        except Exception:  # noqa: BLE001 - then only the control bar's placement decides what is full screen
+            return []
 
     def _watch_recorder(self, rec: ActiveRecording) -> None:
         """Notice a recording that ended by itself (max duration, disk full) and finish it like a stop."""
@@ -498,6 +574,9 @@ class DesktopApp:
         threading.Thread(target=watch, name="recording-watch", daemon=True).start()
 
     def stop_recording(self) -> None:
+        if self.countdown is not None:
+            self.countdown.cancel()
+            return
         rec = self.recording
         if rec is None:
             return
@@ -511,6 +590,9 @@ class DesktopApp:
         self.recording = None
         if rec.control is not None:
             rec.control.close()
+        if rec.border is not None:
+            rec.border.close()
+        self._show_held_notifications(rec)
         self.tray.set_recording(False)
         self.tray.set_state(TrayState.IDLE)
         result = rec.recorder.result

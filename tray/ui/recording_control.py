@@ -1,6 +1,17 @@
-"""The small always-on-top control shown while recording: elapsed time, pause/resume, stop.
+"""The small always-on-top control shown while recording: state icon, elapsed time, Pause/Resume, Stop.
 
-Placed next to (never inside) the recorded region so it does not appear in the video. Tk thread only.
+It must never be in the video. :func:`open_control` places it next to (never inside) the recorded region; when
+there is no room (a full-screen recording) it goes to a screen corner only if the OS keeps it out of captures
+(:mod:`tray.ui.capture_exclusion`), else it is not shown at all and the tray icon's menu and the hotkeys control
+the recording (what ShareX does).
+
+Glyphs: the state and button icons are drawn (a Canvas and small PhotoImages), not taken from a font: the media
+symbols U+23F8..U+23F9 are in no font of a usual Linux desktop (Tk drew an empty box, issue 12 #3). The texts use
+only ASCII, which DejaVu Sans / DejaVu Sans Mono have. The bar is sized to its content: the Pause/Resume button is
+as wide as its longer label (``tkinter.font.Font.measure``), so the bar neither clips a label nor changes size when
+the label changes.
+
+Tk thread only.
 """
 
 from __future__ import annotations
@@ -11,56 +22,137 @@ from tray_platform.base import Region
 
 from tray.ui.tray_icon import format_elapsed
 
-WIDTH, HEIGHT = 210, 34
+WIDTH, HEIGHT = 210, 34  # nominal size: place_outside's default; the bar itself measures its content
+GAP = 4  # between the region and the bar; the recording border (3 px) fits in it
+BG = "#202020"
+RED = "#e53935"
+AMBER = "#ffb300"
+BUTTON_BG = "#3a3a3a"
+TEXT_FONT = ("DejaVu Sans", -13)
+CLOCK_FONT = ("DejaVu Sans Mono", -14)
+PAUSE_LABELS = ("Pause", "Resume")
+ICON = 10  # px, the button icons
 
 
-def place_outside(region: Region, screen: Region, width: int = WIDTH, height: int = HEIGHT) -> tuple[int, int]:
-    """Top-left corner for the control: below the region, else above, else right, else left, else the screen
-    corner farthest from it (a full-screen recording then contains it; nothing better exists)."""
+def find_room_outside(region: Region, screen: Region, width: int = WIDTH, height: int = HEIGHT,
+                      gap: int = GAP) -> tuple[int, int] | None:
+    """Top-left corner for a ``width`` x ``height`` bar outside ``region`` and inside ``screen``: below the region,
+    else above, else right, else left; None when none of them fits (a full-screen recording)."""
     cx = min(max(region.left, screen.left), screen.right - width)
+    cy = min(max(region.top, screen.top), screen.bottom - height)
     candidates = [
-        (cx, region.bottom + 4),
-        (cx, region.top - height - 4),
-        (region.right + 4, min(max(region.top, screen.top), screen.bottom - height)),
-        (region.left - width - 4, min(max(region.top, screen.top), screen.bottom - height)),
+        (cx, region.bottom + gap),
+        (cx, region.top - height - gap),
+        (region.right + gap, cy),
+        (region.left - width - gap, cy),
     ]
     for x, y in candidates:
         if screen.left <= x and x + width <= screen.right and screen.top <= y and y + height <= screen.bottom:
             return x, y
-    return screen.right - width, screen.bottom - height
+    return None
+
+
+def place_outside(region: Region, screen: Region, width: int = WIDTH, height: int = HEIGHT) -> tuple[int, int]:
+    """:func:`find_room_outside`, else the screen's bottom-right corner (inside the region: only for a bar the
+    OS keeps out of captures)."""
+    return find_room_outside(region, screen, width, height) or (screen.right - width, screen.bottom - height)
+
+
+def covers_a_monitor(region: Region, monitors: Any) -> bool:
+    """True when ``region`` contains a whole monitor (a full-screen recording: notifications would be in it)."""
+    return any(region.left <= m.region.left and region.top <= m.region.top and m.region.right <= region.right
+               and m.region.bottom <= region.bottom for m in monitors)
+
+
+def _icon(root: Any, kind: str, colour: str = "#ffffff") -> Any:
+    """A ``ICON`` x ``ICON`` PhotoImage: "pause" (two bars), "play" (a triangle) or "stop" (a square)."""
+    import tkinter as tk
+
+    img = tk.PhotoImage(master=root, width=ICON, height=ICON)
+    if kind == "pause":
+        img.put(colour, to=(1, 0, 4, ICON))
+        img.put(colour, to=(6, 0, 9, ICON))
+    elif kind == "stop":
+        img.put(colour, to=(1, 1, 9, 9))
+    else:  # play: rows widen to the middle, then narrow
+        for y in range(ICON):
+            reach = 2 + (min(y, ICON - 1 - y) * 7) // (ICON // 2)
+            img.put(colour, to=(1, y, min(ICON, reach), y + 1))
+    return img
 
 
 class RecordingControl:
+    """The bar. Built withdrawn when ``show`` is False (then :meth:`show_at`); with ``show`` True it appears at
+    :func:`place_outside` for its measured size. ``size`` is the measured (width, height)."""
+
     def __init__(self, root: Any, region: Region, screen: Region, *, on_stop: Callable[[], None],
-                 on_toggle_pause: Callable[[], None], elapsed: Callable[[], float], paused: Callable[[], bool]):
+                 on_toggle_pause: Callable[[], None], elapsed: Callable[[], float], paused: Callable[[], bool],
+                 show: bool = True):
         import tkinter as tk
+        import tkinter.font as tkfont
 
         self._elapsed, self._paused = elapsed, paused
         self.window = win = tk.Toplevel(root)
+        win.withdraw()
         win.overrideredirect(True)
         try:
             win.attributes("-topmost", True)
         except tk.TclError:  # pragma: no cover
             pass
-        x, y = place_outside(region, screen)
-        win.geometry(f"{WIDTH}x{HEIGHT}+{x}+{y}")
-        win.configure(background="#202020")
-        self.dot = tk.Label(win, text="\u25cf", fg="#e53935", bg="#202020", font=("DejaVu Sans", -16))
-        self.dot.pack(side="left", padx=(8, 2))
-        self.label = tk.Label(win, text="00:00", fg="white", bg="#202020", font=("DejaVu Sans Mono", -14))
-        self.label.pack(side="left", padx=4)
-        self.stop_button = tk.Button(win, text="Stop", command=on_stop, relief="flat", bg="#e53935", fg="white")
-        self.stop_button.pack(side="right", padx=4, pady=3)
-        self.pause_button = tk.Button(win, text="Pause", command=on_toggle_pause, relief="flat")
-        self.pause_button.pack(side="right", padx=2, pady=3)
+        win.configure(background=BG)
+        text_font = tkfont.Font(root=root, family=TEXT_FONT[0], size=TEXT_FONT[1])
+        self._icons = {kind: _icon(root, kind) for kind in ("pause", "play", "stop")}
+
+        self.status = tk.Canvas(win, width=14, height=14, background=BG, highlightthickness=0, bd=0)
+        self.status.pack(side="left", padx=(10, 4))
+        self.label = tk.Label(win, text="00:00", fg="white", bg=BG, font=CLOCK_FONT, width=len("0:00:00"),
+                              anchor="w")
+        self.label.pack(side="left", padx=(2, 8))
+        button = dict(relief="flat", fg="white", activeforeground="white", font=text_font, compound="left",
+                      padx=8, pady=3, bd=0, highlightthickness=0, cursor="hand2")
+        # With an image, a Button's width is in pixels: icon + the padx Tk puts between icon and text + the
+        # longer label, so "Resume" is never clipped and the bar keeps its size when the label changes.
+        pause_width = ICON + 8 + max(text_font.measure(t) for t in PAUSE_LABELS)
+        stop_width = ICON + 8 + text_font.measure("Stop")
+        self.pause_button = tk.Button(win, text=PAUSE_LABELS[0], image=self._icons["pause"], width=pause_width,
+                                      command=on_toggle_pause, bg=BUTTON_BG, activebackground="#4a4a4a", **button)
+        self.pause_button.pack(side="left", padx=(0, 4), pady=4)
+        self.stop_button = tk.Button(win, text="Stop", image=self._icons["stop"], width=stop_width,
+                                     command=on_stop, bg=RED, activebackground="#ef5350", **button)
+        self.stop_button.pack(side="left", padx=(0, 5), pady=4)
+        win.update_idletasks()
+        self.size = (win.winfo_reqwidth(), win.winfo_reqheight())
+        self.geometry: tuple[int, int, int, int] | None = None
         self._job: Any = None
-        self.geometry = (x, y, WIDTH, HEIGHT)
+        self._shown_paused: bool | None = None
         self._tick()
+        if show:
+            self.show_at(*place_outside(region, screen, *self.size))
+
+    def show_at(self, x: int, y: int) -> None:
+        w, h = self.size
+        self.window.geometry(f"{w}x{h}+{x}+{y}")
+        self.window.deiconify()
+        self.window.lift()
+        self.geometry = (x, y, w, h)
+
+    def _draw_state(self, paused: bool) -> None:
+        c = self.status
+        c.delete("all")
+        if paused:
+            c.create_rectangle(2, 1, 5, 13, fill=AMBER, outline="")
+            c.create_rectangle(9, 1, 12, 13, fill=AMBER, outline="")
+        else:
+            c.create_oval(1, 1, 13, 13, fill=RED, outline="")
 
     def _tick(self) -> None:
-        paused = self._paused()
-        self.label.configure(text=format_elapsed(self._elapsed()) + (" \u23f8" if paused else ""))
-        self.pause_button.configure(text="Resume" if paused else "Pause")
+        paused = bool(self._paused())
+        self.label.configure(text=format_elapsed(self._elapsed()))
+        if paused is not self._shown_paused:
+            self._shown_paused = paused
+            self._draw_state(paused)
+            self.pause_button.configure(text=PAUSE_LABELS[1] if paused else PAUSE_LABELS[0],
+                                        image=self._icons["play" if paused else "pause"])
         self._job = self.window.after(250, self._tick)
 
     def close(self) -> None:
@@ -68,3 +160,21 @@ class RecordingControl:
             self.window.after_cancel(self._job)
             self._job = None
         self.window.destroy()
+
+
+def open_control(root: Any, region: Region, screen: Region, *, exclude_from_capture: Callable[[Any], bool] | None
+                 = None, **callbacks: Any) -> RecordingControl | None:
+    """The bar where the recording cannot see it: outside ``region`` when there is room on ``screen``; else in
+    the screen's corner when the OS keeps it out of captures; else None (nothing shown, see the module docstring).
+    ``callbacks``: RecordingControl's on_stop, on_toggle_pause, elapsed, paused."""
+    if exclude_from_capture is None:
+        from tray.ui.capture_exclusion import exclude_from_capture
+    control = RecordingControl(root, region, screen, show=False, **callbacks)
+    spot = find_room_outside(region, screen, *control.size)
+    if spot is None and exclude_from_capture(control.window):
+        spot = place_outside(region, screen, *control.size)
+    if spot is None:
+        control.close()
+        return None
+    control.show_at(*spot)
+    return control
