@@ -67,13 +67,16 @@ class NoDisplayError(RuntimeError):
 
 @runtime_checkable
 class Notifier(Protocol):
-    """Native notifications. ``progress`` updates one notification in place (same id) where the OS allows."""
+    """Native notifications. ``progress`` updates one notification in place (same id) where the OS allows;
+    ``percent`` None = no known end (no bar, or an indeterminate one). ``notify(timeout=seconds)`` asks for the
+    notification to go away by itself (where the OS lets an app choose); bodies are plain text (adapters escape
+    them for servers that parse markup)."""
 
     capabilities: frozenset[str]  # e.g. {"update_in_place", "progress", "actions"}
 
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int: ...
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int: ...
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int: ...
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int: ...
     def close(self, notification_id: int) -> None: ...
 
 

@@ -239,7 +239,7 @@ class DesktopApp:
         }
         bindings = {k: v for k, v in bindings.items() if v[0]}
         self.hotkeys = GlobalHotkeys(bindings, self.dispatcher.post,
-                                     on_problem=lambda p: self._notify_error("Hotkey not registered", p.message))
+                                     on_problem=lambda p: self._notify_warning("Hotkey not registered", p.message))
         self.hotkeys.start()
 
     def _hotkey_display(self, name: str) -> str:
@@ -269,17 +269,26 @@ class DesktopApp:
         self.notifier.notify("Snaplark is ready",
                              f"{keys}. Links go to your clipboard. Left-click the tray icon to capture a region.")
 
-    def _notify_error(self, title: str, body: str) -> None:
+    def _notify_error(self, title: str, body: str, *, urgency: str = "critical",
+                      timeout: float | None = None) -> None:
         log.warning("%s: %s", title, body)
 
         def show() -> None:
             try:
-                self.notifier.notify(title, body, urgency="critical")
+                extra = {} if timeout is None else {"timeout": timeout}
+                self.notifier.notify(title, body, urgency=urgency, **extra)
             except Exception:  # noqa: BLE001 - notifications are best effort
                 log.exception("notification failed")
 
         if not self.notification_hold.offer(None, show):  # held: a full-screen recording shows it when it ends
             show()
+
+    WARNING_SECONDS = 12.0  # a warning the app keeps working around goes away by itself
+
+    def _notify_warning(self, title: str, body: str) -> None:
+        """Something to know, nothing to act on at once (a hotkey taken, nothing opened a folder): normal urgency,
+        closes by itself."""
+        self._notify_error(title, body, urgency="normal", timeout=self.WARNING_SECONDS)
 
     def _on_upload_event(self, event: Any) -> None:
         """Upload worker threads: progress notification + tray state."""

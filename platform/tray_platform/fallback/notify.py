@@ -36,17 +36,17 @@ class PlyerNotifier:
         return self._send
 
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int:
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int:
         self._sender()(title=title, message=body, app_name=self.app_name, app_icon=self.app_icon,
-                       timeout=self.timeout)
+                       timeout=max(1, round(timeout)) if timeout is not None else self.timeout)
         with self._lock:
             return next(self._ids)
 
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int:
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int:
         # No update in place: re-posting would stack a new bubble per update. Keep the id, show nothing new.
         if replaces:
             return replaces
-        return self.notify(title, f"{body} ({int(percent)}%)")
+        return self.notify(title, _with_percent(body, percent))
 
     def close(self, notification_id: int) -> None:
         return None
@@ -65,7 +65,7 @@ class LogNotifier:
         self._lock = threading.Lock()
 
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int:
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int:
         level = logging.WARNING if urgency == "critical" else logging.INFO
         log.log(level, "notification: %s: %s", title, body)
         with self._lock:
@@ -73,8 +73,8 @@ class LogNotifier:
             self.recent = (self.recent + [(nid, title, body)])[-self.keep:]
         return nid
 
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int:
-        return self.notify(title, f"{body} ({int(percent)}%)", replaces=replaces)
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int:
+        return self.notify(title, _with_percent(body, percent), replaces=replaces)
 
     def close(self, notification_id: int) -> None:
         return None
@@ -109,3 +109,7 @@ def create(**kwargs: Any) -> PlyerNotifier:
 
 def create_log(**kwargs: Any) -> LogNotifier:
     return LogNotifier()
+
+
+def _with_percent(body: str, percent: int | None) -> str:
+    return body if percent is None else f"{body} ({int(percent)}%)"

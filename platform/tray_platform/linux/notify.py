@@ -5,6 +5,10 @@ hint (int 0..100, shown as a bar by GNOME/dunst/...) plus ``x-canonical-private-
 notify-osd style servers also replace rather than stack. Actions ("copy" -> "Copy link") are delivered by the
 server as ``ActionInvoked`` signals, which a listener thread turns into callback calls.
 
+Bodies are plain text for callers. A server that advertises ``body-markup`` (``GetCapabilities``) parses the body
+as a small HTML subset, so there ``&``, ``<`` and ``>`` are escaped (otherwise ``<ctrl>+<alt>+a`` shows as ``++a``);
+other servers get the text unchanged. Summaries are never markup (the specification says so).
+
 Threading: all public methods may be called from any thread (jeepney's threading router serialises sends and
 matches replies). Action callbacks run on the listener thread ``snaplark-notify-actions``; they must be quick and
 should only post work to the UI dispatcher.
@@ -12,6 +16,7 @@ should only post work to the UI dispatcher.
 
 from __future__ import annotations
 
+import html
 import logging
 import queue
 import threading
@@ -127,22 +132,29 @@ class DBusNotifier:
 
     # -- Notifier protocol ---------------------------------------------------------------------------------
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int:
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int:
+        """``timeout`` (seconds): the server closes it then; None: critical ones stay until dismissed, others
+        use the server's default (``expire_timeout_ms``)."""
         hints: dict[str, tuple[str, Any]] = {"urgency": ("y", _URGENCY.get(urgency, 1))}
         if replaces:
             hints["x-canonical-private-synchronous"] = ("s", self.sync_tag)
-        return self._notify(title, body, hints, actions or {}, replaces,
-                            expire=0 if urgency == "critical" else self.expire_timeout_ms)
+        if timeout is not None:
+            expire = max(1, int(timeout * 1000))
+        else:
+            expire = 0 if urgency == "critical" else self.expire_timeout_ms
+        return self._notify(title, body, hints, actions or {}, replaces, expire=expire)
 
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int:
-        percent = max(0, min(100, int(percent)))
-        hints = {
-            "value": ("i", percent),
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int:
+        """``percent`` None: no bar (something is going on, but not toward a known end: a recording)."""
+        hints: dict[str, tuple[str, Any]] = {}
+        if percent is not None:
+            hints["value"] = ("i", max(0, min(100, int(percent))))
+        hints.update({
             "x-canonical-private-synchronous": ("s", self.sync_tag),
             "urgency": ("y", _URGENCY["low"]),
             # GNOME: keep it out of the message tray history while it is just a progress bar
             "transient": ("b", True),
-        }
+        })
         return self._notify(title, body, hints, {}, replaces, expire=0)
 
     def close(self, notification_id: int) -> None:
@@ -163,6 +175,8 @@ class DBusNotifier:
             if "default" not in actions and len(actions) == 1:
                 # clicking the notification itself does the one action (servers send "default" only if listed)
                 action_list += ["default", ""]
+        if "body-markup" in self.server_capabilities:
+            body = html.escape(body, quote=False)  # & < > only: the markup subset has no attribute context here
         (nid,) = self._call("Notify", "susssasa{sv}i", (
             self.app_name, int(replaces or 0), self.app_icon, title, body, action_list, hints, int(expire)))
         nid = int(nid)

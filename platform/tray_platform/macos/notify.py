@@ -45,7 +45,7 @@ class OsaScriptNotifier:
         return cmd + [title, body, subtitle]
 
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int:
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int:
         subtitle = "Action needed" if urgency == "critical" else ""
         result = self._run(self.argv(title, body, subtitle), capture_output=True, text=True, timeout=self.timeout,
                            check=False)
@@ -55,10 +55,10 @@ class OsaScriptNotifier:
         with self._lock:
             return next(self._ids)
 
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int:
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int:
         if replaces:  # cannot update in place; a new banner per update would spam Notification Center
             return replaces
-        return self.notify(title, f"{body} ({int(percent)}%)")
+        return self.notify(title, _with_percent(body, percent))
 
     def close(self, notification_id: int) -> None:
         return None
@@ -68,3 +68,7 @@ def create(*, runner: Runner = subprocess.run, **kwargs: Any) -> OsaScriptNotifi
     if runner is subprocess.run and shutil.which("osascript") is None:
         raise RuntimeError("osascript not found")
     return OsaScriptNotifier(runner=runner, **kwargs)
+
+
+def _with_percent(body: str, percent: int | None) -> str:
+    return body if percent is None else f"{body} ({int(percent)}%)"

@@ -17,6 +17,7 @@ import threading
 from typing import Any, Callable, Protocol
 
 ACTION_LABELS = {"copy": "Copy link", "open": "Open", "retry": "Retry", "login": "Log in"}
+INDETERMINATE = -1  # a progress bar with no known end (WinRT's "indeterminate" value: a moving animation)
 
 
 class ToastBackend(Protocol):
@@ -25,7 +26,7 @@ class ToastBackend(Protocol):
 
     def show(self, tag: str, title: str, body: str, *, percent: int | None, buttons: list[tuple[str, str]],
              on_button: Callable[[str], None] | None, critical: bool) -> None: ...
-    def update(self, tag: str, title: str, body: str, percent: int) -> None: ...
+    def update(self, tag: str, title: str, body: str, percent: int) -> None: ...  # percent may be INDETERMINATE
     def hide(self, tag: str) -> None: ...
 
 
@@ -49,7 +50,7 @@ class WindowsToastNotifier:
         return f"snaplark-{nid}"
 
     def notify(self, title: str, body: str, *, actions: dict[str, Callable[[], None]] | None = None,
-               replaces: int | None = None, urgency: str = "normal") -> int:
+               replaces: int | None = None, urgency: str = "normal", timeout: float | None = None) -> int:
         with self._lock:
             nid = replaces if (replaces and self.backend.supports_update) else next(self._ids)
             buttons = [(key, ACTION_LABELS.get(key, key)) for key in (actions or {})]
@@ -66,8 +67,8 @@ class WindowsToastNotifier:
                               on_button=on_button if buttons else None, critical=urgency == "critical")
             return nid
 
-    def progress(self, title: str, body: str, percent: int, *, replaces: int | None = None) -> int:
-        percent = max(0, min(100, int(percent)))
+    def progress(self, title: str, body: str, percent: int | None, *, replaces: int | None = None) -> int:
+        percent = INDETERMINATE if percent is None else max(0, min(100, int(percent)))
         with self._lock:
             if replaces and not self.backend.supports_update:
                 return replaces  # no bar, no update: do not stack toasts
@@ -103,8 +104,8 @@ class WindowsToastsBackend:  # pragma: no cover - needs Windows 10+ WinRT
         toast = wt.Toast([title, body])
         toast.tag = tag
         if percent is not None:
-            toast.progress_bar = wt.ToastProgressBar(status=body, progress=percent / 100,
-                                                     progress_override=f"{percent}%")
+            toast.progress_bar = wt.ToastProgressBar(status=body, progress=_bar_value(percent),
+                                                     progress_override=_bar_text(percent))
         for key, label in buttons:
             toast.AddAction(wt.ToastButton(label, key))
         if on_button:
@@ -118,8 +119,8 @@ class WindowsToastsBackend:  # pragma: no cover - needs Windows 10+ WinRT
         toast = self.toasts.get(tag)
         if toast is None or toast.progress_bar is None:
             return
-        toast.progress_bar.progress = percent / 100
-        toast.progress_bar.progress_override = f"{percent}%"
+        toast.progress_bar.progress = _bar_value(percent)
+        toast.progress_bar.progress_override = _bar_text(percent)
         toast.progress_bar.status = body
         self.toaster.update_toast(toast)
 
@@ -141,7 +142,7 @@ class WinotifyBackend:  # pragma: no cover - needs Windows
         self.app_name = app_name
 
     def show(self, tag, title, body, *, percent, buttons, on_button, critical):
-        text = body if percent is None else f"{body} ({percent}%)"
+        text = body if percent is None or percent == INDETERMINATE else f"{body} ({percent}%)"
         toast = self.winotify.Notification(app_id=self.app_name, title=title, msg=text)
         toast.show()
 
@@ -150,6 +151,14 @@ class WinotifyBackend:  # pragma: no cover - needs Windows
 
     def hide(self, tag):
         return None
+
+
+def _bar_value(percent: int) -> float | None:
+    return None if percent == INDETERMINATE else percent / 100  # windows-toasts: None = indeterminate
+
+
+def _bar_text(percent: int) -> str:
+    return "" if percent == INDETERMINATE else f"{percent}%"
 
 
 def create(*, app_name: str = "Snaplark", backend: ToastBackend | None = None, **kwargs: Any) -> WindowsToastNotifier:
