@@ -16,9 +16,8 @@ import logging
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -51,44 +50,19 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _default_output(settings: Any) -> Path:
+    from tray.recording import recording_path
+
     if settings is not None:
-        base = settings.upload.resolved_save_dir()
-    else:  # pragma: no cover
-        from tray import paths
+        return recording_path(settings.upload.ensure_save_dir())
+    from tray import paths  # pragma: no cover
 
-        base = paths.captures_dir()
-    return base / f"recording-{int(time.time() * 1000)}.webm"
+    return recording_path(paths.ensure_private_dir(paths.captures_dir()))
 
 
-class UploadLink:
-    """The upload side of ``snaplark record``: the upload engine's sink factory and a way to wait for the URL.
-
-    Kept behind this small interface so the command does not depend on the engine's internals."""
-
-    def __init__(self, settings: Any):
-        from tray.app import UploadStack
-
-        self._stack = UploadStack(settings).open()
-        self._engine = self._stack.engine
-        self._upload = None
-
-    def sink_factory(self, path: Path, metadata: dict) -> Any:
-        self._upload = self._engine.start_recording_upload(path, metadata)
-        return self._upload
-
-    def wait_url(self, timeout: float) -> str:
-        if self._upload is None:
-            raise RuntimeError("nothing was uploaded")
-        return self._upload.wait(timeout, stop_on_login=True)
-
-    def close(self) -> None:
-        self._stack.close()
-
-
-def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     from tray.capture.errors import InvalidCaptureTarget, NoDisplayError
-    from tray.capture.recorder import Recorder
     from tray.capture.target import parse_region
+    from tray.recording import RecordingSession
 
     settings = _settings(args)
     cap = settings.capture if settings is not None else None
@@ -104,23 +78,32 @@ def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink]
         region = parse_region(args.region) if args.region else None
         if max_duration < 0:
             raise InvalidCaptureTarget(f"--duration must not be negative, got {max_duration}")
-        recorder_kwargs = dict(region=region, monitor=args.monitor, fps=fps, bitrate=bitrate, cursor=cursor,
-                               countdown=countdown, max_duration=max_duration,
-                               on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))
-        probe = Recorder(output, **recorder_kwargs)
-        probe.prepare()  # validate region / monitor / display before touching the upload engine
+        options = dict(region=region, monitor=args.monitor, fps=fps, bitrate=bitrate, cursor=cursor,
+                       countdown=countdown, max_duration=max_duration,
+                       on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))
+        RecordingSession(output, **options).prepare()  # target / display checked before the upload engine starts
     except (InvalidCaptureTarget, NoDisplayError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
 
-    link = None
+    stack = None
     if upload:
+        from tray.app import UploadStack
+
         try:
-            link = (upload_factory or UploadLink)(settings)
+            stack = UploadStack(settings).open()
         except Exception as exc:  # noqa: BLE001 - recording still works locally
             log.exception("upload engine unavailable")
             print(f"{prog}: upload unavailable ({exc}); recording locally only", file=sys.stderr)
-    recorder = Recorder(output, sink_factory=link.sink_factory if link else None, **recorder_kwargs)
+    try:
+        return _record(RecordingSession(output, uploader=stack.engine if stack else None, **options), prog, fps)
+    finally:
+        if stack is not None:
+            stack.close()
+
+
+def _record(session: Any, prog: str, fps: int) -> int:
+    from tray.capture.errors import InvalidCaptureTarget, NoDisplayError
 
     stop_requested = threading.Event()
 
@@ -130,22 +113,20 @@ def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink]
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            recorder.start()
+            session.start()
         except (InvalidCaptureTarget, NoDisplayError) as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 2
-        print(f"recording {recorder.metadata['resolution']} at {fps} fps to {output} (Ctrl+C to stop)",
+        print(f"recording {session.metadata['resolution']} at {fps} fps to {session.path} (Ctrl+C to stop)",
               file=sys.stderr, flush=True)
-        while not stop_requested.is_set() and not recorder.wait(0.1):
+        while not stop_requested.is_set() and not session.wait(0.1):
             pass
-        result = recorder.stop()
+        result = session.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if result is None:
         print(f"{prog}: nothing was recorded", file=sys.stderr)
-        if link:
-            link.close()
         return 1
     s = result.stats
     print(f"recorded {result.duration:.2f} s, {result.frames} frames ({s.frames_skipped_identical} unchanged "
@@ -154,14 +135,13 @@ def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink]
     if result.error:
         print(f"{prog}: recording stopped early: {result.error}; kept {result.path}", file=sys.stderr)
         status = 1
-    if link is None:
+    if not session.uploads:
         print(result.path)
         return status
     from tray.upload.engine import LoginRequired
 
     try:
-        url = link.wait_url(UPLOAD_WAIT_SECONDS)
-        print(url)
+        print(session.link(UPLOAD_WAIT_SECONDS, stop_on_login=True))
     except KeyboardInterrupt:
         print(f"{prog}: upload continues next time snaplark runs; file kept: {result.path}", file=sys.stderr)
         return 130
@@ -172,8 +152,6 @@ def run(args: argparse.Namespace, *, upload_factory: Callable[[Any], UploadLink]
     except Exception as exc:  # noqa: BLE001 - UploadFailed, TimeoutError
         print(f"{prog}: upload failed ({exc}); file kept: {result.path}", file=sys.stderr)
         status = 1
-    finally:
-        link.close()
     return status
 
 
