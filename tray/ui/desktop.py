@@ -482,6 +482,7 @@ class DesktopApp:
         def sink_factory(p: Path, metadata: dict) -> Any:
             upload = self.stack.engine.start_recording_upload(p, metadata)
             uploads.append(upload)
+            self.progress.recording_started(upload, clock.elapsed)  # "Recording 00:12" in its notification
             return upload
 
         def on_state(state: RecorderState) -> None:  # recorder threads

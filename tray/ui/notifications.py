@@ -7,6 +7,14 @@ keeps ONE notification per upload up to date:
 * progress updates are rate-limited to at most ``1 / min_interval`` per second (default 2/s) using the injected
   clock; the newest skipped update is remembered and sent by ``tick()`` (call it from a timer) or by the next event
   once the interval has passed, so the bar never stays stale;
+* while a recording is still being written (a ``video`` upload whose event says ``finished: False``) there is no
+  percentage to show (the total grows and part 0 goes last): the notification says "Recording 00:12" and how many
+  parts are already on the server, without a bar; ``tick()`` keeps the time current. The time comes from the
+  recording's own clock (``recording_started(upload, elapsed)``; pauses excluded), else from the first event.
+  ``tick()`` also reads such an upload's current ``progress()``: the engine publishes progress at most every
+  0.25 s and drops (does not delay) what comes sooner, so "part 3 acked" right after "part 4 cut" would otherwise
+  stay unshown until the next part, ~17 s of recording later;
+* after the stop (``finished: True``) it shows real upload progress: "45% · 12.3 MB of 27.1 MB";
 * state changes (offline, login needed, failed, completed) are shown at once, once per change, replacing the same
   notification, with what to do next;
 * completion shows the link with a "Copy link" action (and copies nothing by itself);
@@ -14,7 +22,8 @@ keeps ONE notification per upload up to date:
   gets its own; events arriving after an upload's final notification are ignored.
 
 Feed it the engine's events directly (``UploadEngine(on_event=progress_notifier)``): ``UploadProgress`` and
-``StateChanged`` objects are accepted as well as plain dicts.
+``StateChanged`` objects are accepted as well as plain dicts. A ``StateChanged`` carries only the new state: for
+an upload that is running it updates the state of the last progress event (so it never blanks the bytes shown).
 
 Backends that cannot update in place (plyer, macOS) get only the start / state-change / final notifications.
 
@@ -33,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tray.humanize import human_bytes
+from tray.ui.tray_icon import format_elapsed
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +65,15 @@ class _Track:
     nid: int | None = None
     phase: str = ""
     last_sent_at: float | None = None
-    last_text: tuple[str, int] | None = None
-    pending: tuple[str, str, int] | None = None
+    last_text: tuple[str, str, int | None] | None = None
+    pending: tuple[str, str, int | None] | None = None
+    last_event: dict | None = None  # the newest full progress event (StateChanged events update its state)
+    first_seen: float | None = None  # notifier clock at the first event (fallback recording clock)
+
+
+def _is_recording(event: dict) -> bool:
+    """A video whose file is still being written (the engine's progress says ``finished: False``)."""
+    return event.get("kind") == "video" and event.get("finished") is False
 
 
 class ProgressNotifier:
@@ -78,7 +95,16 @@ class ProgressNotifier:
         self._lock = threading.Lock()
         self._tracks: dict[Any, _Track] = {}
         self._finished: set[Any] = set()  # upload ids whose final notification was shown
+        self._elapsed: dict[Any, Callable[[], float]] = {}  # upload id -> its recording's clock
+        self._sources: dict[Any, Any] = {}  # upload id -> the engine's upload (its progress() is read by tick)
         self.sent_updates = 0  # progress updates actually sent (for status / tests)
+
+    def recording_started(self, upload: Any, elapsed: Callable[[], float]) -> None:
+        """``upload``: the engine's upload of the recording (``id``, thread-safe ``progress()``); ``elapsed()``:
+        the recording's time in seconds (pauses excluded). Any thread."""
+        with self._lock:
+            self._elapsed[upload.id] = elapsed
+            self._sources[upload.id] = upload
 
     def notification_id(self, upload_id: Any = None) -> int | None:
         track = self._tracks.get(upload_id)
@@ -99,9 +125,23 @@ class ProgressNotifier:
         elif hasattr(event, "progress") and isinstance(event.progress, dict):
             self.on_progress(dict(event.progress, upload_id=getattr(event, "upload_id", None)))
         elif hasattr(event, "new"):
-            self.on_progress({"upload_id": getattr(event, "upload_id", None), "state": event.new,
-                              "url": getattr(event, "url", None), "error": getattr(event, "error", None)
-                              or getattr(event, "reason", None) or None, "kind": getattr(event, "kind", None)})
+            self._on_state_changed(event)
+
+    def _on_state_changed(self, event: Any) -> None:
+        change = {"upload_id": getattr(event, "upload_id", None), "state": event.new,
+                  "url": getattr(event, "url", None), "error": getattr(event, "error", None)
+                  or getattr(event, "reason", None) or None, "kind": getattr(event, "kind", None)}
+        if self._classify(change) != "progress":
+            self.on_progress(change)  # offline / login / failed / completed: shown from the change itself
+            return
+        with self._lock:
+            track = self._tracks.get(change["upload_id"])
+            last = track.last_event if track is not None else None
+        if last is None:
+            return  # nothing to show yet: the engine's progress event (bytes, finished) follows at once
+        merged = dict(last, state=event.new)
+        merged.pop("isOnline", None)  # the new state says whether it is online
+        self.on_progress(merged)
 
     def on_progress(self, event: dict) -> None:
         phase = self._classify(event)
@@ -110,6 +150,8 @@ class ProgressNotifier:
             if key is not None and key in self._finished:
                 return  # late events after the final notification
             track = self._tracks.setdefault(key, _Track())
+            if track.first_seen is None:
+                track.first_seen = self.clock()
             try:
                 if phase == "progress":
                     self._progress(track, event)
@@ -123,13 +165,28 @@ class ProgressNotifier:
             track.phase = phase
             if phase in ("completed", "failed"):
                 del self._tracks[key]  # the next upload starts a fresh notification
+                self._elapsed.pop(key, None)
+                self._sources.pop(key, None)
                 if key is not None:
                     self._finished.add(key)
 
     def tick(self) -> None:
-        """Send the newest held-back progress updates if the rate limit now allows it."""
+        """Send the newest held-back progress updates if the rate limit now allows it; keep the time of a
+        recording's notification current (and its part count: read from the upload itself)."""
         with self._lock:
-            for track in self._tracks.values():
+            sources = list(self._sources.items())
+        for key, upload in sources:  # outside our lock: progress() takes the engine's
+            try:
+                current = upload.progress()
+            except Exception as exc:  # noqa: BLE001 - a display refresh must never fail the caller
+                log.debug("progress of upload %s unavailable: %s", key, exc)
+                continue
+            self.on_progress(dict(current, upload_id=key))
+        with self._lock:
+            for key, track in self._tracks.items():
+                if (track.phase == "progress" and track.last_event is not None and _is_recording(track.last_event)
+                        and self.show_progress and "update_in_place" in self._caps):
+                    track.pending = self._recording_text(key, track, track.last_event)
                 if track.pending and self._allowed(track):
                     try:
                         self._send_progress(track, *track.pending)
@@ -184,30 +241,51 @@ class ProgressNotifier:
         title = "Finishing upload…" if state == "finalizing" else f"Uploading {name}…" if name else "Uploading…"
         return title, body, pct
 
+    def _recording_text(self, key: Any, track: _Track, event: dict) -> tuple[str, str, None]:
+        """("Recording 00:12", "3 parts uploaded", no percentage): nothing to measure against while it grows."""
+        elapsed = self._elapsed.get(key)
+        if elapsed is not None:
+            seconds = elapsed()
+        else:
+            seconds = self.clock() - (track.first_seen if track.first_seen is not None else self.clock())
+        parts = int(event.get("uploaded") or 0)
+        body = f"{parts} part{'' if parts == 1 else 's'} uploaded" if parts else "No part uploaded yet"
+        failed = event.get("failed") or 0
+        if failed:
+            body += f" · {failed} retrying"
+        return f"Recording {format_elapsed(seconds)}", body, None
+
     def _allowed(self, track: _Track) -> bool:
         return track.last_sent_at is None or self.clock() - track.last_sent_at >= self.min_interval
 
     def _progress(self, track: _Track, event: dict) -> None:
         if not self.show_progress or event.get("kind") == "screenshot":
             return  # a screenshot upload takes a moment: only its final notification is worth showing
-        title, body, pct = self._progress_text(event)
+        track.last_event = event
+        if _is_recording(event):
+            title, body, pct = self._recording_text(event.get("upload_id"), track, event)
+        else:
+            title, body, pct = self._progress_text(event)
         if "update_in_place" not in self._caps:
             if track.nid is None or track.phase != "progress":  # one "started" message, then only the final one
-                track.nid = self.notifier.notify(title, "Upload started; you will get the link when it is done.",
-                                                 replaces=track.nid)
+                if pct is None:
+                    title, text = "Recording", "It uploads while you record; you get the link when you stop."
+                else:
+                    text = "Upload started; you will get the link when it is done."
+                track.nid = self.notifier.notify(title, text, replaces=track.nid)
             return
         if self._allowed(track):
             self._send_progress(track, title, body, pct)
         else:
             track.pending = (title, body, pct)
 
-    def _send_progress(self, track: _Track, title: str, body: str, pct: int) -> None:
+    def _send_progress(self, track: _Track, title: str, body: str, pct: int | None) -> None:
         track.pending = None
-        if track.last_text == (body, pct) and track.phase == "progress":
+        if track.last_text == (title, body, pct) and track.phase == "progress":
             return
         track.nid = self.notifier.progress(title, body, pct, replaces=track.nid)
         track.last_sent_at = self.clock()
-        track.last_text = (body, pct)
+        track.last_text = (title, body, pct)
         self.sent_updates += 1
 
     # -- state changes ----------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def engine_progress(upload_id, pct, state=UploadState.UPLOADING, **kw):
     d = {"uploaded": 1, "pending": 1, "failed": 0, "percentage": pct, "isOnline": True, "hasSession": True,
          "bytes_sent": pct * 1000, "bytes_total": 100_000, "rate": 0.0, "state": state.value, "session_id": "s",
          "url": None, "upload_id": upload_id, "kind": "video", "path": f"/tmp/rec-{upload_id}.webm",
-         "finished": False}
+         "finished": True}  # a finished file; recordings: test_platform_recording_notification.py
     d.update(kw)
     return UploadProgress(upload_id=upload_id, progress=d)
 
