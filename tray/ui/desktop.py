@@ -295,24 +295,8 @@ class DesktopApp:
         if not self.notification_hold.offer((getattr(event, "upload_id", None), type(event).__name__),
                                             lambda: self.progress.on_event(event)):
             self.progress.on_event(event)
-        if self.tray is None:
-            return
-        from tray.ui.tray_icon import TrayState
-
-        progress = getattr(event, "progress", None)
-        if isinstance(progress, dict) and self.recording is None:
-            state = str(progress.get("state", "")).lower()
-            if not progress.get("isOnline", True):
-                self.tray.set_state(TrayState.OFFLINE)
-            elif "auth" in state:
-                self.tray.set_state(TrayState.NEEDS_LOGIN)
-            elif state in ("completed", "failed", "uploadstate.completed", "uploadstate.failed"):
-                self.tray.set_state(TrayState.IDLE)
-            else:
-                self.tray.set_state(TrayState.UPLOADING, percent=int(progress.get("percentage") or 0))
-        new = getattr(event, "new", None)
-        if new is not None and getattr(new, "terminal", False) and self.recording is None:
-            self.tray.set_state(TrayState.IDLE)
+        if self.tray is not None:
+            self.tray.show_upload_event(event)  # needs-login / offline marks and the Log in item; a recording wins
 
     def _load_recent(self) -> None:
         from tray.ui.tray_icon import RecentUpload

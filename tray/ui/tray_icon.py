@@ -9,9 +9,14 @@ and ``unavailable_reason`` says why; ``on_unavailable`` (if given) is called onc
 tell the user that the hotkeys still work. On X11 the icon is still created and GTK embeds it when a tray host
 appears later (panel started after Snaplark); ``check_host()`` then returns True.
 
+Upload states the engine reports (``show_upload_event``) put marks over the picture: a refused token (AUTH_REQUIRED)
+shows "needs login" and turns the menu's "Log out" into "Log in" until a login (or an upload that works again);
+PAUSED_OFFLINE shows "offline" until the engine is online again. A recording keeps its own picture; the marks show
+when it ends.
+
 Threading: ``start``/``stop`` from the app's main thread (on macOS ``start`` must be on the main thread).
-``set_state``/``set_recent``/``set_logged_in``/``set_recording`` may be called from any thread: they update plain
-fields under a lock and ask pystray to refresh, which pystray marshals to its own loop.
+``set_state``/``set_recent``/``set_logged_in``/``set_recording``/``show_upload*`` may be called from any thread: they
+update plain fields under a lock and ask pystray to refresh, which pystray marshals to its own loop.
 """
 
 from __future__ import annotations
@@ -51,6 +56,13 @@ class TrayCommands(Protocol):
     def login(self) -> None: ...
     def logout(self) -> None: ...
     def quit(self) -> None: ...
+
+
+# Upload states (tray.upload.state.UploadState values). _WORKING: the server took a request from us (so we are
+# online and the token works); _RUNNING: an upload is under way; _ENDED: it is over.
+_WORKING = frozenset({"uploading", "finalizing", "completed"})
+_RUNNING = frozenset({"idle", "initializing", "uploading", "finalizing"})
+_ENDED = frozenset({"completed", "failed"})
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,19 @@ class _View:
     recording: bool = False
     paused: bool = False
     logged_in: bool = True
+    login_needed: bool = False  # an upload was refused (401): the picture says so until a login
+    offline: bool = False  # the upload engine is offline (PAUSED_OFFLINE)
     recent: list[RecentUpload] = field(default_factory=list)
+
+    def shown(self) -> TrayState:
+        """The picture: recording first, then what needs the user (login), then offline, then the base state."""
+        if self.state is TrayState.RECORDING:
+            return TrayState.RECORDING
+        if self.login_needed:
+            return TrayState.NEEDS_LOGIN
+        if self.offline:
+            return TrayState.OFFLINE
+        return self.state
 
 
 class TrayIcon:
@@ -128,11 +152,44 @@ class TrayIcon:
     # -- state (any thread) --------------------------------------------------------------------------------
     def set_state(self, state: TrayState, *, percent: int | None = None, elapsed: float | None = None) -> None:
         with self._lock:
-            changed_picture = state is not self._view.state
+            before = self._view.shown()
             self._view.state = state
             self._view.percent = percent
             self._view.elapsed = elapsed
+            changed_picture = self._view.shown() is not before
         self._refresh(picture=changed_picture, menu=True)
+
+    def show_upload(self, state: str, *, online: bool | None = None, percent: int | None = None) -> None:
+        """The upload engine reported ``state`` (an ``UploadState`` value) and, if known, whether it is online."""
+        state = str(getattr(state, "value", state)).lower()
+        with self._lock:
+            v = self._view
+            before = v.shown()
+            if state == "auth_required":
+                v.login_needed, v.logged_in = True, False
+            elif state in _WORKING and v.login_needed:  # the token works again (e.g. `snaplark login` elsewhere)
+                v.login_needed, v.logged_in = False, True
+            if state == "paused_offline" or online is False:
+                v.offline = True
+            elif online is True or state in _WORKING:
+                v.offline = False
+            if v.state is not TrayState.RECORDING:
+                if state in _ENDED:
+                    v.state, v.percent = TrayState.IDLE, None
+                elif state in _RUNNING:
+                    v.state, v.percent = TrayState.UPLOADING, percent
+            changed_picture = v.shown() is not before
+        self._refresh(picture=changed_picture, menu=True)
+
+    def show_upload_event(self, event: Any) -> None:
+        """An upload engine event (``UploadProgress`` with its progress dict, or ``StateChanged``)."""
+        progress = getattr(event, "progress", None)
+        if isinstance(progress, dict):
+            online = progress.get("isOnline")
+            self.show_upload(progress.get("state", ""), online=None if online is None else bool(online),
+                             percent=int(progress.get("percentage") or 0))
+        elif getattr(event, "new", None) is not None:
+            self.show_upload(event.new)
 
     def set_recording(self, recording: bool, *, paused: bool = False) -> None:
         with self._lock:
@@ -142,8 +199,12 @@ class TrayIcon:
 
     def set_logged_in(self, logged_in: bool) -> None:
         with self._lock:
+            before = self._view.shown()
             self._view.logged_in = logged_in
-        self._refresh(menu=True)
+            if logged_in:
+                self._view.login_needed = False
+            changed_picture = self._view.shown() is not before
+        self._refresh(picture=changed_picture, menu=True)
 
     def set_recent(self, uploads: list[RecentUpload]) -> None:
         with self._lock:
@@ -157,13 +218,15 @@ class TrayIcon:
 
     @property
     def state(self) -> TrayState:
-        return self._view.state
+        """What the icon shows (see ``_View.shown``)."""
+        with self._lock:
+            return self._view.shown()
 
     # -- derived view (pure) ---------------------------------------------------------------------------------
     def tooltip(self) -> str:
         with self._lock:
             v = self._view
-            state, pct, elapsed, paused = v.state, v.percent, v.elapsed, v.paused
+            state, pct, elapsed, paused = v.shown(), v.percent, v.elapsed, v.paused
         name = self.app_name
         if state is TrayState.RECORDING:
             word = "Paused" if paused else "Recording"

@@ -168,3 +168,47 @@ def test_state_changes_update_picture_and_menu(running_tray):
             return any(r > 180 and g_ < 80 and b < 120 for r, g_, b in img.convert("RGB").getdata())
 
     wait_until(has_red, 5, interval=0.2, what="red recording badge on the tray icon")
+
+
+def test_needs_login_and_offline_pictures_and_log_in_item(running_tray):
+    """Issue 12 #10: the engine's AUTH_REQUIRED / PAUSED_OFFLINE as the embedded icon shows them (amber badge; grey
+    tile with a dark badge), and the menu's Log in item."""
+    icon, wid, posted, commands, _ = running_tray
+    from PIL import Image
+
+    g = geometry(wid)
+
+    def pixels() -> list[tuple[int, int, int]]:
+        data = subprocess.run(["import", "-window", "root", "-crop", f"{g['w']}x{g['h']}+{g['x']}+{g['y']}",
+                               "png:-"], capture_output=True, timeout=20).stdout
+        with Image.open(io.BytesIO(data)) as img:
+            return list(img.convert("RGB").getdata())
+
+    def amber() -> bool:
+        return any(r > 200 and 120 < g_ < 190 and b < 70 for r, g_, b in pixels())
+
+    def grey_tile_no_blue() -> bool:
+        px = pixels()
+        grey = sum(1 for r, g_, b in px if abs(r - 120) < 20 and abs(g_ - 126) < 20 and abs(b - 136) < 20)
+        blue = sum(1 for r, g_, b in px if b > 200 and r < 80 and 80 < g_ < 130)
+        return grey > 20 and blue == 0
+
+    try:
+        icon.show_upload("uploading", online=True, percent=10)
+        icon.show_upload("auth_required")
+        assert icon.state is TrayState.NEEDS_LOGIN
+        wait_until(amber, 5, interval=0.2, what="amber needs-login badge on the tray icon")
+        spec = {e.text: e for e in icon.menu_spec()}
+        assert "Log in" in spec and "Log out" not in spec
+        spec["Log in"].action()
+        run_next(posted)
+        assert commands.ran[-1] == ("login",)
+
+        icon.set_logged_in(True)
+        icon.show_upload("paused_offline", online=False)
+        assert icon.state is TrayState.OFFLINE
+        wait_until(grey_tile_no_blue, 5, interval=0.2, what="grey offline tile on the tray icon")
+        assert "Log out" in {e.text for e in icon.menu_spec()}
+    finally:
+        icon.set_logged_in(True)
+        icon.show_upload("completed", online=True)
