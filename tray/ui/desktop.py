@@ -306,7 +306,7 @@ class DesktopApp:
         except Exception as exc:  # noqa: BLE001 - the menu just stays empty
             log.debug("history unavailable: %s", exc)
             return
-        self.tray.set_recent([RecentUpload(title=Path(row.local_path).name, url=row.url) for row in rows])
+        self.tray.set_recent([RecentUpload.from_history(row) for row in rows])  # "Recording 2:41 · 14:05"
 
     # ------------------------------------------------------------------ screenshots
     def _grab_everything(self) -> tuple[Any, Region, list]:
@@ -423,12 +423,10 @@ class DesktopApp:
         threading.Thread(target=wait, name=f"await-upload-{getattr(upload, 'id', '?')}", daemon=True).start()
 
     def _uploaded(self, url: str, upload: Any, copy: bool) -> None:
-        from tray.ui.tray_icon import RecentUpload
-
         log.info("uploaded: %s", url)
         if copy:
-            self.copy_link(url)
-        self.tray.add_recent(RecentUpload(title=Path(str(getattr(upload, "path", url))).name, url=url))
+            self.copy_link(url, confirm=False)  # the upload's own notification shows the link
+        self._load_recent()  # the journal wrote the history row before the upload counted as completed
 
     # ------------------------------------------------------------------ recording
     def record_region(self) -> None:
@@ -610,7 +608,10 @@ class DesktopApp:
             rec.recorder.pause()
 
     # ------------------------------------------------------------------ menu commands
-    def copy_link(self, url: str) -> None:
+    CONFIRM_SECONDS = 3.0
+
+    def copy_link(self, url: str, *, confirm: bool = True) -> None:
+        """Recent uploads menu, a notification's "Copy link": copy, then say so briefly (``confirm``)."""
         if self.clipboard is None:
             self._notify_error("No clipboard", f"Could not copy the link: {url}")
             return
@@ -618,6 +619,20 @@ class DesktopApp:
             self.clipboard.copy_text(url)
         except Exception as exc:  # noqa: BLE001
             self._notify_error("Could not copy the link", f"{exc}. The link: {url}")
+            return
+        if confirm:
+            self._confirm("Link copied", url)
+
+    def _confirm(self, title: str, body: str) -> None:
+        """A short "done" message: normal urgency, gone after CONFIRM_SECONDS; held during a full-screen recording."""
+        def show() -> None:
+            try:
+                self.notifier.notify(title, body, timeout=self.CONFIRM_SECONDS)
+            except Exception:  # noqa: BLE001 - notifications are best effort
+                log.exception("notification failed")
+
+        if not self.notification_hold.offer(None, show):
+            show()
 
     def _open_path(self, path: Path) -> None:
         opener = {"darwin": ["open"], "win32": ["explorer"]}.get(sys.platform, ["xdg-open"])

@@ -14,6 +14,9 @@ shows "needs login" and turns the menu's "Log out" into "Log in" until a login (
 PAUSED_OFFLINE shows "offline" until the engine is online again. A recording keeps its own picture; the marks show
 when it ends.
 
+Recent uploads are named for people: "Screenshot 14:03", "Recording 2:41 · 14:05" (kind, duration, local time of
+the upload; a date when it was not today); clicking one runs ``copy_link`` (the app copies and confirms).
+
 Threading: ``start``/``stop`` from the app's main thread (on macOS ``start`` must be on the main thread).
 ``set_state``/``set_recent``/``set_logged_in``/``set_recording``/``show_upload*`` may be called from any thread: they
 update plain fields under a lock and ask pystray to refresh, which pystray marshals to its own loop.
@@ -21,9 +24,11 @@ update plain fields under a lock and ask pystray to refresh, which pystray marsh
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -58,6 +63,7 @@ class TrayCommands(Protocol):
     def quit(self) -> None: ...
 
 
+_KIND_NAMES = {"screenshot": "Screenshot", "video": "Recording"}
 # Upload states (tray.upload.state.UploadState values). _WORKING: the server took a request from us (so we are
 # online and the token works); _RUNNING: an upload is under way; _ENDED: it is over.
 _WORKING = frozenset({"uploading", "finalizing", "completed"})
@@ -69,6 +75,32 @@ _ENDED = frozenset({"completed", "failed"})
 class RecentUpload:
     title: str
     url: str
+
+    @classmethod
+    def describe(cls, kind: str, url: str, when: float, duration: float | None = None, *,
+                 now: float | None = None) -> "RecentUpload":
+        """"Screenshot 14:03", "Recording 2:41 · 14:05"; ``when`` (epoch seconds) in local time, with the date
+        when it is not today (``now``, default: the current time)."""
+        from tray.humanize import human_duration
+
+        name = _KIND_NAMES.get(kind, (kind or "Upload").capitalize())
+        if duration:
+            name += f" {human_duration(duration)} ·"
+        return cls(f"{name} {_local_time(when, time.time() if now is None else now)}", url)
+
+    @classmethod
+    def from_history(cls, row: Any, *, now: float | None = None) -> "RecentUpload":
+        """From an upload history row (``kind``, ``url``, ``completed_at``, ``duration``)."""
+        return cls.describe(row.kind, row.url, row.completed_at, row.duration, now=now)
+
+
+def _local_time(when: float, now: float) -> str:
+    at, today = _dt.datetime.fromtimestamp(when), _dt.datetime.fromtimestamp(now)
+    if at.date() == today.date():
+        return f"{at:%H:%M}"
+    if at.year == today.year:
+        return f"{at.day} {at:%b} {at:%H:%M}"
+    return f"{at.day} {at:%b} {at.year} {at:%H:%M}"
 
 
 @dataclass
