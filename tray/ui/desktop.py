@@ -635,11 +635,32 @@ class DesktopApp:
             show()
 
     def _open_path(self, path: Path) -> None:
+        """Hand ``path`` to the desktop's opener. A thread waits for the opener (no zombie child); when there is
+        no opener, or it found no program for the path (xdg-open exits 3 or 4, silently), the user is told."""
+        import shutil
+
         opener = {"darwin": ["open"], "win32": ["explorer"]}.get(sys.platform, ["xdg-open"])
+        hint = " (package xdg-utils)" if opener == ["xdg-open"] else ""
+        if shutil.which(opener[0]) is None:
+            self._notify_warning("No program to open it", f"{opener[0]} was not found{hint}, so nothing can open "
+                                 f"{path}. Open it from a file manager.")
+            return
         try:
-            subprocess.Popen(opener + [str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            child = subprocess.Popen(opener + [str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         except OSError as exc:
-            self._notify_error("Cannot open", f"{path}: {exc}")
+            self._notify_warning("No program to open it", f"{opener[0]} could not start ({exc}), so nothing can "
+                                 f"open {path}. Open it from a file manager.")
+            return
+
+        def reap() -> None:
+            code = child.wait()
+            if code != 0 and sys.platform != "win32":  # explorer.exe exits 1 even when it opened the folder
+                self.dispatcher.post(lambda: self._notify_warning(
+                    "Nothing opened", f"{opener[0]} found no program to open {path} (exit status {code}). "
+                                      "Open it from a file manager, or set a default application for it."))
+
+        threading.Thread(target=reap, name=f"reap-{opener[0]}-{child.pid}", daemon=True).start()
 
     def open_captures_folder(self) -> None:
         folder = self.settings.upload.ensure_save_dir()
