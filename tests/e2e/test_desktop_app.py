@@ -221,8 +221,10 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     assert frames and (frames[0].width, frames[0].height) == (320, 240)  # odd size cropped to even
 
     # --- 3. progress notifications updated one id in place ---------------------------------------------------
-    video_calls = [c for c in notifications.calls if "recording-" in (c.summary + c.body)]
-    assert video_calls, [c.summary for c in notifications.calls]
+    # "Recording 00:02" while recording (issue 12 #4), "Uploading recording-….webm…" after the stop, then the link
+    video_calls = [c for c in notifications.calls if re.fullmatch(r"Recording \d\d:\d\d", c.summary)
+                   or "recording-" in (c.summary + c.body) or c.body == video_url]
+    assert video_calls and video_calls[0].summary.startswith("Recording "), [c.summary for c in notifications.calls]
     first = video_calls[0]
     assert all(c.returned_id == first.returned_id for c in video_calls), \
         [(c.returned_id, c.replaces_id, c.summary) for c in video_calls]
