@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from tray_platform.base import Region
-from tray.ui.desktop import ElapsedClock
+from tray.recording import ElapsedClock
 from tray.ui.recording_control import HEIGHT, WIDTH, place_outside
 from tray.ui.single_instance import SingleInstance
 

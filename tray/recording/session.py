@@ -34,11 +34,12 @@ def recording_path(folder: Path, now: float | None = None, ext: str = ".webm") -
 
 class RecordingSession:
     def __init__(self, path: Path, *, uploader: Uploader | None = None,
-                 on_state: Callable[[Any], None] | None = None,
+                 on_state: Callable[[Any], None] | None = None, on_upload: Callable[[Any], None] | None = None,
                  recorder_factory: Callable[..., Any] | None = None, clock: Callable[[], float] = time.monotonic,
                  **recorder_options: Any):
         """``uploader``: stream the file into ``uploader.start_recording_upload`` while recording (None: local
-        only). ``on_state(RecorderState)`` is called on recorder threads after the clock was updated. ``clock``
+        only); ``on_upload(upload)`` is told when that upload exists (at ``start()``). ``on_state(RecorderState)`` is
+        called on recorder threads after the clock was updated. ``clock``
         (monotonic seconds) paces the recorder and runs the elapsed clock: one clock for both.
         ``recorder_options`` go to the Recorder (region, monitor, fps, bitrate, cursor, countdown, max_duration,
         capture_factory, display_info, ...)."""
@@ -50,6 +51,7 @@ class RecordingSession:
         self.clock = ElapsedClock(clock)
         self._uploader = uploader
         self._on_state = on_state
+        self._on_upload = on_upload
         self._lock = threading.Lock()
         self._uploads: list[Any] = []
         sink_factory = self._sink_factory if uploader is not None else None
@@ -131,6 +133,8 @@ class RecordingSession:
         upload = self._uploader.start_recording_upload(path, metadata)
         with self._lock:
             self._uploads.append(upload)
+        if self._on_upload is not None:
+            self._on_upload(upload)
         return upload
 
     def _state_changed(self, state: Any) -> None:

@@ -26,53 +26,11 @@ from tray import paths
 log = logging.getLogger(__name__)
 
 
-class ElapsedClock:
-    """Recording time that stops while paused. Any thread."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._started: float | None = None
-        self._paused_at: float | None = None
-        self._paused_total = 0.0
-
-    def start(self) -> None:
-        with self._lock:
-            self._started, self._paused_at, self._paused_total = self._clock(), None, 0.0
-
-    def pause(self) -> None:
-        with self._lock:
-            if self._paused_at is None:
-                self._paused_at = self._clock()
-
-    def resume(self) -> None:
-        with self._lock:
-            if self._paused_at is not None:
-                self._paused_total += self._clock() - self._paused_at
-                self._paused_at = None
-
-    @property
-    def started(self) -> bool:
-        return self._started is not None
-
-    @property
-    def paused(self) -> bool:
-        return self._paused_at is not None
-
-    def elapsed(self) -> float:
-        with self._lock:
-            if self._started is None:
-                return 0.0
-            now = self._paused_at if self._paused_at is not None else self._clock()
-            return max(0.0, now - self._started - self._paused_total)
-
-
 @dataclass
 class ActiveRecording:
-    recorder: Any
+    session: Any  # tray.recording.RecordingSession
     region: Region
     path: Path
-    clock: ElapsedClock
     control: Any = None  # None: no room outside the region (full screen) and the OS cannot hide it from capture
     border: Any = None
     full_screen: bool = False  # our notifications are held back until it ends (they would be in the video)
@@ -193,7 +151,7 @@ class DesktopApp:
         if self.recording is not None:
             rec = self.recording
             self.recording = None
-            rec.recorder.stop(timeout=30)  # the upload engine keeps the file; it finishes at the next start
+            rec.session.stop(timeout=30)  # the upload engine keeps the file; it finishes at the next start
         if self.hotkeys is not None:
             self.hotkeys.stop()
         if self.tray is not None:
@@ -214,7 +172,7 @@ class DesktopApp:
         if self.recording is not None and self.tray is not None:
             from tray.ui.tray_icon import TrayState
 
-            self.tray.set_state(TrayState.RECORDING, elapsed=self.recording.clock.elapsed())
+            self.tray.set_state(TrayState.RECORDING, elapsed=self.recording.session.elapsed())
         if not self.dispatcher.stopped:
             self.root.after(500, self._tick)
 
@@ -448,49 +406,34 @@ class DesktopApp:
         The countdown is ours, not the recorder's: the recorder (its file, its upload session) starts only when
         the countdown is over, so a cancelled one leaves nothing behind. A full-screen recording holds our
         notifications back from the countdown on (one shown now would still be on screen when recording starts)."""
-        from tray.capture.recorder import Recorder, RecorderState
+        from tray.capture.recorder import RecorderState
+        from tray.recording import RecordingSession, recording_path
         from tray.ui.recording_border import RecordingBorder
         from tray.ui.recording_control import covers_a_monitor
 
         self._warm_upload_path()
 
         cap = self.settings.capture
-        base = self.settings.upload.ensure_save_dir()
-        path = base / f"recording-{int(time.time() * 1000)}.webm"
-        clock = ElapsedClock()
-        auto = self.settings.upload.auto_upload
-        uploads: list[Any] = []
-
-        def sink_factory(p: Path, metadata: dict) -> Any:
-            upload = self.stack.engine.start_recording_upload(p, metadata)
-            uploads.append(upload)
-            self.progress.recording_started(upload, clock.elapsed)  # "Recording 00:12" in its notification
-            return upload
+        path = recording_path(self.settings.upload.ensure_save_dir())
 
         def on_state(state: RecorderState) -> None:  # recorder threads
-            if state is RecorderState.RECORDING:
-                clock.resume() if clock.started else clock.start()
-            elif state is RecorderState.PAUSED:
-                clock.pause()
             self.dispatcher.post(lambda: self.tray.set_recording(
                 state in (RecorderState.RECORDING, RecorderState.PAUSED), paused=state is RecorderState.PAUSED))
 
-        from tray.capture.sink import NullSink
-
-        recorder = Recorder(path, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
-                            max_duration=float(cap.max_duration),
-                            sink_factory=sink_factory if auto else (lambda p, m: NullSink()), on_state=on_state)
+        session = RecordingSession(
+            path, uploader=self.stack.engine if self.settings.upload.auto_upload else None, on_state=on_state,
+            on_upload=lambda upload: self.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
+            region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor, max_duration=float(cap.max_duration))
         try:
-            recorder.prepare()  # bad region, no display: told now, before any countdown
+            session.prepare()  # bad region, no display: told now, before any countdown
         except Exception as exc:  # noqa: BLE001
             self._notify_error("Recording failed to start", str(exc))
             return
-        rec = ActiveRecording(recorder, region, path, clock, full_screen=covers_a_monitor(region, self._monitors()))
-        rec.uploads = uploads  # type: ignore[attr-defined]
+        rec = ActiveRecording(session, region, path, full_screen=covers_a_monitor(region, self._monitors()))
         if rec.full_screen:
             self.notification_hold.hold()
         # What is recorded (even-sized, inside the selection) gets the border just outside it, from now on.
-        rec.border = RecordingBorder(self.root, recorder.region, screen)
+        rec.border = RecordingBorder(self.root, session.region, screen)
         if cap.countdown <= 0:
             self._begin_recording(rec, screen)
             return
@@ -506,7 +449,7 @@ class DesktopApp:
             log.info("recording cancelled during the countdown; nothing was recorded")
 
         stop_key = self._hotkey_display("stop_recording")
-        self.countdown = CountdownOverlay(self.root, recorder.region, screen, cap.countdown,
+        self.countdown = CountdownOverlay(self.root, session.region, screen, cap.countdown,
                                           on_done=counted_down, on_cancel=cancelled,
                                           hint=f"Esc to cancel · {stop_key} stops" if stop_key else "Esc to cancel")
         self.tray.set_recording(True)  # the menu's Stop item cancels the countdown
@@ -519,15 +462,15 @@ class DesktopApp:
         from tray.ui.tray_icon import TrayState
 
         try:
-            rec.recorder.start()  # publishes RECORDING: the clock starts at 0 now
+            rec.session.start()  # publishes RECORDING: the clock starts at 0 now
         except Exception as exc:  # noqa: BLE001 - disk, encoder: tell the user
             self._recording_not_started(rec)
             self._notify_error("Recording failed to start", str(exc))
             return
-        clock = rec.clock
-        rec.control = open_control(self.root, rec.recorder.region, screen, on_stop=self.stop_recording,
-                                   on_toggle_pause=self.toggle_pause, elapsed=clock.elapsed,
-                                   paused=lambda: clock.paused)
+        session = rec.session
+        rec.control = open_control(self.root, session.region, screen, on_stop=self.stop_recording,
+                                   on_toggle_pause=self.toggle_pause, elapsed=session.elapsed,
+                                   paused=lambda: session.paused)
         if rec.control is None and not rec.full_screen:  # no room around it: full screen in all but name
             rec.full_screen = True
             self.notification_hold.hold()
@@ -560,7 +503,7 @@ class DesktopApp:
     def _watch_recorder(self, rec: ActiveRecording) -> None:
         """Notice a recording that ended by itself (max duration, disk full) and finish it like a stop."""
         def watch() -> None:
-            rec.recorder.wait(None)
+            rec.session.wait(None)
             self.dispatcher.post(lambda: self._recording_ended(rec))
 
         threading.Thread(target=watch, name="recording-watch", daemon=True).start()
@@ -572,7 +515,7 @@ class DesktopApp:
         rec = self.recording
         if rec is None:
             return
-        threading.Thread(target=lambda: rec.recorder.stop(timeout=60), name="recording-stop", daemon=True).start()
+        threading.Thread(target=lambda: rec.session.stop(timeout=60), name="recording-stop", daemon=True).start()
 
     def _recording_ended(self, rec: ActiveRecording) -> None:
         from tray.ui.tray_icon import TrayState
@@ -587,25 +530,18 @@ class DesktopApp:
         self._show_held_notifications(rec)
         self.tray.set_recording(False)
         self.tray.set_state(TrayState.IDLE)
-        result = rec.recorder.result
+        result = rec.session.result
         if result is not None and result.error:
             self._notify_error("Recording stopped", f"{result.error}. What was recorded is kept at {rec.path}"
                                + (" and is being uploaded." if self.settings.upload.auto_upload else "."))
-        for upload in getattr(rec, "uploads", []):
+        for upload in rec.session.uploads:
             self._await_url(upload, copy=True)
         if not self.settings.upload.auto_upload:
             self.notifier.notify("Recording saved", str(rec.path))
 
     def toggle_pause(self) -> None:
-        rec = self.recording
-        if rec is None:
-            return
-        from tray.capture.recorder import RecorderState
-
-        if rec.recorder.state is RecorderState.PAUSED:
-            rec.recorder.resume()
-        elif rec.recorder.state is RecorderState.RECORDING:
-            rec.recorder.pause()
+        if self.recording is not None:
+            self.recording.session.toggle_pause()
 
     # ------------------------------------------------------------------ menu commands
     CONFIRM_SECONDS = 3.0

@@ -20,7 +20,7 @@ from desktop_helpers import require_tools
 from test_desktop_dunst import dunst, grab  # noqa: F401 - the dunst fixture
 from tray.api.client import ApiClient
 from tray.humanize import human_bytes
-from tray.ui.desktop import ElapsedClock
+from tray.recording import ElapsedClock
 from tray.ui.notifications import ProgressNotifier
 from tray.upload.backoff import Sleeper
 from tray.upload.engine import UploadEngine

@@ -166,7 +166,7 @@ def make_app(pattern_screen, tmp_path):
             try:
                 pump_until(app.root, lambda: app.recording is None, 30, "the recording to end at teardown")
             except TimeoutError:
-                app.recording.recorder.stop(timeout=30)
+                app.recording.session.stop(timeout=30)
         pump(app.root, 0.1)
         app.dispatcher.stop()
         app.root.update()
