@@ -3,6 +3,10 @@
 X11 clipboard data is served by its owner process, so something must stay alive: ``xclip`` forks a small
 server that keeps the selection until another client takes it. Its stdout/stderr are sent to /dev/null so the
 forked child does not hold our pipes open (``subprocess.run`` would otherwise wait for it forever).
+
+xclip's parent returns before its forked child has taken the selection, so two quick copies can race and leave the
+older one on the clipboard (seen under load: copy v1, v2 → the clipboard held v1). Each copy therefore waits, bounded
+by ``timeout``, until the clipboard reads back what was copied.
 Threading: stateless; callable from any thread.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from typing import Any, Callable
 
 Runner = Callable[..., Any]
@@ -40,6 +45,21 @@ class XclipClipboard:
             raise ClipboardError(f"xclip failed: {exc}") from exc
         if result.returncode != 0:
             raise ClipboardError(f"xclip exited with {result.returncode} (is DISPLAY set and the X server up?)")
+        self._wait_until_owned(data, target, selection)
+
+    def _wait_until_owned(self, data: bytes, target: str | None, selection: str) -> None:
+        cmd = ["xclip", "-selection", selection, "-o"] + (["-t", target] if target else [])
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                back = self._run(cmd, capture_output=True, timeout=self.timeout, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ClipboardError(f"xclip failed: {exc}") from exc
+            if back.returncode == 0 and back.stdout == data:
+                return
+            if time.monotonic() > deadline:
+                raise ClipboardError("the clipboard did not take the new content (another program owns it?)")
+            time.sleep(0.01)
 
     def copy_text(self, text: str) -> None:
         self._copy(text.encode("utf-8"), "UTF8_STRING", self.selection)

@@ -19,13 +19,34 @@ def png_bytes(size=(3, 2), mode="RGBA"):
     return buf.getvalue()
 
 
+class ClipboardRunner(FakeRunner):
+    """xclip -i stores, xclip -o reads back (after ``lag`` reads, as a forked xclip server that is late)."""
+
+    def __init__(self, lag=0):
+        super().__init__()
+        self.held = b""
+        self.lag = lag
+
+    def __call__(self, argv, **kwargs):
+        super().__call__(argv, **kwargs)
+        if "-i" in argv:
+            self.pending = kwargs["input"]
+            return type("Completed", (), {"returncode": 0, "stdout": b""})()
+        if self.lag:
+            self.lag -= 1
+        else:
+            self.held = self.pending
+        return type("Completed", (), {"returncode": 0, "stdout": self.held})()
+
+
 def test_xclip_commands_and_no_pipes_held():
-    runner = FakeRunner()
+    runner = ClipboardRunner()
     cb = XclipClipboard(runner=runner)
     assert isinstance(cb, Clipboard)
     cb.copy_text("héllo")
     cb.copy_image_png(png_bytes())
-    (text_argv, text_kw), (img_argv, img_kw) = runner.calls
+    copies = [c for c in runner.calls if "-i" in c[0]]
+    (text_argv, text_kw), (img_argv, img_kw) = copies
     assert text_argv == ["xclip", "-selection", "clipboard", "-i", "-t", "UTF8_STRING"]
     assert text_kw["input"] == "héllo".encode()
     assert img_argv[-2:] == ["-t", "image/png"]
@@ -33,6 +54,14 @@ def test_xclip_commands_and_no_pipes_held():
 
     for kw in (text_kw, img_kw):  # the forked xclip server must not inherit our pipes
         assert kw["stdout"] is subprocess.DEVNULL and kw["stderr"] is subprocess.DEVNULL and kw["timeout"] > 0
+
+
+def test_a_copy_returns_only_once_the_clipboard_holds_it():
+    runner = ClipboardRunner(lag=3)  # the forked server takes the selection three reads late
+    XclipClipboard(runner=runner).copy_text("v2")
+    reads = [c for c in runner.calls if "-o" in c[0]]
+    assert len(reads) == 4 and runner.held == b"v2"
+    assert reads[0][0] == ["xclip", "-selection", "clipboard", "-o", "-t", "UTF8_STRING"]
 
 
 def test_xclip_failure_raises_clear_error():
