@@ -93,6 +93,64 @@ class Autostart(Protocol):
     def is_enabled(self) -> bool: ...
 
 
+@dataclass(frozen=True)
+class AudioDevice:
+    """An audio input. ``kind``: ``"mic"`` (a microphone or line in) or ``"monitor"`` (what an output device plays:
+    PulseAudio's monitor source, a WASAPI loopback, a macOS loopback driver such as BlackHole). ``id`` is what
+    ``AudioInput.open`` takes; ``name`` is for people."""
+
+    id: str
+    name: str
+    kind: str
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    """Samples from one input: float32, interleaved, at the rate and channel count the stream was opened with.
+    ``captured_at`` is the ``clock()`` time (the clock given to ``open``) at which the first sample was captured,
+    the adapter's best estimate (arrival time minus the latency the OS reports)."""
+
+    samples: bytes
+    frames: int
+    captured_at: float
+
+
+class AudioUnavailable(RuntimeError):
+    """No audio server / no such input on this machine (a lasting condition: retrying now will not help)."""
+
+
+class AudioDeviceLost(RuntimeError):
+    """An open input stopped for good: the device was removed, the audio server went away."""
+
+
+@runtime_checkable
+class AudioStream(Protocol):
+    """One open input. ``read`` returns the next block, or None when nothing came within ``timeout`` seconds (a
+    silent WASAPI loopback, a suspended source), and raises ``AudioDeviceLost`` once the input is gone.
+    Thread-safety: ``read`` and ``close`` from one thread."""
+
+    rate: int
+    channels: int
+
+    def read(self, timeout: float) -> AudioBlock | None: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class AudioInput(Protocol):
+    """Microphones and output monitors of this machine. ``capabilities`` holds ``"mic"`` and/or ``"system"`` (the
+    OS can record what the speakers play). ``open`` raises ``AudioUnavailable`` (no server, no such device).
+    Each call connects anew, so a restarted audio server is picked up; an instance holds no OS resources."""
+
+    capabilities: frozenset[str]
+
+    def devices(self) -> list[AudioDevice]: ...
+    def default_device(self, kind: str) -> AudioDevice | None: ...
+    def open(self, device_id: str, *, rate: int, channels: int,
+             clock: Callable[[], float]) -> AudioStream: ...
+
+
 def current_os() -> str:
     if sys.platform.startswith("linux"):
         return "linux"

@@ -1,4 +1,4 @@
-"""VP9 encoding into a WebM file that is safe to upload while it grows.
+"""VP9 (and optionally Opus) encoding into a WebM file that is safe to upload while it grows.
 
 ``WebmVp9Writer`` owns the output file: it opens it unbuffered (so every byte the muxer hands over reaches the
 OS at once), lets PyAV's WebM muxer write ~1 s clusters into it, and after each muxed packet looks at the file
@@ -6,6 +6,12 @@ size (``os.fstat``). When the file grew and at least ``durable_interval`` second
 fsyncs and reports the new size through ``on_durable``. The muxer writes a cluster in one piece when it closes
 it, so reported sizes usually fall on cluster boundaries; the contract only promises that reported bytes are on
 disk and (past offset 4096) final.
+
+With ``audio_bitrate`` set the file gets one Opus track (48 kHz stereo, 20 ms frames, ``encode_audio``); the
+muxer interleaves the two streams by timestamp (it holds packets of the stream that is ahead until the other one
+catches up), so audio that is mixed a little behind the video delays durability by that much, never the
+timestamps. With an audio track the muxer still rewrites only the header near offset 40 at close
+(tests/e2e/audio/test_audio_e2e.py checks it).
 
 Threading: a writer is used by one thread (the recorder's encoder thread).
 """
@@ -32,6 +38,8 @@ WEBM_MUXER_OPTIONS = {"cluster_time_limit": "1000", "cluster_size_limit": "40000
 # what VP9 keeps at screen-recording bitrates (measured with benchmarks/_desktop_env.desktop_background).
 _SWS = "POINT"
 TIME_BASE = Fraction(1, 1000)  # pts are milliseconds (VFR)
+AUDIO_RATE = 48_000
+AUDIO_TIME_BASE = Fraction(1, AUDIO_RATE)  # audio pts are sample counts
 KEYFRAME_SECONDS = 5  # max keyframe distance, in frames at the nominal fps
 
 
@@ -40,7 +48,7 @@ class WebmVp9Writer:
 
     def __init__(self, path: Path, width: int, height: int, *, fps: int, bitrate: int,
                  on_durable: Callable[[int], None], clock: Callable[[], float],
-                 durable_interval: float = 1.0):
+                 durable_interval: float = 1.0, audio_bitrate: int | None = None):
         if width % 2 or height % 2:
             raise ValueError(f"frame size must be even for yuv420p, got {width}x{height}")
         self.path = Path(path)
@@ -60,6 +68,10 @@ class WebmVp9Writer:
         self.end_ms = 0  # max(pts + duration) over muxed packets = the container's duration
         self.closed = False
         self._convert = None
+        self.audio_bitrate = audio_bitrate
+        self._audio = None  # the Opus stream, when there is one
+        self.audio_frames_encoded = 0
+        self.audio_packets_muxed = 0
 
     def open(self) -> None:
         import av  # lazy: keeps `import tray` light
@@ -79,6 +91,11 @@ class WebmVp9Writer:
             cc.gop_size = KEYFRAME_SECONDS * self.fps
             cc.options = dict(VP9_REALTIME_OPTIONS)
             self._stream = stream
+            if self.audio_bitrate:
+                audio = self._container.add_stream("libopus", rate=AUDIO_RATE, layout="stereo")
+                audio.codec_context.bit_rate = self.audio_bitrate
+                audio.time_base = AUDIO_TIME_BASE
+                self._audio = audio
         except BaseException:
             self._file.close()
             raise
@@ -127,6 +144,29 @@ class WebmVp9Writer:
         self.frames_encoded += 1
         self.last_pts = pts_ms
 
+    @property
+    def has_audio(self) -> bool:
+        return self._audio is not None
+
+    def encode_audio(self, samples, pts: int) -> None:
+        """Encode 960 samples (float32, frames x 2) that start ``pts`` samples into the output."""
+        import av
+
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="stereo")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = pts
+        frame.time_base = AUDIO_TIME_BASE
+        self._mux_audio(self._audio.encode(frame))
+        self.audio_frames_encoded += 1
+
+    def _mux_audio(self, packets) -> None:
+        for packet in packets:
+            self._container.mux(packet)
+            self.audio_packets_muxed += 1
+            if packet.pts is not None and packet.duration:
+                self.end_ms = max(self.end_ms, round((packet.pts + packet.duration) * 1000 / AUDIO_RATE))
+        self.sync_if_due()
+
     def _mux(self, packets) -> None:
         for packet in packets:
             packet.duration = self._frame_ms  # libvpx leaves it 0; the muxer's duration is max(pts + duration)
@@ -154,6 +194,8 @@ class WebmVp9Writer:
         """Flush the encoder, write cues and the final header, fsync, close. Returns the file size."""
         try:
             self._mux(self._stream.encode(None))
+            if self._audio is not None:
+                self._mux_audio(self._audio.encode(None))
             self._container.close()
             os.fsync(self._file.fileno())
             return os.fstat(self._file.fileno()).st_size

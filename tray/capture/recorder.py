@@ -14,6 +14,13 @@ Threads (DESIGN.md "Threads"):
 Timestamps: pts (ms) = capture time - t0 - time spent paused, so the output has no gap at a pause. At stop the
 last frame is repeated so the file lasts until the stop moment (within one frame interval).
 
+Audio (``audio=AudioSpec(mode="mic"|"system"|"both"|"none", mic_device=None, system_device=None)``, see
+``tray/capture/audio.py``): ``start()`` opens the inputs (``UnknownAudioDevice`` for a named device that does not
+exist; any other audio problem is reported once through ``on_audio_failure(AudioFailure)`` and the recording goes
+on, video only if no input works); one reader thread per input (``snaplark-audio-<kind>``) places samples on the
+same clock; the encoder thread mixes them over the same ``RecordingTimeline`` as the video (t0 and the pauses) and
+encodes one Opus track into the same WebM. ``audio_input`` replaces the OS adapter (tests).
+
 Sizes: yuv420p needs even dimensions, so an odd-sized region loses its rightmost column and/or bottom row
 (``target.even_region``); the init metadata's ``resolution`` is the recorded (even) size.
 
@@ -35,10 +42,14 @@ from typing import Callable
 
 from tray_platform.base import DisplayInfo, Region, ScreenCapture
 
+from tray_platform.base import AudioInput
+
+from tray.capture.audio import AudioCapture, AudioFailure, AudioMixer, AudioSpec, AudioStats
 from tray.capture.encoder import WebmVp9Writer
 from tray.capture.errors import CaptureError, InvalidCaptureTarget, RecorderStateError
 from tray.capture.sink import NullSink, RecordingSink
 from tray.capture.target import even_region, resolve_target
+from tray.capture.timeline import RecordingTimeline
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +99,7 @@ class RecordingResult:
     stats: RecordingStats
     error: str | None = None  # set when the recording was aborted (state FAILED)
     frames: int = field(default=0)  # frames in the file
+    audio: AudioStats | None = None  # None: the file has no audio track
 
 
 @dataclass
@@ -122,7 +134,10 @@ class Recorder:
                  on_countdown: Callable[[int], None] | None = None,
                  on_state: Callable[[RecorderState], None] | None = None,
                  keepalive_interval: float = 1.0, durable_interval: float = 1.0,
-                 max_queue_frames: int = 8):
+                 max_queue_frames: int = 8,
+                 audio: AudioSpec | None = None,
+                 audio_input: AudioInput | None = None,
+                 on_audio_failure: Callable[[AudioFailure], None] | None = None):
         if sink is not None and sink_factory is not None:
             raise ValueError("give sink or sink_factory, not both")
         if not isinstance(fps, int) or not 1 <= fps <= 120:
@@ -148,6 +163,11 @@ class Recorder:
         self._keepalive = keepalive_interval
         self._durable_interval = durable_interval
         self._max_queue_frames = max_queue_frames
+        self.audio = audio or AudioSpec()
+        self._audio_input = audio_input
+        self._on_audio_failure = on_audio_failure
+        self._audio: AudioCapture | None = None  # set in start() when an input works
+        self._timeline = RecordingTimeline()
 
         self._lock = threading.Lock()
         self._state = RecorderState.IDLE
@@ -163,6 +183,7 @@ class Recorder:
         self._queue: queue.Queue | None = None
         self._threads: list[threading.Thread] = []
         self._capture_error: str | None = None
+        self.audio_stats: AudioStats | None = None
 
     # ----------------------------------------------------------------- control
     @property
@@ -204,18 +225,33 @@ class Recorder:
 
             self._capture_factory = default_capture_factory(cursor=self.cursor)
         region = self.region
+        audio = None
+        if self.audio.kinds:
+            audio = AudioCapture(self.audio, audio_input=self._audio_input, clock=self._clock,
+                                 on_failure=self._on_audio_failure)
+            if not audio.open():  # raises UnknownAudioDevice; other problems were reported
+                audio = None
         writer = WebmVp9Writer(self.output_path, region.width, region.height, fps=self.fps, bitrate=self.bitrate,
                                on_durable=self._durable, clock=self._clock,
-                               durable_interval=self._durable_interval)
-        writer.open()
+                               durable_interval=self._durable_interval,
+                               audio_bitrate=self.audio.bitrate if audio else None)
+        try:
+            writer.open()
+        except BaseException:
+            if audio:
+                audio.close_unstarted()
+            raise
         if self._sink is None:
             try:
                 self._sink = (self._sink_factory(self.output_path, dict(metadata)) if self._sink_factory
                               else NullSink())
             except BaseException:
                 writer.abort()
+                if audio:
+                    audio.close_unstarted()
                 self.output_path.unlink(missing_ok=True)
                 raise
+        self._audio = audio
         frame_bytes = region.width * region.height * 3 // 2  # queued frames are yuv420p
         maxsize = max(2, min(self._max_queue_frames, MAX_QUEUE_BYTES // max(1, frame_bytes)))
         self._queue = queue.Queue(maxsize=maxsize)
@@ -226,6 +262,8 @@ class Recorder:
         ]
         for t in self._threads:
             t.start()
+        if audio:
+            audio.start()
 
     def pause(self) -> None:
         with self._lock:
@@ -234,6 +272,7 @@ class Recorder:
             if self._state is not RecorderState.RECORDING:
                 raise RecorderStateError(f"cannot pause in state {self._state.value}")
             self._pause_started = self._clock()
+            self._timeline.pause(self._pause_started)
             self._transition(RecorderState.PAUSED)
         self._publish(RecorderState.PAUSED)
 
@@ -243,7 +282,9 @@ class Recorder:
                 return
             if self._state is not RecorderState.PAUSED:
                 raise RecorderStateError(f"cannot resume in state {self._state.value}")
-            self._paused_total += self._clock() - self._pause_started
+            now = self._clock()
+            self._paused_total += now - self._pause_started
+            self._timeline.resume(now)
             self._pause_started = None
             self._transition(RecorderState.RECORDING)
             self._resumed.notify_all()
@@ -284,6 +325,14 @@ class Recorder:
     @property
     def result(self) -> RecordingResult | None:
         return self._result
+
+    def elapsed(self) -> float:
+        """Seconds of output recorded so far (pauses excluded; 0 before the first frame)."""
+        with self._lock:
+            if self._t0 is None:
+                return 0.0
+            now = self._pause_started if self._pause_started is not None else self._clock()
+            return max(0.0, now - self._t0 - self._paused_total)
 
     # --------------------------------------------------------------- internals
     def _interruptible_sleep(self, seconds: float) -> None:
@@ -357,6 +406,7 @@ class Recorder:
             max_lag = max(MAX_CATCH_UP_SECONDS, 2 * interval)
             convert = writer.converter()
             self._t0 = next_tick = self._clock()
+            self._timeline.start(self._t0)
             while True:
                 with self._lock:
                     was_paused = False
@@ -419,11 +469,17 @@ class Recorder:
         error: str | None = None
         end: _End | None = None
         last: _Frame | None = None
+        mixer = self._audio.mixer(self._timeline) if self._audio else None
+        wait = 0.02 if mixer else 0.1  # audio is mixed between frames: wake up at least every 20 ms
         try:
             while True:
                 try:
-                    item = self._queue.get(timeout=0.1)
+                    item = self._queue.get(timeout=wait)
                 except queue.Empty:
+                    item = None
+                if mixer is not None:
+                    self._encode_audio(writer, mixer.pump(self._clock()))
+                if item is None:
                     writer.sync_if_due()
                     continue
                 if isinstance(item, _End):
@@ -440,8 +496,12 @@ class Recorder:
                 if repeat_at > last.pts_ms:
                     writer.encode_frame(last.frame, repeat_at)
                     self.stats.frames_encoded = writer.frames_encoded
+                if mixer is not None:  # audio up to the same end
+                    self._encode_audio(writer, mixer.finish(end.end_ms))
+                    self._stop_audio(mixer, writer)
                 total = writer.close()
             else:
+                self._stop_audio(mixer)
                 total = writer.abort()
         except Exception as exc:  # noqa: BLE001 - disk full, encoder error: stop cleanly, keep what exists
             log.exception("encoding/writing failed")
@@ -452,8 +512,24 @@ class Recorder:
                     self._transition(RecorderState.STOPPING)
                     self._resumed.notify_all()
             self._drain_until_end()
+            self._stop_audio(mixer)
             total = writer.abort() if not writer.closed else os.path.getsize(self.output_path)
         self._deliver(writer, total, error)
+
+    def _encode_audio(self, writer: WebmVp9Writer, frames: list) -> None:
+        for pts, samples in frames:
+            writer.encode_audio(samples, pts)
+
+    def _stop_audio(self, mixer: AudioMixer | None, writer: WebmVp9Writer | None = None) -> None:
+        audio = self._audio
+        if audio is None:
+            return
+        audio.stop()  # idempotent
+        if mixer is not None:
+            audio.stats.silence_forced_frames = mixer.silence_forced
+        if writer is not None:
+            audio.stats.frames_encoded = writer.audio_frames_encoded
+        self.audio_stats = audio.stats
 
     def _drain_until_end(self) -> None:
         deadline = time.monotonic() + 10.0
@@ -480,7 +556,8 @@ class Recorder:
             else:
                 duration = writer.end_ms / 1000.0
                 self._result = RecordingResult(self.output_path, total, duration, dict(self.metadata),
-                                               self.stats, error, frames)
+                                               self.stats, error, frames,
+                                               self._audio.stats if self._audio else None)
                 if error:
                     if total > writer.durable_bytes:  # abort() fsynced what reached the disk; it never changes now
                         self._durable(total)

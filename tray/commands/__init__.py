@@ -18,4 +18,5 @@ COMMANDS: dict[str, str] = {
     "config": "show or change settings (path, show, get KEY, set KEY VALUE)",
     "autostart": "start Snaplark at login (enable, disable, status)",
     "server": "check what a server supports (server check [--server URL])",
+    "devices": "list audio inputs (microphones) and output monitors for recordings",
 }
