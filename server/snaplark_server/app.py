@@ -27,6 +27,7 @@ from .db import Database
 from .errors import ApiError, invalid, unauthorized
 from .faults import FaultInjector, FaultMiddleware
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
+from .private_files import make_private_dir
 from .storage import StorageUnavailable, make_storage
 from .uploads import UploadService
 from .users import User, authenticate
@@ -45,7 +46,7 @@ def _error_response(status: int, code: str, message: str, headers: dict | None =
 
 
 def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) -> FastAPI:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(config.data_dir)
     db = Database.in_data_dir(config.data_dir)
     storage = make_storage(config)
     storage.start()

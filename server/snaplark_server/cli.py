@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def _config(args) -> ServerConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # everything this process creates is the server user's alone (private_files.py)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "multipart", "python_multipart"):

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from .private_files import ensure_private_file, make_private_dir, tighten
+
 SCHEMA_VERSION = 1
 DB_FILENAME = "snaplark-server.sqlite3"
 
@@ -73,7 +75,10 @@ class Database:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
+        ensure_private_file(self.path)  # 0600 before SQLite opens it; its -wal and -shm files copy this mode
+        for side in ("-wal", "-shm"):  # left readable by an older version
+            tighten(self.path.with_name(self.path.name + side), 0o600)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False

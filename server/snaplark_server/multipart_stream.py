@@ -18,6 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError, invalid, too_large
+from .private_files import create_private_file, make_private_dir
 
 MAX_TEXT_FIELD = 64 * 1024
 MAX_FIELDS = 32
@@ -126,9 +127,9 @@ async def parse_form(
             if state["seen_file"]:
                 raise _Stop(invalid(f"field {file_field!r} given more than once"))
             state["seen_file"] = True
-            spool_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(spool_dir)
             path = spool_dir / f"{secrets.token_hex(12)}.tmp"
-            state["fh"] = open(path, "wb")
+            state["fh"] = create_private_file(path)  # 0600: it becomes the stored part or object
             state["in_file"] = True
             raw_filename = params.get(b"filename")
             ctype = state["headers"].get(b"content-type")

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
+from ..private_files import DIR_MODE, create_private_file, make_private_dir
 from .base import AssembledObject, StoredPart, WholeFileMismatch
 
 COPY_BLOCK = 1024 * 1024
@@ -56,7 +57,7 @@ class LocalStorage:
 
     def start(self) -> None:
         for d in (self.spool_dir, self.sessions_dir, self.objects_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            make_private_dir(d)
         for leftover in self.spool_dir.iterdir():  # bodies of requests cut short by a crash: never acknowledged
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
@@ -75,13 +76,13 @@ class LocalStorage:
 
     def start_upload(self, session_id: str, key: str, content_type: str) -> str | None:
         d = self._session_dir(session_id)
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         fsync_dir(self.sessions_dir)
         return None
 
     def store_part(self, session_id: str, key: str, upload_id: str | None, index: int, spooled: SpooledFile) -> str | None:
         dest = self._part_path(session_id, index)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         fsync_file(spooled.path)
         os.replace(spooled.path, dest)
         fsync_dir(dest.parent)
@@ -111,12 +112,12 @@ class LocalStorage:
         if expected_sha256 is None:
             return self._complete_by_linking(session_id, key, parts)
         final = self._object_path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
         digest = hashlib.sha256()
         size = 0
         try:
-            with open(tmp, "wb") as out:
+            with create_private_file(tmp) as out:
                 for part in parts:
                     with open(self._part_path(session_id, part.index), "rb") as src:
                         while block := src.read(COPY_BLOCK):
@@ -136,9 +137,9 @@ class LocalStorage:
 
     def _complete_by_linking(self, session_id: str, key: str, parts: list[StoredPart]) -> AssembledObject:
         target = self._composite_dir(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        tmp.mkdir()
+        tmp.mkdir(mode=DIR_MODE)
         try:
             size = 0
             for n, part in enumerate(parts):  # hard links: the session's own parts may be discarded afterwards
@@ -162,7 +163,7 @@ class LocalStorage:
 
     def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None:
         final = self._object_path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         fsync_file(spooled.path)
         os.replace(spooled.path, final)
         fsync_dir(final.parent)

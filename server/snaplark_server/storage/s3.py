@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
+from ..private_files import make_private_dir
 from .base import AssembledObject, StorageUnavailable, StoredPart, WholeFileMismatch
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class S3Storage:
         return self.prefix + key
 
     def start(self) -> None:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.spool_dir)
         for leftover in self.spool_dir.iterdir():
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
