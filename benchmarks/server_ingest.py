@@ -6,11 +6,19 @@
    HTTP connection each) upload their parts (sha256 extension on) -> ingest MB/s from first byte to last 200 answer,
    then finalize all sessions (assembly) and report that time too.
 3. Peak RSS of the server process, sampled every 20 ms with psutil during the whole ingest + finalize.
+4. /health under a slow-header attack (issue 16): a second server process with ``ulimit -n 1024``, an attacker
+   process holding 1,100 connections whose request head never ends (one more header line per connection every
+   second; closed ones re-opened, as slowloris does), and meanwhile ``GET /api/v1/health`` on a new connection
+   every 50 ms -> p50 / p99 / max latency and the number that got no answer within 5 s; the server's log size.
+   The same probes go, alternately, to a third server that nobody attacks: its p99 is what the machine itself
+   adds (other processes, the attacker's own CPU), to read the attacked p99 against.
 
-Goals (issue 4): ingest throughput >= 0.5 x raw sequential write; peak server RSS <= 150 MiB while ingesting 1 GiB.
+Goals: ingest throughput >= 0.5 x raw sequential write (issue 4); peak server RSS <= 150 MiB while ingesting 1 GiB;
+/health p99 <= 50 ms during the attack, none unanswered (issue 16).
 
-    python benchmarks/server_ingest.py                 # 20 sessions, 1 GiB total
+    python benchmarks/server_ingest.py                 # 20 sessions, 1 GiB total, then the attack
     python benchmarks/server_ingest.py --sessions 20 --total-mib 1024 --json
+    python benchmarks/server_ingest.py --attack-connections 0     # ingest only
 """
 
 from __future__ import annotations
@@ -18,8 +26,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
+import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -51,9 +62,14 @@ def raw_sequential_write(path: Path, block: bytes, total: int) -> float:
     return elapsed
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, nofile: int | None = None, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str]:
+    """``nofile``: RLIMIT_NOFILE (soft and hard) for the server process."""
+    def limit_fds() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     proc = subprocess.Popen([sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), "serve", "--port",
-                             "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+                             "0"], stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO,
+                            preexec_fn=limit_fds if nofile else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -152,6 +168,117 @@ def finalize_all(url: str, headers: dict, args, buffers: list[bytes]) -> float:
     return time.perf_counter() - t0
 
 
+SLOW_HEAD = b"POST /api/v1/videos/chunk HTTP/1.1\r\nHost: bench\r\nUser-Agent: slowloris\r\n"
+
+
+def slowloris(host: str, port: int, count: int, ready, halt, opened) -> None:
+    """Attacker process: ``count`` connections with a never-ending request head (see the module docstring)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+
+    def connect() -> socket.socket | None:
+        try:
+            s = socket.create_connection((host, port), timeout=3)
+            s.sendall(SLOW_HEAD)
+            s.settimeout(0.2)
+            with opened.get_lock():
+                opened.value += 1
+            return s
+        except OSError:
+            return None
+
+    socks = [connect() for _ in range(count)]
+    ready.set()
+    while not halt.wait(1.0):
+        for i, s in enumerate(socks):
+            if halt.is_set():
+                break
+            if s is not None:
+                try:
+                    s.send(b"X-Slow: 1\r\n")
+                    continue
+                except OSError:
+                    s.close()
+            socks[i] = connect()
+    for s in socks:
+        if s is not None:
+            s.close()
+
+
+def _probe(url: str) -> float | None:
+    """Milliseconds for ``GET /api/v1/health`` on a new connection; None if no answer within 5 s."""
+    t0 = time.perf_counter()
+    try:
+        ok = requests.get(url + "/api/v1/health", timeout=5, headers={"Connection": "close"}).status_code == 200
+    except requests.RequestException:
+        ok = False
+    return (time.perf_counter() - t0) * 1000 if ok else None
+
+
+def _percentiles(latencies: list[float]) -> dict:
+    lat = sorted(latencies)
+
+    def pct(q: float) -> float | None:
+        return round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
+
+    return {"p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
+            "max_ms": round(lat[-1], 1) if lat else None}
+
+
+def health_under_attack(root: Path, args) -> dict:
+    """Section 4 of the module docstring: a fresh server with ``--attack-nofile``, the attacker, /health probes
+    to it and to an un-attacked control server."""
+    log_path = root / "attack-server.log"
+    with open(log_path, "wb") as log:
+        proc, url = start_server(root / "attack-server", nofile=args.attack_nofile, stderr=log)
+    control, control_url = start_server(root / "control-server", nofile=args.attack_nofile)
+    host, port = url.rsplit("/", 1)[-1].rsplit(":", 1)
+    ctx = multiprocessing.get_context("fork")
+    ready, halt, opened = ctx.Event(), ctx.Event(), ctx.Value("i", 0)
+    attacker = ctx.Process(target=slowloris, args=(host, int(port), args.attack_connections, ready, halt, opened),
+                           daemon=True)
+    attacked: list[float] = []
+    calm: list[float] = []
+    unanswered = 0
+    try:
+        attacker.start()
+        if not ready.wait(120):
+            raise RuntimeError("the attacker could not open its connections")
+        time.sleep(1.0)
+        end = time.monotonic() + args.attack_seconds
+        while time.monotonic() < end:
+            ms = _probe(url)
+            if ms is None:
+                unanswered += 1
+            else:
+                attacked.append(ms)
+            ms = _probe(control_url)
+            if ms is not None:
+                calm.append(ms)
+            time.sleep(0.05)
+    finally:
+        halt.set()
+        attacker.join(30)
+        if attacker.is_alive():
+            attacker.kill()
+        for p in (proc, control):
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(15)
+    result = {"attack_connections": args.attack_connections, "attack_connects_incl_reopened": opened.value,
+              "attack_server_nofile": args.attack_nofile, "health_probes": len(attacked) + unanswered,
+              "health_unanswered_5s": unanswered}
+    result.update({f"health_{k}": v for k, v in _percentiles(attacked).items()})
+    result.update({f"health_control_{k}": v for k, v in _percentiles(calm).items()})
+    result["attack_server_log_bytes"] = log_path.stat().st_size
+    return result
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=20)
@@ -159,6 +286,9 @@ def main() -> int:
     ap.add_argument("--parts", type=int, default=10, help="parts per session")
     ap.add_argument("--dir", type=Path, default=None, help="where to put data (default: a temp dir)")
     ap.add_argument("--repeat", type=int, default=3, help="rounds (raw + server back to back); median reported")
+    ap.add_argument("--attack-connections", type=int, default=1100, help="slow-header connections (0 = skip)")
+    ap.add_argument("--attack-nofile", type=int, default=1024, help="open-files limit of the attacked server")
+    ap.add_argument("--attack-seconds", type=float, default=15.0, help="how long /health is probed under attack")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -230,6 +360,8 @@ def main() -> int:
             "rss_samples": sampler.samples, "cpu_count": os.cpu_count(),
             "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
         }
+        if args.attack_connections > 0:
+            result.update(health_under_attack(root, args))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -240,6 +372,11 @@ def main() -> int:
             print(f"{k:42s} {v}")
         print(f"\nratio {result['ratio_ingest_vs_raw_median']} (median of {len(rounds)}; goal >= 0.5); peak server RSS "
               f"{result['server_peak_rss_mib_overall']} MiB (goal <= 150)")
+        if args.attack_connections > 0:
+            print(f"/health under {args.attack_connections} slow-header connections (server ulimit -n "
+                  f"{args.attack_nofile}): p99 {result['health_p99_ms']} ms (goal <= 50; un-attacked server "
+                  f"{result['health_control_p99_ms']} ms), {result['health_unanswered_5s']} of "
+                  f"{result['health_probes']} unanswered in 5 s (goal 0)")
     return 0
 
 

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .config import ServerConfig
 from .db import Database
@@ -132,10 +133,13 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
             raise ApiError(415, "unsupported_media_type", "expected application/json")
         check_content_length(request.headers, MAX_JSON_BODY)
         data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_JSON_BODY:
-                raise ApiError(413, "too_large", "JSON body too large")
+        try:
+            async for chunk in request.stream():
+                data += chunk
+                if len(data) > MAX_JSON_BODY:
+                    raise ApiError(413, "too_large", "JSON body too large")
+        except ClientDisconnect:  # gone, or cut by the body timeout: nobody to answer, nothing to log
+            raise ApiError(400, "client_disconnected", "the request body did not arrive") from None
         try:
             return json.loads(bytes(data))
         except (ValueError, RecursionError):

@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--s3-endpoint-url", default=None)
     serve.add_argument("--public-base-url", default=None)
     serve.add_argument("--max-part-size", type=int, default=None)
+    serve.add_argument("--header-timeout", type=float, default=None,
+                       help="seconds a client has to send a complete request head (default 10)")
+    serve.add_argument("--max-header-size", type=int, default=None,
+                       help="bytes of request line + headers; larger heads get 431 (default 32768)")
+    serve.add_argument("--body-timeout", type=float, default=None,
+                       help="seconds without a body byte before a request is cut with 408 (default 20)")
+    serve.add_argument("--body-min-rate", type=int, default=None,
+                       help="bytes/s a request body must average over each body-timeout window (default 1024)")
+    serve.add_argument("--max-connections", type=int, default=None,
+                       help="open connections (default 1000; never more than the fd limit allows)")
     serve.add_argument("--enable-fault-injection-for-tests", action="store_true",
                        help="expose /_faults (tests only; never in production)")
 
@@ -57,7 +67,8 @@ def _config(args) -> ServerConfig:
     if args.data_dir is not None:
         overrides["data_dir"] = args.data_dir
     if args.command == "serve":
-        for attr in ("host", "port", "storage", "s3_bucket", "s3_endpoint_url", "public_base_url", "max_part_size"):
+        for attr in ("host", "port", "storage", "s3_bucket", "s3_endpoint_url", "public_base_url", "max_part_size",
+                     "header_timeout", "max_header_size", "body_timeout", "body_min_rate", "max_connections"):
             value = getattr(args, attr)
             if value is not None:
                 overrides[attr] = value
@@ -114,10 +125,13 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(config: ServerConfig) -> int:
     import socket
 
-    import uvicorn
-
     from .app import create_app
-    from .runner import tune_uvicorn_flow_control
+    from .connection_guard import LISTEN_QUEUE, fd_soft_limit, raise_fd_soft_limit
+    from .runner import make_uvicorn_server
+
+    raised = raise_fd_soft_limit()
+    if raised:
+        logging.getLogger(__name__).info("open-files limit raised from %d to %d", *raised)
 
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then enables TCP_NODELAY
@@ -127,7 +141,7 @@ def _serve(config: ServerConfig) -> int:
     except OSError as exc:
         print(f"snaplark-server: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1
-    sock.listen(128)
+    sock.listen(LISTEN_QUEUE)
     port = sock.getsockname()[1]
     app = create_app(config)
     logging.getLogger(__name__).info(
@@ -136,9 +150,13 @@ def _serve(config: ServerConfig) -> int:
     host = f"[{config.host}]" if ":" in config.host else config.host
     # Tests and scripts read this line to find an ephemeral port (--port 0).
     print(f"snaplark-server listening on http://{host}:{port}", flush=True)
-    tune_uvicorn_flow_control()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=False, http="auto",
-                                           timeout_graceful_shutdown=5))
+    server = make_uvicorn_server(app, config, log_level="info", graceful_timeout=5)
+    limits = server.guard.limits
+    logging.getLogger(__name__).info(
+        "connection limits: head %gs and %d bytes, body %gs / %d bytes/s, %d connections%s",
+        limits.header_timeout, limits.max_header_size, limits.body_timeout, limits.body_min_rate,
+        limits.max_connections,
+        f" (open-files limit {fd_soft_limit()})" if limits.max_connections < config.max_connections else "")
     server.run(sockets=[sock])
     return 0
 

@@ -54,6 +54,13 @@ class ServerConfig:
     max_screenshot_size: int = 50 * MiB
     session_idle_expiry: float = 86_400.0
     cleanup_interval: float = 60.0
+    # connection hygiene (connection_guard.py): what a client without a token can hold or spend
+    header_timeout: float = 10.0  # seconds to send a complete request head (from connect or the previous answer)
+    max_header_size: int = 32 * 1024  # bytes of request line + headers; more -> 431 and close
+    body_timeout: float = 20.0  # no body byte for this long -> 408 and close; also the body_min_rate window
+    body_min_rate: int = 1024  # bytes/s a request body must average over each body_timeout window (0 = none)
+    max_connections: int = 1000  # open connections; also capped by the fd limit (RLIMIT_NOFILE minus a reserve)
+    log_flood_interval: float = 10.0  # a repeated warning (failed accept(), bad request) at most once per this
     fault_injection: bool = False
 
     def __post_init__(self) -> None:
@@ -68,6 +75,15 @@ class ServerConfig:
             raise ConfigError("max_part_size, max_parts, max_screenshot_size must be positive")
         if self.min_part_size < 0:
             raise ConfigError("min_part_size: must not be negative")
+        for key in ("header_timeout", "body_timeout", "log_flood_interval"):
+            if not float(getattr(self, key)) > 0:
+                raise ConfigError(f"{key}: must be a positive number of seconds, got {getattr(self, key)!r}")
+        if self.max_header_size < 1024:
+            raise ConfigError(f"max_header_size: must be at least 1024 bytes, got {self.max_header_size!r}")
+        if self.body_min_rate < 0:
+            raise ConfigError(f"body_min_rate: must not be negative, got {self.body_min_rate!r}")
+        if self.max_connections < 1:
+            raise ConfigError(f"max_connections: must be at least 1, got {self.max_connections!r}")
         if self.storage == "s3":  # S3 refuses CompleteMultipartUpload with smaller non-final parts
             self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:

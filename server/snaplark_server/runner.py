@@ -14,13 +14,12 @@ import threading
 import time
 from typing import Callable
 
-import uvicorn
-
 from .activation import ListeningAddress, ServerStartError, bind_listener
 from .app import create_app
 from .config import ServerConfig
+from .connection_guard import ConnectionLimits, GuardedServer
 
-__all__ = ["ServerStartError", "ServerThread", "tune_uvicorn_flow_control"]
+__all__ = ["ServerStartError", "ServerThread", "make_uvicorn_server", "tune_uvicorn_flow_control"]
 
 
 BODY_BUFFER_LIMIT = 256 * 1024
@@ -42,6 +41,14 @@ def tune_uvicorn_flow_control(limit: int = BODY_BUFFER_LIMIT) -> None:
             module.HIGH_WATER_LIMIT = max(module.HIGH_WATER_LIMIT, limit)
 
 
+def make_uvicorn_server(app, config: ServerConfig, *, log_level: str, graceful_timeout: int) -> GuardedServer:
+    """The uvicorn server both ways of running use (this thread and ``snaplark-server serve``): httptools under
+    the connection limits of ``config`` (connection_guard.py), no access log."""
+    tune_uvicorn_flow_control()
+    return GuardedServer(app, ConnectionLimits.from_config(config), log_level=log_level, lifespan="on",
+                         access_log=False, timeout_graceful_shutdown=graceful_timeout)
+
+
 class ServerThread(ListeningAddress):
     def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time,
                  start_timeout: float = 20.0, log_level: str = "warning", sock: socket.socket | None = None) -> None:
@@ -51,7 +58,7 @@ class ServerThread(ListeningAddress):
         self._clock = clock
         self._start_timeout = start_timeout
         self._log_level = log_level
-        self._server: uvicorn.Server | None = None
+        self._server: GuardedServer | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self.app = None
@@ -61,6 +68,11 @@ class ServerThread(ListeningAddress):
     @property
     def service(self):
         return self.app.state.service if self.app is not None else None
+
+    @property
+    def connection_guard(self):
+        """The `ConnectionGuard` of the running server (its ``limits`` and ``counts``), else None."""
+        return self._server.guard if self._server is not None else None
 
     @property
     def faults(self):
@@ -80,10 +92,7 @@ class ServerThread(ListeningAddress):
             self._sock = None
             self.port = None
             raise
-        tune_uvicorn_flow_control()
-        uconfig = uvicorn.Config(self.app, log_level=self._log_level, lifespan="on", access_log=False,
-                                 timeout_graceful_shutdown=2, http="auto")
-        self._server = uvicorn.Server(uconfig)
+        self._server = make_uvicorn_server(self.app, self.config, log_level=self._log_level, graceful_timeout=2)
         self._thread = threading.Thread(target=self._run, name=f"snaplark-server:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._start_timeout
