@@ -73,3 +73,28 @@ def test_shot_upload_failure_keeps_the_png(xvfb, keyring_env, tmp_path):
     assert proc.returncode == 1
     assert str(out) in proc.stderr
     assert Image.open(out).format == "PNG"
+
+
+@pytest.mark.parametrize("kind", ["reference", "seed"])
+def test_shot_upload_with_a_revoked_token_says_so_at_once(xvfb, keyring_env, tmp_path, kind):
+    """Issue 12 #10: a refused token is told at once (how to log in), not after the whole --timeout as "still
+    pending"; the screenshot is kept and stays queued."""
+    import time
+
+    from tests.server_kinds import make_server
+
+    srv = make_server(kind, tmp_path / "srv").start()
+    try:
+        TokenStore().set(srv.api_url, "revoked-or-wrong-token")
+        out = tmp_path / "s.png"
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "tray", "--config", _config(tmp_path, srv.api_url), "shot",
+                               "--screen", "0", "--upload", "--timeout", "60", "--output", str(out)],
+                              env=_env(keyring_env), capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - started
+    finally:
+        srv.stop()
+    assert proc.returncode == 1
+    assert "refused the token (401)" in proc.stderr and f"snaplark login --server {srv.api_url}" in proc.stderr
+    assert "still pending" not in proc.stderr and out.exists()
+    assert took < 45, f"took {took:.1f} s: it waited for the --timeout"
