@@ -15,7 +15,9 @@ API for wiring (the recorder does the rest)::
 - Everything else that goes wrong with audio never stops the recording: no audio server, no microphone, a device
   that disappears mid-recording. The recording goes on with the inputs that still work (video only if none works
   from the start: then the file has no audio track), and ``on_audio_failure(AudioFailure)`` is called once for
-  what failed at start (all failed inputs in one call) and once for each input lost later. It is called from the
+  what failed at start (all failed inputs in one call) and once for inputs lost later (inputs lost within
+  ``LOSS_COALESCE`` of each other, as when the audio server goes away, in one call); lost inputs are silence from
+  then on, so the track keeps its full length. It is called from the
   thread that called ``start()`` or from an audio reader thread: post to the UI, do not block.
 
 Timing (the rules of issue 14): every block an OS adapter delivers carries the ``clock()`` time its first sample
@@ -64,6 +66,7 @@ JUMP_SECONDS = 0.05  # a block this far from where its sample count puts it: the
 DRIFT_SECONDS = 0.01  # smaller steady offsets than this are left alone (latency reports wander by a few ms)
 DRIFT_WINDOW = 50  # blocks; the smallest offset over them is the source's real offset (delays only add)
 READ_TIMEOUT = 0.1
+LOSS_COALESCE = 0.3  # s: inputs lost this close together (the audio server went away) make one report
 MODES = ("none", "mic", "system", "both")
 
 
@@ -445,6 +448,8 @@ class AudioCapture:
         self.stats = AudioStats()
         self._report_lock = threading.Lock()
         self._reported: set[str] = set()
+        self._losses: dict[str, str] = {}  # kind -> why, waiting to be reported together
+        self._loss_reporter = False
 
     def open(self) -> bool:
         if not self.spec.kinds:
@@ -516,21 +521,38 @@ class AudioCapture:
                     block = stream.read(READ_TIMEOUT)
                 except AudioDeviceLost as exc:
                     track.mark_lost(str(exc))
-                    self._report((track.kind,), f"{_kind_label(track.kind)} stopped: {exc}; the recording "
-                                 "goes on without it", at_start=False)
+                    self._lost(track.kind, str(exc))
                     return
                 if block is not None and block.frames:
                     track.add(block)
         except Exception as exc:  # noqa: BLE001 - an audio failure must never stop the video
             log.exception("audio input %s failed", track.device.id)
             track.mark_lost(f"{type(exc).__name__}: {exc}")
-            self._report((track.kind,), f"{_kind_label(track.kind)} failed ({type(exc).__name__}: {exc}); the "
-                         "recording goes on without it", at_start=False)
+            self._lost(track.kind, f"{type(exc).__name__}: {exc}")
         finally:
             try:
                 stream.close()
             except Exception:  # noqa: BLE001
                 log.exception("closing audio input %s failed", track.device.id)
+
+    def _lost(self, kind: str, reason: str) -> None:
+        """On the reader thread of an input that stopped (it ends anyway): wait ``LOSS_COALESCE`` for others that
+        stop with it, then report them in one call."""
+        with self._report_lock:
+            self._losses[kind] = reason
+            if self._loss_reporter:
+                return
+            self._loss_reporter = True
+        time.sleep(LOSS_COALESCE)
+        with self._report_lock:
+            losses, self._losses = self._losses, {}
+            self._loss_reporter = False
+        kinds = tuple(k for k in ("mic", "system") if k in losses)
+        live = [t for t in self.tracks if not t.lost]
+        detail = losses[kinds[0]] if len(kinds) == 1 else "; ".join(f"{_kind_label(k)}: {losses[k]}" for k in kinds)
+        rest = "the recording goes on without audio" if not live else "the recording goes on without it"
+        self._report(kinds, f"{' and '.join(_kind_label(k) for k in kinds)} stopped ({detail}); {rest}",
+                     at_start=False)
 
     def _report(self, kinds: tuple[str, ...], message: str, *, at_start: bool) -> None:
         with self._report_lock:

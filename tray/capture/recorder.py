@@ -24,8 +24,8 @@ encodes one Opus track into the same WebM. ``audio_input`` replaces the OS adapt
 Sizes: yuv420p needs even dimensions, so an odd-sized region loses its rightmost column and/or bottom row
 (``target.even_region``); the init metadata's ``resolution`` is the recorded (even) size.
 
-Public methods (``prepare``, ``start``, ``pause``, ``resume``, ``request_stop``, ``stop``, ``wait``) may be called
-from any thread; one controller at a time. The constructor does no I/O and starts nothing.
+Public methods (``prepare``, ``start``, ``pause``, ``resume``, ``request_stop``, ``stop``, ``wait``,
+``elapsed``) may be called from any thread; one controller at a time. The constructor does no I/O and starts nothing.
 """
 
 from __future__ import annotations

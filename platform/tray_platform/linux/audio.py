@@ -32,7 +32,7 @@ from tray_platform.base import AudioBlock, AudioDevice, AudioDeviceLost, AudioUn
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds for a context to connect and a stream to become ready
-FRAGMENT_SECONDS = 0.01  # the server hands over ~10 ms at a time
+FRAGMENT_SECONDS = 0.02  # the server hands over ~20 ms at a time (10 ms: +2% of a core per input)
 
 # enums from <pulse/def.h> and <pulse/sample.h>
 _CTX_READY, _CTX_FAILED, _CTX_TERMINATED = 4, 5, 6

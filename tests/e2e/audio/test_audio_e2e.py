@@ -262,6 +262,35 @@ def test_mic_removed_mid_recording_keeps_video_and_system_sound_and_reports_once
     assert band_share(after, 1000) < 1e-3 and band_share(after, 440) > 0.5
 
 
+def test_audio_server_killed_mid_recording_keeps_video_and_reports_both_inputs_once(beacon_display, tmp_path):
+    from tests.e2e.audio.conftest import start_pulse, stop_pulse
+
+    server = start_pulse(tmp_path / "pulse")  # its own daemon: this test kills it
+    failures = []
+    path = tmp_path / "killed.webm"
+    try:
+        player = server.play("speakers", tone(440, 10))
+        rec = make_recorder(beacon_display, path, fps=10, max_duration=4.0, audio=AudioSpec("both"),
+                            audio_input=server.audio_input(), on_audio_failure=failures.append)
+        rec.start()
+        time.sleep(1.5)
+        server.proc.kill()
+        assert rec.wait(60)
+    finally:
+        player.kill()
+        stop_pulse(server)
+    assert rec.state is RecorderState.FINISHED and rec.result.error is None
+    assert len(failures) == 1, failures
+    assert failures[0].sources == ("mic", "system") and "without audio" in failures[0].message
+    samples, _ = decode_audio(path)
+    pts, _ = decode_video_luma(path)
+    print(f"\nserver killed at ~1.5 s: {failures[0].message}; audio {len(samples) / RATE:.3f} s, "
+          f"video {video_end(pts, 10):.3f} s")
+    assert abs(video_end(pts, 10) - 4.0) <= 0.1 and abs(len(samples) / RATE - 4.0) <= 0.05
+    assert band_share(samples[int(0.5 * RATE):int(1.3 * RATE)], 440) > 0.5
+    assert np.abs(samples[int(2.0 * RATE):]).max() < 0.01  # silence after the server went away
+
+
 def test_no_audio_server_records_video_only_and_reports_once(beacon_display, tmp_path):
     from tray_platform.linux.audio import PulseAudioInput
 
