@@ -12,7 +12,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class EraserTool(AnnotationTool):
-    """Removes every annotation the pointer touches between press and release, as one undoable step."""
+    """Removes, as one undoable step, the topmost annotation under each point the pointer passed between press and
+    release. A click removes one annotation (the one on top, as drawn), never what lies beneath it too; a swipe
+    removes each annotation it was the top one somewhere along the way. "Topmost" is judged against the document
+    as it was when the gesture began, so lingering over one item does not go on to remove what it covered."""
 
     kind = ToolKind.ERASER
     label = "Eraser"
@@ -39,11 +42,13 @@ class EraserTool(AnnotationTool):
         return max(4.0, self.style.width)
 
     def targets(self, document: "AnnotationDocument") -> list[AnnotationTool]:
-        hit: list[AnnotationTool] = []
-        for item in document.items:
-            if any(item.hit_test(x, y, self.tolerance()) for x, y in self.points):
-                hit.append(item)
-        return hit
+        """The annotations to remove, in document order: the topmost one under each sampled point."""
+        hit: set[int] = set()
+        for x, y in self.points:
+            top = document.item_at(x, y, self.tolerance())
+            if top is not None:
+                hit.add(id(top))
+        return [item for item in document.items if id(item) in hit]
 
     def apply(self, document: "AnnotationDocument") -> bool:
         targets = self.targets(document)
