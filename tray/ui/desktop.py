@@ -329,12 +329,16 @@ class DesktopApp:
         self._annotate(frozen)
 
     def _annotate(self, image: Any) -> None:
+        from tray.ui.annotator.prefs import AnnotatorPrefsStore
         from tray.ui.annotator.window import AnnotatorWindow
 
         if self.annotator is not None and not self.annotator.closed:
             self.annotator.close()
+        # on_save=None: the annotator's Save asks with the desktop's save dialog, starting in the captures folder;
+        # the tool, colour and width carry over to the next annotator (data dir, annotator.json)
         self.annotator = AnnotatorWindow(self.root, image, on_upload=self.upload_png, on_save=None,
-                                         on_copy=self._copy_image)
+                                         on_copy=self._copy_image, prefs=AnnotatorPrefsStore(),
+                                         save_dir=self.settings.upload.resolved_save_dir())
         self._log_when_mapped(self.annotator)
 
     def _log_when_mapped(self, annotator: Any, tries: int = 100) -> None:

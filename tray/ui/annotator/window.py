@@ -1,6 +1,12 @@
 """The annotator window: a Tk canvas over the screenshot, a toolbar, palette, stroke width, undo/redo and the
 copy / save / upload actions.
 
+Esc (with no text box open and no drag under way), Ctrl+W and the window's close button close it, asking first
+(close_prompt.py) when there are annotations that were never saved, copied or uploaded. Save without an ``on_save``
+callback asks for a file with the desktop's save dialog (save_chooser.py) in the captures folder, named
+``Screenshot <date> <time>.png``. The tool, colour and width in use are remembered for the next window when a
+``prefs`` store is given (prefs.py).
+
 Threading: Tk thread only. The outside world is reached only through the callbacks, which run synchronously on the
 Tk thread and receive the exported PNG bytes; anything slow (upload, clipboard helpers that block) must be handed
 to another thread by the callee, which reports back with ``dispatcher.post(lambda: window.set_status(...))``.
@@ -12,13 +18,18 @@ small screen); tools always receive image pixels and export always uses the imag
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from PIL import Image
 
+from tray import paths
 from tray.ui.annotator.document import AnnotationDocument
-from tray.ui.annotator.tools import AnnotationTool, Style, ToolKind, create_tool
+from tray.ui.annotator.prefs import NOT_REMEMBERED, AnnotatorPrefs, AnnotatorPrefsStore
+from tray.ui.annotator.save_chooser import SaveChooser, choose_save_chooser, default_filename
+from tray.ui.annotator.text_entry import clamp_box, entry_background
+from tray.ui.annotator.tools import TOOL_CLASSES, AnnotationTool, Style, ToolKind, create_tool
 from tray.ui.annotator.tools.fonts import tk_font
 from tray.ui.annotator.tools.text import TextTool
 
@@ -30,10 +41,13 @@ TOOL_ORDER = (ToolKind.ARROW, ToolKind.LINE, ToolKind.RECTANGLE, ToolKind.ELLIPS
 TOOL_KEYS = {"a": ToolKind.ARROW, "l": ToolKind.LINE, "r": ToolKind.RECTANGLE, "e": ToolKind.ELLIPSE,
              "p": ToolKind.PEN, "h": ToolKind.HIGHLIGHTER, "t": ToolKind.TEXT, "b": ToolKind.PIXELATE,
              "n": ToolKind.COUNTER, "x": ToolKind.ERASER}
-TOOL_LABELS = {ToolKind.ARROW: "\u2197 Arrow", ToolKind.LINE: "\u2571 Line", ToolKind.RECTANGLE: "\u25ad Rect",
-               ToolKind.ELLIPSE: "\u25ef Ellipse", ToolKind.PEN: "\u270e Pen", ToolKind.HIGHLIGHTER: "\u2590 Marker",
-               ToolKind.TEXT: "T Text", ToolKind.PIXELATE: "\u2592 Blur", ToolKind.COUNTER: "\u2460 Counter",
-               ToolKind.ERASER: "\u232b Eraser"}
+TOOL_ICONS = {ToolKind.ARROW: "\u2197", ToolKind.LINE: "\u2571", ToolKind.RECTANGLE: "\u25ad",
+              ToolKind.ELLIPSE: "\u25ef", ToolKind.PEN: "\u270e", ToolKind.HIGHLIGHTER: "\u2590", ToolKind.TEXT: "T",
+              ToolKind.PIXELATE: "\u2592", ToolKind.COUNTER: "\u2460", ToolKind.ERASER: "\u232b"}
+#: the toolbar says what each tool class calls itself (the README's annotator section uses the same names)
+TOOL_LABELS = {kind: f"{TOOL_ICONS[kind]} {TOOL_CLASSES[kind].label}" for kind in TOOL_ORDER}
+TEXT_ENTRY_CHARS = 20  # the text box's width when opened, in average characters; it grows with the text
+ENTRY_EDGE = "#8a8a8a"  # the text box's 1 px edge: mid grey, seen on light and dark screenshots alike
 
 PngCallback = Callable[[bytes], Any]
 
@@ -58,29 +72,41 @@ class AnnotatorWindow:
     """Mark up a screenshot. Construct on the Tk thread; the window shows itself at once.
 
     Callbacks receive the PNG bytes of the annotated image at native resolution:
-    ``on_upload`` (Upload button / Ctrl+U), ``on_save`` (Ctrl+S; without it a file dialog asks where),
-    ``on_copy`` (Ctrl+C). ``on_close()`` runs once when the window goes away.
+    ``on_upload`` (Upload button / Ctrl+U), ``on_save`` (Ctrl+S; without it the save dialog of ``save_chooser``
+    -- default: :func:`choose_save_chooser` -- asks for a file, starting in ``save_dir``, default the captures
+    folder, with a name dated by ``clock``), ``on_copy`` (Ctrl+C). ``on_close()`` runs once when the window goes
+    away. ``prefs``: where the tool, colour and width are remembered between windows (None: not remembered).
     """
 
     def __init__(self, root: Any, image: Image.Image, on_upload: PngCallback | None = None,
                  on_save: PngCallback | None = None, on_copy: PngCallback | None = None, *,
                  display_scale: float | None = None, on_close: Callable[[], Any] | None = None,
-                 title: str = "Snaplark \u2014 annotate") -> None:
+                 title: str = "Snaplark \u2014 annotate", prefs: AnnotatorPrefsStore | None = None,
+                 save_dir: Path | None = None, save_chooser: SaveChooser | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         import tkinter as tk
 
         self._tk = tk
         self.root = root
         self.on_upload, self.on_save, self.on_copy, self.on_close = on_upload, on_save, on_copy, on_close
+        self.save_dir, self._save_chooser, self._clock = save_dir, save_chooser, clock
         self.document = AnnotationDocument(image)
-        self.tool_kind = ToolKind.ARROW
-        self.style = Style(PALETTE[0], 4)
+        self._prefs = prefs
+        start = prefs.load() if prefs is not None else AnnotatorPrefs(ToolKind.ARROW, PALETTE[0], 4)
+        self.tool_kind = start.tool
+        self._remembered_tool = start.tool
+        self.style = Style(start.color, start.width)
         self._active: AnnotationTool | None = None
         self._text_entry: Any = None
         self._closed = False
+        self._revision = 0  # document changes so far
+        self._kept_revision = 0  # the revision last saved, copied or uploaded
+        self._prompt: Any = None  # the DiscardPrompt while it is open
+        self._saving = False  # a save dialog is open
 
         self.window = win = tk.Toplevel(root)
         win.title(title)
-        win.protocol("WM_DELETE_WINDOW", self.close)
+        win.protocol("WM_DELETE_WINDOW", self.request_close)
         iw, ih = self.document.size
         if display_scale is None:
             sw, sh = win.winfo_screenwidth(), win.winfo_screenheight()
@@ -92,6 +118,7 @@ class AnnotatorWindow:
         self.canvas = c = tk.Canvas(win, width=cw, height=ch, highlightthickness=0, borderwidth=0,
                                     background="#2b2b2b", cursor="crosshair")
         c.pack(side="top")
+        self._show_tool_cursor()
         self.status = tk.Label(win, anchor="w", font=("DejaVu Sans", -12), padx=8, background="#ececec")
         self.status.pack(side="bottom", fill="x")
 
@@ -110,11 +137,12 @@ class AnnotatorWindow:
         for seq, fn in {
             "<Control-z>": self.undo, "<Control-Z>": self.redo, "<Control-Shift-z>": self.redo,
             "<Control-y>": self.redo, "<Control-c>": self.copy, "<Control-s>": self.save,
-            "<Control-u>": self.upload, "<Control-w>": self.close, "<Escape>": self._on_escape,
+            "<Control-u>": self.upload, "<Control-w>": self.request_close, "<Escape>": self._on_escape,
         }.items():
             win.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
         win.bind("<KeyPress>", self._on_key)
         win.bind("<Destroy>", self._on_destroy, add="+")
+        self.document.subscribe(self._count_revision)
         self.document.subscribe(self._redraw_items)
         self._redraw_items()
         win.update_idletasks()
@@ -181,16 +209,29 @@ class AnnotatorWindow:
         self._commit_text()
         self.tool_kind = kind
         self._tool_var.set(kind.key)
-        self.canvas.configure(cursor="X_cursor" if kind is ToolKind.ERASER else
-                              "xterm" if kind is ToolKind.TEXT else "crosshair")
+        self._show_tool_cursor()
+        if kind not in NOT_REMEMBERED:
+            self._remembered_tool = kind
+        self._remember()
 
     def set_color(self, colour: str) -> None:
         self.style = Style(colour, self.style.width)
         self._color_var.set(self.style.color)
+        self._remember()
 
     def set_width(self, width: int) -> None:
         self.style = Style(self.style.color, max(1, min(24, int(width))))
         self._width_var.set(self.style.width)
+        self._remember()
+
+    def _show_tool_cursor(self) -> None:
+        kind = self.tool_kind
+        self.canvas.configure(cursor="X_cursor" if kind is ToolKind.ERASER else
+                              "xterm" if kind is ToolKind.TEXT else "crosshair")
+
+    def _remember(self) -> None:
+        if self._prefs is not None:
+            self._prefs.save(AnnotatorPrefs(self._remembered_tool, self.style.color, self.style.width))
 
     def export_png(self) -> bytes:
         """The annotated image as PNG at native resolution (an open text box is committed first)."""
@@ -214,31 +255,112 @@ class AnnotatorWindow:
         if self.on_copy is None:
             return
         self.on_copy(self.export_png())
+        self._kept()
         self.set_status("Image copied to the clipboard")
 
     def save(self) -> None:
-        png = self.export_png()
+        """Ctrl+S: hand the PNG to ``on_save``, or ask for a file with the save dialog and write it there."""
         if self.on_save is not None:
-            self.on_save(png)
+            self.on_save(self.export_png())
+            self._kept()
             return
-        from tkinter import filedialog
+        if self._saving:
+            return
+        self._commit_text()
+        if self._save_chooser is None:
+            choice = choose_save_chooser()
+            for name, reason in choice.skipped.items():
+                log.info("save dialog %s not used: %s", name, reason)
+            self._save_chooser = choice.chooser
+        folder = self.default_save_folder()
+        filename = default_filename(self._clock())
+        log.info("save dialog (%s) opened in %s with %r", self._save_chooser.name, folder, filename)
+        self._saving = True
+        self._save_chooser.ask(self.window, folder, filename, self._save_chosen)
 
-        path = filedialog.asksaveasfilename(parent=self.window, defaultextension=".png",
-                                            filetypes=[("PNG image", "*.png")], title="Save screenshot")
-        if path:
-            Path(path).write_bytes(png)
-            self.set_status(f"Saved {path}")
+    def default_save_folder(self) -> Path:
+        """Where Save starts: ``save_dir`` or the captures folder, created (0700) if missing; home if it cannot
+        be."""
+        folder = Path(self.save_dir) if self.save_dir is not None else paths.captures_dir()
+        try:
+            return paths.ensure_private_dir(folder, ours=False)
+        except OSError as exc:
+            log.warning("cannot create %s for the save dialog (%s); starting in the home folder", folder, exc)
+            return Path.home()
+
+    def _save_chosen(self, path: Path | None) -> None:
+        """The save dialog's answer (Tk thread). Writes what the document holds now, even if the window has been
+        closed meanwhile: the user asked for the file."""
+        self._saving = False
+        if path is None:
+            self.set_status("Not saved")
+            return
+        png = self.document.export_png() if self._closed else self.export_png()
+        try:
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(png)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot save the screenshot to %s: %s", path, exc)
+            self.set_status(f"Not saved: {exc.strerror or exc}")
+            return
+        log.info("screenshot saved to %s", path)
+        self._kept()
+        self.set_status(f"Saved {path}")
 
     def upload(self) -> None:
         if self.on_upload is None:
             return
         self.set_status("Uploading\u2026")
-        self.on_upload(self.export_png())
+        png = self.export_png()
+        self._kept()
+        self.on_upload(png)
+
+    @property
+    def unsaved_annotations(self) -> int:
+        """How many annotations closing now would lose: 0 when there are none, or when the image as it is was
+        saved, copied or uploaded."""
+        if self._revision == self._kept_revision:
+            return 0
+        return len(self.document.items)
+
+    def request_close(self) -> None:
+        """Esc, Ctrl+W, the window's close button: close, after asking when annotations would be lost."""
+        if self._closed:
+            return
+        if self._prompt is not None and not self._prompt.answered:
+            self._prompt.window.lift()
+            return
+        self._commit_text()
+        unsaved = self.unsaved_annotations
+        if not unsaved:
+            self.close()
+            return
+        from tray.ui.annotator.close_prompt import DiscardPrompt
+
+        self._prompt = DiscardPrompt(self.window, unsaved, self._close_answered)
+
+    def _close_answered(self, discard: bool) -> None:
+        self._prompt = None
+        if discard:
+            self.close()
+        elif not self._closed:
+            self.window.focus_force()
+            self.canvas.focus_set()
+
+    def _kept(self) -> None:
+        self._kept_revision = self._revision
+
+    def _count_revision(self) -> None:
+        self._revision += 1
 
     def close(self) -> None:
+        """Close now, without asking (the app closes the window after an upload, or for a new capture)."""
         if self._closed:
             return
         self._closed = True
+        if self._prompt is not None:
+            self._prompt.answer(False)
         try:
             self.window.destroy()
         except self._tk.TclError:  # already gone with its root
@@ -297,11 +419,14 @@ class AnnotatorWindow:
             self.document.commit(tool)
 
     def _on_escape(self) -> None:
+        """Esc cancels the text box or the drag under way; with neither, it closes the window (asking first)."""
         if self._text_entry is not None:
             self._close_text_entry(commit=False)
         elif self._active is not None:
             self._active = None
             self.canvas.delete("preview")
+        else:
+            self.request_close()
 
     def _on_key(self, event: Any) -> None:
         typing = isinstance(event.widget, (self._tk.Entry, self._tk.Spinbox))
@@ -313,12 +438,36 @@ class AnnotatorWindow:
 
     # -- text entry --------------------------------------------------------------------------------------------
     def _open_text_entry(self, tool: TextTool) -> None:
+        """A text box where the user clicked, its text where the annotation's will be, on a background that makes
+        the text colour readable, and wholly inside the canvas (text_entry.py)."""
         tk = self._tk
+        colour = tool.style.color
+        background = entry_background(tool.style.rgb)
+        font = tk_font(tool.font_size * self.scale)
+
+        def measure(text: str) -> int:  # Tcl's ``font measure``: no tkinter Font object to finalise off-thread
+            return int(self.canvas.tk.call("font", "measure", font, text))
+
+        entry = tk.Entry(self.canvas, font=font, foreground=colour, background=background,
+                         insertbackground=colour, insertwidth=2, relief="flat", borderwidth=0,
+                         highlightthickness=1, highlightcolor=ENTRY_EDGE, highlightbackground=ENTRY_EDGE,
+                         selectforeground=background, selectbackground=colour)
+        inset = int(entry.cget("borderwidth")) + int(entry.cget("highlightthickness")) + 1
+        min_width = measure("0") * TEXT_ENTRY_CHARS + 2 * inset
+        height = entry.winfo_reqheight()
+        cw, ch = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
         x, y = tool.start
-        entry = tk.Entry(self.canvas, font=tk_font(tool.font_size * self.scale), foreground=tool.style.color,
-                         background="#ffffff", insertbackground=tool.style.color, relief="solid", borderwidth=1)
-        self._text_entry = (entry, tool, self.canvas.create_window(x * self.scale, y * self.scale, window=entry,
-                                                                   anchor="nw", tags=("text-entry",)))
+        ex, ey, width = clamp_box(x * self.scale - inset, y * self.scale - inset, min_width, height, cw, ch)
+        tool.move((ex + inset) / self.scale, (ey + inset) / self.scale)  # the text goes where it is typed
+        item = self.canvas.create_window(ex, ey, window=entry, anchor="nw", width=width, height=height,
+                                         tags=("text-entry",))
+        self._text_entry = (entry, tool, item)
+
+        def grow(_event: Any = None) -> None:  # wider as the text gets longer, up to the canvas edge
+            wanted = max(min_width, measure(entry.get() + "00") + 2 * inset)
+            self.canvas.itemconfigure(item, width=min(wanted, cw - ex))
+
+        entry.bind("<KeyRelease>", grow, add="+")
         entry.bind("<Return>", lambda e: (self._close_text_entry(commit=True), "break")[1])
         entry.bind("<Escape>", lambda e: (self._close_text_entry(commit=False), "break")[1])
         entry.focus_set()
