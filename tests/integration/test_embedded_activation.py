@@ -1,4 +1,4 @@
-"""The app's embedded server starts on first use (tray.app.connect_server + snaplark_server.activation): right after
+"""The app's embedded server starts on first use (tray.services.connect_server + snaplark_server.activation): right after
 connecting, the web stack, the HTTP client stack and the keyring are not loaded (the idle tray app's memory), the
 port is already owned; the first request wakes everything, the local user's token goes to the real keyring, and a
 screenshot uploads and downloads byte-identical."""
@@ -15,7 +15,7 @@ from tests.integration.keyring_session import keyring_here, private_keyring_env 
 SCRIPT = r"""
 import json, socket, sys
 from pathlib import Path
-from tray.app import connect_server
+from tray.services import connect_server
 from tray.config import settings_from_dict
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "pydantic", "requests", "keyring", "secretstorage")
@@ -83,7 +83,7 @@ def _settings(port: int):
 
 
 def test_cli_connection_starts_it_at_once(tmp_path):
-    from tray.app import connect_server
+    from tray.services import connect_server
 
     store = _MemoryKeyring()
     conn = connect_server(_settings(_free_port()), token_store=store, data_dir=tmp_path / "data")
@@ -99,7 +99,7 @@ def test_cli_connection_starts_it_at_once(tmp_path):
 def test_cli_connection_reports_a_server_that_cannot_start(tmp_path):
     import pytest
 
-    from tray.app import ServerUnavailable, connect_server
+    from tray.services import ServerUnavailable, connect_server
 
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data dir should be")
@@ -113,7 +113,7 @@ def test_cli_connection_reports_a_server_that_cannot_start(tmp_path):
 
 def test_tray_connection_tells_when_the_server_cannot_start(tmp_path):
     from tray.api.errors import Offline
-    from tray.app import connect_server
+    from tray.services import connect_server
 
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data dir should be")

@@ -52,6 +52,11 @@ def _requests():
     return requests
 
 
+def preload_http_stack() -> None:
+    """Import ``requests`` now (e.g. on a background thread while the user is still selecting a region)."""
+    _requests()
+
+
 @functools.cache
 def user_agent() -> str:
     return f"snaplark-tray/{__version__} (+https://snaplark.com) python-requests/{_requests().__version__}"

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     stack = None
     if upload:
-        from tray.app import UploadStack
+        from tray.services import UploadStack
 
         try:
             stack = UploadStack(settings).open()

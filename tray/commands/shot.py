@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,9 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def default_output(settings: Any, now: float | None = None) -> Path:
-    return settings.upload.resolved_save_dir() / f"screenshot-{int((now or time.time()) * 1000)}.png"
+    from tray.captures import screenshot_path
+
+    return screenshot_path(settings.upload.resolved_save_dir(), now)
 
 
 def annotate(png: bytes) -> bytes | None:
@@ -97,10 +98,9 @@ def run(args: argparse.Namespace) -> int:
         png = marked
 
     out = args.output or default_output(settings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_bytes(png)
-    tmp.replace(out)
+    from tray.captures import save_atomically
+
+    save_atomically(png, out)
     print(out if not args.upload else f"saved {out}", file=sys.stdout if not args.upload else sys.stderr)
 
     if not args.upload:
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
     from tray.api.errors import ApiError
-    from tray.app import ServerUnavailable, UploadStack
+    from tray.services import ServerUnavailable, UploadStack
     from tray.upload.engine import LoginRequired, UploadFailed
 
     try:

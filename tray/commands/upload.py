@@ -1,7 +1,7 @@
 """``snaplark upload FILE...``: PNG/JPEG through the screenshot endpoint, WebM/MP4 in parts; prints each URL.
 
 The server is ``--server URL`` (token from ``$SNAPLARK_TOKEN`` or the keyring), else the configured one through the
-composition root (:func:`tray.app.connect_server`, which starts the embedded server when ``server.url`` is empty).
+services (:func:`tray.services.connect_server`, which starts the embedded server when ``server.url`` is empty).
 Every upload goes through the durable journal: an interrupted run (Ctrl-C, crash, kill) is picked up again by
 ``snaplark upload --resume`` or by the tray app at its next start.
 
@@ -47,7 +47,7 @@ def _err(msg: str) -> None:
 
 def connect(args: argparse.Namespace) -> Any:
     """A ``ServerConnection`` (``api_url``, ``token_provider``, ``client(**kw)``, ``close()``)."""
-    from tray.app import ServerConnection, connect_server
+    from tray.services import ServerConnection, connect_server
 
     if args.server:
         url = args.server.rstrip("/")

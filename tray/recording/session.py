@@ -27,11 +27,6 @@ class Uploader(Protocol):
     def start_recording_upload(self, path: Path, metadata: dict | None = None) -> Any: ...
 
 
-def recording_path(folder: Path, now: float | None = None, ext: str = ".webm") -> Path:
-    """The one file-name scheme for recordings: ``<folder>/recording-<epoch ms><ext>``."""
-    return Path(folder) / f"recording-{int((now if now is not None else time.time()) * 1000)}{ext}"
-
-
 class RecordingSession:
     def __init__(self, path: Path, *, uploader: Uploader | None = None,
                  on_state: Callable[[Any], None] | None = None, on_upload: Callable[[Any], None] | None = None,

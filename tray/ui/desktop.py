@@ -1,5 +1,6 @@
 """The tray application: wires the tray icon, hotkeys, selector, annotator, recorder, upload engine and
-notifications together (built by :func:`tray.app.run_tray`).
+notifications together (built by :func:`tray.app.run_tray`; it imports the services it uses from
+:mod:`tray.services`, never ``tray.app`` or ``tray.commands``).
 
 Threading (DESIGN.md): this object lives on the Tk main thread. The tray icon (pystray), the hotkey listener
 (pynput), the single-instance socket and the upload workers run on their own threads and reach the UI only through
@@ -98,7 +99,7 @@ class DesktopApp:
             return 2
         import tkinter as tk
 
-        from tray.app import UploadStack
+        from tray.services import UploadStack
         from tray.ui.dispatcher import UiDispatcher
         from tray.ui.notifications import ProgressNotifier, open_notifier
 
@@ -302,14 +303,9 @@ class DesktopApp:
         self.root.after(300, self._warm_upload_path)  # the user is choosing a region: time to wake the server
 
     def _warm_upload_path(self) -> None:
-        """An upload is likely soon: wake the embedded server (it starts on first use, see
-        snaplark_server.activation) and load the HTTP client stack, on a background thread each."""
-        embedded = getattr(self.stack.connection, "embedded", None) if self.stack is not None else None
-        if embedded is not None and not embedded.active:
-            embedded.warm()
-            from tray.api.client import _requests
-
-            threading.Thread(target=_requests, name="warm-http-client", daemon=True).start()
+        """An upload is likely soon: wake the server side (``ServerConnection.warm``)."""
+        if self.stack is not None and self.stack.connection is not None:
+            self.stack.connection.warm()
 
     def capture_region(self) -> None:
         from tray.ui.selector import crop_to_region
@@ -351,14 +347,9 @@ class DesktopApp:
         self.root.after(20, lambda: self._log_when_mapped(annotator, tries - 1))
 
     def _save_capture(self, png: bytes) -> Path:
-        from tray.commands.shot import default_output
+        from tray.captures import save_atomically, screenshot_path
 
-        path = default_output(self.settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(png)
-        tmp.replace(path)
-        return path
+        return save_atomically(png, screenshot_path(self.settings.upload.ensure_save_dir()))
 
     def upload_png(self, png: bytes) -> None:
         """Keep the PNG locally, queue it durably, put the link on the clipboard when it arrives."""

@@ -144,7 +144,7 @@ def test_wrong_token(server, tmp_path, capsys, monkeypatch):
 
 def test_journal_disk_full_is_a_clear_error(cli_env, tmp_path, capsys):
     from tray.commands import upload as upload_cmd
-    from tray.app import ServerConnection
+    from tray.services import ServerConnection
 
     video = tmp_path / "clip.webm"
     write_random(video, 1000)

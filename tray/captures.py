@@ -1,0 +1,31 @@
+"""Where captures are kept and what they are called: one file-name scheme and one atomic save for the tray app and
+the CLI (``snaplark shot``, ``snaplark record``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def _ms(now: float | None) -> int:
+    return int((now if now is not None else time.time()) * 1000)
+
+
+def screenshot_path(folder: Path, now: float | None = None) -> Path:
+    """``<folder>/screenshot-<epoch ms>.png``."""
+    return Path(folder) / f"screenshot-{_ms(now)}.png"
+
+
+def recording_path(folder: Path, now: float | None = None, ext: str = ".webm") -> Path:
+    """``<folder>/recording-<epoch ms><ext>``."""
+    return Path(folder) / f"recording-{_ms(now)}{ext}"
+
+
+def save_atomically(data: bytes, path: Path) -> Path:
+    """Write ``data`` to ``path`` through a ``.part`` file renamed over it: a reader never sees half a capture."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
