@@ -121,6 +121,7 @@ def test_escape_and_ctrl_w_ask_before_discarding_annotations(tk_root):
     title = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", PROMPT_TITLE], capture_output=True,
                            text=True, timeout=10).stdout.split()
     assert title, "the question is not a visible window"
+    (ARTIFACTS / "annotator").mkdir(parents=True, exist_ok=True)
     path = screenshot("annotator/close-prompt")
     xdotool(tk_root, "key", "Escape")  # = keep editing
     assert pump(tk_root, lambda: not prompt_shown(win), timeout=5)
