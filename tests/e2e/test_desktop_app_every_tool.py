@@ -4,7 +4,9 @@ Same desktop as test_desktop_app.py (its fixture: Xvfb, trayer, a private D-Bus 
 service, gnome-keyring, the embedded server, the app started as ``python -m tray``): Ctrl+Alt+S (xdotool) ->
 selector -> drag -> annotator -> one annotation of every tool -- arrow, line, rectangle, ellipse, pen, highlighter,
 text in white and in red (colours chosen by clicking the palette swatches, found on a screenshot of the toolbar),
-blur, three counters, and a rectangle the eraser removes -- -> Ctrl+U -> the PNG behind the link on the clipboard.
+blur, three counters, and a rectangle the eraser removes -- -> Ctrl+S (GTK's save dialog, shown from the tray's GTK
+thread, opens in the captures folder with the dated name; Return saves there) -> Ctrl+U -> the PNG behind the link
+on the clipboard (the same pixels as the saved file).
 
 Checked, against a grab of the canvas just before the upload (as tests/e2e/ui/test_export_with_gtk.py does): the
 white and the red text are in the PNG as wide as on screen and on the same pixels, each counter disc has its digit,
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -219,6 +222,24 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
     screen.save(ARTIFACTS / "every-tool-04-canvas.png")
     snap("every-tool-05-before-upload.png")
 
+    # --- Ctrl+S -> GTK's save dialog (run on the tray's GTK thread) -> Return saves in the captures folder --------
+    captures = tmp_path / "data" / "captures"  # $SNAPLARK_DATA_DIR/captures: no upload.save_dir in this config
+    mark = len(app.log())
+    xdo("key", "ctrl+s")
+    opened = app.wait_log(r"save dialog \((\w+)\) opened in (.+) with '(Screenshot [\d-]+ [\d-]+\.png)'", 15, mark)
+    dialog = wait_until(lambda: (sh("xdotool", "search", "--onlyvisible", "--name", "^Save screenshot$").split()
+                                 or [None])[0], 20, "the save dialog")
+    time.sleep(1.0)
+    snap("every-tool-05b-save-dialog.png")
+    assert opened[1] == "gtk" and Path(opened[2]) == captures, opened[0]
+    xdo("windowfocus", "--sync", dialog)
+    xdo("key", "Return")
+    saved = wait_until(lambda: (captures / opened[3]) if (captures / opened[3]).exists() else None, 20,
+                       f"{opened[3]} saved in {captures}")
+    app.wait_log(r"screenshot saved to .*Screenshot", 10, mark)
+    wait_until(lambda: not sh("xdotool", "search", "--onlyvisible", "--name", "^Save screenshot$").strip(), 10,
+               "the save dialog closed")
+
     # --- Ctrl+U -> link on the clipboard -> the PNG ------------------------------------------------------------------
     xdo("key", "ctrl+u")
     url = wait_until(lambda: (lambda c: c if c.startswith("http") and c.endswith(".png") else None)(clipboard()),
@@ -228,6 +249,8 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
     export = Image.open(io.BytesIO(body))
     assert export.format == "PNG" and export.size == SIZE
     export = export.convert("RGB")
+    if Image.open(saved).convert("RGB").tobytes() != export.tobytes():
+        problems.append(f"the saved {saved.name} and the uploaded PNG differ")
     wait_until(lambda: not sh("xdotool", "search", "--onlyvisible", "--name", "annotate").strip(), 10,
                "annotator closed after upload")
     snap("every-tool-07-after-upload.png")
