@@ -93,6 +93,9 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("SNAPLARK_CONFIG", str(tmp_path / "cfg" / "config.toml"))
     monkeypatch.setenv("SNAPLARK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SNAPLARK_LOG_DIR", str(tmp_path / "log"))
+    # capture.audio = "auto" records the microphone when an audio server has one: no test picks up a sound server
+    # by accident (the audio tests name their private PulseAudio explicitly)
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/snaplark-tests-have-no-default-audio")
 
 
 @pytest.fixture

@@ -303,7 +303,7 @@ def test_get_value_and_keys():
     s = Settings()
     assert config.get_value(s, "capture.fps") == 30
     assert config.get_value(s, "schema_version") == 2
-    assert len(config.setting_keys()) == 18
+    assert len(config.setting_keys()) == 20  # + capture.audio, capture.mic_device
     with pytest.raises(KeyError):
         config.get_value(s, "capture.nope")
     with pytest.raises(KeyError):
@@ -337,3 +337,13 @@ def test_set_value_fixes_the_bad_key_itself(tmp_path):
         load_config(p)
     assert config.set_value(p, "capture.fps", "60").capture.fps == 60
     assert load_config(p).capture.fps == 60
+
+
+def test_audio_settings_are_checked(tmp_path):
+    s = Settings()
+    assert s.capture.audio == "auto" and s.capture.mic_device == ""
+    p = tmp_path / "config.toml"
+    config.set_value(p, "capture.audio", "both")
+    assert config.load_config(p).capture.audio == "both"
+    with pytest.raises(config.ConfigError, match="capture.audio"):
+        config.set_value(p, "capture.audio", "loud")

@@ -130,6 +130,19 @@ def list_audio_devices(audio_input: AudioInput | None = None) -> list[AudioDevic
     return (audio_input or default_audio_input()).devices()
 
 
+def audio_spec(mode: str, mic_device: str = "", *, audio_input: AudioInput | None = None) -> AudioSpec:
+    """The AudioSpec for a setting (``capture.audio``, ``--audio``): ``"auto"`` is the microphone when this machine
+    has one, else no audio (silently: nobody asked for sound); the other modes are taken as they are (a missing
+    device is then reported once by the recorder)."""
+    if mode == "auto":
+        try:
+            has_mic = any(d.kind == "mic" for d in list_audio_devices(audio_input))
+        except AudioUnavailable:
+            has_mic = False
+        mode = "mic" if has_mic else "none"
+    return AudioSpec(mode, mic_device=mic_device or None)
+
+
 def _kind_label(kind: str) -> str:
     return "microphone" if kind == "mic" else "system sound"
 

@@ -1,4 +1,5 @@
-"""``snaplark record [--region X,Y,W,H | --monitor N] [--duration S] [--fps N] [--no-upload] [--output PATH]``.
+"""``snaplark record [--region X,Y,W,H | --monitor N] [--duration S] [--fps N] [--audio MODE] [--mic-device NAME]
+[--no-upload] [--output PATH]``.
 
 Records until Ctrl+C (SIGINT) or SIGTERM, ``--duration`` seconds, or the ``capture.max_duration`` setting; the
 file is always closed cleanly (cues + duration written). With upload (the default when ``upload.auto_upload`` is
@@ -36,6 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cursor", dest="cursor", action="store_true", default=None,
                         help="draw the mouse pointer (default: capture.cursor)")
     parser.add_argument("--no-cursor", dest="cursor", action="store_false")
+    parser.add_argument("--audio", choices=("auto", "none", "mic", "system", "both"), default=None,
+                        help="sound to record: the microphone, system sound (what the speakers play), both, none; "
+                             "auto = the microphone when there is one (default: capture.audio)")
+    parser.add_argument("--mic-device", metavar="NAME", default=None,
+                        help="microphone by name or id (`snaplark devices` lists them; default: capture.mic_device, "
+                             "else the system's default)")
     parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="file to write (default: <save dir>/recording-<ms>.webm)")
@@ -71,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     cursor = args.cursor if args.cursor is not None else (cap.cursor if cap else False)
     max_duration = args.duration if args.duration is not None else float(cap.max_duration if cap else 0)
     countdown = args.countdown or 0
+    audio_mode = args.audio or (cap.audio if cap else "auto")
+    mic_device = args.mic_device if args.mic_device is not None else (cap.mic_device if cap else "")
     upload = not args.no_upload and (settings is None or settings.upload.auto_upload)
     output = args.output or _default_output(settings)
     prog = "snaplark record"
@@ -78,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
         region = parse_region(args.region) if args.region else None
         if max_duration < 0:
             raise InvalidCaptureTarget(f"--duration must not be negative, got {max_duration}")
+        from tray.capture.audio import audio_spec
+
         options = dict(region=region, monitor=args.monitor, fps=fps, bitrate=bitrate, cursor=cursor,
-                       countdown=countdown, max_duration=max_duration,
+                       countdown=countdown, max_duration=max_duration, audio=audio_spec(audio_mode, mic_device),
+                       on_audio_failure=lambda f: print(f"{prog}: {f.message}", file=sys.stderr, flush=True),
                        on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))
         RecordingSession(output, **options).prepare()  # target / display checked before the upload engine starts
     except (InvalidCaptureTarget, NoDisplayError) as exc:

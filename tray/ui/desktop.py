@@ -415,10 +415,16 @@ class DesktopApp:
             self.dispatcher.post(lambda: self.tray.set_recording(
                 state in (RecorderState.RECORDING, RecorderState.PAUSED), paused=state is RecorderState.PAUSED))
 
+        from tray.capture.audio import audio_spec
+
+        def on_audio_failure(failure: Any) -> None:  # a recorder thread; told once per failure, video goes on
+            self.dispatcher.post(lambda: self._notify_error("Recording without sound", failure.message))
+
         session = RecordingSession(
             path, uploader=self.stack.engine if self.settings.upload.auto_upload else None, on_state=on_state,
             on_upload=lambda upload: self.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
-            region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor, max_duration=float(cap.max_duration))
+            region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor, max_duration=float(cap.max_duration),
+            audio=audio_spec(cap.audio, cap.mic_device), on_audio_failure=on_audio_failure)
         try:
             session.prepare()  # bad region, no display: told now, before any countdown
         except Exception as exc:  # noqa: BLE001
