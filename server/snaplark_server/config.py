@@ -52,6 +52,7 @@ class ServerConfig:
     min_part_size: int = S3_MIN_PART_SIZE  # every part but the last must be at least this big
     max_parts: int = 10_000
     max_screenshot_size: int = 50 * MiB
+    max_image_pixels: int = 100_000_000  # width x height of a screenshot; more -> 422 (a small PNG can be huge)
     session_idle_expiry: float = 86_400.0
     cleanup_interval: float = 60.0
     # connection hygiene (connection_guard.py): what a client without a token can hold or spend
@@ -71,8 +72,9 @@ class ServerConfig:
             raise ConfigError("s3_bucket: required when storage = 's3'")
         if not (0 <= int(self.port) <= 65535):
             raise ConfigError(f"port: out of range: {self.port!r}")
-        if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0:
-            raise ConfigError("max_part_size, max_parts, max_screenshot_size must be positive")
+        if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0 \
+                or self.max_image_pixels <= 0:
+            raise ConfigError("max_part_size, max_parts, max_screenshot_size, max_image_pixels must be positive")
         if self.min_part_size < 0:
             raise ConfigError("min_part_size: must not be negative")
         for key in ("header_timeout", "body_timeout", "log_flood_interval"):

@@ -367,7 +367,7 @@ class UploadService:
                 ext, ctype, fmt = "jpg", "image/jpeg", "JPEG"
             else:
                 raise ApiError(415, "unsupported_media_type", "file: expected a PNG or JPEG image")
-            _verify_image(spooled, fmt)
+            _verify_image(spooled, fmt, self.config.max_image_pixels)
             image_id = secrets.token_urlsafe(12)
             key = f"screenshots/{image_id}.{ext}"
             size, digest = spooled.size, spooled.sha256
@@ -394,14 +394,24 @@ class UploadService:
         return row
 
 
-def _verify_image(spooled: SpooledFile, fmt: str) -> None:
+def _verify_image(spooled: SpooledFile, fmt: str, max_pixels: int) -> None:
+    """A real image of the claimed format, no bigger than ``max_pixels`` (checked from the header, before Pillow
+    decodes anything: a 420 KB PNG can declare 12000x12000)."""
     from PIL import Image
 
     try:
         with Image.open(spooled.path) as im:
             if im.format != fmt:
                 raise ValueError(f"format {im.format}")
+            width, height = im.size
+            if width * height > max_pixels:
+                raise ApiError(422, "image_too_large",
+                               f"file: {width}x{height} = {width * height / 1e6:.0f} megapixels; this server takes "
+                               f"at most {max_pixels / 1e6:.0f} megapixels (max_image_pixels)",
+                               width=width, height=height, maxPixels=max_pixels)
             im.verify()
+    except ApiError:
+        raise
     except Exception as exc:  # Pillow raises many types for broken / hostile images (incl. decompression bombs)
         raise ApiError(422, "invalid_image", f"file: not a valid {fmt} image ({type(exc).__name__})") from None
 

@@ -91,3 +91,29 @@ def test_screenshot_size_limit_413(make_server, backend):
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     assert stored_files(s) == before
     assert upload(s, png_bytes()).status_code == 200
+
+
+def test_a_huge_image_in_a_small_file_is_refused_naming_the_limit(local_srv):
+    """Issue 16: a 12000x12000 PNG is ~420 KB but 144 megapixels: refused (422) before it is decoded, nothing
+    stored; the limit (max_image_pixels, default 100 MP) is named."""
+    import struct
+    import zlib
+
+    width = height = 12000
+    row = b"\x00" + b"\x00" * (width * 3)  # filter byte + black RGB pixels: compresses to almost nothing
+    z = zlib.compressobj(9)
+    raw = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    assert len(png) < 1_000_000
+    before = stored_files(local_srv)
+    r = upload(local_srv, png)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "image_too_large" and "12000x12000" in body["message"] and "100 megapixels" in body["message"]
+    assert stored_files(local_srv) == before
+    assert upload(local_srv, png_bytes(4000, 3000)).status_code == 200  # 12 MP: fine
