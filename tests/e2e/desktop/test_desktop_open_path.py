@@ -7,36 +7,14 @@ by the recording notification service on a real private session bus) that names 
 from __future__ import annotations
 
 import os
-import queue
-import types
 from pathlib import Path
 
 import pytest
 
-from desktop_helpers import wait_until
-from tray import config
-from tray.ui.desktop import DesktopApp
-from tray.ui.tray_icon import TrayIcon
-from tray_platform.linux.notify import DBusNotifier
+from desktop_helpers import menu_app  # noqa: F401 - the `app` fixture
+from desktop_helpers import run_posted, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def app(notification_service, tmp_path):
-    settings = config.Settings(upload=config.UploadSettings(save_dir=str(tmp_path / "captures")))
-    app = DesktopApp(settings, config_path=tmp_path / "cfg" / "config.toml")
-    posted: queue.Queue = queue.Queue()
-    app.dispatcher = types.SimpleNamespace(post=posted.put, stopped=False)
-    app.posted = posted
-    app.notifier = DBusNotifier(call_timeout=3.0).open()
-    app.tray = TrayIcon(app, posted.put)  # not started: the menu model the tray host shows
-    yield app
-    app.notifier.close_connection()
-
-
-def run_posted(app, timeout: float = 5.0) -> None:
-    app.posted.get(timeout=timeout)()
 
 
 def stand_in_opener(bin_dir: Path, exit_status: int) -> Path:

@@ -7,41 +7,20 @@ recording notification service on a real private session bus.
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import subprocess
 import types
 
 import pytest
 
-from desktop_helpers import require_tools, wait_until
-from tray import config
-from tray.ui.desktop import DesktopApp
-from tray.ui.tray_icon import TrayIcon
+from desktop_helpers import menu_app  # noqa: F401 - the `app` fixture
+from desktop_helpers import run_posted, require_tools, wait_until
 from tray.upload.journal import UploadJournal
-from tray_platform.linux.notify import DBusNotifier
 
 pytestmark = pytest.mark.e2e
 
 
 def at_today(hour: int, minute: int) -> float:
     return dt.datetime.combine(dt.date.today(), dt.time(hour, minute)).timestamp()
-
-
-@pytest.fixture
-def app(notification_service, tmp_path):
-    settings = config.Settings(upload=config.UploadSettings(save_dir=str(tmp_path / "captures")))
-    app = DesktopApp(settings, config_path=tmp_path / "cfg" / "config.toml")
-    posted: queue.Queue = queue.Queue()
-    app.dispatcher = types.SimpleNamespace(post=posted.put, stopped=False)
-    app.posted = posted
-    app.notifier = DBusNotifier(call_timeout=3.0).open()
-    app.tray = TrayIcon(app, posted.put)  # not started: the menu model the tray host shows
-    yield app
-    app.notifier.close_connection()
-
-
-def run_posted(app, timeout: float = 5.0) -> None:
-    app.posted.get(timeout=timeout)()
 
 
 def test_recent_uploads_named_by_kind_duration_and_time_click_copies_and_confirms(app, notification_service,
