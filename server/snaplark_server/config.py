@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 S3_MIN_PART_SIZE = 5 * MiB
+LOCAL_MIN_PART_SIZE = 64 * 1024
 
 CONFIG_SCHEMA_VERSION = 1
 
@@ -49,7 +50,9 @@ class ServerConfig:
     s3_max_attempts: int = 4  # boto3 attempts per S3 call before the API answers 503
     public_base_url: str | None = None
     max_part_size: int = 64 * MiB
-    min_part_size: int = S3_MIN_PART_SIZE  # every part but the last must be at least this big
+    # every part but the last must be at least this big; said in the init answer (minPartSize). Local storage has
+    # no minimum of its own: 64 KiB lets a client send a live recording about once a second. S3 forces 5 MiB.
+    min_part_size: int = LOCAL_MIN_PART_SIZE
     max_parts: int = 10_000
     max_screenshot_size: int = 50 * MiB
     max_image_pixels: int = 100_000_000  # width x height of a screenshot; more -> 422 (a small PNG can be huge)

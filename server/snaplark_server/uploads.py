@@ -182,7 +182,7 @@ class UploadService:
 
     # --- videos ----------------------------------------------------------------------------------------------
 
-    def init_session(self, user: User, body: Any) -> dict[str, str]:
+    def init_session(self, user: User, body: Any) -> dict[str, Any]:
         metadata = validate_init(body)
         session_id = secrets.token_urlsafe(18)
         video_id = secrets.token_urlsafe(12)
@@ -196,7 +196,8 @@ class UploadService:
                 " object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
                 (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
             )
-        return {"sessionId": session_id}
+        # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording
+        return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts}
 
     def store_chunk(self, user: User, fields: dict[str, str], spooled: SpooledFile | None) -> dict[str, Any]:
         """Store one part; the spool file is consumed (stored or deleted) in every case."""

@@ -223,3 +223,15 @@ def test_parse_retry_after():
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412470.0) == 10.0
+
+
+@pytest.mark.parametrize("answer, limits", [
+    ({"sessionId": "s1"}, (None, None)),  # a seed server: no limits said, the seed's 5 MiB rule applies
+    ({"sessionId": "s1", "minPartSize": 65536, "maxParts": 10000}, (65536, 10000)),
+    ({"sessionId": "s1", "minPartSize": "64k", "maxParts": 0}, (None, None)),  # malformed: ignored, not trusted
+    ({"sessionId": "s1", "minPartSize": True, "maxParts": -3}, (None, None)),
+])
+def test_init_answer_part_limits(prog, answer, limits):
+    prog.route("POST", "/api/v1/videos/init", Reply(200, answer))
+    session = client_for(prog.url).video_init_session({"filename": "a.webm"})
+    assert (session.session_id, session.min_part_size, session.max_parts) == ("s1", *limits)

@@ -10,6 +10,7 @@ only ever sent to the origin it was configured for.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import hashlib
@@ -114,6 +115,25 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     if when is None:
         return None
     return max(0.0, when.timestamp() - now())
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoSession:
+    """What ``/videos/init`` answered. ``min_part_size``/``max_parts`` are None when the server did not say."""
+    session_id: str
+    min_part_size: int | None = None
+    max_parts: int | None = None
+
+
+def _optional_count(body: dict, key: str, least: int) -> int | None:
+    """An optional integer extension field; a malformed one is ignored (the seed's defaults apply)."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        log.warning("ignoring the server's %s=%r: not an integer >= %d", key, value, least)
+        return None
+    return value
 
 
 class MultipartBody:
@@ -226,8 +246,14 @@ class ApiClient:
         return self._require(body, "url", "/screenshots/upload")
 
     def video_init(self, metadata: dict) -> str:
+        return self.video_init_session(metadata).session_id
+
+    def video_init_session(self, metadata: dict) -> "VideoSession":
+        """``/videos/init``: the new session id, and the part limits when the server states them (an extension:
+        ``minPartSize``, ``maxParts``; a seed server says neither and gets 5 MiB parts)."""
         body = self._call("POST", "/videos/init", json_body=metadata)
-        return self._require(body, "sessionId", "/videos/init")
+        return VideoSession(self._require(body, "sessionId", "/videos/init"),
+                            _optional_count(body, "minPartSize", 0), _optional_count(body, "maxParts", 1))
 
     def video_chunk(self, session_id: str, index: int, data: bytes | memoryview, sha256: str | None = None) -> dict:
         fields = [("sessionId", session_id), ("chunkIndex", str(int(index)))]

@@ -7,6 +7,14 @@ remainder becomes the last, possibly smaller, part. A file smaller than one part
 Part 0 holds the WebM header the muxer rewrites when it closes the file, so its bytes (and sha256) are only final
 after ``finished``: the engine sends it last and hashes every part from disk when it sends it.
 
+Streaming (:meth:`PartCutter.stream`): a server that accepts smaller parts says so in its init answer
+(``minPartSize``, an extension). Then part 0 is only the first ``HEAD_PART`` bytes (the muxer's rewrites at close
+all lie below offset 4096), and every later part is cut as soon as ``floor`` bytes are durable past the previous
+cut (about one muxer flush, ~1 s of video), at most ``part_size`` each. What is left to send at stop is then part 0
+(64 KiB) and the last second, whatever the recording's length, instead of a 5 MiB part 0 and up to 5 MiB of tail.
+Past half the server's ``maxParts`` the cutter falls back to ``part_size`` parts so a long recording never runs
+out of part numbers.
+
 Threading: a cutter belongs to one upload worker.
 """
 
@@ -20,6 +28,9 @@ from tray.upload.journal import PartRecord
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 PART_SIZE = MIN_PART_SIZE
+HEAD_PART = 64 * 1024  # part 0 when streaming: holds every byte the muxer rewrites at close (all below 4096)
+STREAM_FLOOR = 64 * 1024  # smallest part cut while streaming, whatever smaller size the server would accept
+DEFAULT_MAX_PARTS = 10_000  # the seed's (S3's) limit, when the server does not say
 
 
 class LocalFileError(RuntimeError):
@@ -40,6 +51,22 @@ class PartCutter:
                 raise ValueError(f"journal parts are not contiguous at index {p.index}")
         self.next_index = len(parts)
         self.next_offset = parts[-1].end if parts else 0
+        self._floor: int | None = None  # streaming: smallest part to cut; None = whole part_size parts only
+        self._stream_until = 0  # streaming stops at this part index (half the server's part limit)
+
+    @property
+    def streaming(self) -> bool:
+        return self._floor is not None and self.next_index < self._stream_until
+
+    def stream(self, min_part_size: int, max_parts: int | None = None) -> bool:
+        """Cut small parts from now on, for a server whose non-last parts may be ``min_part_size`` bytes;
+        False (and nothing changes) when that is no smaller than ``part_size``."""
+        floor = max(int(min_part_size), STREAM_FLOOR)
+        if floor >= self.part_size:
+            return False
+        self._floor = floor
+        self._stream_until = max(1, int(max_parts or DEFAULT_MAX_PARTS) // 2)
+        return True
 
     def cut(self, durable: int) -> list[PartRecord]:
         """Parts that became complete now that bytes ``[0, durable)`` are durable."""
@@ -47,11 +74,21 @@ class PartCutter:
             raise LocalFileError(f"{self.path}: only {durable} bytes are durable but {self.next_offset} were "
                                  f"already cut; the file shrank")
         new: list[PartRecord] = []
-        while durable - self.next_offset >= self.part_size:
-            new.append(PartRecord(self.next_index, self.next_offset, self.part_size))
+        while True:
+            pending = durable - self.next_offset
+            if self.streaming:
+                assert self._floor is not None
+                if self.next_index == 0:
+                    length = max(HEAD_PART, self._floor) if pending >= max(HEAD_PART, self._floor) else 0
+                else:
+                    length = min(pending, self.part_size) if pending >= self._floor else 0
+            else:
+                length = self.part_size if pending >= self.part_size else 0
+            if not length:
+                return new
+            new.append(PartRecord(self.next_index, self.next_offset, length))
             self.next_index += 1
-            self.next_offset += self.part_size
-        return new
+            self.next_offset += length
 
     def finish(self, total: int) -> list[PartRecord]:
         """The remaining parts once the file is complete at ``total`` bytes (the last one may be short)."""

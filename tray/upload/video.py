@@ -1,7 +1,8 @@
 """The seed's video protocol for one upload: init → chunk × n (part 0 last) → finalize, with resume and repair.
 
-Parts are byte ranges of the local file, cut once ≥ 5 MiB are durable (:class:`~tray.upload.cutter.PartCutter`);
-parts ≥ 1 stream while recording; part 0 waits for the muxer's close (it rewrites the header). After a restart the
+Parts are byte ranges of the local file, cut once ≥ 5 MiB are durable (:class:`~tray.upload.cutter.PartCutter`;
+smaller, about one per second, when the server's init answer allows it); parts ≥ 1 stream while recording; part 0
+waits for the muxer's close (it rewrites the header). After a restart the
 server's ``/status`` says what it holds (a seed-only server has none: the journal is trusted). 404/410 on the
 session → re-init and replay every part; 409 → re-send the listed parts; 422 checksum → re-read and re-send.
 
@@ -15,7 +16,7 @@ import concurrent.futures
 import logging
 from typing import Any, Callable
 
-from tray.api.client import ApiClient
+from tray.api.client import ApiClient, VideoSession
 from tray.api.errors import ChecksumMismatch, Incomplete, PermanentError, SessionGone
 from tray.upload.context import EngineContext
 from tray.upload.cutter import MIN_PART_SIZE, LocalFileError, PartCutter, read_range
@@ -104,10 +105,22 @@ class VideoProtocol:
         u = self.u
         self._go(S.INITIALIZING, "creating a server session")
         meta = {k: u.metadata[k] for k in INIT_FIELDS if k in u.metadata}
-        session_id = self.policy.call(client, lambda: client.video_init(meta))
+        answer = self.policy.call(client, lambda: client.video_init_session(meta))
+        session_id = answer.session_id
         self.journal.reset_acks(u.id, session_id)
         u.new_server_session(session_id)
+        self._stream_parts(answer)
         self._go(S.UPLOADING, f"session {session_id}")
+
+    def _stream_parts(self, answer: VideoSession) -> None:
+        """A live recording to a server that accepts parts under 5 MiB: send them as they become durable, so
+        stop→link no longer waits for a 5 MiB part 0 and up to 5 MiB of tail (cutter.py)."""
+        assert self.cutter is not None
+        if answer.min_part_size is None or self.u.sink_state().finished:
+            return
+        if self.cutter.stream(answer.min_part_size, answer.max_parts):
+            log.info("upload %s: the server accepts %d-byte parts; streaming parts as they become durable",
+                     self.u.id, answer.min_part_size)
 
     def _replay(self, reason: str) -> None:
         """The server lost the session: forget the acks and start over with a new session."""

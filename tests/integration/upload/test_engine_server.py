@@ -74,7 +74,57 @@ def test_growing_recording_sends_part_zero_last_with_rewritten_header(server, jo
     assert server.file_sha256(url) == sha256_file(path)
     rec = journal.get_session(up.id)
     assert rec.state == "completed" and rec.finished and rec.total_size == 17 * MIB + 5
-    assert [p.index for p in rec.parts] == [0, 1, 2, 3] and all(p.acked for p in rec.parts)
+    assert all(p.acked for p in rec.parts)
+    assert_live_layout(server, rec.parts, 17 * MIB + 5)
+
+
+def assert_live_layout(server, parts, total: int | None) -> None:
+    """How a live recording is cut: 5 MiB parts for a seed server; for ours (it says minPartSize in the init
+    answer) a 64 KiB part 0 and then parts of whatever became durable, each 64 KiB..5 MiB (tray/upload/cutter.py)."""
+    layout = [(p.index, p.offset, p.length) for p in parts]
+    assert [i for i, _, _ in layout] == list(range(len(layout)))
+    assert all(parts[i].offset + parts[i].length == parts[i + 1].offset for i in range(len(parts) - 1))
+    assert parts[0].offset == 0 and total in (None, parts[-1].offset + parts[-1].length)
+    if server.kind == "seed":
+        assert all(p.length == 5 * MIB for p in parts[:-1]) and parts[-1].length <= 5 * MIB, layout
+    else:
+        assert parts[0].length == 64 * 1024, layout
+        assert all(64 * 1024 <= p.length <= 5 * MIB for p in parts[1:-1]), layout
+
+
+def test_live_recording_leaves_only_part_zero_and_the_last_flush_for_after_stop(server, journal, tmp_path):
+    """Issue 11's stop→link: what must still go up once the recorder stops. A seed server needs 5 MiB parts, so
+    a 5 MiB part 0 and up to 5 MiB of tail wait for the stop; ours says minPartSize in the init answer and the
+    engine streams each flush, leaving a 64 KiB part 0 and the bytes of the last flush."""
+    path = tmp_path / "rec.webm"
+    size = 12 * MIB + 300_000
+    write_random(path, size)
+    engine = make_engine(server.api_url, TokenHolder(server.token), journal)
+    try:
+        up = engine.start_recording_upload(path, {"resolution": "1280x720"})
+        for n in range(700 * 1024, 12 * MIB, 700 * 1024):  # the muxer's ~1 s flushes
+            up.durable(n)
+        up.durable(12 * MIB)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            parts = journal.parts(up.id)
+            cut_end = parts[-1].offset + parts[-1].length if parts else 0
+            if parts and all(p.acked for p in parts[1:]) and (server.kind == "seed" or cut_end == 12 * MIB):
+                break
+            time.sleep(0.02)
+        unsent = [(p.index, p.length) for p in parts if not p.acked]
+        if server.kind == "seed":
+            assert unsent == [(0, 5 * MIB)] and cut_end == 10 * MIB  # 7.3 MiB left for after the stop
+        else:
+            assert unsent == [(0, 64 * 1024)] and cut_end == 12 * MIB, (unsent, cut_end)  # 364 KiB left
+        with open(path, "r+b") as f:  # the muxer's rewrite at close
+            f.seek(40)
+            f.write(bytes(range(256)) + bytes(130))
+        up.finished(size, 12.0, {})
+        url = up.wait(60)
+    finally:
+        assert engine.stop(10)
+    assert server.file_sha256(url) == sha256_file(path)
 
 
 def test_small_file_is_a_single_part(server, journal, tmp_path):
@@ -135,16 +185,18 @@ def test_resume_after_stop_sends_only_missing_parts(server, journal, tmp_path):
     sha = write_random(path, 26 * MIB)
     engine = make_engine(server.api_url, TokenHolder(server.token), journal, scale=0.001)
     up = engine.start_recording_upload(path)
-    up.durable(16 * MIB)  # parts 0..2 cut; 1 and 2 sent (0 waits for finish)
+    up.durable(16 * MIB)  # seed: parts 0..2 cut, 1 and 2 sent; ours: 64 KiB part 0, 3 x 5 MiB, 960 KiB (0 waits)
+    cut = 3 if server.kind == "seed" else 5
     deadline = time.monotonic() + 30
-    while sum(p.acked for p in journal.parts(up.id)) < 2 and time.monotonic() < deadline:
+    while sum(p.acked for p in journal.parts(up.id)) < cut - 1 and time.monotonic() < deadline:
         time.sleep(0.02)
     server.fault("/api/v1/videos/chunk", count=10000, status=503)
     assert engine.stop(10)
     rec = journal.get_session(up.id)
-    assert [p.acked for p in rec.parts] == [False, True, True] and not rec.finished
+    assert [p.acked for p in rec.parts] == [False] + [True] * (cut - 1) and not rec.finished
+    assert_live_layout(server, rec.parts, None if server.kind == "seed" else 16 * MIB)
     server.clear_faults()
-    assert server.held_parts(rec.server_session_id) == ("open", [(1, 5 * MIB), (2, 5 * MIB)])
+    assert server.held_parts(rec.server_session_id) == ("open", [(p.index, p.length) for p in rec.parts[1:]])
 
     engine2 = make_engine(server.api_url, TokenHolder(server.token), journal)
     try:
@@ -155,7 +207,7 @@ def test_resume_after_stop_sends_only_missing_parts(server, journal, tmp_path):
     # the interrupted recording is finalized as the file is on disk
     assert server.file_sha256(url) == sha
     rec = journal.get_session(up.id)
-    assert rec.state == "completed" and [p.index for p in rec.parts] == [0, 1, 2, 3, 4, 5]
+    assert rec.state == "completed" and [p.index for p in rec.parts] == list(range(6 if server.kind == "seed" else 7))  # the rest: 5 MiB parts
 
 
 @pytest.mark.parametrize("server", ["reference"], indirect=True)

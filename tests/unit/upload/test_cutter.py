@@ -88,3 +88,41 @@ def test_read_of_a_shrunk_or_missing_file_is_a_clear_error(tmp_path):
     path.unlink()
     with pytest.raises(LocalFileError, match="disappeared"):
         read_range(path, 0, 10)
+
+
+# --- streaming: a server that accepts small parts (init answer minPartSize) -----------------------------------------
+K64 = 64 * 1024
+
+
+def test_streaming_cuts_a_small_part_zero_then_whatever_became_durable(tmp_path):
+    c = PartCutter(tmp_path / "f.webm")
+    assert c.stream(1024, 10_000) and c.streaming
+    assert c.cut(K64 - 1) == []  # part 0 must hold every byte the muxer rewrites at close
+    assert [(p.index, p.offset, p.length) for p in c.cut(300_000)] == [(0, 0, K64), (1, K64, 300_000 - K64)]
+    assert c.cut(300_000 + K64 - 1) == []  # under the floor: wait for the next flush
+    assert [(p.index, p.offset, p.length) for p in c.cut(400_000)] == [(2, 300_000, 100_000)]
+    # a long outage: what piled up goes in parts of at most part_size
+    parts = c.cut(400_000 + 2 * P + 5)
+    assert [(p.index, p.length) for p in parts] == [(3, P), (4, P)]
+    assert [(p.index, p.offset, p.length) for p in c.finish(400_000 + 2 * P + 5)] == [(5, 400_000 + 2 * P, 5)]
+
+
+def test_streaming_needs_a_server_minimum_below_the_part_size(tmp_path):
+    c = PartCutter(tmp_path / "f.webm")
+    assert not c.stream(P) and not c.streaming  # an S3-backed server says 5 MiB: nothing changes
+    assert c.cut(P - 1) == [] and [(p.index, p.length) for p in c.cut(P)] == [(0, P)]
+    c = PartCutter(tmp_path / "f.webm")
+    assert c.stream(1 * MIB)  # a bigger minimum than our floor is the floor
+    assert [(p.index, p.length) for p in c.cut(3 * MIB)] == [(0, MIB), (1, 2 * MIB)]
+    assert c.cut(4 * MIB - 1) == [] and [(p.index, p.length) for p in c.cut(4 * MIB)] == [(2, MIB)]
+
+
+def test_streaming_falls_back_to_whole_parts_past_half_the_part_limit(tmp_path):
+    c = PartCutter(tmp_path / "f.webm")
+    c.stream(1, max_parts=6)  # streams parts 0..2, then whole parts so the limit is never reached
+    parts = c.cut(K64 + 2 * 100_000)
+    assert [(p.index, p.length) for p in parts] == [(0, K64), (1, 200_000)]
+    assert [(p.index, p.length) for p in c.cut(K64 + 300_000)] == [(2, 100_000)]
+    assert not c.streaming
+    assert c.cut(K64 + 300_000 + P - 1) == []
+    assert [(p.index, p.length) for p in c.cut(K64 + 300_000 + P)] == [(3, P)]
