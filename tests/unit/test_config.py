@@ -123,7 +123,7 @@ def test_failed_write_keeps_old_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(config.os, "fsync", boom)  # OS edge: the disk refuses
+    monkeypatch.setattr(os, "fsync", boom)  # OS edge: the disk refuses
     with pytest.raises(OSError):
         save_config(dataclasses.replace(Settings(), capture=config.CaptureSettings(fps=10)), p)
     assert p.read_bytes() == before
@@ -238,7 +238,7 @@ def test_bad_value_names_key_value_and_file(tmp_path, section, key, value, reaso
     assert reason in message
     parsed = tomllib.loads(f"v = {value}")["v"]
     assert err.value.key == f"{section}.{key}" and err.value.value == parsed and err.value.path == p
-    assert config._show(parsed) in message  # the value itself is shown
+    assert config.show_value(parsed) in message  # the value itself is shown
 
 
 def test_all_bad_values_reported_together(tmp_path):
