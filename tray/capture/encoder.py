@@ -145,6 +145,11 @@ class WebmVp9Writer:
         self.last_pts = pts_ms
 
     @property
+    def frame_ms(self) -> int:
+        """One frame interval at the nominal fps, in ms: the duration given to each video packet."""
+        return self._frame_ms
+
+    @property
     def has_audio(self) -> bool:
         return self._audio is not None
 

@@ -1,0 +1,151 @@
+"""The recorder's capture thread: countdown, frames grabbed on a deadline grid, identical frames skipped.
+
+:class:`CaptureLoop` runs on ``snaplark-capture`` and owns its ``ScreenCapture`` (the mss connection, opened and
+closed on this thread). It paces grabs on deadlines ``t0 + k / fps`` from the injected monotonic ``clock``: a grab
+that is a little late happens at once and the grid is kept (the next ones catch up), but more than
+:data:`MAX_CATCH_UP_SECONDS` behind, the missed deadlines are given up (counted in ``late_ticks``) instead of
+bursting. A frame byte-identical to the last queued one is not queued (VFR), except one keep-alive frame per
+``keepalive`` seconds so clusters keep closing (durability and crash duration stay within ~1 s on a static screen).
+Queued frames are converted to yuv420p here, so conversion and encoding overlap. The queue put never blocks: a full
+queue drops the frame (``frames_dropped``).
+
+The queue carries :class:`QueuedFrame` items and ends with exactly one :class:`EndOfRecording` (also after a capture
+error or a stop during the countdown), which the encoder thread (:mod:`tray.capture.encode_loop`) waits for.
+
+Threading: :meth:`CaptureLoop.run` is the thread's body; it is the queue's only producer. Pause, resume and stop
+reach it through the shared :class:`~tray.capture.recording_state.RecorderControl`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+from typing import Callable
+
+from tray_platform.base import Region, ScreenCapture
+
+from tray.capture.recording_state import RecorderControl, RecorderState, RecordingStats
+
+log = logging.getLogger(__name__)
+
+MAX_CATCH_UP_SECONDS = 0.25  # a late capture thread catches up missed deadlines up to this far behind
+
+
+@dataclass
+class QueuedFrame:
+    pts_ms: int
+    frame: object  # av.VideoFrame, yuv420p at the output size
+
+
+@dataclass
+class EndOfRecording:
+    end_ms: int  # output time of the stop moment; -1: stopped during the countdown
+    error: str | None = None
+
+
+class CaptureLoop:
+    def __init__(self, *, control: RecorderControl, frames: queue.Queue, stats: RecordingStats,
+                 capture_factory: Callable[[], ScreenCapture], make_converter: Callable[[], Callable],
+                 region: Region, fps: int, countdown: int, max_duration: float, keepalive: float,
+                 clock: Callable[[], float], sleeper: Callable[[float], None],
+                 on_countdown: Callable[[int], None] | None, encoder_alive: Callable[[], bool]) -> None:
+        self._control = control
+        self._frames = frames
+        self._stats = stats
+        self._capture_factory = capture_factory
+        self._make_converter = make_converter  # called on this thread (a converter belongs to one thread)
+        self._region = region
+        self._fps = fps
+        self._countdown = countdown
+        self._max_duration = max_duration
+        self._keepalive = keepalive
+        self._clock = clock
+        self._sleeper = sleeper
+        self._on_countdown = on_countdown
+        self._encoder_alive = encoder_alive
+
+    def run(self) -> None:
+        control = self._control
+        end = EndOfRecording(0)
+        try:
+            if self._countdown:
+                for n in range(self._countdown, 0, -1):
+                    if control.stop_requested():
+                        break
+                    if self._on_countdown is not None:
+                        self._on_countdown(n)
+                    self._sleeper(1.0)
+                if not control.set_state(RecorderState.RECORDING):
+                    end.end_ms = -1  # stopped during the countdown
+                    return
+            end = self._grab_frames()
+        except Exception as exc:  # noqa: BLE001 - becomes sink.failed + a clean finish
+            log.exception("capture failed")
+            end.error = f"capture failed: {type(exc).__name__}: {exc}"
+            if control.t0 is not None:
+                end.end_ms = control.output_ms(self._clock())
+        finally:
+            self._put_end(end)
+
+    def _grab_frames(self) -> EndOfRecording:
+        control = self._control
+        capture = self._capture_factory()
+        try:
+            region = self._region
+            interval = 1.0 / self._fps
+            prev: bytes | bytearray | None = None
+            last_queued_at = float("-inf")
+            stats = self._stats
+            max_duration = self._max_duration
+            max_ms = round(max_duration * 1000)
+            max_lag = max(MAX_CATCH_UP_SECONDS, 2 * interval)
+            convert = self._make_converter()
+            t0 = next_tick = control.start_output()
+            while True:
+                check = control.wait_while_paused()
+                if check.stopped_at is not None:
+                    stop_at = check.stopped_at
+                    break
+                paused_total = check.paused_total
+                now = self._clock()
+                if check.was_paused:
+                    next_tick = now  # deadlines restart at resume
+                if max_duration and round((now - t0 - paused_total) * 1000) >= max_ms:
+                    stop_at = t0 + paused_total + max_duration
+                    control.set_state(RecorderState.STOPPING)
+                    break
+                if now < next_tick:
+                    self._sleeper(next_tick - now)
+                    continue
+                if now - next_tick > max_lag:  # far behind: give up the missed deadlines rather than burst
+                    missed = int((now - next_tick) / interval)
+                    stats.late_ticks += missed
+                    next_tick += missed * interval
+                next_tick += interval  # a little late: grab now and keep the grid (catches up, like x11grab)
+                width, height, data = capture.grab(region)
+                stats.ticks += 1
+                pts = round((now - t0 - paused_total) * 1000)
+                if prev is not None and data == prev:
+                    if now - last_queued_at < self._keepalive - 1e-6:
+                        stats.frames_skipped_identical += 1
+                        continue
+                    stats.frames_keepalive += 1
+                if self._frames.full():  # only this thread puts, so a put after this check cannot block
+                    stats.frames_dropped += 1
+                    continue
+                self._frames.put_nowait(QueuedFrame(pts, convert(width, height, data)))
+                stats.frames_queued += 1
+                prev, last_queued_at = data, now
+            return EndOfRecording(control.output_ms(control.end_moment(stop_at, max_duration)))
+        finally:
+            capture.close()
+
+    def _put_end(self, end: EndOfRecording) -> None:
+        while True:
+            try:
+                self._frames.put(end, timeout=0.5)
+                return
+            except queue.Full:
+                if not self._encoder_alive():
+                    return
