@@ -55,7 +55,7 @@ class CaptureSettings:
     cursor: bool = field(default=True, metadata=_opt(v_bool))
     countdown: int = field(default=3, metadata=_opt(v_int_range(0, 10)))  # seconds
     max_duration: int = field(default=0, metadata=_opt(v_int_range(0, None)))  # seconds, 0 = unlimited
-    # "auto": the microphone when one exists, else none (tray.capture.audio.resolve_audio_mode)
+    # "auto": the microphone when one exists, else none (tray.capture.audio.audio_spec)
     audio: str = field(default="auto", metadata=_opt(v_choice("auto", "none", "mic", "system", "both")))
     mic_device: str = field(default="", metadata=_opt(v_str))  # "" = the system's default microphone
 

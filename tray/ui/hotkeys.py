@@ -40,6 +40,13 @@ from tray.config.hotkey_grammar import (  # noqa: F401 - re-exported: the gramma
     parse_hotkeys,
 )
 
+__all__ = [
+    "DISPLAY_NAMES", "EXAMPLE", "F_KEYS", "MOD_ORDER", "MODIFIERS", "NAMED_KEYS", "REFUSED_NAMES", "RESERVED",
+    "SHIFT_CHANGES", "SHIFTED_SYMBOLS", "STANDALONE_OK", "UNSHIFTED_SYMBOLS",
+    "GlobalHotkeys", "Hotkey", "HotkeyError", "HotkeyProblem", "Post", "canonical_hotkey", "parse_hotkey",
+    "parse_hotkeys",
+]
+
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
