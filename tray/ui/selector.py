@@ -1,16 +1,9 @@
-"""Region selector: a full-screen overlay over a frozen screenshot of every monitor.
+"""Region selector: a full-screen Tk overlay over a frozen screenshot of every monitor.
 
-Two layers:
-
-* :class:`SelectionModel` -- pure geometry in overlay pixels (no Tk, unit-testable): drag a new rectangle, move
-  the existing one, nudge/resize with the keyboard, pick the monitor under the cursor, convert to a
-  :class:`tray_platform.base.Region` in physical virtual-screen pixels.
-* :class:`RegionSelector` -- the Tk overlay. Tk thread only (see ``tray/ui/dispatcher.py``).
-
-Coordinates. ``frozen`` is the screenshot of the whole virtual screen in *physical* pixels; its pixel (0, 0) is
-the virtual-screen point ``origin``. The overlay works in *logical* pixels (= physical / ``scale``), which is what
-Tk and the window system use on a scaled display. The platform adapter supplies ``scale`` and the monitor list;
-this module only multiplies. On X11 scale is 1 and both are the same.
+:class:`RegionSelector` is the Tk overlay (Tk thread only, see ``tray/ui/dispatcher.py``): it shows the frozen
+screenshot, a crosshair, a size readout, a hint line and a magnifier, and feeds mouse and keyboard to a
+:class:`~tray.ui.selection_model.SelectionModel`. The geometry, the coordinate rules (physical vs logical pixels)
+and the prepared images live in :mod:`tray.ui.selection_model`; their names are re-exported here.
 
 Why no transparency: ``-alpha`` needs a compositor (absent under Xvfb and on many X desktops), so the overlay
 shows the frozen screenshot itself: a pre-rendered dimmed copy everywhere, and the bright pixels pasted inside the
@@ -20,165 +13,29 @@ selection.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from PIL import Image
 
 from tray_platform.base import Monitor, Region
 
+from tray.ui.selection_model import (  # noqa: F401 - re-exported: callers import the model from here too
+    DIM_FACTOR,
+    Rect,
+    SelectionModel,
+    SelectorImages,
+    crop_to_region,
+    monitors_to_overlay,
+)
+
+__all__ = ["ACCENT", "DIM_FACTOR", "MAG_SOURCE", "MAG_ZOOM", "Rect", "RegionSelector", "SelectionModel",
+           "SelectorImages", "crop_to_region", "monitors_to_overlay"]
+
 log = logging.getLogger(__name__)
 
-Rect = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclusive), overlay pixels
-
-DIM_FACTOR = 0.45
 ACCENT = "#2f8cff"
 MAG_ZOOM = 8
 MAG_SOURCE = 15  # physical pixels shown across the magnifier (odd: a centre pixel exists)
-
-
-@dataclass
-class SelectionModel:
-    """Selection geometry in overlay (logical) pixels on a ``width`` x ``height`` overlay. Not thread-safe."""
-
-    width: int
-    height: int
-    monitors: Sequence[Rect] = ()  # monitor rectangles in overlay pixels
-    rect: Rect | None = None
-    _anchor: tuple[int, int] | None = None
-    _move_from: tuple[int, int] | None = None
-    _move_rect: Rect | None = None
-
-    # -- mouse ----------------------------------------------------------------------------------------------
-    def press(self, x: int, y: int) -> str:
-        """Mouse down. Inside a non-empty selection: start moving it ("move"); elsewhere: start a new one ("new")."""
-        x, y = self._clamp(x, y)
-        if self.rect is not None and not self.is_empty and self.contains(x, y):
-            self._move_from, self._move_rect, self._anchor = (x, y), self.rect, None
-            return "move"
-        self._anchor, self._move_from = (x, y), None
-        self.rect = (x, y, x, y)
-        return "new"
-
-    def drag(self, x: int, y: int) -> None:
-        x, y = self._clamp(x, y)
-        if self._anchor is not None:
-            ax, ay = self._anchor
-            self.rect = (min(ax, x), min(ay, y), max(ax, x), max(ay, y))
-        elif self._move_from is not None and self._move_rect is not None:
-            l, t, r, b = self._move_rect
-            dx = max(-l, min(self.width - r, x - self._move_from[0]))
-            dy = max(-t, min(self.height - b, y - self._move_from[1]))
-            self.rect = (l + dx, t + dy, r + dx, b + dy)
-
-    def release(self, x: int, y: int) -> None:
-        self.drag(x, y)
-        self._anchor = self._move_from = self._move_rect = None
-
-    @property
-    def dragging(self) -> bool:
-        return self._anchor is not None or self._move_from is not None
-
-    # -- keyboard -------------------------------------------------------------------------------------------
-    def nudge(self, dx: int, dy: int) -> None:
-        """Move the selection by (dx, dy), kept on the overlay."""
-        if self.rect is None:
-            return
-        l, t, r, b = self.rect
-        dx = max(-l, min(self.width - r, dx))
-        dy = max(-t, min(self.height - b, dy))
-        self.rect = (l + dx, t + dy, r + dx, b + dy)
-
-    def resize(self, dw: int, dh: int) -> None:
-        """Grow/shrink from the bottom-right corner (Shift+arrows); never below zero or past the overlay."""
-        if self.rect is None:
-            return
-        l, t, r, b = self.rect
-        self.rect = (l, t, max(l, min(self.width, r + dw)), max(t, min(self.height, b + dh)))
-
-    def monitor_at(self, x: int, y: int) -> Rect | None:
-        for m in self.monitors:
-            if m[0] <= x < m[2] and m[1] <= y < m[3]:
-                return m
-        return None
-
-    def select_monitor_at(self, x: int, y: int) -> bool:
-        """Select the whole monitor under (x, y) (Space). False when the point is on no monitor."""
-        m = self.monitor_at(x, y)
-        if m is None:
-            return False
-        l, t = self._clamp(m[0], m[1])
-        r, b = self._clamp(m[2], m[3])
-        self.rect = (l, t, r, b)
-        self._anchor = self._move_from = self._move_rect = None
-        return True
-
-    # -- queries --------------------------------------------------------------------------------------------
-    @property
-    def size(self) -> tuple[int, int]:
-        if self.rect is None:
-            return (0, 0)
-        l, t, r, b = self.rect
-        return (r - l, b - t)
-
-    @property
-    def is_empty(self) -> bool:
-        w, h = self.size
-        return w <= 0 or h <= 0
-
-    def contains(self, x: int, y: int) -> bool:
-        if self.rect is None:
-            return False
-        l, t, r, b = self.rect
-        return l <= x < r and t <= y < b
-
-    def to_region(self, origin: tuple[int, int], scale: float) -> Region | None:
-        """The selection in physical virtual-screen pixels, or None when empty."""
-        if self.rect is None or self.is_empty:
-            return None
-        l, t, r, b = (round(v * scale) for v in self.rect)
-        return Region(origin[0] + l, origin[1] + t, r - l, b - t)
-
-    def _clamp(self, x: int, y: int) -> tuple[int, int]:
-        return (max(0, min(self.width, int(x))), max(0, min(self.height, int(y))))
-
-
-@dataclass(frozen=True)
-class SelectorImages:
-    """The overlay's pixels, prepared by :meth:`prepare` (pure Pillow: may run on the capture thread, off the Tk
-    thread, so the overlay maps sooner). ``bright`` and ``dimmed`` are in overlay (logical) pixels."""
-
-    frozen: Image.Image
-    bright: Image.Image
-    dimmed: Image.Image
-
-    @classmethod
-    def prepare(cls, frozen: Image.Image, scale: float = 1.0) -> "SelectorImages":
-        frozen = frozen.convert("RGB") if frozen.mode != "RGB" else frozen
-        scale = scale if scale > 0 else 1.0
-        size = (max(1, round(frozen.width / scale)), max(1, round(frozen.height / scale)))
-        bright = frozen if size == frozen.size else frozen.resize(size, Image.Resampling.LANCZOS)
-        lut = [int(v * DIM_FACTOR) for v in range(256)] * 3
-        return cls(frozen, bright, bright.point(lut))
-
-
-def crop_to_region(frozen: Image.Image, region: Region, origin: tuple[int, int] = (0, 0)) -> Image.Image:
-    """The pixels of ``region`` (physical virtual-screen pixels) out of the frozen screenshot taken at ``origin``:
-    exactly what the user saw while selecting (no second grab, so no overlay and no changed content)."""
-    l, t = region.left - origin[0], region.top - origin[1]
-    if l < 0 or t < 0 or l + region.width > frozen.width or t + region.height > frozen.height:
-        raise ValueError(f"{region} lies outside the frozen screenshot ({frozen.size} at {origin})")
-    return frozen.crop((l, t, l + region.width, t + region.height))
-
-
-def monitors_to_overlay(monitors: Sequence[Monitor], origin: tuple[int, int], scale: float) -> list[Rect]:
-    """Physical monitor regions -> overlay rectangles (logical pixels relative to the frozen image)."""
-    out: list[Rect] = []
-    for m in monitors:
-        r = m.region
-        out.append((round((r.left - origin[0]) / scale), round((r.top - origin[1]) / scale),
-                    round((r.right - origin[0]) / scale), round((r.bottom - origin[1]) / scale)))
-    return out
 
 
 class RegionSelector:
@@ -281,7 +138,7 @@ class RegionSelector:
 
         try:
             px, py = win.winfo_pointerxy()
-            self._cursor = self.model._clamp(px - round(self.origin[0] / self.scale),
+            self._cursor = self.model.clamp(px - round(self.origin[0] / self.scale),
                                              py - round(self.origin[1] / self.scale))
         except tk.TclError:  # pragma: no cover
             pass
@@ -311,7 +168,7 @@ class RegionSelector:
 
     # -- events ---------------------------------------------------------------------------------------------
     def _xy(self, event: Any) -> tuple[int, int]:
-        return self.model._clamp(event.x, event.y)
+        return self.model.clamp(event.x, event.y)
 
     def _on_press(self, event: Any) -> None:
         self._message = None
