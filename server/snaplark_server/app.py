@@ -121,6 +121,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         user = await run_in_threadpool(authenticate, db, token.strip())
         if user is None:
             raise unauthorized()
+        service.limits.check_rate(user.id)  # 429 rate_limited before any body byte is read
         return user
 
     def url_builder(request: Request) -> Callable[[str, str], str]:
@@ -162,6 +163,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     async def upload_screenshot(request: Request) -> dict:
         user = await current_user(request)
         check_content_length(request.headers, config.max_screenshot_size + MULTIPART_OVERHEAD)
+        await run_in_threadpool(service.limits.check_bytes, user.id)  # already at a byte quota: refuse unread
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="file",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_screenshot_size,
                                 max_body=config.max_screenshot_size + MULTIPART_OVERHEAD,
@@ -181,6 +183,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     async def video_chunk(request: Request) -> dict:
         user = await current_user(request)
         check_content_length(request.headers, config.max_part_size + MULTIPART_OVERHEAD)
+        await run_in_threadpool(service.limits.check_bytes, user.id)
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="chunk",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_part_size,
                                 max_body=config.max_part_size + MULTIPART_OVERHEAD,

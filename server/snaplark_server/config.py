@@ -65,6 +65,12 @@ class ServerConfig:
     body_min_rate: int = 1024  # bytes/s a request body must average over each body_timeout window (0 = none)
     max_connections: int = 1000  # open connections; also capped by the fd limit (RLIMIT_NOFILE minus a reserve)
     log_flood_interval: float = 10.0  # a repeated warning (failed accept(), bad request) at most once per this
+    # per-user limits (quotas.py); 0 = no limit. Over one -> 429 with Retry-After
+    user_max_open_sessions: int = 100  # video upload sessions open at once
+    user_max_bytes_stored: int = 0  # screenshots + videos + parts of open sessions
+    user_max_bytes_per_day: int = 0  # bytes stored per UTC day
+    user_requests_per_second: float = 0.0  # token bucket: refill rate ...
+    user_request_burst: int = 50  # ... and size (requests a user may send at once)
     fault_injection: bool = False
 
     def __post_init__(self) -> None:
@@ -89,6 +95,14 @@ class ServerConfig:
             raise ConfigError(f"body_min_rate: must not be negative, got {self.body_min_rate!r}")
         if self.max_connections < 1:
             raise ConfigError(f"max_connections: must be at least 1, got {self.max_connections!r}")
+        for key in ("user_max_open_sessions", "user_max_bytes_stored", "user_max_bytes_per_day"):
+            if int(getattr(self, key)) < 0:
+                raise ConfigError(f"{key}: must not be negative (0 = no limit), got {getattr(self, key)!r}")
+        if not float(self.user_requests_per_second) >= 0:
+            raise ConfigError(f"user_requests_per_second: must not be negative (0 = no limit), "
+                              f"got {self.user_requests_per_second!r}")
+        if self.user_request_burst < 1:
+            raise ConfigError(f"user_request_burst: must be at least 1, got {self.user_request_burst!r}")
         if self.storage == "s3":  # S3 refuses CompleteMultipartUpload with smaller non-final parts
             self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:

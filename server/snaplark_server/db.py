@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from .private_files import ensure_private_file, make_private_dir, tighten
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_FILENAME = "snaplark-server.sqlite3"
 
 _MIGRATIONS: dict[int, str] = {
@@ -65,6 +65,15 @@ _MIGRATIONS: dict[int, str] = {
         size INTEGER NOT NULL,
         sha256 TEXT NOT NULL,
         created_at REAL NOT NULL
+    );
+    """,
+    # 2: bytes each user stored per UTC day (quotas.py, user_max_bytes_per_day)
+    2: """
+    CREATE TABLE ingest_days (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
     );
     """,
 }

@@ -23,6 +23,7 @@ from .config import ServerConfig
 from .db import Database
 from .errors import ApiError, invalid, session_not_found
 from .multipart_stream import SpooledFile
+from .quotas import UserLimits
 from .storage import StorageBackend, StoredPart, WholeFileMismatch
 from .users import User
 
@@ -120,6 +121,7 @@ class UploadService:
         self.db = db
         self.storage = storage
         self.clock = clock
+        self.limits = UserLimits(config, db, clock)
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.RLock] = {}
 
@@ -188,14 +190,23 @@ class UploadService:
         video_id = secrets.token_urlsafe(12)
         ext, content_type = video_container(metadata)
         key = f"videos/{video_id}{ext}"
+        self.limits.check_open_sessions(None, user.id)
         upload_id = self.storage.start_upload(session_id, key, content_type)
         now = self.clock()
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO sessions (id, user_id, state, created_at, last_activity, metadata, upload_id, video_id,"
-                " object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-                (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
-            )
+        try:
+            with self.db.write() as conn:
+                self.limits.check_open_sessions(conn, user.id)  # exact: counted in the inserting transaction
+                conn.execute(
+                    "INSERT INTO sessions (id, user_id, state, created_at, last_activity, metadata, upload_id,"
+                    " video_id, object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+                    (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
+                )
+        except BaseException:
+            try:
+                self.storage.abort(session_id, key, upload_id)
+            except Exception:
+                log.exception("aborting the storage upload of refused session %s failed", session_id)
+            raise
         # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording
         return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts}
 
@@ -225,9 +236,12 @@ class UploadService:
                     if held is not None and held["sha256"] == spooled.sha256:
                         return answer  # a harmless repeat of an acknowledged part (e.g. after a timeout)
                     raise ApiError(409, "session_finalized", "the session is already finalized")
+                held = self.db.query_one("SELECT size FROM parts WHERE session_id = ? AND idx = ?", (session_id, index))
+                self.limits.check_bytes(user.id, spooled.size, held["size"] if held is not None else 0)
                 etag = self.storage.store_part(session_id, row["object_key"], row["upload_id"], index, spooled)
                 now = self.clock()
                 with self.db.write() as conn:
+                    self.limits.record_ingest(conn, user.id, spooled.size)
                     conn.execute(
                         "INSERT OR REPLACE INTO parts (session_id, idx, size, sha256, etag, received_at)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -372,8 +386,10 @@ class UploadService:
             image_id = secrets.token_urlsafe(12)
             key = f"screenshots/{image_id}.{ext}"
             size, digest = spooled.size, spooled.sha256
+            self.limits.check_bytes(user.id, size)
             self.storage.put_object(key, spooled, ctype)
             with self.db.write() as conn:
+                self.limits.record_ingest(conn, user.id, size)
                 conn.execute(
                     "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
                     " VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?)",
