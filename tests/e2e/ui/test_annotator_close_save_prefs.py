@@ -187,7 +187,7 @@ def test_tool_colour_and_width_carry_over_to_the_next_window(tk_root):
     second, _ = open_window(tk_root, prefs=store)
     assert (second.tool_kind, second.style.color, second.style.width) == (ToolKind.HIGHLIGHTER, "#1e88e5", 9)
     # and the toolbar shows it: the highlighter button and the blue swatch are the selected ones, width 9
-    assert second._tool_var.get() == "highlighter" and second._color_var.get() == "#1e88e5"
+    assert second.toolbar.shown_tool == "highlighter" and second.toolbar.shown_color == "#1e88e5"
     assert second.width_box.get() == "9"
     drag(tk_root, second.canvas, [(40, 200), (300, 200)])
     assert pump(tk_root, lambda: len(second.document.items) == 1, timeout=5)

@@ -13,6 +13,9 @@ to another thread by the callee, which reports back with ``dispatcher.post(lambd
 
 Coordinates: the canvas may show the image scaled (``display_scale``, e.g. 0.5 for a 2x HiDPI capture or to fit a
 small screen); tools always receive image pixels and export always uses the image's native resolution.
+
+Parts: the toolbar (toolbar.py: buttons, palette, width; the tool names and keys) and the text tool's box on the
+canvas (text_box.py) are their own classes; this module is the window, its canvas and what the actions do.
 """
 
 from __future__ import annotations
@@ -28,26 +31,23 @@ from tray import paths
 from tray.ui.annotator.document import AnnotationDocument
 from tray.ui.annotator.prefs import NOT_REMEMBERED, AnnotatorPrefs, AnnotatorPrefsStore
 from tray.ui.annotator.save_chooser import SaveChooser, choose_save_chooser, default_filename
-from tray.ui.annotator.text_entry import clamp_box, entry_background
-from tray.ui.annotator.tools import TOOL_CLASSES, AnnotationTool, Style, ToolKind, create_tool
-from tray.ui.annotator.tools.fonts import tk_font
+from tray.ui.annotator.text_box import ENTRY_EDGE, TEXT_ENTRY_CHARS, CanvasTextBox
+from tray.ui.annotator.toolbar import (
+    MAX_WIDTH,
+    PALETTE,
+    TOOL_ICONS,
+    TOOL_KEYS,
+    TOOL_LABELS,
+    TOOL_ORDER,
+    AnnotatorToolbar,
+)
+from tray.ui.annotator.tools import AnnotationTool, Style, ToolKind, create_tool
 from tray.ui.annotator.tools.text import TextTool
 
-log = logging.getLogger(__name__)
+__all__ = ["ENTRY_EDGE", "PALETTE", "TEXT_ENTRY_CHARS", "TOOL_ICONS", "TOOL_KEYS", "TOOL_LABELS", "TOOL_ORDER",
+           "AnnotatorWindow", "PngCallback"]
 
-PALETTE = ("#e53935", "#fb8c00", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#212121", "#ffffff")
-TOOL_ORDER = (ToolKind.ARROW, ToolKind.LINE, ToolKind.RECTANGLE, ToolKind.ELLIPSE, ToolKind.PEN,
-              ToolKind.HIGHLIGHTER, ToolKind.TEXT, ToolKind.PIXELATE, ToolKind.COUNTER, ToolKind.ERASER)
-TOOL_KEYS = {"a": ToolKind.ARROW, "l": ToolKind.LINE, "r": ToolKind.RECTANGLE, "e": ToolKind.ELLIPSE,
-             "p": ToolKind.PEN, "h": ToolKind.HIGHLIGHTER, "t": ToolKind.TEXT, "b": ToolKind.PIXELATE,
-             "n": ToolKind.COUNTER, "x": ToolKind.ERASER}
-TOOL_ICONS = {ToolKind.ARROW: "\u2197", ToolKind.LINE: "\u2571", ToolKind.RECTANGLE: "\u25ad",
-              ToolKind.ELLIPSE: "\u25ef", ToolKind.PEN: "\u270e", ToolKind.HIGHLIGHTER: "\u2590", ToolKind.TEXT: "T",
-              ToolKind.PIXELATE: "\u2592", ToolKind.COUNTER: "\u2460", ToolKind.ERASER: "\u232b"}
-#: the toolbar says what each tool class calls itself (the README's annotator section uses the same names)
-TOOL_LABELS = {kind: f"{TOOL_ICONS[kind]} {TOOL_CLASSES[kind].label}" for kind in TOOL_ORDER}
-TEXT_ENTRY_CHARS = 20  # the text box's width when opened, in average characters; it grows with the text
-ENTRY_EDGE = "#8a8a8a"  # the text box's 1 px edge: mid grey, seen on light and dark screenshots alike
+log = logging.getLogger(__name__)
 
 PngCallback = Callable[[bytes], Any]
 
@@ -97,7 +97,7 @@ class AnnotatorWindow:
         self._remembered_tool = start.tool
         self.style = Style(start.color, start.width)
         self._active: AnnotationTool | None = None
-        self._text_entry: Any = None
+        self._text_entry: CanvasTextBox | None = None
         self._closed = False
         self._revision = 0  # document changes so far
         self._kept_revision = 0  # the revision last saved, copied or uploaded
@@ -114,7 +114,15 @@ class AnnotatorWindow:
         self.scale = max(0.05, float(display_scale))
         cw, ch = max(1, round(iw * self.scale)), max(1, round(ih * self.scale))
 
-        self._build_toolbar()
+        self.toolbar = bar = AnnotatorToolbar(
+            tk, win, tool=self.tool_kind, color=self.style.color, width=self.style.width, on_tool=self.select_tool,
+            on_color=self.set_color, on_width=self.set_width, on_undo=self.undo, on_redo=self.redo,
+            on_copy=self.copy, on_save=self.save, on_upload=self.upload,
+            copy_enabled=on_copy is not None, upload_enabled=on_upload is not None)
+        # the toolbar's widgets, as the window's own (tests click them)
+        self.tool_buttons, self.swatches, self.width_box = bar.tool_buttons, bar.swatches, bar.width_box
+        self.undo_button, self.redo_button = bar.undo_button, bar.redo_button
+        self.upload_button, self.save_button, self.copy_button = bar.upload_button, bar.save_button, bar.copy_button
         self.canvas = c = tk.Canvas(win, width=cw, height=ch, highlightthickness=0, borderwidth=0,
                                     background="#2b2b2b", cursor="crosshair")
         c.pack(side="top")
@@ -149,66 +157,11 @@ class AnnotatorWindow:
         win.lift()
         win.focus_force()
 
-    # -- toolbar -----------------------------------------------------------------------------------------------
-    def _build_toolbar(self) -> None:
-        tk = self._tk
-        win = self.window
-        font = ("DejaVu Sans", -12)
-        row1 = tk.Frame(win, padx=4, pady=3)
-        row1.pack(side="top", fill="x")
-        self._tool_var = tk.StringVar(win, value=self.tool_kind.key)
-        self.tool_buttons: dict[ToolKind, Any] = {}
-        for kind in TOOL_ORDER:
-            b = tk.Radiobutton(row1, text=TOOL_LABELS[kind], value=kind.key, variable=self._tool_var,
-                               indicatoron=False, font=font, padx=6, pady=3, selectcolor="#cfe3ff",
-                               command=lambda k=kind: self.select_tool(k))
-            b.pack(side="left", padx=1)
-            self.tool_buttons[kind] = b
-
-        row2 = tk.Frame(win, padx=4, pady=3)
-        row2.pack(side="top", fill="x")
-        self._color_var = tk.StringVar(win, value=self.style.color)
-        self.swatches: dict[str, Any] = {}
-        for colour in PALETTE:
-            sw = tk.Radiobutton(row2, value=colour, variable=self._color_var, indicatoron=False, width=2,
-                                background=colour, activebackground=colour, selectcolor=colour, relief="raised",
-                                offrelief="flat", borderwidth=3, command=lambda col=colour: self.set_color(col))
-            sw.pack(side="left", padx=1)
-            self.swatches[colour] = sw
-        tk.Label(row2, text="  Width", font=font).pack(side="left")
-        self._width_var = tk.IntVar(win, value=self.style.width)
-        self.width_box = tk.Spinbox(row2, from_=1, to=24, width=3, textvariable=self._width_var, font=font,
-                                    command=lambda: self.set_width(self._width_var.get()))
-        self.width_box.pack(side="left", padx=(2, 10))
-        self.width_box.bind("<Return>", lambda e: self.set_width(self._safe_width()))
-        self.undo_button = tk.Button(row2, text="\u21b6 Undo", font=font, command=self.undo)
-        self.undo_button.pack(side="left", padx=1)
-        self.redo_button = tk.Button(row2, text="\u21b7 Redo", font=font, command=self.redo)
-        self.redo_button.pack(side="left", padx=1)
-        self.upload_button = tk.Button(row2, text="\u2191 Upload", font=font + ("bold",), command=self.upload,
-                                       background="#2f8cff", foreground="white", activebackground="#1f6fd1",
-                                       activeforeground="white")
-        self.upload_button.pack(side="right", padx=1)
-        self.save_button = tk.Button(row2, text="Save", font=font, command=self.save)
-        self.save_button.pack(side="right", padx=1)
-        self.copy_button = tk.Button(row2, text="Copy", font=font, command=self.copy)
-        self.copy_button.pack(side="right", padx=1)
-        if self.on_upload is None:
-            self.upload_button.configure(state="disabled")
-        if self.on_copy is None:
-            self.copy_button.configure(state="disabled")
-
-    def _safe_width(self) -> int:
-        try:
-            return int(self.width_box.get())
-        except ValueError:
-            return self.style.width
-
     # -- public API ----------------------------------------------------------------------------------------------
     def select_tool(self, kind: ToolKind) -> None:
         self._commit_text()
         self.tool_kind = kind
-        self._tool_var.set(kind.key)
+        self.toolbar.show_tool(kind)
         self._show_tool_cursor()
         if kind not in NOT_REMEMBERED:
             self._remembered_tool = kind
@@ -216,12 +169,12 @@ class AnnotatorWindow:
 
     def set_color(self, colour: str) -> None:
         self.style = Style(colour, self.style.width)
-        self._color_var.set(self.style.color)
+        self.toolbar.show_color(self.style.color)
         self._remember()
 
     def set_width(self, width: int) -> None:
-        self.style = Style(self.style.color, max(1, min(24, int(width))))
-        self._width_var.set(self.style.width)
+        self.style = Style(self.style.color, max(1, min(MAX_WIDTH, int(width))))
+        self.toolbar.show_width(self.style.width)
         self._remember()
 
     def _show_tool_cursor(self) -> None:
@@ -376,7 +329,7 @@ class AnnotatorWindow:
     def _release_tk_objects(self) -> None:
         """Drop Tk variables and images here, on the Tk thread. Left to the garbage collector they could be
         finalised on another thread, where tkinter's ``__del__`` calls into Tcl and fails."""
-        self._tool_var = self._color_var = self._width_var = None  # type: ignore[assignment]
+        self.toolbar.release()
         self._base_photo = None
         self._items_view.images.clear()
         self._preview_view.images.clear()
@@ -438,39 +391,8 @@ class AnnotatorWindow:
 
     # -- text entry --------------------------------------------------------------------------------------------
     def _open_text_entry(self, tool: TextTool) -> None:
-        """A text box where the user clicked, its text where the annotation's will be, on a background that makes
-        the text colour readable, and wholly inside the canvas (text_entry.py)."""
-        tk = self._tk
-        colour = tool.style.color
-        background = entry_background(tool.style.rgb)
-        font = tk_font(tool.font_size * self.scale)
-
-        def measure(text: str) -> int:  # Tcl's ``font measure``: no tkinter Font object to finalise off-thread
-            return int(self.canvas.tk.call("font", "measure", font, text))
-
-        entry = tk.Entry(self.canvas, font=font, foreground=colour, background=background,
-                         insertbackground=colour, insertwidth=2, relief="flat", borderwidth=0,
-                         highlightthickness=1, highlightcolor=ENTRY_EDGE, highlightbackground=ENTRY_EDGE,
-                         selectforeground=background, selectbackground=colour)
-        inset = int(entry.cget("borderwidth")) + int(entry.cget("highlightthickness")) + 1
-        min_width = measure("0") * TEXT_ENTRY_CHARS + 2 * inset
-        height = entry.winfo_reqheight()
-        cw, ch = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
-        x, y = tool.start
-        ex, ey, width = clamp_box(x * self.scale - inset, y * self.scale - inset, min_width, height, cw, ch)
-        tool.move((ex + inset) / self.scale, (ey + inset) / self.scale)  # the text goes where it is typed
-        item = self.canvas.create_window(ex, ey, window=entry, anchor="nw", width=width, height=height,
-                                         tags=("text-entry",))
-        self._text_entry = (entry, tool, item)
-
-        def grow(_event: Any = None) -> None:  # wider as the text gets longer, up to the canvas edge
-            wanted = max(min_width, measure(entry.get() + "00") + 2 * inset)
-            self.canvas.itemconfigure(item, width=min(wanted, cw - ex))
-
-        entry.bind("<KeyRelease>", grow, add="+")
-        entry.bind("<Return>", lambda e: (self._close_text_entry(commit=True), "break")[1])
-        entry.bind("<Escape>", lambda e: (self._close_text_entry(commit=False), "break")[1])
-        entry.focus_set()
+        self._text_entry = CanvasTextBox(self._tk, self.canvas, tool, self.scale,
+                                         lambda commit: self._close_text_entry(commit=commit))
 
     def _commit_text(self) -> None:
         if self._text_entry is not None:
@@ -479,11 +401,8 @@ class AnnotatorWindow:
     def _close_text_entry(self, *, commit: bool) -> None:
         if self._text_entry is None:
             return
-        entry, tool, item = self._text_entry
-        self._text_entry = None
-        text = entry.get()
-        self.canvas.delete(item)
-        entry.destroy()
+        box, self._text_entry = self._text_entry, None
+        tool, text = box.tool, box.close()
         self.canvas.focus_set()
         if commit:
             tool.set_text(text)
@@ -506,8 +425,7 @@ class AnnotatorWindow:
             item.draw(self.canvas, self._items_view)
         self.canvas.tag_raise("preview")
         self.canvas.tag_raise("text-entry")
-        self.undo_button.configure(state="normal" if self.document.can_undo else "disabled")
-        self.redo_button.configure(state="normal" if self.document.can_redo else "disabled")
+        self.toolbar.show_history(can_undo=self.document.can_undo, can_redo=self.document.can_redo)
         iw, ih = self.document.size
         n = len(self.document.items)
         self.set_status(f"{iw} \u00d7 {ih} px \u00b7 {n} annotation{'s' if n != 1 else ''} \u00b7 "
