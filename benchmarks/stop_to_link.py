@@ -270,8 +270,8 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
         "frames": result.frames, "frames_dropped": s.frames_dropped, "late_ticks": s.late_ticks,
         "skipped_identical": s.frames_skipped_identical,
         "file_mbit_s": result.total_bytes * 8 / 1e6 / max(result.duration, 1e-9),
-        "parts_total": after["uploaded"], "parts_acked_at_stop": before["uploaded"],
-        "bytes_acked_at_stop": before["bytes_sent"],
+        "parts_total": after.parts_uploaded, "parts_acked_at_stop": before.parts_uploaded,
+        "bytes_acked_at_stop": before.bytes_sent,
         "stop_to_closed_s": t_closed - t_stop, "stop_to_link_s": t_link - t_stop,
         "after_stop_chunks": sum(1 for c, t0, *_ in calls if c == "chunk" and t0 >= t_stop),
         "after_stop_chunk_s": sum(t1 - t0 for c, t0, t1, *_ in calls if c == "chunk" and t0 >= t_stop),
@@ -317,16 +317,23 @@ def analyse(calls: list, durable: list, t_finished: float, t_rec0: float, t_stop
     charged["gaps"] += (t_link - t_stop) - cursor  # finalize answered -> wait() returned
     # while recording: parts >= 1 sent before the stop, their wait from cut (durable crossed their end) to send
     sent_before = [c for c in chunks if c[1] < t_stop and c[3] >= 1]
+    # part boundaries from what was sent (5 MiB parts for a seed-style server, ~1 s parts when ours streams them)
+    sizes = {idx: n for _, _, _, idx, n in chunks}
+    ends, offset = {}, 0
+    for idx in range(last_index + 1):
+        offset += sizes.get(idx, 0)
+        ends[idx] = offset
     waits = []
     for _, t0, _, idx, _ in sent_before:
-        cut = next((t for t, n in durable if n >= (idx + 1) * PART), None)
+        cut = next((t for t, n in durable if n >= ends[idx]), None)
         if cut is not None:
             waits.append(t0 - cut)
     busy = sum(min(t1, t_stop) - t0 for _, t0, t1, _, _ in sent_before)
-    rate = [n * 8 / 1e6 / (t1 - t0) for _, t0, t1, _, n in chunks if t1 > t0 and n >= PART // 2]
+    rate = [n * 8 / 1e6 / (t1 - t0) for _, t0, t1, _, n in chunks if t1 > t0 and n >= 64 * 1024]
     durable_at_stop = max((n for t, n in durable if t <= t_stop), default=0)
     started = {c[3] for c in chunks if c[1] < t_stop}
-    cut_unsent = [k for k in range(1, durable_at_stop // PART) if k not in started]
+    cut_unsent = [k for k in range(1, last_index) if k not in started and ends[k] <= durable_at_stop]
+    cut_end = max((ends[k] for k in started if k >= 1), default=sizes.get(0, 0))
     return {
         "timeline": [{"what": k, "start_s": s, "end_s": e, "index": i, "bytes": n} for k, s, e, i, n in events],
         "charged_s": charged,
@@ -335,7 +342,7 @@ def analyse(calls: list, durable: list, t_finished: float, t_rec0: float, t_stop
                       "wait_mean_s": statistics.fmean(waits) if waits else 0.0,
                       "part_mbit_s_median": statistics.median(rate) if rate else 0.0,
                       "durable_at_stop": durable_at_stop, "cut_unsent_at_stop": cut_unsent,
-                      "uncut_at_stop": durable_at_stop - (durable_at_stop // PART) * PART},
+                      "uncut_at_stop": max(durable_at_stop - cut_end, 0), "parts_total": last_index + 1},
     }
 
 
@@ -507,9 +514,10 @@ def main() -> int:
             link = argparse.Namespace(api_url=f"http://127.0.0.1:{proxy.port}/api/v1", token=server.token)
             results["shaped"] = {"up_mbit": a.up_mbit, "rtt_ms": a.rtt_ms}
             floor = PART * 8 / (a.up_mbit * 1e6)
-            print(f"  physics: one 5 MiB part = {floor:.2f} s on this link; ours sends part 0 (>= 5 MiB) + the tail "
-                  f"(< 5 MiB) after stop, so ours >= {floor:.2f} s here by design; goal ours <= {goal:g} s",
-                  flush=True)
+            print(f"  physics: one 5 MiB part = {floor:.2f} s on this link. With 5 MiB parts (a seed or S3 server) "
+                  f"ours sends part 0 (>= 5 MiB) + the tail (< 5 MiB) after stop: >= {floor:.2f} s by design. Our "
+                  f"server says minPartSize (64 KiB): parts stream ~1 s apart, after stop only the last flush and a "
+                  f"64 KiB part 0 are left; goal ours <= {goal:g} s", flush=True)
         for name, secs in (("short", short), ("long", long_)):
             if secs <= 0:
                 continue

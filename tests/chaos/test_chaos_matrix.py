@@ -61,7 +61,7 @@ def wait_for(pred, timeout=60.0, what="condition"):
 
 
 def acked(up):
-    return up.progress()["uploaded"]
+    return up.progress().parts_uploaded
 
 
 def states(events):
@@ -169,7 +169,7 @@ def test_offline_60s_then_back(chaos_server, proxy, journal, tmp_path, variant):
         trigger(1)
         proxy.set_mode("refuse")
         wait_for(lambda: up.state is S.PAUSED_OFFLINE, timeout=30, what="offline")
-        assert not engine.is_online and not up.progress()["isOnline"]
+        assert not engine.is_online and not up.progress().online
         refused = proxy.stats["refused"]
         time.sleep(60 * SCALE)
         wait_for(lambda: proxy.stats["refused"] >= refused + 3, timeout=30, what="probes while offline")
@@ -177,7 +177,7 @@ def test_offline_60s_then_back(chaos_server, proxy, journal, tmp_path, variant):
 
     up, events = run_row(chaos_server, proxy, journal, tmp_path, variant, inject)
     assert S.PAUSED_OFFLINE in states(events)
-    assert up.progress()["isOnline"]
+    assert up.progress().online
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

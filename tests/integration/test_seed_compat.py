@@ -40,7 +40,7 @@ def test_seed_only_server_gone_for_20_s_then_back_the_upload_resumes_by_itself(t
                          connect_timeout=1.0, read_timeout=5.0)
     try:
         up = engine.upload_file(path)
-        wait_until(lambda: up.progress()["uploaded"] >= 2, 60, "two parts acked")
+        wait_until(lambda: up.progress().parts_uploaded >= 2, 60, "two parts acked")
         seed.stop()
         down_at = time.monotonic()
         wait_until(lambda: up.state is S.PAUSED_OFFLINE, 30, "offline")

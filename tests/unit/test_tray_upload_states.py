@@ -4,6 +4,8 @@ engine calls) with the event objects the engine publishes. No display, no networ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tray import config
@@ -11,16 +13,16 @@ from tray.ui.desktop import DesktopApp
 from tray.ui.notifications import ProgressNotifier
 from tray.ui.tray_icon import TrayIcon, TrayState
 from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.progress import ProgressSnapshot
 from tray.upload.state import UploadState as S
 from tray_platform.fallback.notify import LogNotifier
 
 
 def progress(uid, state, *, online=True, pct=40):
     """An UploadProgress as the engine builds it (tray/upload: RecordingUpload.progress())."""
-    return UploadProgress(uid, {"uploaded": 2, "pending": 3, "failed": 0, "percentage": pct, "isOnline": online,
-                                "hasSession": True, "bytes_sent": pct * 1000, "bytes_total": 100_000, "rate": 0.0,
-                                "state": state.value, "session_id": "s1", "url": None, "upload_id": uid,
-                                "kind": "video", "path": "/tmp/recording-1.webm", "finished": True})
+    return UploadProgress(uid, ProgressSnapshot(
+        upload_id=uid, kind="video", state=state, parts_uploaded=2, parts_pending=3, bytes_sent=pct * 1000,
+        bytes_total=100_000, online=online, session_id="s1", path=Path("/tmp/recording-1.webm"), finished=True))
 
 
 def change(uid, old, new, reason=""):

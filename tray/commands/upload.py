@@ -149,7 +149,7 @@ class _Bars:
 
         if not self.enabled or not isinstance(event, UploadProgress):
             return
-        p = event.progress
+        p = event.snapshot
         with self._lock:
             if event.upload_id in self._closed:
                 return
@@ -157,13 +157,13 @@ class _Bars:
             if bar is None:
                 from tqdm import tqdm
 
-                bar = tqdm(total=p["bytes_total"] or None, unit="B", unit_scale=True, unit_divisor=1024,
-                           desc=Path(p["path"]).name[:30], file=sys.stderr, leave=True, disable=None)
+                bar = tqdm(total=p.bytes_total or None, unit="B", unit_scale=True, unit_divisor=1024,
+                           desc=(p.filename or "")[:30], file=sys.stderr, leave=True, disable=None)
                 self._bars[event.upload_id] = bar
-            if p["bytes_total"] and bar.total != p["bytes_total"]:
-                bar.total = p["bytes_total"]
-            bar.n = p["bytes_sent"]
-            bar.set_postfix_str(p["state"] + ("" if p["isOnline"] else " (offline)"), refresh=False)
+            if p.bytes_total and bar.total != p.bytes_total:
+                bar.total = p.bytes_total
+            bar.n = p.bytes_sent
+            bar.set_postfix_str(p.state.value + ("" if p.online else " (offline)"), refresh=False)
             bar.refresh()
 
     def finish(self, upload_id: int, total: int | None) -> None:
@@ -234,7 +234,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                     _err(f"{up.path}: {problem}")
                     status = EXIT_FAILED
                     continue
-            bars.finish(up.id, up.progress()["bytes_total"])
+            bars.finish(up.id, up.progress().bytes_total)
             print(url, flush=True)
     except KeyboardInterrupt:
         _err("interrupted; unfinished uploads stay in the journal (`snaplark status`, `snaplark upload --resume`)")

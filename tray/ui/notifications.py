@@ -1,61 +1,55 @@
 """Upload progress -> native notification bridge, and notifier backend choice.
 
-``ProgressNotifier`` subscribes to upload progress events (dicts shaped like the seed's ``getProgress()`` plus
-``bytes_sent``, ``bytes_total``, ``rate``, ``state``, ``url``, optional ``error`` / ``path`` / ``filename``) and
-keeps ONE notification per upload up to date:
+``ProgressNotifier`` subscribes to the upload engine's events (:class:`~tray.upload.events.UploadProgress`, which
+carries a :class:`~tray.upload.progress.ProgressSnapshot`, and :class:`~tray.upload.events.StateChanged`) and keeps
+ONE notification per upload up to date:
 
 * progress updates are rate-limited to at most ``1 / min_interval`` per second (default 2/s) using the injected
   clock; the newest skipped update is remembered and sent by ``tick()`` (call it from a timer) or by the next event
   once the interval has passed, so the bar never stays stale;
-* while a recording is still being written (a ``video`` upload whose event says ``finished: False``) there is no
-  percentage to show (the total grows and part 0 goes last): the notification says "Recording 00:12" and how many
-  parts are already on the server, without a bar; ``tick()`` keeps the time current. The time comes from the
-  recording's own clock (``recording_started(upload, elapsed)``; pauses excluded), else from the first event.
-  ``tick()`` also reads such an upload's current ``progress()``: the engine publishes progress at most every
-  0.25 s and drops (does not delay) what comes sooner, so "part 3 acked" right after "part 4 cut" would otherwise
-  stay unshown until the next part, ~17 s of recording later;
-* after the stop (``finished: True``) it shows real upload progress: "45% · 12.3 MB of 27.1 MB";
+* while a recording is still being written (a video snapshot with ``finished`` False) there is no percentage to
+  show (the total grows and part 0 goes last): the notification says "Recording 00:12" and how many parts are
+  already on the server, without a bar; ``tick()`` keeps the time current. The time comes from the recording's own
+  clock (``recording_started(upload, elapsed)``; pauses excluded), else from the first event. ``tick()`` also reads
+  such an upload's current ``progress()``: the engine publishes progress at most every 0.25 s and drops (does not
+  delay) what comes sooner, so "part 3 acked" right after "part 4 cut" would otherwise stay unshown until the next
+  part, ~17 s of recording later;
+* after the stop it shows real upload progress: "45% · 12.3 MB of 27.1 MB";
 * state changes (offline, login needed, failed, completed) are shown at once, once per change, replacing the same
   notification, with what to do next;
 * completion shows the link with a "Copy link" action (and copies nothing by itself);
 * one notification per upload (the engine's ``upload_id``), so a screenshot uploaded during a long video upload
   gets its own; events arriving after an upload's final notification are ignored.
 
-Feed it the engine's events directly (``UploadEngine(on_event=progress_notifier)``): ``UploadProgress`` and
-``StateChanged`` objects are accepted as well as plain dicts. A ``StateChanged`` carries only the new state: for
-an upload that is running it updates the state of the last progress event (so it never blanks the bytes shown).
+Feed it the engine's events directly (``UploadEngine(on_event=progress_notifier)``). A ``StateChanged`` carries only
+the new state: for an upload that is running it updates the state of the last snapshot (so it never blanks the
+bytes shown).
 
 Backends that cannot update in place (plyer, macOS) get only the start / state-change / final notifications.
 
-Threading: ``on_progress``/``tick`` may be called from any thread (a lock serialises them); notifier calls are
-made while holding it (each is bounded by the backend's own timeout).
+Threading: ``on_event``/``on_progress``/``tick`` may be called from any thread (a lock serialises them); notifier
+calls are made while holding it (each is bounded by the backend's own timeout).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from tray.humanize import human_bytes
 from tray.ui.tray_icon import format_elapsed
+from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.progress import ProgressSnapshot
+from tray.upload.state import UploadState
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
-
-PROGRESS_STATES = {"idle", "initializing", "uploading", "buffering", "queued", "in_flight", "finalizing"}
-
-
-def _state_name(state: Any) -> str:
-    if state is None:
-        return ""
-    name = getattr(state, "name", None) or getattr(state, "value", None) or state
-    return str(name).strip().lower().replace("-", "_").replace(" ", "_")
 
 
 @dataclass
@@ -67,13 +61,8 @@ class _Track:
     last_sent_at: float | None = None
     last_text: tuple[str, str, int | None] | None = None
     pending: tuple[str, str, int | None] | None = None
-    last_event: dict | None = None  # the newest full progress event (StateChanged events update its state)
+    last_event: ProgressSnapshot | None = None  # the newest full snapshot (StateChanged events update its state)
     first_seen: float | None = None  # notifier clock at the first event (fallback recording clock)
-
-
-def _is_recording(event: dict) -> bool:
-    """A video whose file is still being written (the engine's progress says ``finished: False``)."""
-    return event.get("kind") == "video" and event.get("finished") is False
 
 
 class ProgressNotifier:
@@ -114,38 +103,34 @@ class ProgressNotifier:
     def _caps(self) -> frozenset[str]:
         return frozenset(getattr(self.notifier, "capabilities", frozenset()))
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: object) -> None:
         self.on_event(event)
 
     # -- events ------------------------------------------------------------------------------------------
-    def on_event(self, event: Any) -> None:
-        """Accepts the engine's ``UploadProgress`` / ``StateChanged`` objects or a plain progress dict."""
-        if isinstance(event, dict):
-            self.on_progress(event)
-        elif hasattr(event, "progress") and isinstance(event.progress, dict):
-            self.on_progress(dict(event.progress, upload_id=getattr(event, "upload_id", None)))
-        elif hasattr(event, "new"):
-            self._on_state_changed(event)
+    def on_event(self, event: object) -> None:
+        """The engine's ``UploadProgress`` / ``StateChanged`` events; anything else is ignored."""
+        match event:
+            case UploadProgress(snapshot=snapshot):
+                self.on_progress(snapshot)
+            case StateChanged():
+                self._on_state_changed(event)
 
-    def _on_state_changed(self, event: Any) -> None:
-        change = {"upload_id": getattr(event, "upload_id", None), "state": event.new,
-                  "url": getattr(event, "url", None), "error": getattr(event, "error", None)
-                  or getattr(event, "reason", None) or None, "kind": getattr(event, "kind", None)}
+    def _on_state_changed(self, event: StateChanged) -> None:
+        change = ProgressSnapshot(upload_id=event.upload_id, kind=event.kind, state=event.new, url=event.url,
+                                  error=event.error or event.reason or None)
         if self._classify(change) != "progress":
             self.on_progress(change)  # offline / login / failed / completed: shown from the change itself
             return
         with self._lock:
-            track = self._tracks.get(change["upload_id"])
+            track = self._tracks.get(event.upload_id)
             last = track.last_event if track is not None else None
         if last is None:
             return  # nothing to show yet: the engine's progress event (bytes, finished) follows at once
-        merged = dict(last, state=event.new)
-        merged.pop("isOnline", None)  # the new state says whether it is online
-        self.on_progress(merged)
+        self.on_progress(dataclasses.replace(last, state=event.new, online=True))  # a working state: online
 
-    def on_progress(self, event: dict) -> None:
-        phase = self._classify(event)
-        key = event.get("upload_id")
+    def on_progress(self, snapshot: ProgressSnapshot) -> None:
+        phase = self._classify(snapshot)
+        key = snapshot.upload_id
         with self._lock:
             if key is not None and key in self._finished:
                 return  # late events after the final notification
@@ -154,10 +139,10 @@ class ProgressNotifier:
                 track.first_seen = self.clock()
             try:
                 if phase == "progress":
-                    self._progress(track, event)
+                    self._progress(track, snapshot)
                 elif phase != track.phase:
                     track.pending = None
-                    getattr(self, f"_show_{phase}")(track, event)
+                    getattr(self, f"_show_{phase}")(track, snapshot)
             except Exception as exc:  # noqa: BLE001 - a notification daemon problem must never break uploads
                 self._notifier_failed(exc)
                 if phase == "progress":
@@ -181,10 +166,10 @@ class ProgressNotifier:
             except Exception as exc:  # noqa: BLE001 - a display refresh must never fail the caller
                 log.debug("progress of upload %s unavailable: %s", key, exc)
                 continue
-            self.on_progress(dict(current, upload_id=key))
+            self.on_progress(dataclasses.replace(current, upload_id=key))
         with self._lock:
             for key, track in self._tracks.items():
-                if (track.phase == "progress" and track.last_event is not None and _is_recording(track.last_event)
+                if (track.phase == "progress" and track.last_event is not None and track.last_event.recording
                         and self.show_progress and "update_in_place" in self._caps):
                     track.pending = self._recording_text(key, track, track.last_event)
                 if track.pending and self._allowed(track):
@@ -203,69 +188,60 @@ class ProgressNotifier:
 
     # -- classification -------------------------------------------------------------------------------------
     @staticmethod
-    def _classify(event: dict) -> str:
-        state = _state_name(event.get("state"))
-        if state in ("completed", "complete", "done"):
-            return "completed"
-        if state in ("auth_required", "needs_login"):
-            return "auth"
-        if state in ("failed", "error"):
-            return "failed"
-        if state in ("paused_offline", "offline") or event.get("isOnline") is False:
-            return "offline"
-        if not state and event.get("url"):
-            return "completed"
-        return "progress"
+    def _classify(snapshot: ProgressSnapshot) -> str:
+        """Which notification a snapshot calls for: "completed", "auth", "failed", "offline" or "progress"."""
+        match snapshot.state:
+            case UploadState.COMPLETED:
+                return "completed"
+            case UploadState.AUTH_REQUIRED:
+                return "auth"
+            case UploadState.FAILED:
+                return "failed"
+            case UploadState.PAUSED_OFFLINE:
+                return "offline"
+            case _:
+                return "progress" if snapshot.online else "offline"
 
     # -- progress ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def percent(event: dict) -> int:
-        total = event.get("bytes_total") or 0
-        if total > 0 and event.get("bytes_sent") is not None:
-            return max(0, min(100, int(event["bytes_sent"] * 100 // total)))
-        return max(0, min(100, int(event.get("percentage") or 0)))
-
-    def _progress_text(self, event: dict) -> tuple[str, str, int]:
-        pct = self.percent(event)
+    def _progress_text(self, snapshot: ProgressSnapshot) -> tuple[str, str, int]:
+        pct = snapshot.percent
         parts = [f"{pct}%"]
-        if event.get("bytes_total"):
-            parts.append(f"{human_bytes(event.get('bytes_sent') or 0)} of {human_bytes(event['bytes_total'])}")
-        if event.get("rate"):
-            parts.append(f"{human_bytes(event['rate'])}/s")
-        failed = event.get("failed") or 0
+        if snapshot.bytes_total:
+            parts.append(f"{human_bytes(snapshot.bytes_sent)} of {human_bytes(snapshot.bytes_total)}")
+        if snapshot.rate:
+            parts.append(f"{human_bytes(snapshot.rate)}/s")
         body = " · ".join(parts)
-        if failed:
-            body += f" · {failed} part(s) retrying"
-        state = _state_name(event.get("state"))
-        name = event.get("filename") or (Path(event["path"]).name if event.get("path") else None)
-        title = "Finishing upload…" if state == "finalizing" else f"Uploading {name}…" if name else "Uploading…"
+        if snapshot.parts_failed:
+            body += f" · {snapshot.parts_failed} part(s) retrying"
+        name = snapshot.filename
+        title = ("Finishing upload…" if snapshot.state is UploadState.FINALIZING
+                 else f"Uploading {name}…" if name else "Uploading…")
         return title, body, pct
 
-    def _recording_text(self, key: Any, track: _Track, event: dict) -> tuple[str, str, None]:
+    def _recording_text(self, key: Any, track: _Track, snapshot: ProgressSnapshot) -> tuple[str, str, None]:
         """("Recording 00:12", "3 parts uploaded", no percentage): nothing to measure against while it grows."""
         elapsed = self._elapsed.get(key)
         if elapsed is not None:
             seconds = elapsed()
         else:
             seconds = self.clock() - (track.first_seen if track.first_seen is not None else self.clock())
-        parts = int(event.get("uploaded") or 0)
+        parts = snapshot.parts_uploaded
         body = f"{parts} part{'' if parts == 1 else 's'} uploaded" if parts else "No part uploaded yet"
-        failed = event.get("failed") or 0
-        if failed:
-            body += f" · {failed} retrying"
+        if snapshot.parts_failed:
+            body += f" · {snapshot.parts_failed} retrying"
         return f"Recording {format_elapsed(seconds)}", body, None
 
     def _allowed(self, track: _Track) -> bool:
         return track.last_sent_at is None or self.clock() - track.last_sent_at >= self.min_interval
 
-    def _progress(self, track: _Track, event: dict) -> None:
-        if not self.show_progress or event.get("kind") == "screenshot":
+    def _progress(self, track: _Track, snapshot: ProgressSnapshot) -> None:
+        if not self.show_progress or snapshot.kind == "screenshot":
             return  # a screenshot upload takes a moment: only its final notification is worth showing
-        track.last_event = event
-        if _is_recording(event):
-            title, body, pct = self._recording_text(event.get("upload_id"), track, event)
+        track.last_event = snapshot
+        if snapshot.recording:
+            title, body, pct = self._recording_text(snapshot.upload_id, track, snapshot)
         else:
-            title, body, pct = self._progress_text(event)
+            title, body, pct = self._progress_text(snapshot)
         if "update_in_place" not in self._caps:
             if track.nid is None or track.phase != "progress":  # one "started" message, then only the final one
                 if pct is None:
@@ -294,25 +270,25 @@ class ProgressNotifier:
             return fn
         return lambda: self.post(fn)
 
-    def _show_completed(self, track: _Track, event: dict) -> None:
-        url = event.get("url") or ""
+    def _show_completed(self, track: _Track, snapshot: ProgressSnapshot) -> None:
+        url = snapshot.url or ""
         actions = {}
         if url and self.copy_link is not None:
             copy = self.copy_link
             actions["copy"] = self._wrap(lambda: copy(url))
-        title = "Screenshot uploaded" if event.get("kind") == "screenshot" else "Upload complete"
+        title = "Screenshot uploaded" if snapshot.kind == "screenshot" else "Upload complete"
         track.nid = self.notifier.notify(title, url or "Upload finished.", actions=actions or None,
                                          replaces=track.nid)
 
-    def _show_offline(self, track: _Track, event: dict) -> None:
-        pct = self.percent(event)
+    def _show_offline(self, track: _Track, snapshot: ProgressSnapshot) -> None:
         track.nid = self.notifier.notify(
             "Upload paused: offline",
-            f"{pct}% uploaded. Nothing is lost; the upload will resume automatically when the connection is back.",
+            f"{snapshot.percent}% uploaded. Nothing is lost; the upload will resume automatically when the "
+            "connection is back.",
             replaces=track.nid)
         track.last_text = None
 
-    def _show_auth(self, track: _Track, event: dict) -> None:
+    def _show_auth(self, track: _Track, snapshot: ProgressSnapshot) -> None:
         actions = {"login": self._wrap(self.on_login)} if self.on_login else None
         track.nid = self.notifier.notify(
             "Log in to continue uploading",
@@ -321,9 +297,9 @@ class ProgressNotifier:
             actions=actions, replaces=track.nid, urgency="critical")
         track.last_text = None
 
-    def _show_failed(self, track: _Track, event: dict) -> None:
-        reason = str(event.get("error") or "the server refused the upload").rstrip(".")
-        where = event.get("path")
+    def _show_failed(self, track: _Track, snapshot: ProgressSnapshot) -> None:
+        reason = str(snapshot.error or "the server refused the upload").rstrip(".")
+        where = snapshot.path
         keep = f" The file is kept at {where}." if where else " The file is kept locally."
         track.nid = self.notifier.notify(
             "Upload failed", f"{reason}.{keep} Retry with `snaplark upload <file>` or from Recent uploads.",

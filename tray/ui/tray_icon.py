@@ -34,6 +34,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.state import UploadState
+
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
@@ -64,11 +67,11 @@ class TrayCommands(Protocol):
 
 
 _KIND_NAMES = {"screenshot": "Screenshot", "video": "Recording"}
-# Upload states (tray.upload.state.UploadState values). _WORKING: the server took a request from us (so we are
-# online and the token works); _RUNNING: an upload is under way; _ENDED: it is over.
-_WORKING = frozenset({"uploading", "finalizing", "completed"})
-_RUNNING = frozenset({"idle", "initializing", "uploading", "finalizing"})
-_ENDED = frozenset({"completed", "failed"})
+# Upload states. _WORKING: the server took a request from us (so we are online and the token works); _RUNNING: an
+# upload is under way; _ENDED: it is over.
+_WORKING = frozenset({UploadState.UPLOADING, UploadState.FINALIZING, UploadState.COMPLETED})
+_RUNNING = frozenset({UploadState.IDLE, UploadState.INITIALIZING, UploadState.UPLOADING, UploadState.FINALIZING})
+_ENDED = frozenset({UploadState.COMPLETED, UploadState.FAILED})
 
 
 @dataclass(frozen=True)
@@ -191,17 +194,16 @@ class TrayIcon:
             changed_picture = self._view.shown() is not before
         self._refresh(picture=changed_picture, menu=True)
 
-    def show_upload(self, state: str, *, online: bool | None = None, percent: int | None = None) -> None:
-        """The upload engine reported ``state`` (an ``UploadState`` value) and, if known, whether it is online."""
-        state = str(getattr(state, "value", state)).lower()
+    def show_upload(self, state: UploadState, *, online: bool | None = None, percent: int | None = None) -> None:
+        """The upload engine reported ``state`` and, if known, whether it is online."""
         with self._lock:
             v = self._view
             before = v.shown()
-            if state == "auth_required":
+            if state is UploadState.AUTH_REQUIRED:
                 v.login_needed, v.logged_in = True, False
             elif state in _WORKING and v.login_needed:  # the token works again (e.g. `snaplark login` elsewhere)
                 v.login_needed, v.logged_in = False, True
-            if state == "paused_offline" or online is False:
+            if state is UploadState.PAUSED_OFFLINE or online is False:
                 v.offline = True
             elif online is True or state in _WORKING:
                 v.offline = False
@@ -213,15 +215,13 @@ class TrayIcon:
             changed_picture = v.shown() is not before
         self._refresh(picture=changed_picture, menu=True)
 
-    def show_upload_event(self, event: Any) -> None:
-        """An upload engine event (``UploadProgress`` with its progress dict, or ``StateChanged``)."""
-        progress = getattr(event, "progress", None)
-        if isinstance(progress, dict):
-            online = progress.get("isOnline")
-            self.show_upload(progress.get("state", ""), online=None if online is None else bool(online),
-                             percent=int(progress.get("percentage") or 0))
-        elif getattr(event, "new", None) is not None:
-            self.show_upload(event.new)
+    def show_upload_event(self, event: object) -> None:
+        """An upload engine event (``UploadProgress`` with its snapshot, or ``StateChanged``)."""
+        match event:
+            case UploadProgress(snapshot=snapshot):
+                self.show_upload(snapshot.state, online=snapshot.online, percent=snapshot.percent)
+            case StateChanged(new=new):
+                self.show_upload(new)
 
     def set_recording(self, recording: bool, *, paused: bool = False) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from tray.upload.backoff import Backoff, Sleeper
 from tray.upload.errors import Stopped
 from tray.upload.events import UploadProgress
 from tray.upload.journal import UploadJournal
+from tray.upload.progress import ProgressSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class ProgressSource(Protocol):
 
     def progress_due(self, now: float, interval: float, force: bool) -> bool: ...
 
-    def progress(self) -> dict: ...
+    def progress(self) -> ProgressSnapshot: ...
 
 
 class EngineContext:

@@ -6,9 +6,9 @@ an exception in a handler is logged and ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from tray.upload.progress import ProgressSnapshot
 from tray.upload.state import UploadState
 
 
@@ -25,8 +25,7 @@ class StateChanged:
 
 @dataclass(frozen=True)
 class UploadProgress:
-    """``progress`` holds the seed's keys (uploaded, pending, failed, percentage, isOnline, hasSession) plus
-    bytes_sent, bytes_total, rate (bytes/s), state, session_id, url, upload_id, kind, path."""
+    """The upload's :class:`~tray.upload.progress.ProgressSnapshot` (bytes, parts, rate, state, link...)."""
 
     upload_id: int
-    progress: dict[str, Any] = field(default_factory=dict)
+    snapshot: ProgressSnapshot

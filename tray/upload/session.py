@@ -17,6 +17,7 @@ from typing import Any
 from tray.upload.context import EngineContext
 from tray.upload.errors import LoginRequired, UploadFailed
 from tray.upload.journal import JournalError, PartRecord, SessionRecord
+from tray.upload.progress import ProgressSnapshot
 from tray.upload.state import SessionStateMachine, UploadState
 
 log = logging.getLogger(__name__)
@@ -120,28 +121,26 @@ class RecordingUpload:
     def done(self) -> bool:
         return self.machine.state.terminal
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self) -> ProgressSnapshot:
         ctx = self._ctx
         with ctx.cond:
             parts = list(self._parts)
             total = self._total if self._finished else self._durable
             state = self.machine.state
-            acked = [p for p in parts if p.acked]
-            sent = sum(p.length for p in acked) if self.kind == "video" else (total or 0) * (state is S.COMPLETED)
+            acked = sum(1 for p in parts if p.acked)
+            sent = (sum(p.length for p in parts if p.acked) if self.kind == "video"
+                    else (total or 0) * (state is S.COMPLETED))
             rate = 0.0
             if len(self._samples) >= 2:
                 (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
                 if t1 > t0:
                     rate = (b1 - b0) / (t1 - t0)
-            total = total or 0
-            return {
-                "uploaded": len(acked), "pending": len(parts) - len(acked), "failed": len(self._failed_parts),
-                "percentage": 100 if state is S.COMPLETED else (int(100 * sent / total) if total else 0),
-                "isOnline": ctx.is_online, "hasSession": bool(self.server_session_id),
-                "bytes_sent": sent, "bytes_total": total, "rate": rate, "state": state.value,
-                "session_id": self.server_session_id, "url": self.url, "upload_id": self.id, "kind": self.kind,
-                "path": str(self.path), "finished": self._finished,
-            }
+            return ProgressSnapshot(
+                upload_id=self.id, kind=self.kind, state=state, parts_uploaded=acked,
+                parts_pending=len(parts) - acked, parts_failed=len(self._failed_parts), bytes_sent=sent,
+                bytes_total=total or 0, rate=rate, online=ctx.is_online, session_id=self.server_session_id,
+                url=self.url, path=self.path, finished=self._finished,
+                error=self.error if state is S.FAILED else None)
 
     def progress_due(self, now: float, interval: float, force: bool) -> bool:
         """True (and the time noted) when a progress event may go out now."""

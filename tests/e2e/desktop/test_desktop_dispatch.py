@@ -13,6 +13,8 @@ import pytest
 from tray.ui.dispatcher import UiDispatcher
 from tray.ui.hotkeys import GlobalHotkeys
 from tray.ui.notifications import ProgressNotifier
+from tray.upload.events import StateChanged
+from tray.upload.state import UploadState
 from tray_platform.linux.clipboard import TkClipboard
 from tray_platform.linux.notify import DBusNotifier
 
@@ -73,7 +75,8 @@ def test_copy_link_action_runs_on_tk_thread_and_tk_clipboard_serves_it(tk_dispat
     notifier = DBusNotifier().open()
     try:
         p = ProgressNotifier(notifier, time.monotonic, copy_link=copy, post=dispatcher.post)
-        p({"state": "completed", "url": "http://127.0.0.1:8765/s/tk-fallback"})
+        p(StateChanged(1, "screenshot", UploadState.UPLOADING, UploadState.COMPLETED,
+                       url="http://127.0.0.1:8765/s/tk-fallback"))
         call = notification_service.wait_for(lambda c: c and c[-1])
         notification_service.invoke_action(call.returned_id, "copy")
         pump_until(root, lambda: threads, 5, "copy action on the Tk thread")

@@ -4,12 +4,16 @@ and the final notification replaces it. Screenshot kept in test-artifacts/deskto
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from desktop_helpers import require_tools, wait_until
 from tray.ui.notifications import ProgressNotifier
+from tray.upload.events import UploadProgress
+from tray.upload.progress import ProgressSnapshot
+from tray.upload.state import UploadState
 from tray_platform.linux.notify import DBusNotifier
 
 pytestmark = pytest.mark.e2e
@@ -100,8 +104,9 @@ def test_dunst_draws_progress_bar_updated_in_place(dunst, artifacts_dir):
         p = ProgressNotifier(notifier, lambda: clock[0], copy_link=lambda u: None)
 
         def send(sent: int) -> None:
-            p({"state": "uploading", "bytes_sent": sent, "bytes_total": 10_000_000, "rate": 1_500_000,
-               "filename": "recording-0612.webm"})
+            p(UploadProgress(None, ProgressSnapshot(upload_id=None, kind="video", state=UploadState.UPLOADING,
+                                                    bytes_sent=sent, bytes_total=10_000_000, rate=1_500_000,
+                                                    path=Path("recording-0612.webm"))))
             clock[0] += 1
 
         send(2_000_000)
@@ -119,7 +124,8 @@ def test_dunst_draws_progress_bar_updated_in_place(dunst, artifacts_dir):
         img.crop((img.width - 420, 0, img.width, 200)).save(artifacts_dir / "notification-progress-crop.png")
         assert displayed_count() == 1  # updated in place: still one notification on screen
 
-        p({"state": "completed", "url": "http://127.0.0.1:8765/v/abc"})
+        p(UploadProgress(None, ProgressSnapshot(upload_id=None, kind="video", state=UploadState.COMPLETED,
+                                                url="http://127.0.0.1:8765/v/abc")))
         assert p.notification_id() is None  # the upload's track is closed
         wait_until(lambda: displayed_count() == 1, 5, what="final notification")
         final = grab(artifacts_dir / "notification-final.png")

@@ -10,9 +10,17 @@ import pytest
 
 from desktop_helpers import wait_until
 from tray.ui.notifications import ProgressNotifier, open_notifier
+from tray.upload.events import UploadProgress
+from tray.upload.progress import ProgressSnapshot
+from tray.upload.state import UploadState as S
 from tray_platform.linux.notify import DBusNotifier, NotificationServiceMissing
 
 pytestmark = pytest.mark.e2e
+
+
+def progress(state=S.UPLOADING, **kw):
+    """The engine's progress event of one (id-less) video upload."""
+    return UploadProgress(None, ProgressSnapshot(upload_id=None, kind="video", state=state, **kw))
 
 
 @pytest.fixture
@@ -26,11 +34,10 @@ def test_progress_updates_one_notification_in_place(notification_service, dbus_n
     clock_t = [0.0]
     p = ProgressNotifier(dbus_notifier, lambda: clock_t[0], copy_link=lambda u: None)
     for pct in range(0, 101, 5):
-        p({"uploaded": pct, "pending": 100 - pct, "failed": 0, "percentage": pct, "isOnline": True,
-           "hasSession": True, "bytes_sent": pct * 100_000, "bytes_total": 10_000_000, "rate": 2_000_000,
-           "state": "UPLOADING"})
+        p(progress(parts_uploaded=pct, parts_pending=100 - pct, bytes_sent=pct * 100_000, bytes_total=10_000_000,
+                   rate=2_000_000, session_id="s"))
         clock_t[0] += 0.25  # events 4/s -> updates 2/s
-    p({"percentage": 100, "state": "COMPLETED", "url": "http://127.0.0.1:1/v/abc"})
+    p(progress(S.COMPLETED, url="http://127.0.0.1:1/v/abc"))
     calls = notification_service.wait_for(lambda c: len(c) >= 2 and c[-1].summary == "Upload complete" and c)
     ids = {c.returned_id for c in calls}
     assert len(ids) == 1, f"expected one notification id, got {ids}"
@@ -50,7 +57,7 @@ def test_copy_link_action_puts_url_on_clipboard(notification_service, dbus_notif
     clipboard = XclipClipboard()
     p = ProgressNotifier(dbus_notifier, time.monotonic, copy_link=clipboard.copy_text)
     url = "http://127.0.0.1:8765/s/Zz9-copy-me"
-    p({"percentage": 100, "state": "completed", "url": url})
+    p(progress(S.COMPLETED, url=url))
     call = notification_service.wait_for(lambda c: c and c[-1])
     notification_service.invoke_action(call.returned_id, "copy")
     got = wait_until(lambda: _clip() == url and url, 5, what="clipboard to hold the URL")
@@ -67,9 +74,9 @@ def _clip() -> str:
 
 def test_error_notifications_are_critical_and_replace(notification_service, dbus_notifier):
     p = ProgressNotifier(dbus_notifier, time.monotonic)
-    p({"percentage": 30, "state": "uploading"})
-    p({"percentage": 30, "state": "paused_offline", "isOnline": False})
-    p({"percentage": 30, "state": "auth_required"})
+    p(progress(bytes_sent=30, bytes_total=100))
+    p(progress(S.PAUSED_OFFLINE, bytes_sent=30, bytes_total=100, online=False))
+    p(progress(S.AUTH_REQUIRED, bytes_sent=30, bytes_total=100))
     calls = notification_service.wait_for(lambda c: len(c) >= 3 and c)
     assert {c.returned_id for c in calls} == {calls[0].returned_id}
     assert "resume automatically" in calls[1].body and calls[1].hint("urgency") == 1
@@ -91,7 +98,7 @@ def test_no_service_on_bus_raises_missing_and_open_notifier_falls_back(notificat
     told = []
     sel = open_notifier(tell_user=told.append)
     assert sel.backend == "fallback:create_log" and len(told) == 1
-    ProgressNotifier(sel.notifier, time.monotonic)({"percentage": 10, "state": "uploading"})  # no crash
+    ProgressNotifier(sel.notifier, time.monotonic)(progress(bytes_sent=10, bytes_total=100))  # no crash
 
 
 def test_open_notifier_uses_dbus_when_service_present(notification_service, monkeypatch):

@@ -12,6 +12,7 @@ import pytest
 
 from desktop_helpers import wait_until
 from tray.ui.tray_icon import RecentUpload, TrayIcon, TrayState
+from tray.upload.state import UploadState
 
 pytestmark = pytest.mark.e2e
 
@@ -194,8 +195,8 @@ def test_needs_login_and_offline_pictures_and_log_in_item(running_tray):
         return grey > 20 and blue == 0
 
     try:
-        icon.show_upload("uploading", online=True, percent=10)
-        icon.show_upload("auth_required")
+        icon.show_upload(UploadState.UPLOADING, online=True, percent=10)
+        icon.show_upload(UploadState.AUTH_REQUIRED)
         assert icon.state is TrayState.NEEDS_LOGIN
         wait_until(amber, 5, interval=0.2, what="amber needs-login badge on the tray icon")
         spec = {e.text: e for e in icon.menu_spec()}
@@ -205,10 +206,10 @@ def test_needs_login_and_offline_pictures_and_log_in_item(running_tray):
         assert commands.ran[-1] == ("login",)
 
         icon.set_logged_in(True)
-        icon.show_upload("paused_offline", online=False)
+        icon.show_upload(UploadState.PAUSED_OFFLINE, online=False)
         assert icon.state is TrayState.OFFLINE
         wait_until(grey_tile_no_blue, 5, interval=0.2, what="grey offline tile on the tray icon")
         assert "Log out" in {e.text for e in icon.menu_spec()}
     finally:
         icon.set_logged_in(True)
-        icon.show_upload("completed", online=True)
+        icon.show_upload(UploadState.COMPLETED, online=True)

@@ -75,9 +75,9 @@ def test_progress_events_are_rate_limited_by_the_injected_clock(server, journal,
     finally:
         engine.stop(5)
     assert len(first_window) == 1  # 29 durable notices and the worker's state changes: one event in 250 ms
-    assert len(second) == 1 and second[0].progress["bytes_total"] == 3_000_000
-    final = [e for e in events if isinstance(e, UploadProgress)][-1].progress
-    assert final["state"] == "completed" and final["percentage"] == 100
+    assert len(second) == 1 and second[0].snapshot.bytes_total == 3_000_000
+    final = [e for e in events if isinstance(e, UploadProgress)][-1].snapshot
+    assert final.state is S.COMPLETED and final.percent == 100
 
 
 def test_stop_interrupts_a_long_backoff(server, journal, tmp_path):

@@ -36,10 +36,11 @@ def test_finished_file_uploads_in_parts_and_matches(server, journal, tmp_path):
     assert state == "finalized" and held == [(0, 5 * MIB), (1, 5 * MIB), (2, 2 * MIB + 777)]
     states = [e.new for e in events if isinstance(e, StateChanged)]
     assert states == [S.INITIALIZING, S.UPLOADING, S.FINALIZING, S.COMPLETED]
-    progress = [e.progress for e in events if isinstance(e, UploadProgress)]
-    assert progress[-1]["percentage"] == 100 and progress[-1]["url"] == url
-    assert {"uploaded", "pending", "failed", "percentage", "isOnline", "hasSession", "bytes_sent", "bytes_total",
-            "rate", "state", "session_id", "url"} <= set(progress[-1])
+    last = [e.snapshot for e in events if isinstance(e, UploadProgress)][-1]
+    assert (last.state, last.percent, last.url, last.upload_id, last.kind) == (S.COMPLETED, 100, url, up.id, "video")
+    assert last.bytes_sent == last.bytes_total == 12 * MIB + 777 and last.session_id == rec.server_session_id
+    assert last.to_seed_dict() == {"uploaded": 3, "pending": 0, "failed": 0, "percentage": 100, "isOnline": True,
+                                   "hasSession": True}
     (h,) = journal.history()
     assert h.url == url and h.size == 12 * MIB + 777
 

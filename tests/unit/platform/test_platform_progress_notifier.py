@@ -1,18 +1,27 @@
 from __future__ import annotations
 
-import enum
+from pathlib import Path
 
 import pytest
 
 from fakes_platform import FakeClock, RecordingNotifier
 from tray.ui.notifications import ProgressNotifier
+from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.progress import ProgressSnapshot
+from tray.upload.state import UploadState
+
+
+def snap(pct=0, *, state=UploadState.UPLOADING, upload_id=None, kind="video", path=None, **kw):
+    """A snapshot ``pct`` % through 100 kB (``bytes_sent``/``bytes_total`` in ``kw`` override that)."""
+    fields = {"parts_uploaded": pct // 10, "parts_pending": 10 - pct // 10, "bytes_sent": pct * 1000,
+              "bytes_total": 100_000, "session_id": "s", **kw}
+    return ProgressSnapshot(upload_id=upload_id, kind=kind, state=state, path=None if path is None else Path(path),
+                            **fields)
 
 
 def ev(pct=0, **kw):
-    base = {"uploaded": pct // 10, "pending": 10 - pct // 10, "failed": 0, "percentage": pct, "isOnline": True,
-            "hasSession": True, "state": "uploading"}
-    base.update(kw)
-    return base
+    """The engine's progress event for an id-less upload."""
+    return UploadProgress(None, snap(pct, **kw))
 
 
 def progress_calls(n):
@@ -69,7 +78,7 @@ def test_held_back_update_is_flushed_by_tick_after_interval():
 def test_bytes_drive_percent_and_body_text():
     n, clock = RecordingNotifier(), FakeClock()
     p = ProgressNotifier(n, clock)
-    p(ev(0, bytes_sent=2_500_000, bytes_total=10_000_000, rate=1_200_000, filename="rec.webm", failed=1))
+    p(ev(0, bytes_sent=2_500_000, bytes_total=10_000_000, rate=1_200_000, path="rec.webm", parts_failed=1))
     (_, title, body, _, pct) = progress_calls(n)[0]
     assert pct == 25
     assert "rec.webm" in title
@@ -91,7 +100,7 @@ def test_completion_replaces_progress_with_link_and_copy_action():
     p = ProgressNotifier(n, clock, copy_link=copied.append)
     p(ev(50))
     clock.advance(0.01)  # completion is never rate limited
-    p(ev(100, state="COMPLETED", url="http://x/v/abc"))
+    p(ev(100, state=State.COMPLETED, url="http://x/v/abc"))
     last = n.calls[-1]
     assert last[:4] == ("notify", "Upload complete", "http://x/v/abc", 100)
     assert last[5] == ["copy"]
@@ -106,7 +115,7 @@ def test_copy_action_is_posted_when_a_dispatcher_is_given():
     n, clock = RecordingNotifier(), FakeClock()
     copied, posted = [], []
     p = ProgressNotifier(n, clock, copy_link=copied.append, post=posted.append)
-    p(ev(100, state="completed", url="http://x/s/1"))
+    p(ev(100, state=State.COMPLETED, url="http://x/s/1"))
     nid = n.calls[-1][3] or 100
     n.actions[nid]["copy"]()
     assert copied == [] and len(posted) == 1
@@ -114,11 +123,7 @@ def test_copy_action_is_posted_when_a_dispatcher_is_given():
     assert copied == ["http://x/s/1"]
 
 
-class State(enum.Enum):
-    UPLOADING = "uploading"
-    PAUSED_OFFLINE = "paused_offline"
-    AUTH_REQUIRED = "auth_required"
-    FAILED = "failed"
+State = UploadState
 
 
 def test_offline_is_told_once_with_resume_hint_then_progress_continues_in_place():
@@ -127,7 +132,7 @@ def test_offline_is_told_once_with_resume_hint_then_progress_continues_in_place(
     p(ev(40, state=State.UPLOADING))
     for _ in range(5):
         clock.advance(0.1)
-        p(ev(40, state=State.PAUSED_OFFLINE, isOnline=False))
+        p(ev(40, state=State.PAUSED_OFFLINE, online=False))
     offline = [c for c in n.calls if c[0] == "notify"]
     assert len(offline) == 1
     assert "resume automatically" in offline[0][2] and offline[0][3] == 100
@@ -150,7 +155,7 @@ def test_auth_error_is_critical_and_says_run_snaplark_login():
 def test_failure_names_the_reason_and_kept_file():
     n, clock = RecordingNotifier(), FakeClock()
     p = ProgressNotifier(n, clock)
-    p(ev(10, state="failed", error="413 file too large", path="/tmp/rec.webm"))
+    p(ev(10, state=State.FAILED, error="413 file too large", path="/tmp/rec.webm"))
     last = n.calls[-1]
     assert last[4] == "critical" and "413 file too large" in last[2] and "/tmp/rec.webm" in last[2]
 
@@ -161,7 +166,7 @@ def test_backend_without_update_in_place_gets_start_and_final_only():
     for i in range(0, 100, 5):
         clock.advance(1)
         p(ev(i))
-    p(ev(100, state="completed", url="http://x/1"))
+    p(ev(100, state=State.COMPLETED, url="http://x/1"))
     assert [c[0] for c in n.calls] == ["notify", "notify"]
     assert n.calls[0][2].startswith("Upload started")
 
@@ -170,31 +175,24 @@ def test_progress_disabled_still_shows_final():
     n, clock = RecordingNotifier(), FakeClock()
     p = ProgressNotifier(n, clock, show_progress=False)
     p(ev(50))
-    p(ev(100, url="http://x/2", state=None))
+    p(ev(100, url="http://x/2", state=State.COMPLETED))
     assert [c[0] for c in n.calls] == ["notify"] and n.calls[0][2] == "http://x/2"
 
 
-@pytest.mark.parametrize("event,expected", [
-    ({"state": "uploading"}, "progress"), ({"state": "FINALIZING"}, "progress"),
-    ({"state": "uploading", "isOnline": False}, "offline"), ({"state": "AUTH_REQUIRED"}, "auth"),
-    ({"state": "failed"}, "failed"), ({"url": "http://u"}, "completed"), ({"state": "completed"}, "completed"),
+@pytest.mark.parametrize("state,online,expected", [
+    (State.IDLE, True, "progress"), (State.INITIALIZING, True, "progress"), (State.UPLOADING, True, "progress"),
+    (State.FINALIZING, True, "progress"), (State.UPLOADING, False, "offline"), (State.PAUSED_OFFLINE, True, "offline"),
+    (State.AUTH_REQUIRED, True, "auth"), (State.FAILED, True, "failed"), (State.COMPLETED, True, "completed"),
 ])
-def test_classify(event, expected):
-    assert ProgressNotifier._classify(event) == expected
+def test_classify(state, online, expected):
+    assert ProgressNotifier._classify(snap(state=state, online=online)) == expected
 
 
 # -- the upload engine's own event objects -----------------------------------------------------------------------
-from tray.upload.events import StateChanged, UploadProgress  # noqa: E402
-from tray.upload.state import UploadState  # noqa: E402
-
-
 def engine_progress(upload_id, pct, state=UploadState.UPLOADING, **kw):
-    d = {"uploaded": 1, "pending": 1, "failed": 0, "percentage": pct, "isOnline": True, "hasSession": True,
-         "bytes_sent": pct * 1000, "bytes_total": 100_000, "rate": 0.0, "state": state.value, "session_id": "s",
-         "url": None, "upload_id": upload_id, "kind": "video", "path": f"/tmp/rec-{upload_id}.webm",
-         "finished": True}  # a finished file; recordings: test_platform_recording_notification.py
-    d.update(kw)
-    return UploadProgress(upload_id=upload_id, progress=d)
+    # a finished file; recordings: test_platform_recording_notification.py
+    kw = {"parts_uploaded": 1, "parts_pending": 1, "path": f"/tmp/rec-{upload_id}.webm", **kw}
+    return UploadProgress(upload_id=upload_id, snapshot=snap(pct, state=state, upload_id=upload_id, **kw))
 
 
 def test_engine_events_one_notification_per_upload():
@@ -257,13 +255,13 @@ def test_notifier_errors_never_reach_the_upload_engine(caplog):
     n, clock = FlakyNotifier(), FakeClock()
     p = ProgressNotifier(n, clock, copy_link=lambda u: None)
     p(ev(10))
-    p(ev(20, state="paused_offline", isOnline=False))
+    p(ev(20, state=State.PAUSED_OFFLINE, online=False))
     p(ev(20))
     assert p.failures == 3 and "vanished" in caplog.text
     n.broken = False  # the daemon is back: updates resume, the final notification is shown
     clock.advance(1)
     p(ev(60))
-    p(ev(100, state="completed", url="http://h/x"))
+    p(ev(100, state=State.COMPLETED, url="http://h/x"))
     assert [c[0] for c in n.calls] == ["progress", "notify"] and n.calls[-1][2] == "http://h/x"
 
 

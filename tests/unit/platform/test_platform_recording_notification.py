@@ -3,30 +3,31 @@ percentage, kept current by tick(); real progress after the stop; StateChanged e
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from fakes_platform import FakeClock, RecordingNotifier
 from tray.ui.notifications import ProgressNotifier
 from tray.upload.events import StateChanged, UploadProgress
+from tray.upload.progress import ProgressSnapshot
 from tray.upload.state import UploadState as S
 
 
 def event(uid=1, *, finished=False, uploaded=0, sent=0, total=3_000_000, state=S.UPLOADING, **kw):
-    d = {"uploaded": uploaded, "pending": 1, "failed": 0, "percentage": 0, "isOnline": True, "hasSession": True,
-         "bytes_sent": sent, "bytes_total": total, "rate": 0.0, "state": state.value, "session_id": "s",
-         "url": None, "upload_id": uid, "kind": "video", "path": "/tmp/recording-1767000000000.webm",
-         "finished": finished}
-    d.update(kw)
-    return UploadProgress(upload_id=uid, progress=d)
+    return UploadProgress(upload_id=uid, snapshot=ProgressSnapshot(
+        upload_id=uid, kind="video", state=state, parts_uploaded=uploaded, parts_pending=1, bytes_sent=sent,
+        bytes_total=total, session_id="s", path=Path("/tmp/recording-1767000000000.webm"), finished=finished, **kw))
 
 
 class Upload:
-    """What the engine's RecordingUpload offers the notifier: an id and its current progress."""
+    """What the engine's RecordingUpload offers the notifier: an id and its current progress snapshot."""
 
     def __init__(self, uid=1, **kw):
         self.id = uid
-        self.current = event(uid, **kw).progress
+        self.current = event(uid, **kw).snapshot
 
     def progress(self):
-        return dict(self.current)
+        return self.current
 
 
 def shown(n):
@@ -44,7 +45,7 @@ def test_recording_shows_time_and_parts_without_percentage_and_tick_keeps_time_c
         clock.advance(0.5)
         elapsed[0] += 0.5
         p.tick()
-    upload.current = event(uploaded=3, sent=15_000_000, total=21_000_000).progress
+    upload.current = event(uploaded=3, sent=15_000_000, total=21_000_000).snapshot
     p(event(uploaded=3, sent=15_000_000, total=21_000_000))  # rate-limited: shown by the next tick
     clock.advance(0.5)
     p.tick()
@@ -114,7 +115,7 @@ def test_tick_reads_the_upload_when_the_engine_dropped_its_last_event():
     p = ProgressNotifier(n, clock)
     p.recording_started(upload, lambda: 20.0)
     p(event(uploaded=1))
-    upload.current["uploaded"] = 2  # acked; its event never came
+    upload.current = dataclasses.replace(upload.current, parts_uploaded=2)  # acked; its event never came
     clock.advance(0.5)
     p.tick()
     assert shown(n)[-1] == ("Recording 00:20", "2 parts uploaded", None)
