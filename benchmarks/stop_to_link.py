@@ -35,13 +35,14 @@ qdisc kind is unknown"; only tbf/htb are built in), so a namespace could limit t
 does both without root. Before the runs the benchmark calibrates it: 256 MiB through it unshaped (2-4 Gbit/s on
 2 shared cores, i.e. a few hundred times the shaped rate, ~0.3 % of a core at 10 Mbit/s: the proxy is not the
 bottleneck) and 5 MiB through it shaped (the rate and the RTT it really gives); after the runs it prints the
-proxy's CPU seconds. Physics: at 10 Mbit/s a 5 MiB part is 4.19 s on the wire, and ours sends part 0 (>= 5 MiB,
-the S3 minimum for every part but the last, rewritten by the muxer at close) plus the tail (0..5 MiB) after stop,
-so ours is >= ~4.2 s and up to ~8.5 s there whatever the length; the peer sends the whole file (2.5 Mbit/s of
-recording = 1/4 of the link: ~15 s for 60 s, ~2.5 min for 600 s). Measured (60 s / 600 s, 2 shared cores): ours
-7.1 / 7.9 s = close ~0.01 + tail 2.8 / 3.6 + part 0 4.25 + finalize 0.05 s; peer 15.7 / 153 s. The server's 5 s
-keep-alive (uvicorn's default) is shorter than the ~17 s between parts, so each part sent while recording, and the
-tail, opens a new connection (one RTT more).
+proxy's CPU seconds. Physics: at 10 Mbit/s a 5 MiB part is 4.19 s on the wire. Against a server that needs 5 MiB
+parts (the seed's S3 rule; our server on S3), ours sends part 0 (>= 5 MiB, rewritten by the muxer at close) plus the
+tail (0..5 MiB) after stop: >= ~4.2 s and up to ~8.5 s whatever the length (measured before streaming parts, 60 s /
+600 s: 7.1 / 7.9 s). Our server states ``minPartSize`` (64 KiB, local storage) in the init answer, so the engine
+sends each ~1 s flush as a part while recording and only the last flush(es) and a 64 KiB part 0 are left at stop.
+Measured 2026-12-06 (60 s / 600 s, 2 shared cores, load 1.3..5): ours 0.44 / 0.82 s (tail 0.24 / 0.29 s, one queued
+part 0.32 s in the long run, part 0 0.09 s, finalize 0.09 s); peer 15.7 / 157 s (the whole file; 2.5 Mbit/s of
+recording = 1/4 of the link).
 
 RSS run: the same pipeline recording for ``--rss`` seconds in a fresh child process of this script (it holds only
 recorder + engine; the server is elsewhere), which samples its own RSS every ``--rss-interval`` s with psutil from
