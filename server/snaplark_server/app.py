@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import re
+import sqlite3
 import time
 from typing import Any, Callable
 
@@ -25,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from .config import ServerConfig
 from .db import Database
+from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, invalid, unauthorized
 from .faults import FaultInjector, FaultMiddleware
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
@@ -46,12 +48,18 @@ def _error_response(status: int, code: str, message: str, headers: dict | None =
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
 
 
-def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) -> FastAPI:
+def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
+               free_space: FreeSpace | None = None) -> FastAPI:
+    """``free_space(path) -> bytes``: how free space is measured (default: the file system's; tests fake it)."""
     make_private_dir(config.data_dir)
     db = Database.in_data_dir(config.data_dir)
     storage = make_storage(config)
     storage.start()
     service = UploadService(config, db, storage, clock=clock)
+    removed = service.remove_orphans()
+    if removed:
+        log.info("removed %d session director(y/ies) without an open session", removed)
+    disk = DiskReserve(config.data_dir, config.min_free_bytes, free_space)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -69,6 +77,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     app.state.db = db
     app.state.storage = storage
     app.state.service = service
+    app.state.disk = disk
     app.state.faults = None
 
     # --- errors: always JSON {"error", "message"} ------------------------------------------------------------
@@ -101,9 +110,18 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
-            return _error_response(503, "storage_unavailable", "server storage is full, retry later",
-                                   {"Retry-After": "30"})
+            err = storage_full()
+            return _error_response(err.status, err.code, err.message, err.headers, **err.extra)
         log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error_response(500, "internal_error", "internal server error")
+
+    @app.exception_handler(sqlite3.Error)
+    async def _database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        if is_disk_full(exc):  # "database or disk is full": the client retries later, as for ENOSPC
+            log.error("database full on %s %s: %s", request.method, request.url.path, exc)
+            err = storage_full()
+            return _error_response(err.status, err.code, err.message, err.headers, **err.extra)
+        log.exception("database error on %s %s", request.method, request.url.path)
         return _error_response(500, "internal_error", "internal server error")
 
     @app.exception_handler(Exception)
@@ -123,6 +141,12 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
             raise unauthorized()
         service.limits.check_rate(user.id)  # 429 rate_limited before any body byte is read
         return user
+
+    def declared_length(request: Request) -> int:
+        try:
+            return max(0, int(request.headers.get("content-length") or 0))
+        except ValueError:
+            return 0
 
     def url_builder(request: Request) -> Callable[[str, str], str]:
         base = str(request.base_url).rstrip("/")
@@ -164,11 +188,13 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         user = await current_user(request)
         check_content_length(request.headers, config.max_screenshot_size + MULTIPART_OVERHEAD)
         await run_in_threadpool(service.limits.check_bytes, user.id)  # already at a byte quota: refuse unread
+        disk.check(declared_length(request))  # before a byte is written: 503 while the reserve would be touched
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="file",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_screenshot_size,
                                 max_body=config.max_screenshot_size + MULTIPART_OVERHEAD,
                                 want_md5=storage.wants_md5)
         try:
+            disk.check()  # a body without Content-Length is measured once spooled
             return await run_in_threadpool(service.store_screenshot, user, form.fields, form.file, url_builder(request))
         finally:
             form.discard()
@@ -176,6 +202,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     @app.post(f"{API_PREFIX}/videos/init")
     async def video_init(request: Request) -> dict:
         user = await current_user(request)
+        disk.check(declared_length(request))
         body = await read_json(request)
         return await run_in_threadpool(service.init_session, user, body)
 
@@ -184,11 +211,13 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
         user = await current_user(request)
         check_content_length(request.headers, config.max_part_size + MULTIPART_OVERHEAD)
         await run_in_threadpool(service.limits.check_bytes, user.id)
+        disk.check(declared_length(request))
         form = await parse_form(request.stream(), request.headers.get("content-type"), file_field="chunk",
                                 spool_dir=storage.spool_dir, max_file_size=config.max_part_size,
                                 max_body=config.max_part_size + MULTIPART_OVERHEAD,
                                 want_md5=storage.wants_md5)
         try:
+            disk.check()
             return await run_in_threadpool(service.store_chunk, user, form.fields, form.file)
         finally:
             form.discard()
@@ -201,6 +230,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time) 
     @app.post(f"{API_PREFIX}/videos/finalize")
     async def video_finalize(request: Request) -> dict:
         user = await current_user(request)
+        disk.check(declared_length(request))
         body = await read_json(request)
         return await run_in_threadpool(service.finalize, user, body, url_builder(request))
 
@@ -272,5 +302,8 @@ async def _cleanup_loop(service: UploadService, interval: float) -> None:
             n = await run_in_threadpool(service.cleanup_expired)
             if n:
                 log.info("expired %d idle upload session(s)", n)
+            n = await run_in_threadpool(service.remove_orphans)
+            if n:
+                log.info("removed %d session director(y/ies) without an open session", n)
         except Exception:
             log.exception("session cleanup failed")

@@ -57,6 +57,7 @@ class ServerConfig:
     max_screenshot_size: int = 50 * MiB
     max_image_pixels: int = 100_000_000  # width x height of a screenshot; more -> 422 (a small PNG can be huge)
     session_idle_expiry: float = 86_400.0
+    min_free_bytes: int = 100 * MiB  # free-space reserve of the data dir: writes that would eat into it -> 503
     cleanup_interval: float = 60.0
     # connection hygiene (connection_guard.py): what a client without a token can hold or spend
     header_timeout: float = 10.0  # seconds to send a complete request head (from connect or the previous answer)
@@ -84,6 +85,8 @@ class ServerConfig:
         if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0 \
                 or self.max_image_pixels <= 0:
             raise ConfigError("max_part_size, max_parts, max_screenshot_size, max_image_pixels must be positive")
+        if self.min_free_bytes < 0:
+            raise ConfigError(f"min_free_bytes: must not be negative, got {self.min_free_bytes!r}")
         if self.min_part_size < 0:
             raise ConfigError("min_part_size: must not be negative")
         for key in ("header_timeout", "body_timeout", "log_flood_interval"):

@@ -124,10 +124,20 @@ class Database:
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
+            try:
                 self._conn.execute("COMMIT")
+            except BaseException:  # e.g. "database or disk is full": never leave the connection inside BEGIN
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite may have rolled back by itself already
+                pass
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:

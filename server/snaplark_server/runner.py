@@ -51,9 +51,12 @@ def make_uvicorn_server(app, config: ServerConfig, *, log_level: str, graceful_t
 
 class ServerThread(ListeningAddress):
     def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time,
-                 start_timeout: float = 20.0, log_level: str = "warning", sock: socket.socket | None = None) -> None:
-        """``sock``: an already listening socket to serve on (socket activation); else ``start`` binds one."""
+                 start_timeout: float = 20.0, log_level: str = "warning", sock: socket.socket | None = None,
+                 free_space: Callable | None = None) -> None:
+        """``sock``: an already listening socket to serve on (socket activation); else ``start`` binds one.
+        ``free_space(path) -> bytes``: how the app measures free disk space (tests fake a full disk)."""
         self.config = config
+        self._free_space = free_space
         self._given_sock = sock
         self._clock = clock
         self._start_timeout = start_timeout
@@ -86,7 +89,7 @@ class ServerThread(ListeningAddress):
         self._sock = sock
         self.port = sock.getsockname()[1]
         try:
-            self.app = create_app(self.config, clock=self._clock)
+            self.app = create_app(self.config, clock=self._clock, free_space=self._free_space)
         except BaseException:
             sock.close()
             self._sock = None

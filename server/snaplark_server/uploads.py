@@ -191,22 +191,23 @@ class UploadService:
         ext, content_type = video_container(metadata)
         key = f"videos/{video_id}{ext}"
         self.limits.check_open_sessions(None, user.id)
-        upload_id = self.storage.start_upload(session_id, key, content_type)
-        now = self.clock()
-        try:
-            with self.db.write() as conn:
-                self.limits.check_open_sessions(conn, user.id)  # exact: counted in the inserting transaction
-                conn.execute(
-                    "INSERT INTO sessions (id, user_id, state, created_at, last_activity, metadata, upload_id,"
-                    " video_id, object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-                    (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
-                )
-        except BaseException:
+        with self._lock(session_id):  # held until the row exists: `remove_orphans` must not take its directory
+            upload_id = self.storage.start_upload(session_id, key, content_type)
+            now = self.clock()
             try:
-                self.storage.abort(session_id, key, upload_id)
-            except Exception:
-                log.exception("aborting the storage upload of refused session %s failed", session_id)
-            raise
+                with self.db.write() as conn:
+                    self.limits.check_open_sessions(conn, user.id)  # exact: counted in the inserting transaction
+                    conn.execute(
+                        "INSERT INTO sessions (id, user_id, state, created_at, last_activity, metadata, upload_id,"
+                        " video_id, object_key) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+                        (session_id, user.id, now, now, json.dumps(metadata), upload_id, video_id, key),
+                    )
+            except BaseException:
+                try:
+                    self.storage.abort(session_id, key, upload_id)
+                except Exception:
+                    log.exception("aborting the storage upload of refused session %s failed", session_id)
+                raise
         # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording
         return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts}
 
@@ -363,6 +364,24 @@ class UploadService:
                 if fresh is not None and self._is_expired(fresh, self.clock()):
                     self._expire(fresh)
                     count += 1
+        return count
+
+    def remove_orphans(self) -> int:
+        """Discard the local part directories of sessions that are not open in the database (no row: a crash or a
+        full disk between creating the directory and committing the row; finalized: a crash before the parts were
+        discarded). Runs at start and in the cleanup loop; returns how many were removed."""
+        count = 0
+        for session_id in self.storage.local_session_ids():
+            with self._lock(session_id):  # init and finalize hold it while the directory and the row disagree
+                row = self.db.query_one("SELECT state FROM sessions WHERE id = ?", (session_id,))
+                if row is None or row["state"] != "open":
+                    self.storage.discard_parts(session_id)
+                    count += 1
+                    removed = True
+                else:
+                    removed = False
+            if removed:
+                self._forget_lock(session_id)
         return count
 
     # --- screenshots -----------------------------------------------------------------------------------------

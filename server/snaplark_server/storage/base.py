@@ -65,6 +65,9 @@ class StorageBackend(Protocol):
 
     def discard_parts(self, session_id: str) -> None: ...
 
+    def local_session_ids(self) -> list[str]:
+        """Sessions that have local part files (a directory each); the orphans among them are discarded."""
+
     def abort(self, session_id: str, key: str, upload_id: str | None) -> None: ...
 
     def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None: ...

@@ -158,6 +158,12 @@ class LocalStorage:
     def discard_parts(self, session_id: str) -> None:
         shutil.rmtree(self._session_dir(session_id), ignore_errors=True)
 
+    def local_session_ids(self) -> list[str]:
+        try:
+            return [d.name for d in self.sessions_dir.iterdir() if d.is_dir()]
+        except FileNotFoundError:
+            return []
+
     def abort(self, session_id: str, key: str, upload_id: str | None) -> None:
         self.discard_parts(session_id)
 

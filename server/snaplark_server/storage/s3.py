@@ -153,6 +153,9 @@ class S3Storage:
     def discard_parts(self, session_id: str) -> None:
         return None  # nothing local: parts live in S3 until Complete/Abort
 
+    def local_session_ids(self) -> list[str]:
+        return []  # nothing local (a multipart upload without a session row is aborted by its expiry)
+
     def abort(self, session_id: str, key: str, upload_id: str | None) -> None:
         if not upload_id:
             return

@@ -78,9 +78,10 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
             cfg.update(s3_bucket=f"snaplark-{uuid.uuid4().hex[:12]}", s3_endpoint_url=endpoint,
                        s3_region="us-east-1")
         clock = overrides.pop("clock", None)
+        free_space = overrides.pop("free_space", None)
         cfg.update(overrides)
         config = ServerConfig(**cfg)
-        thread = ServerThread(config, **({"clock": clock} if clock else {}))
+        thread = ServerThread(config, free_space=free_space, **({"clock": clock} if clock else {}))
         thread.start()
         started.append(thread)
         token = create_user(thread.app.state.db, "alice")
