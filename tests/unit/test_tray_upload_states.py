@@ -89,11 +89,9 @@ def test_offline_has_its_own_picture_and_clears_when_back_online(app):
 
 def test_token_refused_during_a_recording_shows_after_it(app):
     """While recording the picture is the recording's; the menu says Log in at once, the picture after the stop."""
-    app.recording = object()  # what _begin_recording sets
-    app.tray.set_state(TrayState.RECORDING, elapsed=12)
+    app.tray.set_state(TrayState.RECORDING, elapsed=12)  # what the recording flow sets when it starts
     app._on_upload_event(change(1, S.UPLOADING, S.AUTH_REQUIRED, "401"))
     app._on_upload_event(progress(1, S.AUTH_REQUIRED))
     assert app.tray.state is TrayState.RECORDING and "Log in" in labels(app)
-    app.recording = None  # what _recording_ended does, then:
-    app.tray.set_state(TrayState.IDLE)
+    app.tray.set_state(TrayState.IDLE)  # what the recording flow sets when it ends
     assert app.tray.state is TrayState.NEEDS_LOGIN and "Log in" in labels(app)

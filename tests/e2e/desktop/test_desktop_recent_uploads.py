@@ -41,7 +41,7 @@ def test_recent_uploads_named_by_kind_duration_and_time_click_copies_and_confirm
                             duration=161.2)
         app.stack = types.SimpleNamespace(journal=journal)  # what the tray app reads the history from
         app.clipboard = XclipClipboard()
-        app._load_recent()
+        app.recent.refresh()
         recent = app.tray.menu_spec()[7]
         assert recent.text == "Recent uploads"
         y = dt.date.today() - dt.timedelta(days=1)
@@ -53,7 +53,7 @@ def test_recent_uploads_named_by_kind_duration_and_time_click_copies_and_confirm
         now[0] = at_today(14, 7)
         journal.add_history("video", str(tmp_path / "recording-1767013600000.webm"), "http://h/v/c.webm",
                             duration=7.4)
-        app._uploaded("http://h/v/c.webm", types.SimpleNamespace(path=tmp_path / "recording-1767013600000.webm"),
+        app.recent.uploaded("http://h/v/c.webm", types.SimpleNamespace(path=tmp_path / "recording-1767013600000.webm"),
                       copy=False)
         assert app.tray.menu_spec()[7].submenu[0].text == "Recording 0:07 · 14:07"
         assert notification_service.calls == []  # nothing copied, nothing said

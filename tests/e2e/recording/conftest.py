@@ -103,6 +103,9 @@ class FakeTray:
     def add_recent(self, upload):
         pass
 
+    def show_upload_event(self, event):
+        pass
+
     def check_host(self):
         return True
 

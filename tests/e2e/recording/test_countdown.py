@@ -47,7 +47,7 @@ def test_countdown_shows_big_digits_on_the_region_and_the_clock_starts_at_zero(m
     app = make_app(countdown=3)
     ref = pattern_screen.reference
     t0 = time.monotonic()
-    app._start_recording(REGION, pattern_screen.region)  # what the selector's confirm calls
+    app.recordings.start(REGION, pattern_screen.region)  # what the selector's confirm calls
     seen = {}
     for digit, at in (("3", 0.45), ("2", 1.45), ("1", 2.45)):
         pump(app.root, t0 + at - time.monotonic())
@@ -95,7 +95,7 @@ def test_escape_cancels_the_countdown_and_nothing_is_recorded(make_app, pattern_
     monkeypatch.setattr(Recorder, "start", lambda self: (started.append(self), real_start(self))[1])
     app = make_app(countdown=3)
     t0 = time.monotonic()
-    app._start_recording(REGION, pattern_screen.region)
+    app.recordings.start(REGION, pattern_screen.region)
     pump(app.root, 0.6)
     subprocess.run(["xdotool", "key", "Escape"], check=True, timeout=10)
     pump(app.root, t0 + 4.5 - time.monotonic())  # well past the moment the countdown would have ended
@@ -111,7 +111,7 @@ def test_escape_cancels_the_countdown_and_nothing_is_recorded(make_app, pattern_
 
 def test_stop_during_the_countdown_cancels_it(make_app, pattern_screen):
     app = make_app(countdown=3)
-    app._start_recording(REGION, pattern_screen.region)
+    app.recordings.start(REGION, pattern_screen.region)
     pump(app.root, 0.5)
     app.stop_recording()  # the stop hotkey / tray menu item
     pump(app.root, 3.5)

@@ -77,7 +77,7 @@ def test_full_screen_recording_holds_our_notifications_until_it_ends(make_app, p
     pump(app.root, 0.3)
     from_worker_thread(lambda: app._on_upload_event(upload_completed(41)))
     pump_until(app.root, lambda: app.recording is not None, 5, "the recording to start")
-    app._notify_error("Hotkey not registered", "Ctrl+Alt+P is taken by another program")
+    app.ctx.notify_error("Hotkey not registered", "Ctrl+Alt+P is taken by another program")
     pump(app.root, 0.8)
     shown_while_recording = [title for _, title, _ in app.notifier.calls]
     app.stop_recording()
@@ -90,7 +90,7 @@ def test_full_screen_recording_holds_our_notifications_until_it_ends(make_app, p
 def test_region_recording_keeps_its_bar_and_notifies_at_once(make_app, pattern_screen):
     app = make_app(countdown=0)
     region = Region(200, 100, 480, 300)
-    app._start_recording(region, pattern_screen.region)
+    app.recordings.start(region, pattern_screen.region)
     pump_until(app.root, lambda: app.recording is not None, 5, "the recording to start")
     assert app.recording.control is not None
     x, y, w, h = app.recording.control.geometry

@@ -23,7 +23,7 @@ def test_border_is_drawn_just_outside_the_region_and_is_not_in_the_video(make_ap
     app = make_app(countdown=0)
     ref = pattern_screen.reference
     colour = hex_rgb(BORDER)
-    app._start_recording(REGION, pattern_screen.region)
+    app.recordings.start(REGION, pattern_screen.region)
     pump_until(app.root, lambda: app.recording is not None, 5, "the recording to start")
     pump(app.root, 0.8)
     shot = grab_screen(artifacts / "recording_border.png")

@@ -1,0 +1,129 @@
+"""Screenshots from the tray: freeze the screen, let the user select (:mod:`tray.ui.selector`), annotate
+(:mod:`tray.ui.annotator`), then save the PNG and queue its upload (the link goes to the clipboard when it arrives).
+
+:meth:`CaptureFlow.select` is also how a region recording starts (:mod:`tray.ui.recording_flow`).
+
+Threading: Tk thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from tray_platform.base import Region
+
+from tray.ui.context import TrayContext
+from tray.ui.recent_uploads import RecentUploads
+
+log = logging.getLogger(__name__)
+
+
+class CaptureFlow:
+    def __init__(self, ctx: TrayContext, recent: RecentUploads):
+        self.ctx = ctx
+        self.recent = recent
+        self.selector: Any = None  # the open RegionSelector
+        self.annotator: Any = None  # the last AnnotatorWindow
+        self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        """A selector is open."""
+        return self._busy
+
+    def grab_everything(self) -> tuple[Any, Region, list]:
+        """The whole virtual screen (no cursor), its region and its monitors."""
+        from tray.capture.backends import default_display_info
+        from tray.capture.screenshot import capture_image
+
+        display = default_display_info()
+        screen = display.virtual_screen()
+        return capture_image(None, display_info=display, cursor=False), screen, display.monitors()
+
+    def select(self, on_region: Callable[[Region, Any, Region], None]) -> None:
+        """Freeze the screen, show the selector, call ``on_region(region, frozen, screen)`` on confirm."""
+        if self.busy:
+            return
+        from tray.ui.selector import RegionSelector
+
+        ctx = self.ctx
+        try:
+            frozen, screen, monitors = self.grab_everything()
+        except Exception as exc:  # noqa: BLE001 - no display / capture failure: tell the user
+            ctx.notify_error("Capture failed", str(exc))
+            return
+        self._busy = True
+
+        def done(region: Region | None) -> None:
+            self._busy = False
+            self.selector = None
+            if region is None:
+                return
+            on_region(region, frozen, screen)
+
+        self.selector = RegionSelector(ctx.root, frozen, (screen.left, screen.top), done, monitors=monitors)
+        log.info("selector shown over %s", screen)
+        self.selector.canvas.bind("<Expose>", lambda e: ctx.root.after_idle(  # for benchmarks/hotkey_latency.py
+            lambda: log.info("selector painted at %.6f", time.time())), add="+")
+        ctx.root.after(300, ctx.warm_upload_path)  # the user is choosing a region: time to wake the server
+
+    def capture_region(self) -> None:
+        from tray.ui.selector import crop_to_region
+
+        self.select(lambda region, frozen, screen: self.annotate(
+            crop_to_region(frozen, region, (screen.left, screen.top))))
+
+    def capture_screen(self) -> None:
+        if self.busy:
+            return
+        self.ctx.warm_upload_path()
+        try:
+            frozen, _, _ = self.grab_everything()
+        except Exception as exc:  # noqa: BLE001
+            self.ctx.notify_error("Capture failed", str(exc))
+            return
+        self.annotate(frozen)
+
+    def annotate(self, image: Any) -> None:
+        from tray.ui.annotator.prefs import AnnotatorPrefsStore
+        from tray.ui.annotator.window import AnnotatorWindow
+
+        if self.annotator is not None and not self.annotator.closed:
+            self.annotator.close()
+        # on_save=None: the annotator's Save asks with the desktop's save dialog, starting in the captures folder;
+        # the tool, colour and width carry over to the next annotator (data dir, annotator.json)
+        settings = self.ctx.settings
+        self.annotator = AnnotatorWindow(self.ctx.root, image, on_upload=self.upload_png, on_save=None,
+                                         on_copy=self.copy_image, prefs=AnnotatorPrefsStore(),
+                                         save_dir=settings.upload.resolved_save_dir())
+        self._log_when_mapped(self.annotator)
+
+    def _log_when_mapped(self, annotator: Any, tries: int = 100) -> None:
+        """Log where the annotator's canvas landed on screen once it is mapped (scripts and tests use it)."""
+        canvas = annotator.canvas
+        if canvas.winfo_viewable() or tries <= 0:
+            log.info("annotator shown: image %dx%d, canvas at %d,%d scale %.3f", annotator.document.size[0],
+                     annotator.document.size[1], canvas.winfo_rootx(), canvas.winfo_rooty(), annotator.scale)
+            return
+        self.ctx.root.after(20, lambda: self._log_when_mapped(annotator, tries - 1))
+
+    def save_capture(self, png: bytes) -> Path:
+        from tray.captures import save_atomically, screenshot_path
+
+        return save_atomically(png, screenshot_path(self.ctx.settings.upload.ensure_save_dir()))
+
+    def upload_png(self, png: bytes) -> None:
+        """Keep the PNG locally, queue it durably, put the link on the clipboard when it arrives."""
+        path = self.save_capture(png)
+        upload = self.ctx.stack.engine.upload_screenshot(path)
+        log.info("screenshot saved to %s and queued for upload", path)
+        if self.annotator is not None and not self.annotator.closed:
+            self.annotator.close()  # like Flameshot: the notification and the clipboard take it from here
+        self.recent.await_url(upload, copy=True)
+
+    def copy_image(self, png: bytes) -> None:
+        if self.ctx.clipboard is not None:
+            self.ctx.clipboard.copy_image_png(png)
