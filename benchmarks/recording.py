@@ -1,8 +1,9 @@
 """Recording benchmark: Snaplark's recorder vs ``ffmpeg -f x11grab`` with the same codec settings, side by side.
 
-For each screen size (1920x1080 and 1280x720 by default) a private Xvfb shows a test pattern (a static gradient
-and coloured blocks; in the "moving" scene a few bars cross the screen at 60 updates/s, in the "static" scene
-nothing changes). Each scene is recorded full screen for ``--seconds`` by
+For each screen size (1920x1080 and 1280x720 by default) a private Xvfb shows a test pattern
+(benchmarks/_pattern_scene.py: a static gradient and text; in the "moving" scene four bars cross the screen and a
+frame code changes at 60 updates/s, in the "static" scene nothing changes). Each scene is recorded full screen for
+``--seconds`` by
 
   * ours:   ``tray.capture.recorder.Recorder`` in a child process (mss XShm -> PyAV libvpx-vp9 -> WebM),
   * ffmpeg: ``ffmpeg -f x11grab -framerate FPS ... -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -row-mt 1
@@ -10,16 +11,38 @@ nothing changes). Each scene is recorded full screen for ``--seconds`` by
 
 one after the other (never concurrently), with the same fps and bitrate. Reported per run: frames in the file,
 delivered fps, CPU seconds (user+sys of the whole child process from the kernel's rusage, start-up included),
-peak RSS, file bitrate. Ratios are ours / ffmpeg:
+peak RSS, file bitrate, and picture quality. Ratios are ours / ffmpeg:
 
   delivered fps ratio (moving)  -- ours counts every deadline whose picture is in the file (encoded, or identical
                                    to the frame before and therefore not re-encoded); ffmpeg encodes every frame
   CPU ratio (moving, static), and CPU per delivered frame (the fair one when the machine cannot keep up)
   bitrate ratio (static)
 
+Picture quality (benchmarks/_picture_quality.py): every file is compared with what the pattern window drew. The
+window draws a frame code; each decoded frame's code says which step of the (deterministic) pattern it shows, and
+that step is repainted exactly on a lossless grab of the static part (checked pixel-exact against a live grab before
+the runs). Printed for ours and ffmpeg's side by side: mean luma SSIM, luma PSNR, chroma PSNR. So a lower CPU
+ratio can never come from a worse picture unnoticed.
+
+``--audio``: also, per scene, both tools record sound while a private PulseAudio (the one of tests/e2e/audio) plays
+a 440 Hz tone into the speakers and a 1 kHz tone into the virtual microphone:
+
+  * ours:   the same Recorder with ``AudioSpec("both")`` (libpulse, monitor of the speakers + the microphone, mixed
+            with a limiter into one Opus track, 48 kHz stereo, 96 kbit/s, 20 ms frames),
+  * ffmpeg: the same x11grab command plus ``-f pulse`` on ``speakers.monitor`` and on the microphone (48 kHz stereo,
+            20 ms fragments), ``amix`` (no normalisation) + ``alimiter`` (the same threshold, 1 ms attack, 100 ms
+            release) and ``-c:a libopus -b:a 96000 -frame_duration 20``.
+
+  Printed per scene: the CPU ratio with audio, the CPU audio adds to each tool (with audio minus without, in % of
+  one core over the recording), and that both files carry both tones. Once per run ("audio alone"): the same
+  difference for a small static 320x240 region, where the video costs little and so adds little noise to the
+  difference. Goal lines at the end: CPU <= 1.0x ffmpeg's, audio adds <= 5 % of a core.
+
 Usage: python benchmarks/recording.py [--seconds 10] [--fps 30] [--bitrate 2500000] [--sizes 1920x1080,1280x720]
+                                      [--scenes moving,static] [--repeat N] [--audio] [--quality-frames 40]
                                       [--json out.json]
-Needs Xvfb, ffmpeg, ffprobe, python3-tk. Timings depend on the machine and its load; this is not a test.
+Needs Xvfb, ffmpeg, ffprobe, python3-tk (and pulseaudio, pulseaudio-utils for --audio). Timings depend on the
+machine and its load; this is not a test.
 """
 
 from __future__ import annotations
@@ -35,54 +58,40 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+for path in (str(REPO), str(HERE)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
-PATTERN = r"""
-import sys, tkinter as tk
-w, h, moving = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "moving"
-root = tk.Tk(); root.overrideredirect(True); root.geometry(f"{w}x{h}+0+0")
-c = tk.Canvas(root, width=w, height=h, bg="#202830", highlightthickness=0, bd=0); c.place(x=0, y=0)
-for i in range(0, w, 64):
-    shade = "#%02x%02x%02x" % (40 + i * 200 // w, 60, 200 - i * 150 // w)
-    c.create_rectangle(i, 0, i + 63, h // 3, fill=shade, outline=shade)
-for j in range(12):
-    c.create_text(40, h // 3 + 30 + j * 28, anchor="w", fill="#e0e0e0", font=("Helvetica", 16),
-                  text="The quick brown fox jumps over the lazy dog %d" % j)
-bars = [c.create_rectangle(0, h // 2 + k * 60, 80, h // 2 + k * 60 + 50, fill=col, outline=col)
-        for k, col in enumerate(["#ffcc00", "#00ccff", "#ff3366", "#66ff66"])]
-clock = c.create_text(w - 300, 40, anchor="w", fill="#ffffff", font=("Courier", 24), text="")
-n = [0]
-def step():
-    n[0] += 1
-    for k, b in enumerate(bars):
-        x = (n[0] * (5 + 3 * k)) % (w - 80)
-        c.coords(b, x, h // 2 + k * 60, x + 80, h // 2 + k * 60 + 50)
-    c.itemconfigure(clock, text="frame %06d" % n[0])
-    root.after(16, step)
-def ready():
-    print("ready", flush=True)
-    if moving:
-        step()
-root.after(300, ready)
-root.mainloop()
-"""
+from _pattern_scene import PatternScene, check_reference
+from _picture_quality import measure
+
+GOAL_CPU_RATIO = 1.0
+GOAL_AUDIO_CORE_PERCENT = 5.0
+TONES = {"system": 440.0, "mic": 1000.0}
+LIMITER_THRESHOLD = 0.891  # ours: tray.capture.audio.PeakLimiter's default threshold (-1 dBFS)
 
 OURS = r"""
 import json, sys, time
+from tray.capture.audio import AudioSpec
 from tray.capture.recorder import Recorder
 from tray_platform.base import Region
-out, w, h, fps, bitrate, seconds = sys.argv[1], *map(int, sys.argv[2:6]), float(sys.argv[6])
-rec = Recorder(out, region=Region(0, 0, w, h), fps=fps, bitrate=bitrate, max_duration=seconds, cursor=False)
+out, w, h, fps, bitrate, seconds, audio = sys.argv[1], *map(int, sys.argv[2:6]), float(sys.argv[6]), sys.argv[7]
+failures = []
+rec = Recorder(out, region=Region(0, 0, w, h), fps=fps, bitrate=bitrate, max_duration=seconds, cursor=False,
+               audio=AudioSpec(audio), on_audio_failure=failures.append)
 cpu0, t0 = time.process_time(), time.monotonic()
 rec.start()
 assert rec.wait(seconds * 6 + 30), "recorder did not finish"
 r = rec.result
 s = r.stats
+assert not failures, [f.message for f in failures]
 print(json.dumps({"frames": r.frames, "duration": r.duration, "bytes": r.total_bytes,
                   "recording_cpu": time.process_time() - cpu0, "wall": time.monotonic() - t0,
                   "ticks": s.ticks, "late_ticks": s.late_ticks, "dropped": s.frames_dropped,
                   "skipped_identical": s.frames_skipped_identical, "keepalive": s.frames_keepalive,
-                  "encoded": s.frames_encoded, "error": r.error}))
+                  "encoded": s.frames_encoded, "error": r.error, "has_audio": r.audio is not None}))
 """
 
 
@@ -99,18 +108,48 @@ def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
     return proc, f":{line.strip()}"
 
 
-def start_pattern(display: str, width: int, height: int, scene: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", PATTERN, str(width), str(height), scene],
-                            env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, text=True)
+def grab(display: str, width: int, height: int):
+    """A lossless BGRA grab of the screen (numpy h x w x 4)."""
+    import mss
+    import numpy as np
+
+    with mss.MSS(display=display) as sct:
+        shot = sct.grab({"left": 0, "top": 0, "width": width, "height": height})
+        return np.frombuffer(shot.bgra, dtype=np.uint8).reshape(height, width, 4).copy()
+
+
+def _read_line(proc: subprocess.Popen, want: str, timeout: float) -> None:
     got: list[str] = []
     t = threading.Thread(target=lambda: got.append(proc.stdout.readline()), daemon=True)
     t.start()
-    t.join(20)
-    if not got or got[0].strip() != "ready":
+    t.join(timeout)
+    if not got or got[0].strip() != want:
         proc.kill()
-        raise RuntimeError("pattern window did not start")
+        raise RuntimeError(f"pattern window: expected {want!r} within {timeout} s, got {got}")
+
+
+def start_pattern(display: str, scene: PatternScene):
+    """The pattern window, running; returns (process, lossless grab of its static part)."""
+    proc = subprocess.Popen([sys.executable, str(HERE / "_pattern_scene.py"), scene.to_json()],
+                            env={**os.environ, "DISPLAY": display}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    _read_line(proc, "background", 20)
+    time.sleep(0.3)
+    background = grab(display, scene.width, scene.height)
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    _read_line(proc, "going", 20)
     time.sleep(0.5)
-    return proc
+    for _ in range(3):  # the reference painting is pixel-exact against what the window shows
+        n, wrong = check_reference(scene, background, grab(display, scene.width, scene.height))
+        if wrong == 0:
+            break
+    else:
+        stop(proc)
+        raise RuntimeError(f"reference of pattern step {n} differs from a lossless grab in {wrong} pixels")
+    print(f"{scene.width}x{scene.height} {'moving' if scene.moving else 'static'}  reference check: pattern step {n} "
+          f"repainted on the static grab = a lossless grab of the screen (0 pixels differ)", flush=True)
+    return proc, background
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -158,34 +197,236 @@ def probe(path: Path) -> tuple[int, float]:
     return int(data["streams"][0]["nb_read_frames"]), float(data["format"]["duration"])
 
 
-def run_ours(display: str, w: int, h: int, args, out: Path) -> dict:
-    env = {**os.environ, "DISPLAY": display}
+def tone_shares(path: Path) -> dict[str, float] | None:
+    """Share of the audio track's energy (after its first second) within 10 Hz of each tone; None: no audio."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        rate = c.streams.audio[0].rate
+        mono = np.concatenate([f.to_ndarray().reshape(-1, f.samples).mean(axis=0)
+                               for f in c.decode(audio=0)])[rate:].astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) ** 2
+    freqs = np.fft.rfftfreq(len(mono), 1 / rate)
+    total = spectrum.sum() or 1.0
+    return {name: float(spectrum[np.abs(freqs - hz) < 10].sum() / total) for name, hz in TONES.items()}
+
+
+def run_ours(display: str, w: int, h: int, args, out: Path, audio: str, env: dict) -> dict:
     rc, so, se, cpu, wall, rss = run_child([sys.executable, "-c", OURS, str(out), str(w), str(h), str(args.fps),
-                                            str(args.bitrate), str(args.seconds)], env, args.seconds * 6 + 60)
+                                            str(args.bitrate), str(args.seconds), audio],
+                                           {**env, "DISPLAY": display, "PYTHONPATH": os.pathsep.join(
+                                               [str(REPO), str(REPO / "platform")])},
+                                           args.seconds * 6 + 60)
     if rc != 0:
         raise RuntimeError(f"recorder failed: {se[-2000:]}")
     info = json.loads(so.strip().splitlines()[-1])
     frames, duration = probe(out)
     delivered = info["ticks"] - info["dropped"]  # deadlines whose picture is in the file
-    return {"tool": "ours", "frames": frames, "duration": duration, "delivered_fps": delivered / duration,
-            "encoded_fps": frames / duration, "cpu": cpu, "recording_cpu": info["recording_cpu"], "wall": wall,
-            "rss_mib": rss / 2**20, "bytes": out.stat().st_size, "kbps": out.stat().st_size * 8 / duration / 1000,
-            "detail": info}
+    return {"tool": "ours", "audio": audio, "frames": frames, "duration": duration,
+            "delivered_fps": delivered / duration, "encoded_fps": frames / duration, "cpu": cpu,
+            "recording_cpu": info["recording_cpu"], "wall": wall, "rss_mib": rss / 2**20,
+            "bytes": out.stat().st_size, "kbps": out.stat().st_size * 8 / duration / 1000, "detail": info}
 
 
-def run_ffmpeg(display: str, w: int, h: int, args, out: Path) -> dict:
+def ffmpeg_audio_args(pulse_server: str, limit: float) -> list[str]:
+    source = ["-f", "pulse", "-server", pulse_server, "-sample_rate", "48000", "-channels", "2",
+              "-fragment_size", "3840", "-frame_size", "3840"]  # 20 ms of s16 stereo, as ours reads
+    return [*source, "-i", "speakers.monitor", *source, "-i", "testmic",
+            "-filter_complex", (f"[1:a][2:a]amix=inputs=2:normalize=0,"
+                                f"alimiter=limit={limit}:attack=1:release=100:level=0[a]"),
+            "-map", "0:v", "-map", "[a]", "-c:a", "libopus", "-b:a", "96000", "-frame_duration", "20",
+            "-application", "audio"]
+
+
+def run_ffmpeg(display: str, w: int, h: int, args, out: Path, audio: str, env: dict,
+               pulse_server: str | None = None) -> dict:
+    extra = ffmpeg_audio_args(pulse_server, LIMITER_THRESHOLD) if audio == "both" else []
     cmd = ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "0",
-           "-framerate", str(args.fps), "-video_size", f"{w}x{h}", "-i", f"{display}+0,0", "-t", str(args.seconds),
+           "-framerate", str(args.fps), "-video_size", f"{w}x{h}", "-i", f"{display}+0,0", *extra,
+           "-t", str(args.seconds),
            "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-lag-in-frames", "0",
            "-b:v", str(args.bitrate), "-g", str(5 * args.fps), "-pix_fmt", "yuv420p", "-fps_mode", "passthrough",
            "-f", "webm", "-cluster_time_limit", "1000", "-cluster_size_limit", "4000000", str(out)]
-    rc, so, se, cpu, wall, rss = run_child(cmd, {**os.environ}, args.seconds * 6 + 60)
+    rc, _so, se, cpu, wall, rss = run_child(cmd, env, args.seconds * 6 + 60)
     if rc != 0:
         raise RuntimeError(f"ffmpeg failed: {se[-2000:]}")
     frames, duration = probe(out)
-    return {"tool": "ffmpeg", "frames": frames, "duration": duration, "delivered_fps": frames / duration,
-            "encoded_fps": frames / duration, "cpu": cpu, "recording_cpu": cpu, "wall": wall,
-            "rss_mib": rss / 2**20, "bytes": out.stat().st_size, "kbps": out.stat().st_size * 8 / duration / 1000}
+    return {"tool": "ffmpeg", "audio": audio, "frames": frames, "duration": duration,
+            "delivered_fps": frames / duration, "encoded_fps": frames / duration, "cpu": cpu,
+            "recording_cpu": cpu, "wall": wall, "rss_mib": rss / 2**20, "bytes": out.stat().st_size,
+            "kbps": out.stat().st_size * 8 / duration / 1000}
+
+
+class Sound:
+    """The private PulseAudio of tests/e2e/audio (speakers + a virtual microphone) and the two tones."""
+
+    def __init__(self, runtime: Path):
+        from tests.e2e.audio.conftest import start_pulse
+
+        self.pulse = start_pulse(runtime)
+        self.players: list[subprocess.Popen] = []
+
+    def play(self, seconds: float) -> None:
+        from tests.e2e.audio.conftest import tone
+
+        self.players = [self.pulse.play("speakers", tone(TONES["system"], seconds)),
+                        self.pulse.play("micwire", tone(TONES["mic"], seconds))]
+        time.sleep(0.3)
+
+    def silence(self) -> None:
+        for p in self.players:
+            p.kill()
+            p.wait(10)
+        self.players = []
+
+    def close(self) -> None:
+        from tests.e2e.audio.conftest import stop_pulse
+
+        self.silence()
+        stop_pulse(self.pulse)
+
+
+def record_all(display: str, scene: PatternScene, args, base: Path, order: int, sound: Sound | None) -> dict:
+    """One run of every tool (video only; with sound too when ``sound``), order alternating with ``order``."""
+    w, h = scene.width, scene.height
+    env = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"}
+    jobs = [("ours", lambda out: run_ours(display, w, h, args, out, "none", env)),
+            ("ffmpeg", lambda out: run_ffmpeg(display, w, h, args, out, "none", env))]
+    if sound is not None:
+        aenv = sound.pulse.env()
+        jobs += [("ours+audio", lambda out: run_ours(display, w, h, args, out, "both", aenv)),
+                 ("ffmpeg+audio", lambda out: run_ffmpeg(display, w, h, args, out, "both", aenv,
+                                                         sound.pulse.server))]
+    if order % 2:
+        jobs.reverse()
+    got = {}
+    for name, fn in jobs:
+        out = Path(f"{base}-{name}.webm")
+        if sound is not None:
+            sound.play(args.seconds + 30)
+        try:
+            got[name] = fn(out)
+        finally:
+            if sound is not None:
+                sound.silence()
+        got[name]["file"] = str(out)
+    return got
+
+
+AUDIO_ALONE_REGION = (320, 240)  # top-left corner: only the static part of the pattern is there, in every scene
+
+
+def audio_alone(display: str, args, base: Path, sound: Sound, order: int) -> dict:
+    """What sound costs each tool, measured where video costs little: a small static region recorded without and
+    with audio (full-screen runs differ by the video's run-to-run noise too, several % of a core on a busy
+    machine). Returns ours' and ffmpeg's added CPU in % of one core."""
+    w, h = AUDIO_ALONE_REGION
+    env = sound.pulse.env()
+    runs = {}
+    jobs = [("ours", "none"), ("ours", "both"), ("ffmpeg", "none"), ("ffmpeg", "both")]
+    if order % 2:
+        jobs.reverse()
+    for tool, audio in jobs:
+        out = Path(f"{base}-alone-{tool}-{audio}.webm")
+        sound.play(args.seconds + 30)
+        try:
+            if tool == "ours":
+                runs[tool, audio] = run_ours(display, w, h, args, out, audio, env)
+            else:
+                runs[tool, audio] = run_ffmpeg(display, w, h, args, out, audio, env, sound.pulse.server)
+        finally:
+            sound.silence()
+    got = {tool: core_percent(runs[tool, "both"]["cpu"], runs[tool, "none"]["cpu"], args.seconds)
+           for tool in ("ours", "ffmpeg")}
+    got.update({f"{tool}_{audio}_cpu": runs[tool, audio]["cpu"] for tool, audio in runs})
+    print(f"audio alone ({w}x{h} static region, {args.seconds:.0f} s): added CPU for audio: ours "
+          f"{got['ours']:+.1f} % of a core ({got['ours_none_cpu']:.2f} -> {got['ours_both_cpu']:.2f} s), ffmpeg "
+          f"{got['ffmpeg']:+.1f} % ({got['ffmpeg_none_cpu']:.2f} -> {got['ffmpeg_both_cpu']:.2f} s)", flush=True)
+    return got
+
+
+def score(got: dict, scene: PatternScene, background, args) -> None:
+    for res in got.values():
+        q = measure(Path(res["file"]), scene, background, res["frames"], args.quality_frames)
+        res["quality"] = q.__dict__
+        res["quality_line"] = q.line()
+        if res["audio"] != "none":
+            res["tones"] = tone_shares(Path(res["file"]))
+
+
+def core_percent(cpu_with: float, cpu_without: float, seconds: float) -> float:
+    return (cpu_with - cpu_without) / seconds * 100
+
+
+def report_row(size: str, scene_name: str, got: dict, args) -> dict:
+    ours, ff = got["ours"], got["ffmpeg"]
+    row = {"size": size, "scene": scene_name, "runs": got,
+           "fps_ratio": ours["delivered_fps"] / ff["delivered_fps"],
+           "cpu_ratio": ours["cpu"] / ff["cpu"],
+           "recording_cpu_ratio": ours["recording_cpu"] / ff["cpu"],
+           "bitrate_ratio": ours["kbps"] / ff["kbps"],
+           # when the machine cannot keep up, CPU per delivered frame is the fair comparison
+           "cpu_per_frame_ratio": (ours["cpu"] / (ours["delivered_fps"] * ours["duration"]))
+           / (ff["cpu"] / (ff["delivered_fps"] * ff["duration"]))}
+    print(f"{size} {scene_name:6}  fps {ours['delivered_fps']:5.1f} vs {ff['delivered_fps']:5.1f} "
+          f"(x{row['fps_ratio']:.3f})  cpu {ours['cpu']:5.2f}s vs {ff['cpu']:5.2f}s "
+          f"(x{row['cpu_ratio']:.2f}; recording only x{row['recording_cpu_ratio']:.2f}; "
+          f"per frame x{row['cpu_per_frame_ratio']:.2f})  "
+          f"bitrate {ours['kbps']:7.1f} vs {ff['kbps']:7.1f} kbit/s "
+          f"(x{row['bitrate_ratio']:.3f})  rss {ours['rss_mib']:.0f} vs {ff['rss_mib']:.0f} MiB"
+          f"  [ours: {ours['detail']['encoded']} encoded, "
+          f"{ours['detail']['skipped_identical']} unchanged, {ours['detail']['dropped']} "
+          f"dropped, {ours['detail']['late_ticks']} late]", flush=True)
+    print(f"{'':{len(size)}} {'':6}  picture  ours   {ours['quality_line']}\n"
+          f"{'':{len(size)}} {'':6}           ffmpeg {ff['quality_line']}", flush=True)
+    if "ours+audio" in got:
+        oa, fa = got["ours+audio"], got["ffmpeg+audio"]
+        seconds = args.seconds
+        row.update(audio_cpu_ratio=oa["cpu"] / fa["cpu"],
+                   audio_recording_cpu_ratio=oa["recording_cpu"] / fa["cpu"],
+                   ours_audio_core_pct=core_percent(oa["cpu"], ours["cpu"], seconds),
+                   ours_audio_core_pct_recording=core_percent(oa["recording_cpu"], ours["recording_cpu"], seconds),
+                   ffmpeg_audio_core_pct=core_percent(fa["cpu"], ff["cpu"], seconds))
+        tones = "  ".join(f"{name} " + " ".join(f"{k} {v:.2f}" for k, v in (r["tones"] or {}).items())
+                          for name, r in (("ours", oa), ("ffmpeg", fa)))
+        print(f"{'':{len(size)}} {'':6}  +audio   cpu {oa['cpu']:5.2f}s vs {fa['cpu']:5.2f}s "
+              f"(x{row['audio_cpu_ratio']:.2f}; recording only x{row['audio_recording_cpu_ratio']:.2f})  "
+              f"added CPU for audio: ours {row['ours_audio_core_pct']:+.1f} % of a core "
+              f"(recording only {row['ours_audio_core_pct_recording']:+.1f} %), "
+              f"ffmpeg {row['ffmpeg_audio_core_pct']:+.1f} %  fps {oa['delivered_fps']:.1f} vs "
+              f"{fa['delivered_fps']:.1f}  tone shares [{tones}]", flush=True)
+        print(f"{'':{len(size)}} {'':6}  picture  ours   {oa['quality_line']}\n"
+              f"{'':{len(size)}} {'':6}           ffmpeg {fa['quality_line']}", flush=True)
+    return row
+
+
+def print_goals(results: list[dict], alone: list[dict]) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    if alone:
+        added = statistics.median(a["ours"] for a in alone)
+        print(f"GOAL audio adds <= {GOAL_AUDIO_CORE_PERCENT:.0f} % of a core (audio alone, median of {len(alone)}): "
+              f"ours {added:+.1f} % {verdict(added <= GOAL_AUDIO_CORE_PERCENT)} "
+              f"(ffmpeg {statistics.median(a['ffmpeg'] for a in alone):+.1f} %)", flush=True)
+
+    for (size, scene_name) in dict.fromkeys((r["size"], r["scene"]) for r in results):
+        mine = [r for r in results if r["size"] == size and r["scene"] == scene_name]
+        cpu = statistics.median(r["cpu_ratio"] for r in mine)
+        line = f"GOAL {size} {scene_name:6}  CPU <= {GOAL_CPU_RATIO:.1f}x ffmpeg: x{cpu:.2f} {verdict(cpu <= GOAL_CPU_RATIO)}"
+        if "audio_cpu_ratio" in mine[0]:
+            acpu = statistics.median(r["audio_cpu_ratio"] for r in mine)
+            added = statistics.median(r["ours_audio_core_pct"] for r in mine)
+            line += (f"; with audio x{acpu:.2f} {verdict(acpu <= GOAL_CPU_RATIO)}; audio adds "
+                     f"<= {GOAL_AUDIO_CORE_PERCENT:.0f} % of a core (this scene, full screen): {added:+.1f} % "
+                     f"{verdict(added <= GOAL_AUDIO_CORE_PERCENT)}")
+        ssim = {name: statistics.median(r["runs"][name]["quality"]["ssim"] for r in mine)
+                for name in mine[0]["runs"]}
+        line += "; SSIM " + ", ".join(f"{name} {v:.4f}" for name, v in ssim.items())
+        print(line, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,61 +438,51 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenes", default="moving,static")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs per scene, alternating which tool goes first; medians are reported")
+    ap.add_argument("--audio", action="store_true",
+                    help="also record with sound (ours: --audio both; ffmpeg: + -f pulse x2, amix, libopus)")
+    ap.add_argument("--quality-frames", type=int, default=40, help="frames per file scored for SSIM/PSNR")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(REPO))
-    results = []
+    results, alone = [], []
     with tempfile.TemporaryDirectory(prefix="snaplark-bench-") as tmp:
-        for size in args.sizes.split(","):
-            w, h = (int(v) for v in size.split("x"))
-            xvfb, display = start_xvfb(w, h)
-            try:
-                for scene in args.scenes.split(","):
-                    pattern = start_pattern(display, w, h, scene)
-                    rows = []
-                    try:
+        sound = Sound(Path(tmp) / "pulse") if args.audio else None
+        try:
+            for size in args.sizes.split(","):
+                w, h = (int(v) for v in size.split("x"))
+                xvfb, display = start_xvfb(w, h)
+                try:
+                    if sound is not None and not alone:  # once: it does not depend on the screen size
                         for k in range(args.repeat):
-                            base = Path(tmp) / f"{size}-{scene}-{k}"
-                            jobs = [("ours", run_ours), ("ffmpeg", run_ffmpeg)]
-                            if k % 2:
-                                jobs.reverse()
-                            got = {name: fn(display, w, h, args, Path(f"{base}-{name}.webm")) for name, fn in jobs}
-                            rows.append(got)
-                    finally:
-                        stop(pattern)
-                    for got in rows:
-                        ours, ff = got["ours"], got["ffmpeg"]
-                        row = {"size": size, "scene": scene, "ours": ours, "ffmpeg": ff,
-                               "fps_ratio": ours["delivered_fps"] / ff["delivered_fps"],
-                               "cpu_ratio": ours["cpu"] / ff["cpu"],
-                               "recording_cpu_ratio": ours["recording_cpu"] / ff["cpu"],
-                               "bitrate_ratio": ours["kbps"] / ff["kbps"],
-                               # when the machine cannot keep up, CPU per delivered frame is the fair comparison
-                               "cpu_per_frame_ratio": (ours["cpu"] / (ours["delivered_fps"] * ours["duration"]))
-                               / (ff["cpu"] / (ff["delivered_fps"] * ff["duration"]))}
-                        results.append(row)
-                        print(f"{size} {scene:6}  fps {ours['delivered_fps']:5.1f} vs {ff['delivered_fps']:5.1f} "
-                              f"(x{row['fps_ratio']:.3f})  cpu {ours['cpu']:5.2f}s vs {ff['cpu']:5.2f}s "
-                              f"(x{row['cpu_ratio']:.2f}; recording only x{row['recording_cpu_ratio']:.2f}; "
-                              f"per frame x{row['cpu_per_frame_ratio']:.2f})  "
-                              f"bitrate {ours['kbps']:7.1f} vs {ff['kbps']:7.1f} kbit/s "
-                              f"(x{row['bitrate_ratio']:.3f})  rss {ours['rss_mib']:.0f} vs {ff['rss_mib']:.0f} MiB"
-                              f"  [ours: {ours['detail']['encoded']} encoded, "
-                              f"{ours['detail']['skipped_identical']} unchanged, {ours['detail']['dropped']} "
-                              f"dropped, {ours['detail']['late_ticks']} late]", flush=True)
-                    if args.repeat > 1:
-                        mine = [r for r in results if r["size"] == size and r["scene"] == scene]
-                        med = {k: statistics.median(r[k] for r in mine)
-                               for k in ("fps_ratio", "cpu_ratio", "recording_cpu_ratio", "bitrate_ratio",
-                                         "cpu_per_frame_ratio")}
-                        print(f"{size} {scene:6}  MEDIAN of {len(mine)}: fps x{med['fps_ratio']:.3f}  "
-                              f"cpu x{med['cpu_ratio']:.2f} (recording only x{med['recording_cpu_ratio']:.2f}, "
-                              f"per frame x{med['cpu_per_frame_ratio']:.2f})  "
-                              f"bitrate x{med['bitrate_ratio']:.3f}", flush=True)
-            finally:
-                stop(xvfb)
+                            alone.append(audio_alone(display, args, Path(tmp) / f"{size}-{k}", sound, k))
+                    for scene_name in args.scenes.split(","):
+                        scene = PatternScene(w, h, moving=scene_name == "moving")
+                        pattern, background = start_pattern(display, scene)
+                        runs = []
+                        try:
+                            for k in range(args.repeat):
+                                runs.append(record_all(display, scene, args, Path(tmp) / f"{size}-{scene_name}-{k}",
+                                                       k, sound))
+                        finally:
+                            stop(pattern)
+                        for got in runs:
+                            score(got, scene, background, args)
+                            results.append(report_row(size, scene_name, got, args))
+                        if args.repeat > 1:
+                            mine = [r for r in results if r["size"] == size and r["scene"] == scene_name]
+                            keys = ["fps_ratio", "cpu_ratio", "recording_cpu_ratio", "bitrate_ratio",
+                                    "cpu_per_frame_ratio"] + (["audio_cpu_ratio", "ours_audio_core_pct"]
+                                                              if sound else [])
+                            med = {k: statistics.median(r[k] for r in mine) for k in keys}
+                            print(f"{size} {scene_name:6}  MEDIAN of {len(mine)}: "
+                                  + "  ".join(f"{k} {v:.3f}" for k, v in med.items()), flush=True)
+                finally:
+                    stop(xvfb)
+        finally:
+            if sound is not None:
+                sound.close()
+    print_goals(results, alone)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({"runs": results, "audio_alone": alone}, indent=2))
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import subprocess
 import sysconfig
@@ -103,7 +102,9 @@ def web_root(tmp_path):
 
 @pytest.fixture
 def chromium():
-    """Headless Chromium (Debian's) through Debian's chromedriver; autoplay with sound allowed."""
+    """Headless Chromium (Debian's) through Debian's chromedriver (a path, so Selenium Manager downloads nothing);
+    autoplay with sound allowed; ``--mute-audio`` keeps the machine's speakers quiet (the page measures the sound
+    on the element's captured stream, which muting does not touch)."""
     need_tool(CHROMIUM, CHROMEDRIVER)
     _need_selenium()
     from selenium import webdriver
