@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from tray_platform.base import Region
 
+from tray.ui.focus import take_focus
+
 log = logging.getLogger(__name__)
 
 BG = "#202020"
@@ -130,19 +132,5 @@ class CountdownOverlay:
         self.root.update_idletasks()
 
     def _take_focus(self, grab: bool, attempts: int) -> None:
-        import tkinter as tk
-
-        if not self.active:
-            return
-        try:
-            self.window.focus_force()
-            self.canvas.focus_set()
-            if grab:
-                # Fails while the window is not yet viewable or another client (the selector that just closed, a
-                # hotkey) still holds a grab: retry briefly.
-                self.window.grab_set_global()
-        except tk.TclError as exc:
-            if attempts > 0:
-                self.window.after(50, self._take_focus, grab, attempts - 1)
-            else:
-                log.warning("countdown could not grab the keyboard (%s); Esc works while it has focus", exc)
+        take_focus(self.window, self.canvas, grab=grab, attempts=attempts, wanted=lambda: self.active,
+                   what="countdown")

@@ -19,6 +19,8 @@ from PIL import Image
 
 from tray_platform.base import Monitor, Region
 
+from tray.ui.focus import take_focus
+
 from tray.ui.selection_model import (  # noqa: F401 - re-exported: callers import the model from here too
     DIM_FACTOR,
     Rect,
@@ -203,24 +205,9 @@ class RegionSelector:
         self._schedule_redraw()
 
     def _take_focus(self, grab: bool, attempts: int) -> None:
-        if self._finished:
-            return
-        try:
-            self.window.focus_force()
-            self.canvas.focus_set()
-            if grab:
-                # A global grab gets keys and pointer even without window-manager focus (overrideredirect).
-                # It fails while another client holds a grab (e.g. the hotkey that opened us): retry briefly.
-                self.window.grab_set_global()
-        except self._tk.TclError as exc:
-            if attempts > 0:
-                self.window.after(50, self._take_focus, grab, attempts - 1)
-            else:
-                log.warning("selector could not grab the keyboard (%s); keys work while it has focus", exc)
-                try:
-                    self.window.grab_set()
-                except self._tk.TclError:
-                    pass
+        # A global grab gets keys and pointer even without window-manager focus (overrideredirect).
+        take_focus(self.window, self.canvas, grab=grab, attempts=attempts, wanted=lambda: not self._finished,
+                   what="selector", local_grab_fallback=True)
 
     def _finish(self, region: Region | None) -> None:
         if self._finished:
