@@ -147,9 +147,10 @@ def desktop_session(work: Path, width: int = 1920, height: int = 1080) -> Iterat
 
 
 class AppProcess:
-    """``python -m tray -v`` with its own config/data/log dirs under ``work``; output goes to ``work/app.out``."""
+    """``python -m tray -v`` with its own config/data/log dirs under ``work``; output goes to ``work/app.out``.
+    ``probes``: started through ``benchmarks/_tray_probes.py`` instead (the same app plus timing log lines)."""
 
-    def __init__(self, env: dict, work: Path):
+    def __init__(self, env: dict, work: Path, *, probes: bool = False):
         self.work = work
         cfg = work / "cfg" / "config.toml"
         cfg.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +159,8 @@ class AppProcess:
                         SNAPLARK_LOG_DIR=str(work / "log"), SNAPLARK_CLIPBOARD="linux")
         self.log_file = work / "app.out"
         self._out = self.log_file.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tray", "-v"], env=self.env, cwd=str(REPO),
+        launch = [str(Path(__file__).resolve().parent / "_tray_probes.py")] if probes else ["-m", "tray"]
+        self.proc = subprocess.Popen([sys.executable, *launch, "-v"], env=self.env, cwd=str(REPO),
                                      stdout=self._out, stderr=subprocess.STDOUT)
 
     @property

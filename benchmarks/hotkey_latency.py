@@ -8,8 +8,9 @@ session D-Bus with an unlocked gnome-keyring (benchmarks/_desktop_env.py). Timin
 1. Hotkey -> overlay mapped. ``t0 = time.time()`` right before ``xdotool key ctrl+alt+s``; "mapped" is when an
    Xlib client here (SubstructureNotify on the root window) receives the X server's MapNotify for a full-screen
    window (Tk maps the selector synchronously inside its constructor, so a ``<Map>`` binding added afterwards
-   never fires). Also printed: "painted", the app's log line ``selector painted at <epoch>`` (tray/ui/desktop.py:
-   the idle pass after the selector canvas's first Expose, i.e. once the frozen screen is drawn). Then Escape, and
+   never fires). Also printed: "painted", the app's log line ``selector painted at <epoch>`` (logged by the probe
+   that benchmarks/_tray_probes.py, the app's launcher here, adds to the selector: the idle pass after the selector
+   canvas's first Expose, i.e. once the frozen screen is drawn). Then Escape, and
    wait until no full-screen window is mapped. Peer: this file with ``--peer-overlay`` (pynput GlobalHotKeys on
    ctrl+alt+x -> mss grab + PIL on the hotkey thread -> pipe -> Tk file handler -> overrideredirect full-screen
    Toplevel showing the frozen screenshot, same paint probe), measured the same way and interleaved try by try
@@ -606,7 +607,7 @@ def run(args: argparse.Namespace) -> int:
         with denv.desktop_session(work / "desktop", WIDTH, HEIGHT) as env:
             os.environ["DISPLAY"] = env["DISPLAY"]
             watcher = MapWatcher(env["DISPLAY"], WIDTH, HEIGHT)
-            app = denv.AppProcess(env, work / "app")
+            app = denv.AppProcess(env, work / "app", probes=True)
             peer_tray = peer_overlay = None
             try:
                 app.wait_log(r"tray app running", 90)

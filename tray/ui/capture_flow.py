@@ -9,7 +9,6 @@ Threading: Tk thread only.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,8 +65,6 @@ class CaptureFlow:
 
         self.selector = RegionSelector(ctx.root, frozen, (screen.left, screen.top), done, monitors=monitors)
         log.info("selector shown over %s", screen)
-        self.selector.canvas.bind("<Expose>", lambda e: ctx.root.after_idle(  # for benchmarks/hotkey_latency.py
-            lambda: log.info("selector painted at %.6f", time.time())), add="+")
         ctx.root.after(300, ctx.warm_upload_path)  # the user is choosing a region: time to wake the server
 
     def capture_region(self) -> None:
