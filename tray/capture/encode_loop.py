@@ -1,9 +1,9 @@
-"""The recorder's encoder thread: queued frames and mixed audio into the WebM writer, then one hand-over.
+"""The recorder's encoder thread: queued frames and mixed audio into the writer (WebM or MP4), then one hand-over.
 
-:class:`EncodeLoop` runs on ``snaplark-encoder`` and owns the :class:`~tray.capture.encoder.WebmVp9Writer` from
+:class:`EncodeLoop` runs on ``snaplark-encoder`` and owns the :class:`~tray.capture.encoder.VideoWriter` from
 ``start()`` on. It takes :class:`~tray.capture.frame_pacing.QueuedFrame` items off the queue until the
 :class:`~tray.capture.frame_pacing.EndOfRecording`; between frames (at least every 20 ms when there is audio) it pumps
-the :class:`~tray.capture.audio.AudioMixer` over the same timeline as the video and encodes the Opus frames. At the
+the :class:`~tray.capture.audio.AudioMixer` over the same timeline as the video and encodes the audio frames. At the
 end the last frame is repeated so the file lasts until the stop moment (within one frame interval), audio is mixed up
 to the same end, and the file is closed -- or aborted when nothing was recorded. A writing error (disk full, encoder
 error) stops the capture too, keeps what was written, and still ends in one hand-over.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from tray.capture.audio import AudioCapture, AudioMixer
-from tray.capture.encoder import WebmVp9Writer
+from tray.capture.encoder import VideoWriter
 from tray.capture.frame_pacing import EndOfRecording, QueuedFrame
 from tray.capture.recording_state import RecorderControl, RecordingStats
 from tray.capture.timeline import RecordingTimeline
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 class EncodeLoop:
-    def __init__(self, *, writer: WebmVp9Writer, frames: queue.Queue, control: RecorderControl,
+    def __init__(self, *, writer: VideoWriter, frames: queue.Queue, control: RecorderControl,
                  stats: RecordingStats, audio: AudioCapture | None, timeline: RecordingTimeline,
                  clock: Callable[[], float], output_path: Path, capture_alive: Callable[[], bool],
                  deliver: Callable[[int, str | None], None]) -> None:

@@ -1,4 +1,4 @@
-"""Screen recorder: capture thread -> bounded queue -> encoder thread -> WebM file -> sink.
+"""Screen recorder: capture thread -> bounded queue -> encoder thread -> WebM or MP4 file -> sink.
 
 :class:`Recorder` is the public face: it validates the target, opens the file and the sink, starts the threads and
 takes the control calls; the parts live next to it:
@@ -6,7 +6,8 @@ takes the control calls; the parts live next to it:
 - **capture** (``snaplark-capture``, :mod:`tray.capture.frame_pacing`): countdown, grabs paced on a deadline grid
   from the injected monotonic ``clock``, identical frames skipped (VFR, one keep-alive per ``keepalive_interval``),
   frames converted to yuv420p and put on the queue without ever blocking (a full queue drops the frame).
-- **encoder** (``snaplark-encoder``, :mod:`tray.capture.encode_loop`): owns the ``WebmVp9Writer``; every sink call
+- **encoder** (``snaplark-encoder``, :mod:`tray.capture.encode_loop`): owns the writer (``format``: ``"webm"``
+  VP9 + Opus, ``"mp4"`` H.264 + AAC in fragmented MP4; :mod:`tray.capture.encoder`); every sink call
   comes from this thread (:meth:`Recorder._deliver` runs there, once, at the end).
 - **state and output clock** (:mod:`tray.capture.recording_state`): the state machine, pause accounting and the
   counters, shared by the control calls and both threads.
@@ -19,7 +20,7 @@ Audio (``audio=AudioSpec(mode="mic"|"system"|"both"|"none", mic_device=None, sys
 exist; any other audio problem is reported once through ``on_audio_failure(AudioFailure)`` and the recording goes
 on, video only if no input works); one reader thread per input (``snaplark-audio-<kind>``) places samples on the
 same clock; the encoder thread mixes them over the same ``RecordingTimeline`` as the video (t0 and the pauses) and
-encodes one Opus track into the same WebM. ``audio_input`` replaces the OS adapter (tests).
+encodes one audio track (Opus in WebM, AAC in MP4) into the same file. ``audio_input`` replaces the OS adapter (tests).
 
 Sizes: yuv420p needs even dimensions, so an odd-sized region loses its rightmost column and/or bottom row
 (``target.even_region``); the init metadata's ``resolution`` is the recorded (even) size.
@@ -43,7 +44,8 @@ from tray_platform.base import AudioInput, DisplayInfo, Region, ScreenCapture
 
 from tray.capture.audio import AudioCapture, AudioFailure, AudioSpec, AudioStats
 from tray.capture.encode_loop import EncodeLoop
-from tray.capture.encoder import WebmVp9Writer
+from tray.capture.encoder import (DEFAULT_FORMAT, VideoWriter, format_of_path, make_writer,
+                                  recording_format)
 from tray.capture.errors import CaptureError, InvalidCaptureTarget, RecorderStateError
 from tray.capture.frame_pacing import MAX_CATCH_UP_SECONDS, CaptureLoop
 from tray.capture.recording_state import RecorderControl, RecorderState, RecordingStats
@@ -72,7 +74,8 @@ class RecordingResult:
 
 
 class Recorder:
-    """Records a region, one monitor, or all monitors into ``output_path`` (WebM VP9).
+    """Records a region, one monitor, or all monitors into ``output_path`` (``format``: ``"webm"`` or ``"mp4"``;
+    a path whose suffix names the other container is refused, so the file's name never lies about its content).
 
     ``sink`` receives durability notices; or give ``sink_factory(path, metadata)`` to build the sink (e.g. the
     upload engine's ``RecordingUpload``) once the init metadata is known, during ``start()``.
@@ -95,7 +98,8 @@ class Recorder:
                  max_queue_frames: int = 8,
                  audio: AudioSpec | None = None,
                  audio_input: AudioInput | None = None,
-                 on_audio_failure: Callable[[AudioFailure], None] | None = None):
+                 on_audio_failure: Callable[[AudioFailure], None] | None = None,
+                 format: str = DEFAULT_FORMAT):
         if sink is not None and sink_factory is not None:
             raise ValueError("give sink or sink_factory, not both")
         if not isinstance(fps, int) or not 1 <= fps <= 120:
@@ -104,7 +108,15 @@ class Recorder:
             raise InvalidCaptureTarget(f"bitrate must be an integer >= 10000 bit/s, got {bitrate!r}")
         if countdown < 0 or max_duration < 0:
             raise InvalidCaptureTarget("countdown and max_duration must not be negative")
+        try:
+            self.format = recording_format(format)
+        except ValueError as exc:
+            raise InvalidCaptureTarget(str(exc)) from None
         self.output_path = Path(output_path)
+        named = format_of_path(self.output_path)
+        if named is not None and named != self.format.name:
+            raise InvalidCaptureTarget(f"{self.output_path.name} names a {named} file but the format is "
+                                       f"{self.format.name}; use a {self.format.extension} file name")
         self._region, self._monitor = region, monitor
         self.fps, self.bitrate, self.cursor = fps, bitrate, cursor
         self.countdown, self.max_duration = int(countdown), float(max_duration)
@@ -133,7 +145,7 @@ class Recorder:
         self.stats = RecordingStats()
         self._result: RecordingResult | None = None
         self._queue: queue.Queue | None = None
-        self._writer: WebmVp9Writer | None = None
+        self._writer: VideoWriter | None = None
         self._threads: list[threading.Thread] = []
         self.audio_stats: AudioStats | None = None
 
@@ -159,7 +171,7 @@ class Recorder:
             "filename": self.output_path.name,
             "timestamp": ts,
             "fps": self.fps,
-            "codec": "vp9",
+            "codec": self.format.codec,
             "bitrate": self.bitrate,
             "resolution": f"{region.width}x{region.height}",
         }
@@ -183,10 +195,10 @@ class Recorder:
                                  on_failure=self._on_audio_failure)
             if not audio.open():  # raises UnknownAudioDevice; other problems were reported
                 audio = None
-        writer = WebmVp9Writer(self.output_path, region.width, region.height, fps=self.fps, bitrate=self.bitrate,
-                               on_durable=self._durable, clock=self._clock,
-                               durable_interval=self._durable_interval,
-                               audio_bitrate=self.audio.bitrate if audio else None)
+        writer = make_writer(self.format.name, self.output_path, region.width, region.height, fps=self.fps,
+                             bitrate=self.bitrate, on_durable=self._durable, clock=self._clock,
+                             durable_interval=self._durable_interval,
+                             audio_bitrate=self.audio.bitrate if audio else None)
         try:
             writer.open()
         except BaseException:

@@ -11,11 +11,13 @@ If the recording ends before its first frame (stopped during the countdown, or t
 only ``failed(reason)`` is called, the file is removed, and there is nothing to upload.
 
 Byte stability: bytes [0, n) reported by ``durable(n)`` are flushed and fsynced. The WebM muxer rewrites a few
-hundred bytes near offset 40 (segment size, duration, seek head) when it closes, and nothing else, so bytes at
-offsets >= 4096 never change once reported durable; upload part 0 only after ``finished``.
+hundred bytes near offset 40 (segment size, duration, seek head) when it closes, and nothing else; the fragmented
+MP4 muxer rewrites nothing (``tray/capture/encoder.py``). So bytes at offsets >= 4096 never change once reported
+durable; upload part 0 only after ``finished``.
 
 ``metadata`` is the seed's init metadata, known before the first byte (``Recorder.prepare()`` returns it):
-``{"filename", "timestamp" (ms since epoch), "fps", "codec": "vp9", "bitrate", "resolution": "WxH"}``.
+``{"filename", "timestamp" (ms since epoch), "fps", "codec": "vp9" | "h264", "bitrate", "resolution": "WxH"}``
+(the filename's extension, ``.webm`` or ``.mp4``, names the container).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """``snaplark record [--region X,Y,W,H | --monitor N] [--duration S] [--fps N] [--audio MODE] [--mic-device NAME]
-[--no-upload] [--output PATH]``.
+[--format webm|mp4] [--no-upload] [--output PATH]``.
+
+The format is ``--format``, else the ``--output`` file's suffix (``.webm``/``.mkv`` or ``.mp4``), else the
+``capture.format`` setting; an ``--output`` whose suffix names the other container is refused (exit 2).
 
 Records until Ctrl+C (SIGINT) or SIGTERM, ``--duration`` seconds, or the ``capture.max_duration`` setting; the
 file is always closed cleanly (cues + duration written). With upload (the default when ``upload.auto_upload`` is
@@ -43,9 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mic-device", metavar="NAME", default=None,
                         help="microphone by name or id (`snaplark devices` lists them; default: capture.mic_device, "
                              "else the system's default)")
+    parser.add_argument("--format", choices=("webm", "mp4"), default=None,
+                        help="webm (VP9 + Opus) or mp4 (H.264 + AAC, plays in Safari and more chat apps); default: "
+                             "the --output file's suffix, else capture.format")
     parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
     parser.add_argument("--output", type=Path, metavar="PATH",
-                        help="file to write (default: <save dir>/recording-<ms>.webm)")
+                        help="file to write (default: <save dir>/recording-<ms>.webm or .mp4)")
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -56,14 +62,24 @@ def _settings(args: argparse.Namespace) -> Any:
     return load_config(getattr(args, "config", None))
 
 
-def _default_output(settings: Any) -> Path:
+def _default_output(settings: Any, ext: str) -> Path:
     from tray.recording import recording_path
 
     if settings is not None:
-        return recording_path(settings.upload.ensure_save_dir())
+        return recording_path(settings.upload.ensure_save_dir(), ext=ext)
     from tray import paths  # pragma: no cover
 
-    return recording_path(paths.ensure_private_dir(paths.captures_dir()))
+    return recording_path(paths.ensure_private_dir(paths.captures_dir()), ext=ext)
+
+
+def _format(args: argparse.Namespace, cap: Any) -> str:
+    """``--format``, else what ``--output``'s suffix names, else ``capture.format``."""
+    from tray.capture.encoder import DEFAULT_FORMAT, format_of_path
+
+    if args.format:
+        return args.format
+    named = format_of_path(args.output) if args.output else None
+    return named or (cap.format if cap else DEFAULT_FORMAT)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,16 +97,20 @@ def run(args: argparse.Namespace) -> int:
     audio_mode = args.audio or (cap.audio if cap else "auto")
     mic_device = args.mic_device if args.mic_device is not None else (cap.mic_device if cap else "")
     upload = not args.no_upload and (settings is None or settings.upload.auto_upload)
-    output = args.output or _default_output(settings)
     prog = "snaplark record"
     try:
+        from tray.capture.encoder import recording_format
+
+        fmt = recording_format(_format(args, cap))
+        output = args.output or _default_output(settings, fmt.extension)
         region = parse_region(args.region) if args.region else None
         if max_duration < 0:
             raise InvalidCaptureTarget(f"--duration must not be negative, got {max_duration}")
         from tray.capture.audio import audio_spec
 
-        options = dict(region=region, monitor=args.monitor, fps=fps, bitrate=bitrate, cursor=cursor,
-                       countdown=countdown, max_duration=max_duration, audio=audio_spec(audio_mode, mic_device),
+        options = dict(format=fmt.name, region=region, monitor=args.monitor, fps=fps, bitrate=bitrate,
+                       cursor=cursor, countdown=countdown, max_duration=max_duration,
+                       audio=audio_spec(audio_mode, mic_device),
                        on_audio_failure=lambda f: print(f"{prog}: {f.message}", file=sys.stderr, flush=True),
                        on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))
         RecordingSession(output, **options).prepare()  # target / display checked before the upload engine starts

@@ -50,7 +50,8 @@ class HotkeySettings:
 @dataclass(frozen=True)
 class CaptureSettings:
     fps: int = field(default=30, metadata=_opt(v_int_range(1, 120)))
-    format: str = field(default="webm", metadata=_opt(v_choice("webm")))
+    # "webm": VP9 + Opus; "mp4": H.264 + AAC, fragmented (tray.capture.encoder). docs/playback.md: which plays where
+    format: str = field(default="webm", metadata=_opt(v_choice("webm", "mp4")))
     bitrate: int = field(default=2_500_000, metadata=_opt(v_int_range(1, None)))  # bits per second
     cursor: bool = field(default=True, metadata=_opt(v_bool))
     countdown: int = field(default=3, metadata=_opt(v_int_range(0, 10)))  # seconds

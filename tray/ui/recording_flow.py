@@ -62,6 +62,7 @@ class RecordingFlow:
         the countdown is over, so a cancelled one leaves nothing behind. A full-screen recording holds our
         notifications back from the countdown on (one shown now would still be on screen when recording starts)."""
         from tray.capture.audio import audio_spec
+        from tray.capture.encoder import recording_format
         from tray.capture.recorder import RecorderState
         from tray.recording import RecordingSession, recording_path
         from tray.ui.recording_border import RecordingBorder
@@ -71,7 +72,8 @@ class RecordingFlow:
         ctx.warm_upload_path()
         settings = ctx.settings
         cap = settings.capture
-        path = recording_path(settings.upload.ensure_save_dir())
+        fmt = recording_format(cap.format)  # capture.format: webm or mp4
+        path = recording_path(settings.upload.ensure_save_dir(), ext=fmt.extension)
 
         def on_state(state: RecorderState) -> None:  # recorder threads
             ctx.post(lambda: ctx.tray.set_recording(
@@ -83,8 +85,9 @@ class RecordingFlow:
         session = RecordingSession(
             path, uploader=ctx.stack.engine if settings.upload.auto_upload else None, on_state=on_state,
             on_upload=lambda upload: ctx.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
-            region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor, max_duration=float(cap.max_duration),
-            audio=audio_spec(cap.audio, cap.mic_device), on_audio_failure=on_audio_failure)
+            format=fmt.name, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
+            max_duration=float(cap.max_duration), audio=audio_spec(cap.audio, cap.mic_device),
+            on_audio_failure=on_audio_failure)
         try:
             session.prepare()  # bad region, no display: told now, before any countdown
         except Exception as exc:  # noqa: BLE001
