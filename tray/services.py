@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from tray import paths
 from tray.api.client import ApiClient
@@ -198,8 +199,24 @@ def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path,
     return ServerConnection(api_url, token.provide, embedded=server)
 
 
+@contextmanager
+def open_upload_history(journal_path: Path | None = None) -> Iterator[Any]:
+    """The upload history (:class:`tray.upload.history.UploadHistory`) over the journal at ``journal_path``
+    (default: the data dir's), for a command that only reads it: no server, no engine. The journal is closed on
+    exit. Raises ``JournalError`` when the journal cannot be opened."""
+    from tray.upload.history import UploadHistory
+    from tray.upload.journal import UploadJournal, default_journal_path
+
+    journal = UploadJournal(journal_path or default_journal_path()).open()
+    try:
+        yield UploadHistory(journal)
+    finally:
+        journal.close()
+
+
 class UploadStack:
-    """Server connection + durable journal + upload engine, opened and closed together.
+    """Server connection + durable journal + upload engine + the history read view over that journal, opened and
+    closed together.
 
     Used by the tray app and by the CLI commands that upload (``shot``, ``record``). ``open()`` does the I/O
     (may start the embedded server); ``close()`` stops the engine's workers (unfinished sessions stay in the
@@ -215,9 +232,11 @@ class UploadStack:
         self._on_event = on_event
         self.journal: Any = None
         self.engine: Any = None
+        self.history: Any = None  # tray.upload.history.UploadHistory, built once by open()
 
     def open(self) -> "UploadStack":
         from tray.upload.engine import UploadEngine
+        from tray.upload.history import UploadHistory
         from tray.upload.journal import UploadJournal, default_journal_path
 
         if self.connection is None:
@@ -225,6 +244,7 @@ class UploadStack:
         path = default_journal_path()
         try:
             self.journal = UploadJournal(path).open()
+            self.history = UploadHistory(self.journal)
             self.engine = UploadEngine(self.connection.client, self.journal, server_url=self.connection.api_url,
                                        keep_local_copy=self.settings.upload.keep_local_copy,
                                        on_event=self._on_event)
@@ -237,6 +257,7 @@ class UploadStack:
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
+        self.history = None
         if self.journal is not None:
             self.journal.close()
             self.journal = None

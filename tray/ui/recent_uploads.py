@@ -1,8 +1,8 @@
 """The tray menu's Recent uploads, and what happens when an upload's link arrives.
 
 :meth:`RecentUploads.await_url` waits for an upload's link on a short-lived thread (never the Tk thread), then on
-the Tk thread copies it (if asked) and refreshes the menu from the upload history (the journal writes the history row
-before the upload counts as completed, so the new link is in it).
+the Tk thread copies it (if asked) and refreshes the menu from the upload history (the upload history, built once by the
+upload stack; the journal writes the history row before the upload counts as completed, so the new link is in it).
 
 Threading: methods are called on the Tk thread; the waiting threads only ``post``.
 """
@@ -29,7 +29,7 @@ class RecentUploads:
         from tray.ui.tray_icon import RecentUpload
 
         try:
-            rows = self.ctx.stack.journal.history(RECENT_COUNT)
+            rows = self.ctx.stack.history.entries(RECENT_COUNT)
         except Exception as exc:  # noqa: BLE001 - the menu just stays empty
             log.debug("history unavailable: %s", exc)
             return

@@ -1,34 +1,22 @@
-"""Upload history: every completed upload with its link (SQLite; the journal's ``history`` table).
+"""Upload history: every completed upload with its link, most recent first -- a read view of the journal.
 
-The journal appends a row in the same transaction that marks an upload completed, so the history never lists an
-upload the journal still thinks is pending, and vice versa. Threading: as :class:`~tray.upload.journal.UploadJournal`.
+The journal (:mod:`tray.upload.journal`) appends a history row in the same transaction that marks an upload
+completed, so the history never lists an upload the journal still thinks is pending, and vice versa. The upload side
+owns it: :class:`tray.services.UploadStack` builds one over its journal for the tray (Recent uploads menu), and
+:func:`tray.services.open_upload_history` opens one for ``snaplark history``; the UI and the CLI only read it.
+
+Threading: as :class:`~tray.upload.journal.UploadJournal` (any thread).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tray.upload.journal import HistoryRecord, UploadJournal, default_journal_path
+from tray.upload.journal import HistoryRecord, UploadJournal
 
 
 class UploadHistory:
     def __init__(self, journal: UploadJournal):
         self._journal = journal
 
-    @classmethod
-    def at(cls, path: str | Path | None = None) -> "UploadHistory":
-        """History backed by the journal at ``path`` (default: the data dir's journal)."""
-        return cls(UploadJournal(path or default_journal_path()))
-
     def entries(self, limit: int | None = None) -> list[HistoryRecord]:
-        """Most recent first."""
+        """Most recent first; ``limit`` None: all."""
         return self._journal.history(limit)
-
-    def add(self, kind: str, local_path: str | Path, url: str, *, size: int | None = None,
-            duration: float | None = None, server_url: str | None = None) -> int:
-        """Record an upload done outside the engine (e.g. imported from elsewhere)."""
-        return self._journal.add_history(kind, str(local_path), url, size=size, duration=duration,
-                                         server_url=server_url)
-
-    def close(self) -> None:
-        self._journal.close()

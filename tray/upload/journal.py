@@ -1,7 +1,7 @@
 """Durable record of every upload: SQLite in WAL mode, in the data dir.
 
 Tables: ``sessions`` (one per upload: video or screenshot), ``parts`` (byte ranges of a video's local file, their
-sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read by ``tray.history``).
+sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read through ``tray.upload.history``).
 Every method is one transaction, committed before it returns: callers change the journal first and act second,
 so a crash at any point leaves a journal that describes at most one action too few, never one too many.
 

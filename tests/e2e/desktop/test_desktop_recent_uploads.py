@@ -14,6 +14,7 @@ import pytest
 
 from desktop_helpers import menu_app  # noqa: F401 - the `app` fixture
 from desktop_helpers import run_posted, require_tools, wait_until
+from tray.upload.history import UploadHistory
 from tray.upload.journal import UploadJournal
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +40,7 @@ def test_recent_uploads_named_by_kind_duration_and_time_click_copies_and_confirm
         now[0] = at_today(14, 5)
         journal.add_history("video", str(tmp_path / "recording-1767013500000.webm"), "http://h/v/b.webm",
                             duration=161.2)
-        app.stack = types.SimpleNamespace(journal=journal)  # what the tray app reads the history from
+        app.stack = types.SimpleNamespace(history=UploadHistory(journal))  # what the tray app reads it from
         app.clipboard = XclipClipboard()
         app.recent.refresh()
         recent = app.tray.menu_spec()[7]
