@@ -29,7 +29,7 @@ def capture_image(target: Region | int | None = None, *, cursor: bool = False,
     if capture_factory is None:
         from tray.capture.backends import default_capture_factory
 
-        capture_factory = default_capture_factory(cursor=cursor)
+        capture_factory = default_capture_factory(cursor=cursor, stream=False)
     capture = capture_factory()
     try:
         width, height, bgra = capture.grab(region)

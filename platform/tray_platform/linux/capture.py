@@ -24,5 +24,24 @@ class X11ScreenCapture(MssScreenCapture):
         return open_mss(self._display, with_cursor=self._with_cursor)
 
 
-def create(**kwargs: Any) -> X11ScreenCapture:
+def create(**kwargs: Any) -> Any:
+    """The X11 adapter, or in a Wayland session the Screenshot-portal one (see ``linux/session.py``)."""
+    from tray_platform.linux.session import is_wayland
+
+    if is_wayland():
+        from tray_platform.linux import wayland_capture
+
+        return wayland_capture.create(**kwargs)
+    return X11ScreenCapture(**kwargs)
+
+
+def create_stream(**kwargs: Any) -> Any:
+    """For many grabs in a row (the recorder): on Wayland the ScreenCast portal's PipeWire stream (one session
+    per recording) instead of one Screenshot portal call per frame; on X11 the same adapter as ``create``."""
+    from tray_platform.linux.session import is_wayland
+
+    if is_wayland():
+        from tray_platform.linux import screencast
+
+        return screencast.create(**kwargs)
     return X11ScreenCapture(**kwargs)

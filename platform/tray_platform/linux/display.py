@@ -50,5 +50,12 @@ class X11DisplayInfo(MssDisplayInfo):
         return monitors_from_mss(self._raw())
 
 
-def create(**kwargs: Any) -> X11DisplayInfo:
+def create(**kwargs: Any) -> Any:
+    """The X11 adapter, or in a Wayland session the wl_output one (see ``linux/session.py``)."""
+    from tray_platform.linux.session import is_wayland
+
+    if is_wayland():
+        from tray_platform.linux import wayland_display
+
+        return wayland_display.create(**kwargs)
     return X11DisplayInfo(**kwargs)

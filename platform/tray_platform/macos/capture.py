@@ -22,3 +22,6 @@ class MacScreenCapture(MssScreenCapture):
 
 def create(**kwargs: Any) -> MacScreenCapture:
     return MacScreenCapture(**kwargs)
+
+
+create_stream = create  # the recorder's many grabs in a row use the same adapter as one screenshot here

@@ -22,3 +22,6 @@ class WindowsScreenCapture(MssScreenCapture):
 
 def create(**kwargs: Any) -> WindowsScreenCapture:
     return WindowsScreenCapture(**kwargs)
+
+
+create_stream = create  # the recorder's many grabs in a row use the same adapter as one screenshot here
