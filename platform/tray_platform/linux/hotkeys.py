@@ -44,11 +44,12 @@ def stop_listener(listener: Any, timeout: float = 5.0) -> None:
 
 def session_warning(env: dict | None = None) -> str | None:
     """A Wayland session reaches us through XWayland: XRecord then only sees keys typed into X11 windows."""
-    env = os.environ if env is None else env
-    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
-        return ("this is a Wayland session: global hotkeys only fire while an X11 (XWayland) window has focus. "
-                "Bind the commands in your desktop's keyboard settings instead, e.g. to `snaplark shot --region "
-                "--upload --copy`.")
+    from tray_platform.linux.session import is_wayland
+
+    if is_wayland(os.environ if env is None else env):
+        from tray_platform.linux.wayland_hotkeys import session_warning as wayland_warning
+
+        return ("global hotkeys only fire while an X11 (XWayland) window has focus; " + wayland_warning())
     return None
 
 

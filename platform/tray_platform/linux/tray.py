@@ -23,7 +23,17 @@ HAS_DEFAULT_ACTION = True  # left click activates the default menu item
 RUNS_ON_MAIN_THREAD = False
 
 
+def _wayland() -> bool:
+    from tray_platform.linux.session import is_wayland
+
+    return is_wayland()
+
+
 def import_pystray(prgname: str = "snaplark") -> Any:
+    if _wayland():  # no XEmbed tray on Wayland: a StatusNotifierItem (linux/wayland_tray.py)
+        from tray_platform.linux.wayland_tray import prepare_pystray_env
+
+        prepare_pystray_env()
     os.environ.setdefault("PYSTRAY_BACKEND", "gtk")
     os.environ.setdefault("NO_AT_BRIDGE", "1")  # no accessibility bus (would autolaunch D-Bus helpers)
     # The icon is a pixbuf in an XEmbed socket: it never needs OpenGL. Without this GDK probes GLX for its visuals,
@@ -62,7 +72,7 @@ def make_icon(pystray: Any, *args: Any, **kwargs: Any) -> Any:
     tray_platform.linux.notify, so the icon skips that step.
     """
     base = pystray.Icon
-    if not base.__module__.endswith("_gtk"):
+    if not base.__module__.endswith(("_gtk", "_appindicator")):  # both build the notifier in GtkIcon._initialize
         return base(*args, **kwargs)
 
     class SnaplarkGtkIcon(base):  # type: ignore[misc, valid-type]
@@ -80,12 +90,18 @@ def make_icon(pystray: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def can_wait_for_host() -> bool:
-    """With an X display the GTK status icon embeds itself whenever a tray host appears later."""
-    return bool(os.environ.get("DISPLAY"))
+    """With an X display the GTK status icon embeds itself whenever a tray host appears later. On Wayland the
+    icon is created only when a StatusNotifierWatcher is there."""
+    return bool(os.environ.get("DISPLAY")) and not _wayland()
 
 
 def tray_host_available(display: str | None = None) -> tuple[bool, str]:
-    """(available, reason). Checks the XEmbed tray selection; works for trayer, stalonetray, xfce4-panel, ..."""
+    """(available, reason). Checks the XEmbed tray selection; works for trayer, stalonetray, xfce4-panel, ...
+    In a Wayland session: a StatusNotifierWatcher with a host on the session bus instead."""
+    if _wayland() and display is None:
+        from tray_platform.linux.wayland_tray import watcher_status
+
+        return watcher_status()
     if not (display or os.environ.get("DISPLAY")):
         return False, "no X display (DISPLAY is not set); Wayland-only sessions have no XEmbed tray"
     try:
