@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from .private_files import ensure_private_file, make_private_dir, tighten
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_FILENAME = "snaplark-server.sqlite3"
 
 _MIGRATIONS: dict[int, str] = {
@@ -75,6 +75,10 @@ _MIGRATIONS: dict[int, str] = {
         bytes INTEGER NOT NULL,
         PRIMARY KEY (user_id, day)
     );
+    """,
+    # 3: the first bytes of each part, so finalize can check the container signature of part 0 (uploads.py)
+    3: """
+    ALTER TABLE parts ADD COLUMN head BLOB;
     """,
 }
 

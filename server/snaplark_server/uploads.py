@@ -42,6 +42,40 @@ CODEC_CONTAINERS = {"h264": ".mp4", "avc1": ".mp4", "hevc": ".mp4", "h265": ".mp
                     "vp8": ".webm"}
 
 
+HEAD_BYTES = 16  # kept per part (parts.head) for the container check at finalize
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM and Matroska files start with an EBML header
+# the signature each stored container must start with: (description, test on the file's first bytes)
+CONTAINER_SIGNATURES = {".webm": ("WebM (EBML header 1A 45 DF A3)", lambda h: h.startswith(EBML_MAGIC)),
+                        ".mkv": ("Matroska (EBML header 1A 45 DF A3)", lambda h: h.startswith(EBML_MAGIC)),
+                        ".mp4": ("MP4 ('ftyp' box at offset 4)", lambda h: h[4:8] == b"ftyp")}
+
+
+def describe_head(head: bytes) -> str:
+    """What a file that starts with ``head`` looks like, for an error message."""
+    if head.startswith(EBML_MAGIC):
+        return "an EBML header (WebM/Matroska)"
+    if head[4:8] == b"ftyp":
+        return f"an MP4/QuickTime 'ftyp' box (brand {head[8:12].decode('ascii', 'replace')!r})"
+    for magic, name in ((PNG_MAGIC, "a PNG image"), (JPEG_MAGIC, "a JPEG image"), (b"RIFF", "a RIFF file (AVI/WAV)"),
+                        (b"OggS", "an Ogg file"), (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
+                        (b"PK\x03\x04", "a ZIP archive")):
+        if head.startswith(magic):
+            return name
+    return "the bytes " + " ".join(f"{b:02X}" for b in head[:8]) if head else "nothing"
+
+
+def check_container(head: bytes | None, ext: str) -> None:
+    """422 ``invalid_container`` unless part 0 starts with the signature of the container the session declared.
+    ``head`` None: a part stored before the server kept heads (no check)."""
+    if head is None or ext not in CONTAINER_SIGNATURES:
+        return
+    name, matches = CONTAINER_SIGNATURES[ext]
+    if not matches(bytes(head)):
+        raise ApiError(422, "invalid_container",
+                       f"the video is not {name}: its first part starts with {describe_head(bytes(head))}",
+                       expected=ext.lstrip("."), found=describe_head(bytes(head)))
+
+
 def video_container(metadata: dict[str, Any]) -> tuple[str, str]:
     """``(extension, content type)`` from the init filename's extension, else from the codec; WebM by default."""
     name = str(metadata.get("filename") or "")
@@ -244,9 +278,9 @@ class UploadService:
                 with self.db.write() as conn:
                     self.limits.record_ingest(conn, user.id, spooled.size)
                     conn.execute(
-                        "INSERT OR REPLACE INTO parts (session_id, idx, size, sha256, etag, received_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (session_id, index, spooled.size, spooled.sha256, etag, now),
+                        "INSERT OR REPLACE INTO parts (session_id, idx, size, sha256, etag, received_at, head)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (session_id, index, spooled.size, spooled.sha256, etag, now, spooled.head[:HEAD_BYTES]),
                     )
                     conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))
                 return answer
@@ -318,7 +352,14 @@ class UploadService:
                 raise ApiError(409, "incomplete", msg, missing=sorted(set(missing) | set(undersized)),
                                undersized=undersized)
             chosen = [parts[i] for i in wanted]
-            content_type = VIDEO_CONTAINERS.get("." + row["object_key"].rsplit(".", 1)[-1], VIDEO_CONTENT_TYPE)
+            ext = "." + row["object_key"].rsplit(".", 1)[-1]
+            head = self.db.query_one("SELECT head FROM parts WHERE session_id = ? AND idx = 0", (session_id,))
+            try:
+                check_container(head["head"], ext)
+            except ApiError:
+                self._touch(session_id)  # the client may still send a right part 0
+                raise
+            content_type = VIDEO_CONTAINERS.get(ext, VIDEO_CONTENT_TYPE)
             try:
                 assembled = self.storage.complete(session_id, row["object_key"], row["upload_id"], chosen, expected,
                                                   content_type)

@@ -141,12 +141,22 @@ def finalize(s: RunningTestServer, session_id: str, total: int, *, uploaded=None
     return http.post(f"{s.api_url}/videos/finalize", json=body, headers=s.headers(token), timeout=120)
 
 
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # a WebM file's first bytes: the server checks part 0 for them at finalize
+
+
 def make_parts(sizes: list[int], seed: int = 0) -> list[bytes]:
+    """Parts of a "video": deterministic bytes, part 0 starting with the WebM (EBML) signature."""
     out = []
     for i, n in enumerate(sizes):
         block = hashlib.sha256(f"{seed}-{i}".encode()).digest()
-        out.append((block * (n // len(block) + 1))[:n])
+        data = (block * (n // len(block) + 1))[:n]
+        out.append((EBML_MAGIC + data)[:n] if i == 0 else data)
     return out
+
+
+def webm_bytes(n: int, fill: bytes = b"v") -> bytes:
+    """``n`` bytes that start like a WebM file."""
+    return (EBML_MAGIC + fill * n)[:n]
 
 
 FIVE_MIB = 5 * MiB

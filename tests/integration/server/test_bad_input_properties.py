@@ -16,7 +16,7 @@ from snaplark_server.config import ServerConfig
 from snaplark_server.runner import ServerThread
 from snaplark_server.users import create_user
 
-from .conftest import SEED_INIT
+from .conftest import EBML_MAGIC, SEED_INIT, webm_bytes
 
 SETTINGS = dict(deadline=None, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
@@ -44,7 +44,7 @@ class Env:
         for i, size in ((0, 5000), (2, 100)):
             r = self.http.post(f"{self.api}/videos/chunk", headers=self.h(), timeout=10,
                                data={"sessionId": self.gap_sid, "chunkIndex": str(i)},
-                               files={"chunk": ("c", b"g" * size)})
+                               files={"chunk": ("c", webm_bytes(size, b"g"))})
             assert r.status_code == 200
 
     def h(self, token=None):
@@ -293,7 +293,7 @@ def test_garbage_http_never_500(env, path, method, ctype, body, auth):
 
 @pytest.fixture(scope="module")
 def served_video(env):
-    data = bytes(range(256)) * 40 + b"tail"
+    data = EBML_MAGIC + bytes(range(256)) * 40 + b"tail"
     sid = env.init(env.token)
     r = env.http.post(f"{env.api}/videos/chunk", headers=env.h(), timeout=10,
                       data={"sessionId": sid, "chunkIndex": "0"}, files={"chunk": ("c", data)})

@@ -124,12 +124,12 @@ def test_cli_serve_with_s3_storage(tmp_path, moto_endpoint):
             "filename": "a.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 1,
             "resolution": "2x2"}).json()["sessionId"]
         r = requests.post(url + "/api/v1/videos/chunk", headers=h, timeout=10,
-                          data={"sessionId": sid, "chunkIndex": "0"}, files={"chunk": ("c", b"s3-bytes")})
+                          data={"sessionId": sid, "chunkIndex": "0"}, files={"chunk": ("c", b"\x1a\x45\xdf\xa3s3-bytes")})
         assert r.status_code == 200
         r = requests.post(url + "/api/v1/videos/finalize", headers=h, timeout=10,
                           json={"sessionId": sid, "totalChunks": 1, "uploadedChunks": [0]})
         assert r.status_code == 200
-        assert requests.get(r.json()["url"], timeout=10).content == b"s3-bytes"
+        assert requests.get(r.json()["url"], timeout=10).content == b"\x1a\x45\xdf\xa3s3-bytes"
         assert requests.get(url + "/api/v1/me", headers={"Authorization": "Bearer wrong-token-value"},
                             timeout=10).status_code == 401
     finally:

@@ -8,12 +8,13 @@ import threading
 import pytest
 import requests
 
-from .conftest import FIVE_MIB, SEED_INIT
+from .conftest import EBML_MAGIC, FIVE_MIB, SEED_INIT
 
 
 def part_bytes(session: int, index: int, size: int) -> bytes:
     block = hashlib.sha256(f"s{session}-p{index}".encode()).digest() * 1024  # 32 KiB pattern
-    return (block * (size // len(block) + 1))[:size]
+    data = (block * (size // len(block) + 1))[:size]
+    return (EBML_MAGIC + data)[:size] if index == 0 else data  # part 0: a WebM's first bytes
 
 
 def run_sessions(s, n_sessions: int, sizes: list[int]) -> dict[str, tuple[str, str]]:

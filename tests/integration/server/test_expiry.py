@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import requests
 
-from .conftest import finalize, init_session, send_chunk
+from .conftest import finalize, init_session, send_chunk, webm_bytes
 
 
 class FakeClock:
@@ -55,7 +55,7 @@ def test_cleanup_task_aborts_idle_sessions(make_server, backend):
     clock.t += 40
     young = init_session(s)
     done = init_session(s)
-    assert send_chunk(s, done, 0, b"y" * 100).status_code == 200
+    assert send_chunk(s, done, 0, webm_bytes(100, b"y")).status_code == 200
     assert finalize(s, done, 1).status_code == 200
     clock.t += 20
     assert s.service.cleanup_expired() == 1

@@ -9,7 +9,7 @@ import requests
 
 from snaplark_server.config import ConfigError, load_config_file
 
-from .conftest import finalize, init_session, send_chunk
+from .conftest import finalize, init_session, send_chunk, webm_bytes
 
 
 @pytest.fixture
@@ -47,10 +47,10 @@ def test_drop_connection_mid_body(fsrv):
     sid = init_session(fsrv)
     add_fault(fsrv, route="/api/v1/videos/chunk", count=1, drop=True)
     with pytest.raises(requests.exceptions.ConnectionError):
-        send_chunk(fsrv, sid, 0, b"b" * 3_000_000)
+        send_chunk(fsrv, sid, 0, webm_bytes(3_000_000, b"b"))
     st = requests.get(f"{fsrv.api_url}/videos/{sid}/status", headers=fsrv.headers(), timeout=10).json()
     assert st["parts"] == []
-    assert send_chunk(fsrv, sid, 0, b"b" * 3_000_000).status_code == 200
+    assert send_chunk(fsrv, sid, 0, webm_bytes(3_000_000, b"b")).status_code == 200
     assert finalize(fsrv, sid, 1).status_code == 200
 
 

@@ -9,6 +9,8 @@ import os
 import pytest
 import requests
 
+from .conftest import EBML_MAGIC
+
 MiB = 1024 * 1024
 
 
@@ -33,7 +35,7 @@ def _upload(server, parts: list[bytes], sha: str | None = None) -> str:
 
 @pytest.mark.parametrize("with_sha", [False, True])
 def test_every_byte_and_ranges_across_part_boundaries(server, with_sha):
-    parts = [os.urandom(5 * MiB + 17), os.urandom(5 * MiB + 3), os.urandom(1234)]
+    parts = [EBML_MAGIC + os.urandom(5 * MiB + 13), os.urandom(5 * MiB + 3), os.urandom(1234)]
     whole = b"".join(parts)
     url = _upload(server, parts, hashlib.sha256(whole).hexdigest() if with_sha else None)
     got = requests.get(url, timeout=60)

@@ -7,7 +7,7 @@ import hashlib
 
 import requests
 
-from .conftest import FIVE_MIB, make_parts
+from .conftest import EBML_MAGIC, FIVE_MIB, make_parts
 
 
 def test_seed_only_client_three_parts(srv):
@@ -49,7 +49,7 @@ def test_file_field_before_text_fields(local_srv):
     sid = http.post(f"{s.api_url}/videos/init", json={"filename": "r.webm", "timestamp": 1, "fps": 30.0,
                                                       "codec": "vp9", "bitrate": 1, "resolution": "10x10"},
                     timeout=10).json()["sessionId"]
-    blob = b"abc" * 1000
+    blob = EBML_MAGIC + b"abc" * 1000
     r = http.post(f"{s.api_url}/videos/chunk", files=[("chunk", ("chunk_0.webm", blob, "video/webm")),
                                                       ("chunkIndex", (None, "0")), ("sessionId", (None, sid))],
                   timeout=10)

@@ -27,14 +27,26 @@ class TokenHolder:
         return self.token
 
 
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # a WebM file's first bytes: the reference server checks them at finalize
+
+
+def with_webm_magic(offset: int, block: bytes) -> bytes:
+    """``block`` (written at ``offset``) with a WebM's first bytes where it covers the start of the file."""
+    if offset >= len(EBML_MAGIC):
+        return block
+    head = EBML_MAGIC[offset:offset + len(block)]
+    return head + block[len(head):]
+
+
 def write_random(path: Path, size: int, seed: int = 0) -> str:
+    """``size`` random bytes that start like a WebM (EBML magic); returns their sha256."""
     rng = random.Random(seed)
     h = hashlib.sha256()
     with open(path, "wb") as f:
         left = size
         while left:
             n = min(left, MIB)
-            block = rng.randbytes(n)
+            block = with_webm_magic(size - left, rng.randbytes(n))
             f.write(block)
             h.update(block)
             left -= n
@@ -78,8 +90,9 @@ def download_sha(server_url: str, url: str, token: str | None = None) -> str:
 
 
 class GrowingFile:
-    """Writes ``size`` random bytes in ``step`` increments, fsyncs, and reports durability to a sink; at the end
-    rewrites ~386 bytes at offset 40 (as the WebM muxer does) and calls ``finished``. Runs on its own thread."""
+    """Writes ``size`` random bytes (the first four a WebM's EBML magic) in ``step`` increments, fsyncs, and reports
+    durability to a sink; at the end rewrites ~386 bytes at offset 40 (as the WebM muxer does) and calls
+    ``finished``. Runs on its own thread."""
 
     def __init__(self, path: Path, size: int, *, step: int = 700 * 1024, seed: int = 1, pause: float = 0.0,
                  header_rewrite: bool = True, hold_at: int | None = None, hold_timeout: float = 30.0):
@@ -117,7 +130,7 @@ class GrowingFile:
                         raise TimeoutError(f"gate closed for {self.hold_timeout} s")
                     n = min(self.step, self.size - self.written)
                     f.seek(self.written)
-                    f.write(rng.randbytes(n))
+                    f.write(with_webm_magic(self.written, rng.randbytes(n)))
                     f.flush()
                     os.fsync(f.fileno())
                     self.written += n

@@ -20,9 +20,7 @@ from tray.api.client import ApiClient
 from tray.upload.backoff import FakeClock, FakeSleeper, Sleeper
 from tray.upload.engine import UploadEngine
 
-from .helpers import TokenHolder, download_sha
-
-EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+from .helpers import EBML_MAGIC, TokenHolder, download_sha
 
 
 def write_video(path: Path, size: int, seed: int = 0) -> str:
