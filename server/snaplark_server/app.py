@@ -33,7 +33,7 @@ from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_fo
 from .private_files import make_private_dir
 from .storage import StorageUnavailable, make_storage
 from .uploads import UploadService
-from .users import User, authenticate
+from .users import TokenRejected, User, check_token
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,10 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized()
-        user = await run_in_threadpool(authenticate, db, token.strip())
+        try:
+            user = await run_in_threadpool(check_token, db, token.strip(), clock())
+        except TokenRejected as exc:  # expired, or the user is disabled: say so (a client shows it at login)
+            raise ApiError(401, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}) from None
         if user is None:
             raise unauthorized()
         service.limits.check_rate(user.id)  # 429 rate_limited before any body byte is read

@@ -1,9 +1,13 @@
 """``snaplark-server`` command line.
 
     snaplark-server [--data-dir DIR] [--config FILE] serve [--host H] [--port P] [--storage local|s3]
-    snaplark-server [--data-dir DIR] user add NAME      (prints the new token alone on its last line)
-    snaplark-server [--data-dir DIR] user list
-    snaplark-server [--data-dir DIR] token revoke NAME
+    snaplark-server [--data-dir DIR] user add NAME [--expires 90d]   (prints the new token alone on its last line)
+    snaplark-server [--data-dir DIR] user token NAME [--revoke-others] [--expires 90d]   (a new token, likewise)
+    snaplark-server [--data-dir DIR] user disable|enable NAME
+    snaplark-server [--data-dir DIR] user delete NAME [--yes]         (its objects too; asks unless --yes)
+    snaplark-server [--data-dir DIR] user list                        (state, tokens, objects, bytes, last upload)
+    snaplark-server [--data-dir DIR] usage                            (usage per user, and totals)
+    snaplark-server [--data-dir DIR] token revoke NAME                (every token of NAME)
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import argparse
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, ServerConfig, load_config_file
 from .db import Database
-from .users import UserError, create_user, list_users, revoke_token
+from .users import (UserError, create_user, delete_user, issue_token, iso, parse_duration, revoke_token,
+                    set_disabled, user_infos)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     usub = user.add_subparsers(dest="user_command", required=True)
     add = usub.add_parser("add", help="create a user and print its token")
     add.add_argument("name")
-    usub.add_parser("list", help="list users")
+    add.add_argument("--expires", metavar="DURATION", help="the token expires after this long (90d, 12h, 2w)")
+    tok = usub.add_parser("token", help="print a new token for an existing user (its other tokens stay valid)")
+    tok.add_argument("name")
+    tok.add_argument("--revoke-others", action="store_true", help="revoke the user's other tokens")
+    tok.add_argument("--expires", metavar="DURATION", help="the token expires after this long (90d, 12h, 2w)")
+    for verb, text in (("disable", "refuse every token of the user (nothing is deleted)"),
+                       ("enable", "accept the user's tokens again")):
+        usub.add_parser(verb, help=text).add_argument("name")
+    delete = usub.add_parser("delete", help="delete a user with its tokens, uploads and stored files")
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    usub.add_parser("list", help="list users with their state and usage")
+    sub.add_parser("usage", help="report usage per user (objects, bytes stored, today, open sessions)")
 
     token = sub.add_parser("token", help="manage tokens")
     tsub = token.add_subparsers(dest="token_command", required=True)
@@ -98,28 +116,85 @@ def main(argv: list[str] | None = None) -> int:
 
     db = Database.in_data_dir(config.data_dir)
     try:
-        if args.command == "user" and args.user_command == "add":
-            try:
-                token = create_user(db, args.name)
-            except UserError as exc:
-                print(f"snaplark-server: {exc}", file=sys.stderr)
-                return 1
-            print(f"created user {args.name!r}; its token (shown only once):")
-            print(token)
-            return 0
-        if args.command == "user" and args.user_command == "list":
-            for name, active in list_users(db):
-                print(f"{name}\t{'active' if active else 'revoked'}")
-            return 0
-        if args.command == "token" and args.token_command == "revoke":
-            if not revoke_token(db, args.name):
-                print(f"snaplark-server: no such user {args.name!r}", file=sys.stderr)
-                return 1
-            print(f"revoked the token of {args.name!r}")
-            return 0
+        return _admin(args, config, db)
+    except UserError as exc:
+        print(f"snaplark-server: {exc}", file=sys.stderr)
+        return 1
     finally:
         db.close()
+
+
+def _expiry(args) -> float | None:
+    return time.time() + parse_duration(args.expires) if getattr(args, "expires", None) else None
+
+
+def _admin(args, config: ServerConfig, db: Database) -> int:
+    """The user, token and usage commands (the server may be running: SQLite serialises the writers)."""
+    if args.command == "user" and args.user_command in ("add", "token"):
+        expires_at = _expiry(args)
+        if args.user_command == "add":
+            token = create_user(db, args.name, expires_at=expires_at)
+            what = f"created user {args.name!r}"
+        else:
+            token = issue_token(db, args.name, revoke_others=args.revoke_others, expires_at=expires_at)
+            what = f"new token for {args.name!r}" + ("; its other tokens are revoked" if args.revoke_others else
+                                                    "; its other tokens stay valid")
+        until = f", valid until {iso(expires_at)}" if expires_at else ""
+        print(f"{what}; its token (shown only once{until}):")
+        print(token)
+        return 0
+    if args.command == "user" and args.user_command in ("disable", "enable"):
+        set_disabled(db, args.name, args.user_command == "disable")
+        print(f"{args.user_command}d user {args.name!r}")
+        return 0
+    if args.command == "user" and args.user_command == "delete":
+        usage = _usage_rows(db, config).get(args.name)
+        if usage is None:
+            raise UserError(f"no such user {args.name!r}")
+        if not args.yes:
+            print(f"delete user {args.name!r} with its {usage.objects} upload(s) ({usage.bytes_stored} bytes)? "
+                  f"Type the user's name to confirm: ", end="", flush=True)
+            answer = sys.stdin.readline().strip()
+            if answer != args.name:
+                print("snaplark-server: not confirmed; nothing deleted", file=sys.stderr)
+                return 1
+        from .storage import make_storage
+
+        storage = make_storage(config)
+        storage.start()
+        n = delete_user(db, args.name, storage)
+        print(f"deleted user {args.name!r} and {n} upload(s)")
+        return 0
+    if args.command == "user" and args.user_command == "list":
+        usage = _usage_rows(db, config)
+        for info in user_infos(db):
+            u = usage[info.name]
+            expiry = f"\texpires {iso(info.next_expiry)}" if info.next_expiry else ""
+            print(f"{info.name}\t{info.state}\t{info.tokens} token(s)\t{u.objects} object(s)\t{u.bytes_stored} bytes"
+                  f"\tlast upload {iso(u.last_upload)}{expiry}")
+        return 0
+    if args.command == "usage":
+        usage = _usage_rows(db, config)
+        print("user\tobjects\tbytes_stored\tbytes_today\topen_sessions\tlast_upload")
+        for name, u in usage.items():
+            print(f"{name}\t{u.objects}\t{u.bytes_stored}\t{u.bytes_today}\t{u.open_sessions}\t{iso(u.last_upload)}")
+        total = list(usage.values())
+        print(f"total\t{sum(u.objects for u in total)}\t{sum(u.bytes_stored for u in total)}"
+              f"\t{sum(u.bytes_today for u in total)}\t{sum(u.open_sessions for u in total)}\t-")
+        return 0
+    if args.command == "token" and args.token_command == "revoke":
+        if not revoke_token(db, args.name):
+            raise UserError(f"no such user {args.name!r}")
+        print(f"revoked every token of {args.name!r}")
+        return 0
     return 2
+
+
+def _usage_rows(db: Database, config: ServerConfig) -> dict:
+    from .quotas import user_usage
+
+    now = time.time()
+    return {info.name: user_usage(db, info.id, now, config.session_idle_expiry) for info in user_infos(db, now)}
 
 
 def _serve(config: ServerConfig) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from .private_files import ensure_private_file, make_private_dir, tighten
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_FILENAME = "snaplark-server.sqlite3"
 
 _MIGRATIONS: dict[int, str] = {
@@ -79,6 +79,22 @@ _MIGRATIONS: dict[int, str] = {
     # 3: the first bytes of each part, so finalize can check the container signature of part 0 (uploads.py)
     3: """
     ALTER TABLE parts ADD COLUMN head BLOB;
+    """,
+    # 4: several tokens per user, each with an optional expiry; users can be disabled (users.py). The tokens move
+    # from users.token_hash (kept, always NULL from now on: a UNIQUE column cannot be dropped) to their own table.
+    4: """
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        expires_at REAL
+    );
+    CREATE INDEX tokens_user ON tokens(user_id);
+    INSERT INTO tokens (user_id, token_hash, created_at)
+        SELECT id, token_hash, created_at FROM users WHERE token_hash IS NOT NULL;
+    UPDATE users SET token_hash = NULL;
+    ALTER TABLE users ADD COLUMN disabled_at REAL;
     """,
 }
 

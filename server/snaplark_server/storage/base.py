@@ -72,6 +72,9 @@ class StorageBackend(Protocol):
 
     def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None: ...
 
+    def delete_object(self, key: str) -> None:
+        """Remove a stored object (gone already: no error)."""
+
     def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
         """Bytes [start, end) of the object."""
 

@@ -174,6 +174,10 @@ class LocalStorage:
         os.replace(spooled.path, final)
         fsync_dir(final.parent)
 
+    def delete_object(self, key: str) -> None:
+        self._object_path(key).unlink(missing_ok=True)
+        shutil.rmtree(self._composite_dir(key), ignore_errors=True)  # a linked object: its parts
+
     def object_size(self, key: str) -> int | None:
         try:
             return self._object_path(key).stat().st_size

@@ -175,6 +175,9 @@ class S3Storage:
         finally:
             spooled.discard()
 
+    def delete_object(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=self._key(key))  # S3: deleting a missing key is fine
+
     def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
         if end <= start:
             return

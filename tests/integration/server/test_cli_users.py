@@ -17,9 +17,9 @@ from snaplark_server.users import (UserError, authenticate, create_user, ensure_
 from .conftest import start_cli_server, stop_process
 
 
-def run_cli(data_dir, *args, timeout=60) -> subprocess.CompletedProcess:
+def run_cli(data_dir, *args, timeout=60, input_text: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, input=input_text)
 
 
 def test_cli_user_lifecycle_against_running_server(tmp_path):
