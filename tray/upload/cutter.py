@@ -5,7 +5,8 @@ least ``part_size`` (≥ 5 MiB, the S3 multipart minimum) durable bytes lie past
 remainder becomes the last, possibly smaller, part. A file smaller than one part becomes a single part 0.
 
 Part 0 holds the WebM header the muxer rewrites when it closes the file, so its bytes (and sha256) are only final
-after ``finished``: the engine sends it last and hashes every part from disk when it sends it.
+after ``finished``: the engine sends it last and hashes every part from disk when it sends it. (A fragmented MP4 is
+never rewritten, but it is cut and sent the same way: the cutter does not look at the container.)
 
 Streaming (:meth:`PartCutter.stream`): a server that accepts smaller parts says so in its init answer
 (``minPartSize``, an extension). Then part 0 is only the first ``HEAD_PART`` bytes (the muxer's rewrites at close
