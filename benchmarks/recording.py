@@ -38,9 +38,16 @@ a 440 Hz tone into the speakers and a 1 kHz tone into the virtual microphone:
   difference for a small static 320x240 region, where the video costs little and so adds little noise to the
   difference. Goal lines at the end: CPU <= 1.0x ffmpeg's, audio adds <= 5 % of a core.
 
+``--codecs`` (issue 15; instead of the runs above): our recorder in both formats, ``webm`` (libvpx-vp9 realtime,
+cpu-used 8) and ``mp4`` (libx264 superfast + zerolatency, fragmented MP4), each at 0.5x, 1x and 2x ``--bitrate``
+(``CODEC_LADDER``), scored like the rest (SSIM, PSNR). Equal quality = the luma SSIM (and, separately, the luma PSNR)
+VP9 reaches at 1x: the x264 bitrate and recording CPU that reach it are interpolated along x264's ladder (quality vs
+log bitrate, CPU linear in between) and printed as x264 / VP9 ratios, or flagged when x264's ladder never reaches it;
+the whole ladder is printed too. Video only (AAC vs Opus is not the question).
+
 Usage: python benchmarks/recording.py [--seconds 10] [--fps 30] [--bitrate 2500000] [--sizes 1920x1080,1280x720]
                                       [--scenes moving,static] [--repeat N] [--audio] [--quality-frames 40]
-                                      [--json out.json]
+                                      [--codecs] [--json out.json]
 Needs Xvfb, ffmpeg, ffprobe, python3-tk (and pulseaudio, pulseaudio-utils for --audio). Timings depend on the
 machine and its load; this is not a test.
 """
@@ -79,8 +86,9 @@ from tray.capture.recorder import Recorder
 from tray_platform.base import Region
 out, w, h, fps, bitrate, seconds, audio = sys.argv[1], *map(int, sys.argv[2:6]), float(sys.argv[6]), sys.argv[7]
 failures = []
-rec = Recorder(out, region=Region(0, 0, w, h), fps=fps, bitrate=bitrate, max_duration=seconds, cursor=False,
-               audio=AudioSpec(audio), on_audio_failure=failures.append)
+rec = Recorder(out, format="mp4" if out.endswith(".mp4") else "webm", region=Region(0, 0, w, h), fps=fps,
+               bitrate=bitrate, max_duration=seconds, cursor=False, audio=AudioSpec(audio),
+               on_audio_failure=failures.append)
 cpu0, t0 = time.process_time(), time.monotonic()
 rec.start()
 assert rec.wait(seconds * 6 + 30), "recorder did not finish"
@@ -403,6 +411,62 @@ def report_row(size: str, scene_name: str, got: dict, args) -> dict:
     return row
 
 
+CODEC_LADDER = (0.5, 1.0, 2.0)  # x --bitrate, for --codecs
+
+
+def at_quality(runs: list[dict], target: float, metric: str = "ssim") -> dict:
+    """Where a codec's ladder reaches ``target`` in ``metric`` ("ssim" or "psnr_y"): bitrate interpolated in log
+    scale, CPU linearly between the two runs around it; ``inside`` False when the ladder does not reach it (the
+    nearest run is given)."""
+    import math
+
+    pts = sorted(runs, key=lambda r: r["quality"][metric])
+    for lo, hi in zip(pts, pts[1:]):
+        s0, s1 = lo["quality"][metric], hi["quality"][metric]
+        if s0 <= target <= s1 and s1 > s0:
+            t = (target - s0) / (s1 - s0)
+            kbps = math.exp(math.log(lo["kbps"]) + t * (math.log(hi["kbps"]) - math.log(lo["kbps"])))
+            return {"inside": True, "kbps": kbps,
+                    "recording_cpu": lo["recording_cpu"] + t * (hi["recording_cpu"] - lo["recording_cpu"])}
+    near = min(pts, key=lambda r: abs(r["quality"][metric] - target))
+    return {"inside": False, "kbps": near["kbps"], "recording_cpu": near["recording_cpu"]}
+
+
+def compare_codecs(display: str, scene: PatternScene, background, args, base: Path, size: str,
+                   scene_name: str) -> dict:
+    """Our recorder in webm (VP9) and mp4 (H.264) along CODEC_LADDER; the x264/VP9 figures at VP9's 1x quality."""
+    w, h = scene.width, scene.height
+    env = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"}
+    runs: dict[str, list[dict]] = {"webm": [], "mp4": []}
+    for k, mult in enumerate(CODEC_LADDER):
+        for fmt in (("webm", "mp4") if k % 2 == 0 else ("mp4", "webm")):  # alternate who goes first
+            rate = int(args.bitrate * mult)
+            out = Path(f"{base}-{fmt}-{rate}.{fmt}")
+            r = run_ours(display, w, h, argparse.Namespace(**{**vars(args), "bitrate": rate}), out, "none", env)
+            q = measure(out, scene, background, r["frames"], args.quality_frames)
+            r.update(format=fmt, target_bitrate=rate, quality=q.__dict__, quality_line=q.line())
+            runs[fmt].append(r)
+            out.unlink()
+    for fmt, codec in (("webm", "libvpx-vp9"), ("mp4", "libx264")):
+        for r in runs[fmt]:
+            print(f"{size} {scene_name:6}  {codec:10} {r['target_bitrate'] / 1e6:4.2f} Mbit/s target: "
+                  f"{r['kbps']:7.1f} kbit/s, recording CPU {r['recording_cpu']:5.2f} s (process {r['cpu']:5.2f} s), "
+                  f"fps {r['delivered_fps']:5.1f}, {r['quality_line']}", flush=True)
+    ref = runs["webm"][CODEC_LADDER.index(1.0)]
+    row = {"size": size, "scene": scene_name, "runs": runs}
+    for metric, unit in (("ssim", ""), ("psnr_y", " dB")):
+        target = ref["quality"][metric]
+        x264 = at_quality(runs["mp4"], target, metric)
+        row[metric] = {"target": target, "x264": x264, "bitrate_ratio": x264["kbps"] / ref["kbps"],
+                       "cpu_ratio": x264["recording_cpu"] / ref["recording_cpu"]}
+        print(f"{size} {scene_name:6}  EQUAL {metric.upper()} ({target:.4f}{unit} = VP9 at {args.bitrate / 1e6:.2f} "
+              f"Mbit/s): x264 {x264['kbps']:.0f} vs VP9 {ref['kbps']:.0f} kbit/s (x{row[metric]['bitrate_ratio']:.2f}),"
+              f" recording CPU {x264['recording_cpu']:.2f} vs {ref['recording_cpu']:.2f} s "
+              f"(x{row[metric]['cpu_ratio']:.2f})"
+              + ("" if x264["inside"] else "  [NOT reached on x264's ladder: its nearest run]"), flush=True)
+    return row
+
+
 def print_goals(results: list[dict], alone: list[dict]) -> None:
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
@@ -441,8 +505,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audio", action="store_true",
                     help="also record with sound (ours: --audio both; ffmpeg: + -f pulse x2, amix, libopus)")
     ap.add_argument("--quality-frames", type=int, default=40, help="frames per file scored for SSIM/PSNR")
+    ap.add_argument("--codecs", action="store_true",
+                    help="instead: ours in webm (libvpx-vp9) vs mp4 (libx264) at equal quality (CODEC_LADDER)")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
+    if args.codecs:
+        return main_codecs(args)
     results, alone = [], []
     with tempfile.TemporaryDirectory(prefix="snaplark-bench-") as tmp:
         sound = Sound(Path(tmp) / "pulse") if args.audio else None
@@ -483,6 +551,37 @@ def main(argv: list[str] | None = None) -> int:
     print_goals(results, alone)
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "audio_alone": alone}, indent=2))
+    return 0
+
+
+def main_codecs(args) -> int:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="snaplark-bench-") as tmp:
+        for size in args.sizes.split(","):
+            w, h = (int(v) for v in size.split("x"))
+            xvfb, display = start_xvfb(w, h)
+            try:
+                for scene_name in args.scenes.split(","):
+                    scene = PatternScene(w, h, moving=scene_name == "moving")
+                    pattern, background = start_pattern(display, scene)
+                    try:
+                        for k in range(args.repeat):
+                            rows.append(compare_codecs(display, scene, background, args,
+                                                       Path(tmp) / f"{size}-{scene_name}-{k}", size, scene_name))
+                    finally:
+                        stop(pattern)
+            finally:
+                stop(xvfb)
+    for (size, scene_name) in dict.fromkeys((r["size"], r["scene"]) for r in rows):
+        mine = [r for r in rows if r["size"] == size and r["scene"] == scene_name]
+        for metric in ("ssim", "psnr_y"):
+            reached = sum(r[metric]["x264"]["inside"] for r in mine)
+            print(f"CODECS {size} {scene_name:6}  libx264 / libvpx-vp9 at equal {metric.upper()} (median of "
+                  f"{len(mine)}, reached in {reached}): bitrate "
+                  f"x{statistics.median(r[metric]['bitrate_ratio'] for r in mine):.2f}, recording CPU "
+                  f"x{statistics.median(r[metric]['cpu_ratio'] for r in mine):.2f}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"codecs": rows}, indent=2, default=str))
     return 0
 
 
