@@ -25,6 +25,24 @@ HOLD = 0.5  # s: mixed audio kept back from the encoder, so a stop noticed late 
 GUARD = 0.05  # s: never mix closer to "now" than this (a pause being registered right now)
 
 
+MAX_SCAN_STEPS = 1000  # gain_curve's d**-j stays below e**10 for the default release (1 ms steps, 100 ms)
+
+
+def gain_curve(g0: float, needed, recover: float):
+    """The gains after each step of ``g[k+1] = min(needed[k], g[k] + (1 - g[k]) * recover)``, without a Python loop.
+
+    With ``h = 1 - g`` and ``d = 1 - recover`` the step is ``h[k+1] = max(1 - needed[k], d * h[k])``, so
+    ``h[k+1] = d**k * max(d * h0, max_{j<=k} (1 - needed[j]) * d**-j)``: a running maximum. (The loop ran once per
+    millisecond of audio in Python: ~0.3 ms of CPU per 20 ms frame whenever the limiter was engaged.)"""
+    np = lazy_numpy()
+
+    n = len(needed)
+    d = 1.0 - recover
+    powers = d ** np.arange(n, dtype=np.float64)
+    peaks = np.maximum.accumulate((1.0 - needed) / powers)
+    return 1.0 - powers * np.maximum(d * (1.0 - g0), peaks)
+
+
 class PeakLimiter:
     """Keeps the mix under ``threshold``: the gain drops at once to what the loudest sample of each 1 ms needs and
     recovers with time constant ``release``; a final clip catches rounding. Stateful: one mixer thread."""
@@ -51,11 +69,11 @@ class PeakLimiter:
             return x  # the common case: nothing to do
         needed = np.minimum(1.0, self.threshold / np.maximum(peak, 1e-12))
         gains = np.empty(steps + 1, dtype=np.float64)
-        gains[0] = g = self._gain
-        for k in range(steps):
-            g = min(float(needed[k]), g + (1.0 - g) * self._recover)
-            gains[k + 1] = g
-        self._gain = g
+        gains[0] = self._gain
+        for lo in range(0, steps, MAX_SCAN_STEPS):
+            hi = min(steps, lo + MAX_SCAN_STEPS)
+            gains[lo + 1:hi + 1] = gain_curve(gains[lo], needed[lo:hi], self._recover)
+        self._gain = g = float(gains[-1])
         self.engaged_blocks += int((gains[1:] < 1.0).sum())
         ramp = np.linspace(0.0, 1.0, step, endpoint=False, dtype=np.float64)
         curve = gains[:-1, None] + (gains[1:] - gains[:-1])[:, None] * ramp[None, :]

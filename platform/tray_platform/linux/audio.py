@@ -2,7 +2,7 @@
 
 Why libpulse directly rather than a wrapper: each ``PulseAudioStream`` has its own context and threaded mainloop
 (connected in ``open``, torn down in ``close``), so a restarted audio server is picked up by the next recording and
-a stream that delivers nothing can still be closed at once (``read`` waits on a queue with a timeout). soundcard's
+a stream that delivers nothing can still be closed at once (``read`` polls with a timeout). soundcard's
 PulseAudio backend connects once at import (a module-level context that never reconnects) and its ``record``
 loops until data arrives. The stream asks for latency interpolation, so each block is stamped with
 ``clock() - pa_stream_get_latency()``: the capture time of its first sample, independent of when this process
@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import queue
 import threading
 import time
 from ctypes import POINTER, Structure, c_char_p, c_int, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
@@ -32,7 +31,9 @@ from tray_platform.base import AudioBlock, AudioDevice, AudioDeviceLost, AudioUn
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds for a context to connect and a stream to become ready
-FRAGMENT_SECONDS = 0.02  # the server hands over ~20 ms at a time (10 ms: +2% of a core per input)
+FRAGMENT_SECONDS = 0.02  # asked of the server; it may hand over smaller pieces (a source runs at the period of
+# its lowest-latency client: 5 ms blocks are common)
+POLL_SECONDS = 0.1  # the reader takes what arrived this often (see PulseAudioStream)
 
 # enums from <pulse/def.h> and <pulse/sample.h>
 _CTX_READY, _CTX_FAILED, _CTX_TERMINATED = 4, 5, 6
@@ -80,7 +81,6 @@ _CONTEXT_NOTIFY = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
 _SOURCE_INFO_CB = ctypes.CFUNCTYPE(None, c_void_p, POINTER(_SourceInfo), c_int, c_void_p)
 _SERVER_INFO_CB = ctypes.CFUNCTYPE(None, c_void_p, POINTER(_ServerInfo), c_void_p)
 _STREAM_NOTIFY = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
-_STREAM_REQUEST = ctypes.CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
 
 
 def _load_libpulse() -> Any:
@@ -112,7 +112,6 @@ def _load_libpulse() -> Any:
         "pa_strerror": (c_char_p, [c_int]),
         "pa_stream_new": (c_void_p, [c_void_p, c_char_p, POINTER(_SampleSpec), c_void_p]),
         "pa_stream_set_state_callback": (None, [c_void_p, _STREAM_NOTIFY, c_void_p]),
-        "pa_stream_set_read_callback": (None, [c_void_p, _STREAM_REQUEST, c_void_p]),
         "pa_stream_connect_record": (c_int, [c_void_p, c_char_p, POINTER(_BufferAttr), c_int]),
         "pa_stream_get_state": (c_int, [c_void_p]),
         "pa_stream_peek": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_size_t)]),
@@ -224,8 +223,13 @@ class _Connection:
 
 
 class PulseAudioStream:
-    """A record stream on its own connection (see the module docstring). Blocks are queued by the mainloop thread
-    and taken by ``read`` (one consumer thread)."""
+    """A record stream on its own connection (see the module docstring), read by one consumer thread.
+
+    ``read`` takes, under the mainloop lock, everything the server delivered since the last call (``pa_stream_peek``
+    / ``pa_stream_drop``) and stamps it with the stream's latency, polling every ``POLL_SECONDS`` while there is
+    none. There is deliberately no read callback: the server may deliver every 5 ms, and a ctypes callback per
+    delivery ran Python on libpulse's mainloop thread 200 times a second per input (~5 % of a core for two inputs,
+    measured with benchmarks/recording.py --audio); polling costs 10 wake-ups a second and gives the same timestamps."""
 
     def __init__(self, pa: Any, device_id: str, *, rate: int, channels: int, clock: Callable[[], float],
                  server: str | None = None, app_name: str = "Snaplark"):
@@ -234,7 +238,7 @@ class PulseAudioStream:
         self._clock = clock
         self._pa = pa
         self._frame_bytes = 4 * channels
-        self._blocks: queue.Queue = queue.Queue()
+        self._wake = threading.Event()  # set when the stream is lost, to end a poll wait at once
         self._lost: str | None = None
         self._stream = None
         self.latency_unknown = 0  # blocks stamped without timing info (the first ones, usually)
@@ -251,7 +255,6 @@ class PulseAudioStream:
         frag = int(self.rate * FRAGMENT_SECONDS) * self._frame_bytes
         attr = _BufferAttr(_INVALID_INDEX, _INVALID_INDEX, _INVALID_INDEX, _INVALID_INDEX, frag)
         self._on_state = _STREAM_NOTIFY(self._state_changed)
-        self._on_read = _STREAM_REQUEST(self._readable)
         conn.lost_callbacks.append(self._mark_lost)
         ready = threading.Event()
         self._ready = ready
@@ -260,7 +263,6 @@ class PulseAudioStream:
             if not self._stream:
                 raise AudioUnavailable(f"cannot create a record stream: {conn.error()}")
             pa.pa_stream_set_state_callback(self._stream, self._on_state, None)
-            pa.pa_stream_set_read_callback(self._stream, self._on_read, None)
             flags = _STREAM_ADJUST_LATENCY | _STREAM_INTERPOLATE_TIMING | _STREAM_AUTO_TIMING_UPDATE | _STREAM_DONT_MOVE
             if pa.pa_stream_connect_record(self._stream, device_id.encode(), ctypes.byref(attr), flags) < 0:
                 raise AudioUnavailable(f"cannot record from {device_id!r}: {conn.error()}")
@@ -286,10 +288,28 @@ class PulseAudioStream:
     def _mark_lost(self, reason: str) -> None:
         if self._lost is None:
             self._lost = reason
-            self._blocks.put(None)  # wakes the reader
+            self._wake.set()
 
-    def _readable(self, stream, _nbytes, _userdata) -> None:
-        pa = self._pa
+    # reader thread -------------------------------------------------------------
+    def read(self, timeout: float) -> AudioBlock | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._lost is not None:
+                raise AudioDeviceLost(self._lost)
+            with self._conn.locked():
+                block = self._take_available()
+            if block is not None:
+                return block
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._wake.wait(min(POLL_SECONDS, left))
+
+    def _take_available(self) -> AudioBlock | None:
+        """What the server delivered since the last call, stamped with its capture time (mainloop locked)."""
+        pa, stream = self._pa, self._stream
+        if pa.pa_stream_get_state(stream) != _STREAM_READY:
+            return None
         now = self._clock()
         usec, negative = c_uint64(0), c_int(0)
         if pa.pa_stream_get_latency(stream, ctypes.byref(usec), ctypes.byref(negative)) == 0:
@@ -306,22 +326,12 @@ class PulseAudioStream:
             total += n
             pa.pa_stream_drop(stream)
         if not total:
-            return
+            return None
         frames = total // self._frame_bytes
         if start is None:  # no timing info yet: assume it was all captured just now
             self.latency_unknown += 1
             start = now - frames / self.rate
-        self._blocks.put(AudioBlock(b"".join(chunks), frames, start))
-
-    # reader thread -------------------------------------------------------------
-    def read(self, timeout: float) -> AudioBlock | None:
-        try:
-            block = self._blocks.get(timeout=timeout)
-        except queue.Empty:
-            block = None
-        if block is None and self._lost is not None:
-            raise AudioDeviceLost(self._lost)
-        return block
+        return AudioBlock(b"".join(chunks), frames, start)
 
     def close(self) -> None:
         conn = self._conn

@@ -129,6 +129,30 @@ def test_limiter_keeps_two_full_scale_sources_under_the_threshold_and_leaves_qui
     assert np.array_equal(quiet.process(x), x)
 
 
+def test_limiter_gain_curve_is_the_step_by_step_recurrence():
+    from tray.capture.audio_mixer import gain_curve
+
+    rng = np.random.default_rng(7)
+    recover = 1.0 - np.exp(-0.001 / 0.1)
+    for g0, n in ((1.0, 20), (0.35, 1000), (0.999, 3)):
+        needed = np.minimum(1.0, rng.uniform(0.2, 1.6, n))
+        needed[n // 2:] = 1.0  # and a stretch where the gain recovers
+        want, g = [], g0
+        for k in range(n):
+            g = min(float(needed[k]), g + (1.0 - g) * recover)
+            want.append(g)
+        assert np.allclose(gain_curve(g0, needed, recover), want, rtol=0, atol=1e-12)
+
+
+def test_limiter_in_long_blocks_equals_the_limiter_in_frames():
+    t = np.arange(3 * RATE) / RATE
+    loud = np.stack([1.4 * np.sin(2 * np.pi * 440 * t) * (t < 1.5)] * 2, axis=1).astype(np.float32)
+    whole = PeakLimiter().process(loud)  # 3000 steps: scanned in pieces
+    framed = PeakLimiter()
+    parts = np.concatenate([framed.process(loud[i:i + FRAME]) for i in range(0, len(loud), FRAME)])
+    assert np.allclose(whole, parts, atol=1e-6) and np.abs(whole).max() <= 0.891 + 1e-6
+
+
 # ----------------------------------------------------------------------------------------- device choice
 @dataclass
 class FakeInput:
