@@ -19,4 +19,5 @@ COMMANDS: dict[str, str] = {
     "autostart": "start Snaplark at login (enable, disable, status)",
     "server": "check what a server supports (server check [--server URL])",
     "devices": "list audio inputs (microphones) and output monitors for recordings",
+    "send": "tell the running tray app to capture, record, stop or quit (for keys bound in the compositor)",
 }

@@ -87,9 +87,9 @@ class DesktopApp:
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> int:
-        from tray.ui.single_instance import SingleInstance
+        from tray.ui.single_instance import SingleInstance, default_path as default_instance_path
 
-        self.instance = SingleInstance(paths.data_dir() / "instance.sock", config_file=self.config_path)
+        self.instance = SingleInstance(default_instance_path(), config_file=self.config_path)
         if not self.instance.acquire():
             return self.instance.hand_over()  # same settings file: it captures a region; another: refused, exit 1
         try:

@@ -41,6 +41,13 @@ EXIT_OTHER_INSTANCE = 1
 _UNIX = hasattr(socket, "AF_UNIX") and sys.platform != "win32"
 
 
+def default_path() -> Path:
+    """The running tray app's socket: in the data dir (so one app per data dir, whatever the settings file)."""
+    from tray import paths
+
+    return paths.data_dir() / "instance.sock"
+
+
 def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(Path(path).expanduser())).resolve()
 
