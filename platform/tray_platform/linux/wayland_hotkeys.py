@@ -9,11 +9,10 @@ none. :func:`session_warning` says at start which case applies:
   works, and the desktop's own shortcut settings can run the command below;
 - it does not: the message names the command to bind in the compositor.
 
-The command is ``snaplark`` itself: a second launch while the tray app runs hands over to it through the
-single-instance socket (``tray/ui/single_instance.py``), and the running app captures a region. The socket
-protocol also knows ``record_region``, ``record_screen``, ``stop_recording``, ``toggle_pause``, but no CLI command
-sends those yet (missing: ``snaplark send <command>``), so only "capture region" can be bound today (or the
-standalone ``snaplark shot --region --upload --copy``, which does not need the tray app).
+The command is ``snaplark send <command>`` (``tray/commands/send.py``): it reaches the running tray app through the
+single-instance socket (``tray/ui/single_instance.py``) and runs there like the tray menu item: ``capture-region``,
+``capture-screen``, ``record-region``, ``record-screen``, ``stop-recording``, ``toggle-pause``. Without the tray
+app, ``snaplark shot --region --upload --copy`` captures once on its own.
 
 Threading: each call opens its own short-lived bus connection; any thread.
 """
@@ -21,7 +20,8 @@ Threading: each call opens its own short-lived bus connection; any thread.
 from __future__ import annotations
 
 GLOBAL_SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
-BIND_COMMAND = "snaplark"
+BIND_COMMAND = "snaplark send capture-region"
+RECORD_COMMAND = "snaplark send record-region"
 STANDALONE_COMMAND = "snaplark shot --region --upload --copy"
 SWAY_EXAMPLE = f"bindsym Print exec {BIND_COMMAND}"
 
@@ -41,8 +41,8 @@ def session_warning(bus: str = "SESSION") -> str:
     if version is not None:
         return (f"this is a Wayland session: the desktop portal offers GlobalShortcuts (version {version}), which "
                 "Snaplark does not use yet. Use the tray menu, or bind a key in your desktop's keyboard settings to "
-                f"`{BIND_COMMAND}` (it asks the running Snaplark to capture a region) or `{STANDALONE_COMMAND}`.")
+                f"`{BIND_COMMAND}` (and `{RECORD_COMMAND}`, `snaplark send stop-recording` ...) or `{STANDALONE_COMMAND}`.")
     return ("this is a Wayland session and its desktop portal has no GlobalShortcuts interface, so Snaplark cannot "
             "register global hotkeys. Use the tray menu, or bind a key in your compositor to "
-            f"`{BIND_COMMAND}` (it asks the running Snaplark to capture a region), e.g. in sway's config: "
-            f"`{SWAY_EXAMPLE}`; or to `{STANDALONE_COMMAND}` (a one-off capture without the tray app).")
+            f"`{BIND_COMMAND}` (also `{RECORD_COMMAND}`, `snaplark send stop-recording` ...), e.g. in sway's "
+            f"config: `{SWAY_EXAMPLE}`; or to `{STANDALONE_COMMAND}` (a one-off capture without the tray app).")
