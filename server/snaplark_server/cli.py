@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -21,7 +22,9 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, ServerConfig, load_config_file
+from .audit import AuditLog
 from .db import Database
+from .request_context import RequestIdLogFilter
 from .users import (UserError, create_user, delete_user, issue_token, iso, parse_duration, revoke_token,
                     set_disabled, user_infos)
 
@@ -52,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bytes/s a request body must average over each body-timeout window (default 1024)")
     serve.add_argument("--max-connections", type=int, default=None,
                        help="open connections (default 1000; never more than the fd limit allows)")
+    serve.add_argument("--access-log", metavar="FILE|-|off", default=None,
+                       help="where the access log goes: - = stderr (default), off, or a file (relative: in the data dir)")
+    serve.add_argument("--access-log-json", action="store_true", default=None,
+                       help="access log as JSON lines instead of plain text")
+    serve.add_argument("--metrics-public", action="store_true", default=None,
+                       help="serve /metrics without a token (default: any valid user token)")
     serve.add_argument("--enable-fault-injection-for-tests", action="store_true",
                        help="expose /_faults (tests only; never in production)")
 
@@ -86,7 +95,8 @@ def _config(args) -> ServerConfig:
         overrides["data_dir"] = args.data_dir
     if args.command == "serve":
         for attr in ("host", "port", "storage", "s3_bucket", "s3_endpoint_url", "public_base_url", "max_part_size",
-                     "header_timeout", "max_header_size", "body_timeout", "body_min_rate", "max_connections"):
+                     "header_timeout", "max_header_size", "body_timeout", "body_min_rate", "max_connections",
+                     "access_log", "access_log_json", "metrics_public"):
             value = getattr(args, attr)
             if value is not None:
                 overrides[attr] = value
@@ -101,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.umask(0o077)  # everything this process creates is the server user's alone (private_files.py)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s rid=%(request_id)s")
+    for handler in logging.getLogger().handlers:  # rid= the X-Request-Id of the request being served, else "-"
+        handler.addFilter(RequestIdLogFilter())
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "multipart", "python_multipart"):
         # their DEBUG output includes request headers (AWS signatures); never log credentials
         logging.getLogger(noisy).setLevel(logging.INFO)
@@ -115,28 +127,49 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(config)
 
     db = Database.in_data_dir(config.data_dir)
+    audit = AuditLog(config.data_dir)
     try:
-        return _admin(args, config, db)
+        return _admin(args, config, db, _CliAudit(audit))
     except UserError as exc:
         print(f"snaplark-server: {exc}", file=sys.stderr)
         return 1
     finally:
+        audit.close()
         db.close()
+
+
+class _CliAudit:
+    """Audit entries of the admin commands, with who ran them (``actor``: cli, the OS user and the pid)."""
+
+    def __init__(self, audit: AuditLog) -> None:
+        self._audit = audit
+        try:
+            os_user = getpass.getuser()
+        except Exception:  # no name for this uid (a container): the uid
+            os_user = str(os.getuid()) if hasattr(os, "getuid") else "?"
+        self._actor = {"actor": "cli", "osUser": os_user, "pid": os.getpid()}
+
+    def __call__(self, event: str, name: str, **fields) -> None:
+        self._audit.record(event, user=name, **self._actor, **fields)
 
 
 def _expiry(args) -> float | None:
     return time.time() + parse_duration(args.expires) if getattr(args, "expires", None) else None
 
 
-def _admin(args, config: ServerConfig, db: Database) -> int:
-    """The user, token and usage commands (the server may be running: SQLite serialises the writers)."""
+def _admin(args, config: ServerConfig, db: Database, audit: "_CliAudit") -> int:
+    """The user, token and usage commands (the server may be running: SQLite serialises the writers). Every change
+    is written to the audit log (never a token)."""
     if args.command == "user" and args.user_command in ("add", "token"):
         expires_at = _expiry(args)
         if args.user_command == "add":
             token = create_user(db, args.name, expires_at=expires_at)
+            audit("user.add", args.name, expiresAt=iso(expires_at) if expires_at else None)
             what = f"created user {args.name!r}"
         else:
             token = issue_token(db, args.name, revoke_others=args.revoke_others, expires_at=expires_at)
+            audit("user.token", args.name, revokeOthers=args.revoke_others,
+                  expiresAt=iso(expires_at) if expires_at else None)
             what = f"new token for {args.name!r}" + ("; its other tokens are revoked" if args.revoke_others else
                                                     "; its other tokens stay valid")
         until = f", valid until {iso(expires_at)}" if expires_at else ""
@@ -145,6 +178,7 @@ def _admin(args, config: ServerConfig, db: Database) -> int:
         return 0
     if args.command == "user" and args.user_command in ("disable", "enable"):
         set_disabled(db, args.name, args.user_command == "disable")
+        audit(f"user.{args.user_command}", args.name)
         print(f"{args.user_command}d user {args.name!r}")
         return 0
     if args.command == "user" and args.user_command == "delete":
@@ -163,6 +197,7 @@ def _admin(args, config: ServerConfig, db: Database) -> int:
         storage = make_storage(config)
         storage.start()
         n = delete_user(db, args.name, storage)
+        audit("user.delete", args.name, objects=n, bytes=usage.bytes_stored)
         print(f"deleted user {args.name!r} and {n} upload(s)")
         return 0
     if args.command == "user" and args.user_command == "list":
@@ -185,6 +220,7 @@ def _admin(args, config: ServerConfig, db: Database) -> int:
     if args.command == "token" and args.token_command == "revoke":
         if not revoke_token(db, args.name):
             raise UserError(f"no such user {args.name!r}")
+        audit("token.revoke", args.name)
         print(f"revoked every token of {args.name!r}")
         return 0
     return 2
