@@ -12,14 +12,13 @@ import contextlib
 import errno
 import json
 import logging
-import re
 import sqlite3
 import time
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -29,8 +28,11 @@ from .db import Database
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, invalid, unauthorized
 from .faults import FaultInjector, FaultMiddleware
+from .links import SiteLinks
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
 from .private_files import make_private_dir
+from .share_routes import register_share_routes
+from .shares import ShareService
 from .storage import StorageUnavailable, make_storage
 from .uploads import UploadService
 from .users import TokenRejected, User, check_token
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_JSON_BODY = 1024 * 1024
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request"}
 
@@ -55,7 +56,9 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     db = Database.in_data_dir(config.data_dir)
     storage = make_storage(config)
     storage.start()
-    service = UploadService(config, db, storage, clock=clock)
+    shares = ShareService(config, db, storage, clock=clock)  # share pages, posters, delete, trim
+    service = UploadService(config, db, storage, clock=clock, on_video_stored=shares.describe_video)
+    links = SiteLinks(config)  # every absolute URL handed out: site_url, else an allowed Host (links.py)
     removed = service.remove_orphans()
     if removed:
         log.info("removed %d session director(y/ies) without an open session", removed)
@@ -77,6 +80,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     app.state.db = db
     app.state.storage = storage
     app.state.service = service
+    app.state.shares = shares
     app.state.disk = disk
     app.state.faults = None
 
@@ -152,7 +156,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
             return 0
 
     def url_builder(request: Request) -> Callable[[str, str], str]:
-        base = str(request.base_url).rstrip("/")
+        base = links.base(request.scope, request.headers.get("host"))  # never a Host that is not allowed
         return lambda kind, name: f"{base}/{kind}/{name}"
 
     async def read_json(request: Request) -> Any:
@@ -237,36 +241,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
         body = await read_json(request)
         return await run_in_threadpool(service.finalize, user, body, url_builder(request))
 
-    async def serve_object(request: Request, kind: str, name: str) -> Response:
-        row = await run_in_threadpool(service.lookup_object, kind, name)
-        if row is None:
-            raise ApiError(404, "not_found", "no such file")
-        size, key = row["size"], row["object_key"]
-        headers = {"accept-ranges": "bytes", "content-type": row["content_type"],
-                   "etag": f'"{row["sha256"] or row["id"]}"', "cache-control": "public, max-age=31536000, immutable"}
-        start, end, status = 0, size, 200
-        spec = request.headers.get("range")
-        if spec:
-            parsed = _parse_range(spec, size)
-            if parsed == "unsatisfiable":
-                raise ApiError(416, "range_not_satisfiable", "requested range not satisfiable",
-                               headers={"content-range": f"bytes */{size}"})
-            if parsed is not None:  # a malformed or multi-range header is ignored: the whole file is sent
-                start, end = parsed
-                status = 206
-                headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
-        headers["content-length"] = str(end - start)
-        if request.method == "HEAD":
-            return Response(status_code=status, headers=headers)
-        return StreamingResponse(storage.iter_range(key, start, end), status_code=status, headers=headers)
-
-    @app.api_route("/s/{name}", methods=["GET", "HEAD"])
-    async def serve_screenshot(request: Request, name: str) -> Response:
-        return await serve_object(request, "screenshot", name)
-
-    @app.api_route("/v/{name}", methods=["GET", "HEAD"])
-    async def serve_video(request: Request, name: str) -> Response:
-        return await serve_object(request, "video", name)
+    register_share_routes(app, shares=shares, storage=storage, links=links, public_base_url=config.public_base_url,
+                          api_prefix=API_PREFIX, current_user=current_user, read_json=read_json)
 
     if config.fault_injection:
         injector = FaultInjector()
@@ -274,28 +250,6 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
         app.add_middleware(FaultMiddleware, injector=injector)
 
     return app
-
-
-def _parse_range(spec: str, size: int) -> tuple[int, int] | str | None:
-    """(start, end-exclusive) for one satisfiable range; "unsatisfiable"; None = ignore the header."""
-    m = RANGE_RE.match(spec.strip())
-    if not m or (not m.group(1) and not m.group(2)):
-        return None
-    first, last = m.group(1), m.group(2)
-    if len(first) > 18 or len(last) > 18:
-        return None
-    if not first:  # suffix: last N bytes
-        n = int(last)
-        if n == 0:
-            return "unsatisfiable"
-        return (max(0, size - n), size) if size else "unsatisfiable"
-    start = int(first)
-    end = min(int(last) + 1, size) if last else size
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        return "unsatisfiable"
-    return start, end
 
 
 async def _cleanup_loop(service: UploadService, interval: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,13 @@ class ServerConfig:
     s3_region: str | None = None
     s3_prefix: str = ""
     s3_max_attempts: int = 4  # boto3 attempts per S3 call before the API answers 503
-    public_base_url: str | None = None
+    public_base_url: str | None = None  # where stored objects are public (S3 bucket / CDN): raw-file links
+    # links.py: the server's own public address for every link it returns (pages, posters, oEmbed, raw files when
+    # public_base_url is not set) ...
+    site_url: str | None = None
+    # ... else the request's Host when it is one of these (name, name:port, *.domain); None = the bind address,
+    # localhost and 127.0.0.1. Any other Host gets links to the first of them, never to itself.
+    allowed_hosts: list[str] | None = None
     max_part_size: int = 64 * MiB
     # every part but the last must be at least this big; said in the init answer (minPartSize). Local storage has
     # no minimum of its own: 64 KiB lets a client send a live recording about once a second. S3 forces 5 MiB.
@@ -110,8 +117,28 @@ class ServerConfig:
             self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:
             self.public_base_url = self.public_base_url.rstrip("/")
+        if self.site_url:
+            if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", self.site_url):
+                raise ConfigError(f"site_url: expected http(s)://host[:port][/path], got {self.site_url!r}")
+            self.site_url = self.site_url.rstrip("/")
+        if self.allowed_hosts is not None:
+            from .links import parse_host
+
+            if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
+                raise ConfigError(f"allowed_hosts: expected a list of host names, got {self.allowed_hosts!r}")
+            bad = [h for h in self.allowed_hosts if parse_host(h[2:] if h.startswith("*.") else h) is None]
+            if bad:
+                raise ConfigError(f"allowed_hosts: not a host name or host:port: {bad[0]!r}")
+            self.allowed_hosts = list(self.allowed_hosts)
         if self.s3_prefix and not self.s3_prefix.endswith("/"):
             self.s3_prefix += "/"
+
+    def effective_allowed_hosts(self) -> list[str]:
+        """``allowed_hosts``, or by default the bind address, localhost and 127.0.0.1."""
+        if self.allowed_hosts is not None:
+            return list(self.allowed_hosts)
+        bind = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return list(dict.fromkeys([bind, "localhost", "127.0.0.1"]))
 
 
 _FILE_KEYS = {f.name for f in dataclasses.fields(ServerConfig)} - {"fault_injection"}
@@ -168,6 +195,8 @@ def _type_ok(value: Any, expected: str) -> bool:
         return isinstance(value, (int, float))
     if expected == "Path":
         return isinstance(value, str)
+    if expected.startswith("list"):
+        return isinstance(value, list) or (value is None and "None" in expected)
     if expected.startswith("str"):
         return isinstance(value, str) or (value is None and "None" in expected)
     return True

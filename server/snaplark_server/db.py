@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from .private_files import ensure_private_file, make_private_dir, tighten
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_FILENAME = "snaplark-server.sqlite3"
 
 _MIGRATIONS: dict[int, str] = {
@@ -95,6 +95,20 @@ _MIGRATIONS: dict[int, str] = {
         SELECT id, token_hash, created_at FROM users WHERE token_hash IS NOT NULL;
     UPDATE users SET token_hash = NULL;
     ALTER TABLE users ADD COLUMN disabled_at REAL;
+    """,
+    # 5: what the share pages show (shares.py): the video's duration and size and its poster, measured at finalize
+    # (or a screenshot's size at upload), an owner's title, and the tombstone of a deleted object (its row stays so
+    # its links answer 410 Gone); version counts trims (a new ETag, a new poster)
+    5: """
+    ALTER TABLE objects ADD COLUMN title TEXT;
+    ALTER TABLE objects ADD COLUMN duration REAL;
+    ALTER TABLE objects ADD COLUMN width INTEGER;
+    ALTER TABLE objects ADD COLUMN height INTEGER;
+    ALTER TABLE objects ADD COLUMN poster_key TEXT;
+    ALTER TABLE objects ADD COLUMN poster_size INTEGER;
+    ALTER TABLE objects ADD COLUMN poster_sha256 TEXT;
+    ALTER TABLE objects ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE objects ADD COLUMN deleted_at REAL;
     """,
 }
 

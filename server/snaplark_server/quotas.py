@@ -109,7 +109,7 @@ class UserUsage:
 def user_usage(db: Database, user_id: int, now: float, session_idle_expiry: float | None = None) -> UserUsage:
     """Usage of one user (also what ``snaplark-server user list`` / ``usage`` print)."""
     obj = db.query_one("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes, MAX(created_at) AS last"
-                       " FROM objects WHERE user_id = ?", (user_id,))
+                       " FROM objects WHERE user_id = ? AND deleted_at IS NULL", (user_id,))  # tombstones hold nothing
     cutoff = now - session_idle_expiry if session_idle_expiry is not None else float("-inf")
     sess = db.query_one("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND state = 'open'"
                         " AND last_activity >= ?", (user_id, cutoff))

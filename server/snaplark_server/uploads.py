@@ -150,8 +150,12 @@ class UploadService:
     """See the module docstring for the threading contract."""
 
     def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_video_stored: Callable[[str], None] | None = None) -> None:
+        """``on_video_stored(object_id)``: called after a video's finalize is committed, before the answer (the
+        share pages measure its duration and make its poster: shares.py)."""
         self.config = config
+        self.on_video_stored = on_video_stored
         self.db = db
         self.storage = storage
         self.clock = clock
@@ -338,7 +342,8 @@ class UploadService:
             row = self._session(user, session_id)
             if row["state"] == "finalized":
                 obj = self.db.query_one("SELECT object_key FROM objects WHERE id = ?", (row["video_id"],))
-                return {"key": obj["object_key"], "url": json.loads(row["final_metadata"])["url"]}
+                return {"key": obj["object_key"], "url": json.loads(row["final_metadata"])["url"],
+                        "pageUrl": url_for("v", row["video_id"])}
             parts = {p.index: p for p in self._parts(session_id)}
             wanted = range(total)
             missing = sorted({i for i in wanted if i not in parts} | (set(wanted) - set(uploaded)))
@@ -392,7 +397,10 @@ class UploadService:
                 )
             self.storage.discard_parts(session_id)
         self._forget_lock(session_id)
-        return {"key": key, "url": url}
+        if self.on_video_stored is not None:
+            self.on_video_stored(row["video_id"])
+        # extension: pageUrl, the share page (the seed's url stays the file itself)
+        return {"key": key, "url": url, "pageUrl": url_for("v", row["video_id"])}
 
     def cleanup_expired(self) -> int:
         """Abort and forget every open session idle longer than the expiry; returns how many."""
@@ -442,7 +450,7 @@ class UploadService:
                 ext, ctype, fmt = "jpg", "image/jpeg", "JPEG"
             else:
                 raise ApiError(415, "unsupported_media_type", "file: expected a PNG or JPEG image")
-            _verify_image(spooled, fmt, self.config.max_image_pixels)
+            width, height = _verify_image(spooled, fmt, self.config.max_image_pixels)
             image_id = secrets.token_urlsafe(12)
             key = f"screenshots/{image_id}.{ext}"
             size, digest = spooled.size, spooled.sha256
@@ -451,12 +459,12 @@ class UploadService:
             with self.db.write() as conn:
                 self.limits.record_ingest(conn, user.id, size)
                 conn.execute(
-                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
-                    " VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?)",
-                    (image_id, user.id, key, ctype, size, digest, self.clock()),
+                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at,"
+                    " width, height) VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?, ?, ?)",
+                    (image_id, user.id, key, ctype, size, digest, self.clock(), width, height),
                 )
             url = self.storage.public_url(key) or url_for("s", f"{image_id}.{ext}")
-            return {"url": url}
+            return {"url": url, "pageUrl": url_for("s", image_id)}  # extension: pageUrl (the share page)
         finally:
             if spooled is not None:
                 spooled.discard()
@@ -471,7 +479,7 @@ class UploadService:
         return row
 
 
-def _verify_image(spooled: SpooledFile, fmt: str, max_pixels: int) -> None:
+def _verify_image(spooled: SpooledFile, fmt: str, max_pixels: int) -> tuple[int, int]:
     """A real image of the claimed format, no bigger than ``max_pixels`` (checked from the header, before Pillow
     decodes anything: a 420 KB PNG can declare 12000x12000)."""
     from PIL import Image
@@ -487,6 +495,7 @@ def _verify_image(spooled: SpooledFile, fmt: str, max_pixels: int) -> None:
                                f"at most {max_pixels / 1e6:.0f} megapixels (max_image_pixels)",
                                width=width, height=height, maxPixels=max_pixels)
             im.verify()
+            return width, height
     except ApiError:
         raise
     except Exception as exc:  # Pillow raises many types for broken / hostile images (incl. decompression bombs)

@@ -169,13 +169,15 @@ def delete_user(db: Database, name: str, storage) -> int:
     repeated delete finishes the job; never files without a row that could be found again."""
     with db.write() as conn:
         user_id = _user_id(conn, name)
-    objects = db.query("SELECT object_key FROM objects WHERE user_id = ?", (user_id,))
+    objects = db.query("SELECT object_key, poster_key FROM objects WHERE user_id = ?", (user_id,))
     sessions = db.query("SELECT id, object_key, upload_id FROM sessions WHERE user_id = ? AND state = 'open'",
                         (user_id,))
     for s in sessions:
         storage.abort(s["id"], s["object_key"], s["upload_id"])
     for o in objects:
         storage.delete_object(o["object_key"])
+        if o["poster_key"]:  # a video's poster (shares.py)
+            storage.delete_object(o["poster_key"])
     with db.write() as conn:
         conn.execute("DELETE FROM objects WHERE user_id = ?", (user_id,))
         conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))  # parts: ON DELETE CASCADE

@@ -173,6 +173,8 @@ class LocalStorage:
         fsync_file(spooled.path)
         os.replace(spooled.path, final)
         fsync_dir(final.parent)
+        # a trimmed video replaces a linked object (its parts): the single file is served from now on
+        shutil.rmtree(self._composite_dir(key), ignore_errors=True)
 
     def delete_object(self, key: str) -> None:
         self._object_path(key).unlink(missing_ok=True)

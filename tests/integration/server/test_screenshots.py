@@ -34,7 +34,8 @@ def test_png_upload_served_identically(srv):
     r = upload(srv, data)
     assert r.status_code == 200, r.text
     url = r.json()["url"]
-    assert list(r.json()) == ["url"] and url.endswith(".png")
+    assert list(r.json()) == ["url", "pageUrl"] and url.endswith(".png")  # pageUrl: extension (the share page)
+    assert r.json()["pageUrl"] == url[:-len(".png")]
     got = requests.get(url, timeout=10)
     assert got.status_code == 200 and got.headers["content-type"] == "image/png" and sha(got.content) == sha(data)
     part = requests.get(url, headers={"Range": "bytes=0-7"}, timeout=10)

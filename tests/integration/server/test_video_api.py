@@ -40,7 +40,8 @@ def test_full_upload_with_extensions(srv):
     r = finalize(srv, sid, 3, sha256=sha(whole))
     assert r.status_code == 200, r.text
     result = r.json()
-    assert set(result) == {"key", "url"} and result["key"].startswith("videos/")
+    assert set(result) == {"key", "url", "pageUrl"} and result["key"].startswith("videos/")  # pageUrl: extension
+    assert result["pageUrl"] == result["url"].rsplit(".", 1)[0]  # the share page: /v/<id>, the file /v/<id>.webm
     served = requests.get(result["url"], timeout=30)
     assert served.status_code == 200 and served.headers["content-type"] == "video/webm"
     assert sha(served.content) == sha(whole)

@@ -1,0 +1,79 @@
+"""The absolute URLs the server hands out (links in API answers, share pages, previews, oEmbed).
+
+A request's ``Host`` header is whatever the client sent: an outside audit got ``http://evil.example/s/...`` back by
+sending ``Host: evil.example``, and a preview card built from it would point a chat app at someone else's server.
+So the base of every link is, in this order:
+
+1. ``site_url`` when configured (the server's public address, e.g. ``https://snaplark.example.com``);
+2. the request's scheme + ``Host`` when that host is in ``allowed_hosts`` (an entry ``name`` allows any port,
+   ``name:port`` only that port, ``*.example.com`` any sub-domain); by default the bind address, ``localhost`` and
+   ``127.0.0.1`` -- a reverse proxy that passes ``Host $http_host`` on this machine keeps its own host:port;
+3. else the first concrete allowed host (not a wildcard nor 0.0.0.0/::) with the port the request arrived on.
+
+The scheme is the request's (uvicorn takes ``X-Forwarded-Proto`` from trusted proxies). Raw files may instead be
+served from ``public_base_url`` (S3 / CDN) by the storage backend; that is decided by the callers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import ServerConfig
+
+_HOST_RE = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?$")
+_ANY_ADDRESS = {"0.0.0.0", "::", "[::]", ""}
+
+
+def parse_host(value: str) -> tuple[str, int | None] | None:
+    """``(lower-case host name, port or None)`` of a Host header value; None when it is not a plain host[:port]."""
+    m = _HOST_RE.match(value.strip())
+    if not m:
+        return None
+    port = int(m.group("port")) if m.group("port") else None
+    if port is not None and not (0 < port < 65536):
+        return None
+    return m.group("name").lower(), port
+
+
+class SiteLinks:
+    """Builds the base URL for one request; immutable after construction, safe from any thread."""
+
+    def __init__(self, config: "ServerConfig") -> None:
+        self.site_url = config.site_url
+        self.allowed = [entry.lower() for entry in config.effective_allowed_hosts()]
+
+    def host_allowed(self, name: str, port: int | None) -> bool:
+        for entry in self.allowed:
+            parsed = parse_host(entry.replace("*.", "x.", 1)) if entry.startswith("*.") else parse_host(entry)
+            if parsed is None:
+                continue
+            want_name, want_port = parsed
+            if entry.startswith("*."):
+                if not name.endswith(entry[1:]):
+                    continue
+            elif name != want_name:
+                continue
+            if want_port is None or want_port == port:
+                return True
+        return False
+
+    def base(self, scope: dict[str, Any], host_header: str | None) -> str:
+        """``scheme://host[:port][root_path]`` without a trailing slash."""
+        if self.site_url:
+            return self.site_url
+        scheme = scope.get("scheme", "http")
+        root = str(scope.get("root_path") or "").rstrip("/")
+        parsed = parse_host(host_header or "")
+        if parsed is not None and self.host_allowed(*parsed):
+            return f"{scheme}://{host_header.strip().lower()}{root}"
+        server = scope.get("server") or (None, None)
+        port = server[1] if len(server) > 1 else None
+        name = next((e for e in self.allowed if not e.startswith("*.") and e not in _ANY_ADDRESS), "localhost")
+        if parse_host(name) and parse_host(name)[1] is not None:
+            return f"{scheme}://{name}{root}"
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"  # a bare IPv6 address
+        default = 443 if scheme == "https" else 80
+        return f"{scheme}://{name}{'' if port in (None, default) else f':{port}'}{root}"

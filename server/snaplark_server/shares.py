@@ -1,0 +1,230 @@
+"""Share pages' business rules over `Database` + storage: what a link shows (`ObjectView`), the video's duration,
+size and poster measured at finalize, and the owner's actions -- delete (a tombstone row: every link answers
+410 Gone) and trim (stream copy at keyframes; the same links serve the trimmed video).
+
+Threading contract: `ShareService` methods are blocking and called from worker threads. Trim and delete of one
+object are serialised by that object's lock; the database serialises writers. Readers never take the lock: a
+reader that races a trim streams either the old or the new bytes (local files are replaced by rename; an open
+file keeps its bytes).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import ServerConfig
+from .db import Database
+from .errors import ApiError, invalid
+from .media import MediaError, new_spool_path, open_stored, poster_jpeg, probe, spool_bytes, spool_file, trim
+from .storage import StorageBackend
+from .users import User
+
+log = logging.getLogger(__name__)
+
+POSTER_CONTENT_TYPE = "image/jpeg"
+TRIM_FORMATS = {".webm": "webm", ".mp4": "mp4", ".mkv": "matroska"}
+
+
+@dataclass(frozen=True)
+class ObjectView:
+    """One stored object as the routes need it (a row of ``objects``)."""
+
+    id: str
+    kind: str  # "video" | "screenshot"
+    user_id: int
+    key: str
+    ext: str  # "webm", "mp4", "png", ...
+    content_type: str
+    size: int
+    sha256: str
+    created_at: float
+    title: str | None
+    duration: float | None
+    width: int | None
+    height: int | None
+    poster_key: str | None
+    poster_size: int | None
+    poster_sha256: str | None
+    version: int
+    deleted_at: float | None
+
+    @classmethod
+    def from_row(cls, row) -> "ObjectView":
+        return cls(id=row["id"], kind=row["kind"], user_id=row["user_id"], key=row["object_key"],
+                   ext=row["object_key"].rsplit(".", 1)[-1], content_type=row["content_type"], size=row["size"],
+                   sha256=row["sha256"] or "", created_at=row["created_at"], title=row["title"],
+                   duration=row["duration"], width=row["width"], height=row["height"], poster_key=row["poster_key"],
+                   poster_size=row["poster_size"], poster_sha256=row["poster_sha256"], version=row["version"],
+                   deleted_at=row["deleted_at"])
+
+    @property
+    def route(self) -> str:
+        return "v" if self.kind == "video" else "s"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256 or self.id}"' if self.version == 0 else f'"{self.sha256 or self.id}-{self.version}"'
+
+    @property
+    def poster_etag(self) -> str:
+        return f'"{self.poster_sha256 or self.id}-poster"'
+
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        what = "Recording" if self.kind == "video" else "Screenshot"
+        return f"{what} {datetime.fromtimestamp(self.created_at, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+    def download_name(self) -> str:
+        what = "recording" if self.kind == "video" else "screenshot"
+        return f"{what}-{datetime.fromtimestamp(self.created_at, tz=timezone.utc):%Y-%m-%d_%H-%M-%S}.{self.ext}"
+
+
+def poster_key_for(video_key: str) -> str:
+    """The poster is stored next to its video: ``videos/<id>.webm`` -> ``videos/<id>.jpg``."""
+    return video_key.rsplit(".", 1)[0] + ".jpg"
+
+
+class ShareService:
+    """See the module docstring for the threading contract."""
+
+    def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+        self._locks_guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def _lock(self, object_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(object_id, threading.Lock())
+
+    def find(self, kind: str, object_id: str) -> ObjectView | None:
+        row = self.db.query_one("SELECT * FROM objects WHERE id = ? AND kind = ?", (object_id, kind))
+        return ObjectView.from_row(row) if row is not None else None
+
+    def _owned(self, user: User, object_id: str) -> ObjectView:
+        row = self.db.query_one("SELECT * FROM objects WHERE id = ?", (object_id,))
+        if row is None or row["user_id"] != user.id:  # another user's object: the same answer as none at all
+            raise ApiError(404, "not_found", "no such object")
+        return ObjectView.from_row(row)
+
+    # --- measured at finalize ----------------------------------------------------------------------------------
+
+    def describe_video(self, object_id: str) -> None:
+        """Duration, width, height and the poster of a just-finalized video. Best effort: a video PyAV cannot read
+        keeps its link (the page then shows no poster and the client's duration)."""
+        view = self.find("video", object_id)
+        if view is None or view.deleted_at is not None or view.poster_key is not None:
+            return
+        with self._lock(object_id):
+            try:
+                self._measure(view)
+            except MediaError as exc:
+                log.warning("video %s: no poster or duration (%s)", object_id, exc)
+
+    def _measure(self, view: ObjectView, local_path: Path | None = None) -> None:
+        def source():
+            if local_path is not None:
+                return str(local_path)
+            return open_stored(lambda a, b: self.storage.iter_range(view.key, a, b), view.size)
+
+        started = time.monotonic()
+        info = probe(source())
+        jpeg = poster_jpeg(source())
+        key = poster_key_for(view.key)
+        spooled = spool_bytes(self.storage.spool_dir, jpeg, want_md5=self.storage.wants_md5)
+        try:
+            self.storage.put_object(key, spooled, POSTER_CONTENT_TYPE)
+        finally:
+            spooled.discard()
+        with self.db.write() as conn:
+            conn.execute("UPDATE objects SET duration = ?, width = ?, height = ?, poster_key = ?, poster_size = ?,"
+                         " poster_sha256 = ? WHERE id = ?",
+                         (info.duration, info.width, info.height, key, spooled.size, spooled.sha256, view.id))
+        log.info("video %s: %.2f s, %sx%s, poster %d bytes (measured in %.2f s)", view.id, info.duration or 0,
+                 info.width, info.height, spooled.size, time.monotonic() - started)
+
+    # --- owner actions ----------------------------------------------------------------------------------------
+
+    def delete(self, user: User, object_id: str) -> dict[str, Any]:
+        """Tombstone first (every link answers 410 at once), then the stored bytes; a repeat finishes a delete
+        whose storage step failed and answers the same."""
+        view = self._owned(user, object_id)
+        with self._lock(object_id):
+            view = self._owned(user, object_id)
+            deleted_at = view.deleted_at or self.clock()
+            if view.deleted_at is None:
+                with self.db.write() as conn:
+                    conn.execute("UPDATE objects SET deleted_at = ? WHERE id = ?", (deleted_at, object_id))
+            self.storage.delete_object(view.key)
+            if view.poster_key:
+                self.storage.delete_object(view.poster_key)
+        log.info("%s %s deleted by its owner", view.kind, object_id)
+        return {"id": object_id, "deleted": True, "deletedAt": _iso(deleted_at)}
+
+    def trim(self, user: User, object_id: str, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise invalid("expected a JSON object")
+        extra = sorted(k for k in body if k not in ("start", "end"))
+        if extra:
+            raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}")
+        start, end = body.get("start", 0), body.get("end")
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or not math.isfinite(value) or value < 0):
+                raise invalid(f"{name}: expected a non-negative number of seconds")
+        view = self._owned(user, object_id)
+        if view.kind != "video":
+            raise ApiError(404, "not_found", "no such video")
+        with self._lock(object_id):
+            view = self._owned(user, object_id)
+            if view.deleted_at is not None:
+                raise ApiError(410, "gone", "this video was deleted")
+            if end is None:
+                end = view.duration if view.duration is not None else math.inf
+            if end <= start:
+                raise invalid(f"end ({end}) must be after start ({start})")
+            if view.duration is not None and start >= view.duration:
+                raise invalid(f"start ({start}) is at or after the end of the video ({view.duration:.3f} s)")
+            suffix = "." + view.ext
+            fmt = TRIM_FORMATS.get(suffix)
+            if fmt is None:
+                raise ApiError(422, "cannot_trim", f"videos stored as {suffix} cannot be trimmed")
+            dest = new_spool_path(self.storage.spool_dir, suffix)
+            try:
+                try:
+                    result = trim(open_stored(lambda a, b: self.storage.iter_range(view.key, a, b), view.size),
+                                  dest, float(start), float(end), fmt)
+                except MediaError as exc:
+                    raise ApiError(422, "cannot_trim", f"the video could not be cut: {exc}") from None
+                spooled = spool_file(dest, want_md5=self.storage.wants_md5)
+                self.storage.put_object(view.key, spooled, view.content_type)  # the same key: the same links
+                with self.db.write() as conn:
+                    conn.execute("UPDATE objects SET size = ?, sha256 = ?, version = version + 1, poster_key = NULL"
+                                 " WHERE id = ?", (spooled.size, spooled.sha256, object_id))
+            finally:
+                dest.unlink(missing_ok=True)
+            fresh = self.find("video", object_id)
+            try:
+                self._measure(fresh)
+            except MediaError as exc:
+                log.warning("video %s: trimmed, but no poster or duration (%s)", object_id, exc)
+            fresh = self.find("video", object_id)
+        log.info("video %s trimmed to [%.3f, %.3f) (asked [%s, %s))", object_id, result.start, result.end, start, end)
+        return {"id": object_id, "requested": {"start": start, "end": None if math.isinf(end) else end},
+                "start": result.start, "end": result.end, "duration": fresh.duration, "size": fresh.size,
+                "keyframeCut": True}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
