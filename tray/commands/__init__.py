@@ -19,5 +19,6 @@ COMMANDS: dict[str, str] = {
     "autostart": "start Snaplark at login (enable, disable, status)",
     "server": "check what a server supports (server check [--server URL])",
     "devices": "list audio inputs (microphones) and output monitors for recordings",
+    "ocr": "print the text in a region of the screen (read locally, never uploaded)",
     "send": "tell the running tray app to capture, record, stop or quit (for keys bound in the compositor)",
 }

@@ -45,6 +45,7 @@ class HotkeySettings:
     record_region: str = field(default="<ctrl>+<alt>+r", metadata=_opt(v_hotkey))
     stop_recording: str = field(default="<ctrl>+<alt>+q", metadata=_opt(v_hotkey))
     pause_recording: str = field(default="<ctrl>+<alt>+p", metadata=_opt(v_hotkey))
+    copy_text: str = field(default="", metadata=_opt(v_hotkey))  # "Copy text" (OCR) from a region; "" = none
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from tray.ui.capture_flow import CaptureFlow
 from tray.ui.context import TrayContext
 from tray.ui.recent_uploads import RecentUploads
 from tray.ui.recording_flow import RecordingFlow
+from tray.ui.text_capture import TextCapture
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class DesktopApp:
         self.captures = CaptureFlow(self.ctx, self.recent)
         self.recordings = RecordingFlow(self.ctx, self.captures, self.recent)
         self.account = AccountFlow(self.ctx)
+        self.text = TextCapture(self.ctx, self.captures)
         self._ticks = 0
 
     @property
@@ -199,6 +201,7 @@ class DesktopApp:
             "record_region": (hk.record_region, self.record_region),
             "stop_recording": (hk.stop_recording, self.stop_recording),
             "pause_recording": (hk.pause_recording, self.toggle_pause),
+            "copy_text": (hk.copy_text, self.copy_text),
         }
         bindings = {k: v for k, v in bindings.items() if v[0]}
         self.hotkeys = GlobalHotkeys(bindings, self.dispatcher.post,
@@ -235,6 +238,10 @@ class DesktopApp:
 
     def capture_screen(self) -> None:
         self.captures.capture_screen()
+
+    def copy_text(self) -> None:
+        """Select a region; its text (read locally) goes to the clipboard."""
+        self.text.start()
 
     def record_region(self) -> None:
         self.recordings.record_region()

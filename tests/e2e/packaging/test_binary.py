@@ -334,3 +334,35 @@ def test_installed_onedir_starts_from_autostart_entry(snaplark_binary, trayer_ho
     run_uninstall(home, env_extra=install_env)
     assert [p for p in installed if p.exists() or p.is_symlink()] == []
     assert not entry.exists()
+
+
+
+def test_ocr_reads_text_in_the_binary(snaplark_binary, xvfb, tmp_path):
+    """Issue 19: the frozen binary reads text too: tesserocr's libtesseract and eng.traineddata come from the bundle
+    (tray.ocr looks in <bundle>/tessdata first), no Python on PATH."""
+    import tkinter as tk
+
+    from tests import ocr_samples as S
+
+    root = tk.Tk()
+    root.withdraw()
+    try:
+        sample = S.ACCEPTANCE[2]
+        win, region = S.show_sample(root, sample, 60, 60)
+        proc = subprocess.Popen([str(snaplark_binary.path), "ocr", "--region", ",".join(map(str, region))],
+                                env=bare_env(HOME=str(tmp_path), DISPLAY=xvfb), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            root.update()
+            time.sleep(0.02)
+        if proc.poll() is None:
+            proc.kill()
+        out, err = proc.communicate(timeout=10)
+        win.destroy()
+    finally:
+        root.destroy()
+    if proc.returncode == 2 and NOT_AVAILABLE in err:
+        pytest.fail("ocr not in the binary")
+    assert proc.returncode == 0, err
+    assert S.cer(sample.text, out) <= 0.03, out
