@@ -27,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="copy the link (with --upload) or the image (without) to the clipboard")
     parser.add_argument("--output", type=Path, metavar="PATH", help="where to save the PNG (default: captures dir)")
     parser.add_argument("--cursor", action="store_true", help="draw the mouse pointer into the screenshot")
+    parser.add_argument("--pin", action="store_true",
+                        help="then pin it to the screen (always on top; drag moves, wheel zooms, Ctrl+C copies, Esc "
+                             "closes); the command returns when the pin is closed")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                         help="how long to wait for the upload before leaving it queued (default 120)")
 
@@ -106,8 +109,42 @@ def run(args: argparse.Namespace) -> int:
     if not args.upload:
         if args.copy:
             _copy(lambda c: c.copy_image_png(png))
-        return EXIT_OK
-    return _upload(settings, out, args)
+        code = EXIT_OK
+    else:
+        code = _upload(settings, out, args)
+    if args.pin and code == EXIT_OK:
+        pin(png, (target.left, target.top) if hasattr(target, "left") else None)
+    return code
+
+
+def pin(png: bytes, at: tuple[int, int] | None) -> None:
+    """Pin the image at ``at`` (its top-left on screen: a region stays where it was taken; None: around the
+    pointer) on a fresh Tk root; returns when the pin is closed."""
+    import io
+    import tkinter as tk
+
+    from PIL import Image
+
+    from tray.ui.pin import BORDER, PinBoard
+
+    root = tk.Tk()
+    root.withdraw()
+    try:
+        from tray_platform.base import choose_backend
+
+        clipboard = choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD", root=root).backend
+    except Exception as exc:  # noqa: BLE001 - the pin works without; Ctrl+C says so
+        log.warning("no clipboard for the pin: %s", exc)
+        clipboard = None
+    board = PinBoard(root, clipboard=clipboard, on_empty=root.quit,
+                     on_message=lambda title, body: print(f"snaplark shot: {title}: {body}", file=sys.stderr))
+    x, y = (at[0] - BORDER, at[1] - BORDER) if at is not None else (None, None)
+    board.pin(Image.open(io.BytesIO(png)), x, y)
+    print("snaplark shot: pinned (drag moves, wheel zooms, Ctrl+C copies, Esc closes)", file=sys.stderr, flush=True)
+    try:
+        root.mainloop()
+    finally:
+        root.destroy()
 
 
 def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ class CaptureFlow:
         self.recent = recent
         self.selector: Any = None  # the open RegionSelector
         self.annotator: Any = None  # the last AnnotatorWindow
+        self.last_image: Any = None  # the last screenshot (as annotated when it was pinned, copied or uploaded)
+        self.pins: Any = None  # tray.ui.pin.PinBoard, made at the first pin
         self._busy = False
 
     @property
@@ -90,11 +92,12 @@ class CaptureFlow:
 
         if self.annotator is not None and not self.annotator.closed:
             self.annotator.close()
+        self.last_image = image
         # on_save=None: the annotator's Save asks with the desktop's save dialog, starting in the captures folder;
         # the tool, colour and width carry over to the next annotator (data dir, annotator.json)
         settings = self.ctx.settings
         self.annotator = AnnotatorWindow(self.ctx.root, image, on_upload=self.upload_png, on_save=None,
-                                         on_copy=self.copy_image, prefs=AnnotatorPrefsStore(),
+                                         on_copy=self.copy_image, on_pin=self.pin_png, prefs=AnnotatorPrefsStore(),
                                          save_dir=settings.upload.resolved_save_dir())
         self._log_when_mapped(self.annotator)
 
@@ -115,6 +118,7 @@ class CaptureFlow:
     def upload_png(self, png: bytes) -> None:
         """Keep the PNG locally, queue it durably, put the link on the clipboard when it arrives."""
         path = self.save_capture(png)
+        self._remember(png)
         upload = self.ctx.stack.engine.upload_screenshot(path)
         log.info("screenshot saved to %s and queued for upload", path)
         if self.annotator is not None and not self.annotator.closed:
@@ -122,5 +126,32 @@ class CaptureFlow:
         self.recent.await_url(upload, copy=True)
 
     def copy_image(self, png: bytes) -> None:
+        self._remember(png)
         if self.ctx.clipboard is not None:
             self.ctx.clipboard.copy_image_png(png)
+
+    def pin_png(self, png: bytes) -> None:
+        """The annotator's Pin: the marked-up image as an always-on-top window (several may be open)."""
+        self.pin(self._remember(png))
+
+    def pin_last(self) -> None:
+        """Tray "Pin last screenshot"."""
+        if self.last_image is None:
+            self.ctx.notify_warning("Nothing to pin", "Take a screenshot first; then it can be pinned.")
+            return
+        self.pin(self.last_image)
+
+    def pin(self, image: Any) -> Any:
+        from tray.ui.pin import PinBoard
+
+        if self.pins is None:
+            self.pins = PinBoard(self.ctx.root, clipboard=self.ctx.clipboard, on_message=self.ctx.confirm)
+        return self.pins.pin(image)
+
+    def _remember(self, png: bytes) -> Any:
+        import io
+
+        from PIL import Image
+
+        self.last_image = Image.open(io.BytesIO(png)).convert("RGB")
+        return self.last_image

@@ -239,6 +239,10 @@ class DesktopApp:
     def capture_screen(self) -> None:
         self.captures.capture_screen()
 
+    def pin_last(self) -> None:
+        """Pin the last screenshot to the screen (always on top)."""
+        self.captures.pin_last()
+
     def copy_text(self) -> None:
         """Select a region; its text (read locally) goes to the clipboard."""
         self.text.start()

@@ -38,7 +38,8 @@ class AnnotatorToolbar:
                  on_tool: Callable[[ToolKind], None], on_color: Callable[[str], None],
                  on_width: Callable[[int], None], on_undo: Callable[[], None], on_redo: Callable[[], None],
                  on_copy: Callable[[], None], on_save: Callable[[], None], on_upload: Callable[[], None],
-                 copy_enabled: bool = True, upload_enabled: bool = True) -> None:
+                 copy_enabled: bool = True, upload_enabled: bool = True,
+                 on_pin: Callable[[], None] | None = None) -> None:
         self._width = width
         self._on_width = on_width
         font = ("DejaVu Sans", -12)
@@ -82,6 +83,10 @@ class AnnotatorToolbar:
         self.save_button.pack(side="right", padx=1)
         self.copy_button = tk.Button(row2, text="Copy", font=font, command=on_copy)
         self.copy_button.pack(side="right", padx=1)
+        self.pin_button = None  # "Pin": only where the caller can pin (on_pin)
+        if on_pin is not None:
+            self.pin_button = tk.Button(row2, text="Pin", font=font, command=on_pin)
+            self.pin_button.pack(side="right", padx=1)
         if not upload_enabled:
             self.upload_button.configure(state="disabled")
         if not copy_enabled:

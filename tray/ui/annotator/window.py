@@ -74,7 +74,8 @@ class AnnotatorWindow:
     Callbacks receive the PNG bytes of the annotated image at native resolution:
     ``on_upload`` (Upload button / Ctrl+U), ``on_save`` (Ctrl+S; without it the save dialog of ``save_chooser``
     -- default: :func:`choose_save_chooser` -- asks for a file, starting in ``save_dir``, default the captures
-    folder, with a name dated by ``clock``), ``on_copy`` (Ctrl+C). ``on_close()`` runs once when the window goes
+    folder, with a name dated by ``clock``), ``on_copy`` (Ctrl+C), ``on_pin`` (Pin / Ctrl+P: the marked-up image
+    pinned to the screen, then this window closes). ``on_close()`` runs once when the window goes
     away. ``prefs``: where the tool, colour and width are remembered between windows (None: not remembered).
     """
 
@@ -83,12 +84,13 @@ class AnnotatorWindow:
                  display_scale: float | None = None, on_close: Callable[[], Any] | None = None,
                  title: str = "Snaplark \u2014 annotate", prefs: AnnotatorPrefsStore | None = None,
                  save_dir: Path | None = None, save_chooser: SaveChooser | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, on_pin: PngCallback | None = None) -> None:
         import tkinter as tk
 
         self._tk = tk
         self.root = root
         self.on_upload, self.on_save, self.on_copy, self.on_close = on_upload, on_save, on_copy, on_close
+        self.on_pin = on_pin
         self.save_dir, self._save_chooser, self._clock = save_dir, save_chooser, clock
         self.document = AnnotationDocument(image)
         self._prefs = prefs
@@ -118,11 +120,13 @@ class AnnotatorWindow:
             tk, win, tool=self.tool_kind, color=self.style.color, width=self.style.width, on_tool=self.select_tool,
             on_color=self.set_color, on_width=self.set_width, on_undo=self.undo, on_redo=self.redo,
             on_copy=self.copy, on_save=self.save, on_upload=self.upload,
-            copy_enabled=on_copy is not None, upload_enabled=on_upload is not None)
+            copy_enabled=on_copy is not None, upload_enabled=on_upload is not None,
+            on_pin=self.pin if on_pin is not None else None)
         # the toolbar's widgets, as the window's own (tests click them)
         self.tool_buttons, self.swatches, self.width_box = bar.tool_buttons, bar.swatches, bar.width_box
         self.undo_button, self.redo_button = bar.undo_button, bar.redo_button
         self.upload_button, self.save_button, self.copy_button = bar.upload_button, bar.save_button, bar.copy_button
+        self.pin_button = bar.pin_button
         self.canvas = c = tk.Canvas(win, width=cw, height=ch, highlightthickness=0, borderwidth=0,
                                     background="#2b2b2b", cursor="crosshair")
         c.pack(side="top")
@@ -145,7 +149,7 @@ class AnnotatorWindow:
         for seq, fn in {
             "<Control-z>": self.undo, "<Control-Z>": self.redo, "<Control-Shift-z>": self.redo,
             "<Control-y>": self.redo, "<Control-c>": self.copy, "<Control-s>": self.save,
-            "<Control-u>": self.upload, "<Control-w>": self.request_close, "<Escape>": self._on_escape,
+            "<Control-u>": self.upload, "<Control-p>": self.pin, "<Control-w>": self.request_close, "<Escape>": self._on_escape,
         }.items():
             win.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
         win.bind("<KeyPress>", self._on_key)
@@ -260,6 +264,14 @@ class AnnotatorWindow:
         log.info("screenshot saved to %s", path)
         self._kept()
         self.set_status(f"Saved {path}")
+
+    def pin(self) -> None:
+        if self.on_pin is None:
+            return
+        png = self.export_png()
+        self._kept()
+        self.on_pin(png)
+        self.close()
 
     def upload(self) -> None:
         if self.on_upload is None:
