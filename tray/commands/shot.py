@@ -15,6 +15,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_DELAY = 60  # seconds; more is a typo (ms?) rather than a plan
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="copy the link (with --upload) or the image (without) to the clipboard")
     parser.add_argument("--output", type=Path, metavar="PATH", help="where to save the PNG (default: captures dir)")
     parser.add_argument("--cursor", action="store_true", help="draw the mouse pointer into the screenshot")
+    parser.add_argument("--delay", type=int, default=0, metavar="SECONDS",
+                        help=f"wait this long first (0-{MAX_DELAY}), with a countdown in the screen's corner that "
+                             "is gone before the capture")
     parser.add_argument("--pin", action="store_true",
                         help="then pin it to the screen (always on top; drag moves, wheel zooms, Ctrl+C copies, Esc "
                              "closes); the command returns when the pin is closed")
@@ -83,12 +87,19 @@ def run(args: argparse.Namespace) -> int:
     from tray.capture.target import parse_region
 
     settings = _settings(args)
+    if not 0 <= args.delay <= MAX_DELAY:
+        _err(f"--delay must be 0 to {MAX_DELAY} seconds, got {args.delay}")
+        return EXIT_USAGE
     try:
         target: Any = parse_region(args.region) if args.region else args.screen
     except InvalidCaptureTarget as exc:  # --region syntax
         _err(str(exc))
         return EXIT_USAGE
     try:
+        if args.delay:
+            if not count_down(args.delay):
+                _err("cancelled during the countdown; nothing captured")
+                return EXIT_INTERRUPTED
         png = capture_png(target, cursor=args.cursor)
     except (InvalidCaptureTarget, NoDisplayError) as exc:
         _err(str(exc))
@@ -115,6 +126,39 @@ def run(args: argparse.Namespace) -> int:
     if args.pin and code == EXIT_OK:
         pin(png, (target.left, target.top) if hasattr(target, "left") else None)
     return code
+
+
+def count_down(seconds: int) -> bool:
+    """The visible countdown (tray.ui.countdown) in the bottom-right corner of the screen, without a grab (the user
+    is setting up the screen meanwhile). Returns when it is gone from the screen: True; False when cancelled
+    (Ctrl+C)."""
+    import tkinter as tk
+
+    from tray.capture.backends import default_display_info
+    from tray.ui.countdown import CountdownOverlay
+    from tray_platform.base import Region
+
+    screen = default_display_info().virtual_screen()
+    root = tk.Tk()
+    root.withdraw()
+    outcome: dict[str, bool] = {}
+
+    def finish(ok: bool) -> None:
+        outcome["ok"] = ok
+        root.quit()
+
+    try:
+        overlay = CountdownOverlay(root, Region(screen.right - 1, screen.bottom - 1, 1, 1), screen, seconds,
+                                   on_done=lambda: finish(True), on_cancel=lambda: finish(False),
+                                   hint="until the screenshot", grab=False, focus=False)
+        try:
+            root.mainloop()
+        except KeyboardInterrupt:
+            overlay.cancel()
+            return False
+    finally:
+        root.destroy()
+    return outcome.get("ok", False)
 
 
 def pin(png: bytes, at: tuple[int, int] | None) -> None:

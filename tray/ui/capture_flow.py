@@ -28,6 +28,7 @@ class CaptureFlow:
         self.annotator: Any = None  # the last AnnotatorWindow
         self.last_image: Any = None  # the last screenshot (as annotated when it was pinned, copied or uploaded)
         self.pins: Any = None  # tray.ui.pin.PinBoard, made at the first pin
+        self.countdown: Any = None  # the countdown of "Capture screen in 5 s" while it runs
         self._busy = False
 
     @property
@@ -85,6 +86,31 @@ class CaptureFlow:
             self.ctx.notify_error("Capture failed", str(exc))
             return
         self.annotate(frozen)
+
+    def capture_screen_in(self, seconds: int) -> None:
+        """Tray "Capture screen in 5 s": a countdown in the screen's corner (no grab: the user sets the screen up
+        meanwhile), gone from the screen before the capture."""
+        if self.busy or self.countdown is not None:
+            return
+        from tray.capture.backends import default_display_info
+        from tray.ui.countdown import CountdownOverlay
+
+        try:
+            screen = default_display_info().virtual_screen()
+        except Exception as exc:  # noqa: BLE001
+            self.ctx.notify_error("Capture failed", str(exc))
+            return
+
+        def done() -> None:
+            self.countdown = None
+            self.capture_screen()
+
+        def cancelled() -> None:
+            self.countdown = None
+
+        self.countdown = CountdownOverlay(self.ctx.root, Region(screen.right - 1, screen.bottom - 1, 1, 1), screen,
+                                          seconds, on_done=done, on_cancel=cancelled, hint="until the screenshot",
+                                          grab=False, focus=False)
 
     def annotate(self, image: Any) -> None:
         from tray.ui.annotator.prefs import AnnotatorPrefsStore

@@ -7,7 +7,8 @@ video: it is destroyed, the X server has processed that (a round trip), and ``se
 windows it covered to repaint before ``on_done`` runs.
 
 While it counts, the overlay holds a global keyboard/pointer grab (like the region selector), so Esc reaches it
-without window-manager focus (it is override-redirect).
+without window-manager focus (it is override-redirect). ``focus=False`` (a delayed screenshot: the user sets the
+screen up meanwhile, a menu open, the pointer over something) takes neither focus nor grab: Esc does not reach it.
 
 Tk thread only.
 """
@@ -32,7 +33,7 @@ HINT = "Esc to cancel"
 class CountdownOverlay:
     def __init__(self, root: Any, region: Region, screen: Region, seconds: int, *, on_done: Callable[[], None],
                  on_cancel: Callable[[], None], hint: str = HINT, tick_ms: int = 1000, settle_ms: int = 150,
-                 grab: bool = True):
+                 grab: bool = True, focus: bool = True):
         import tkinter as tk
         import tkinter.font as tkfont
 
@@ -75,7 +76,8 @@ class CountdownOverlay:
         win.bind("<Escape>", lambda e: self.cancel())
         log.info("countdown %d at %s", seconds, self.geometry)
         self._job: Any = win.after(tick_ms, self._step)
-        self._take_focus(grab, attempts=20)
+        if focus:
+            self._take_focus(grab, attempts=20)
 
     @property
     def digit(self) -> str:

@@ -239,6 +239,10 @@ class DesktopApp:
     def capture_screen(self) -> None:
         self.captures.capture_screen()
 
+    def capture_screen_delayed(self) -> None:
+        """The whole screen after a 5 s countdown that is not in the shot."""
+        self.captures.capture_screen_in(5)
+
     def pin_last(self) -> None:
         """Pin the last screenshot to the screen (always on top)."""
         self.captures.pin_last()

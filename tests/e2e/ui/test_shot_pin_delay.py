@@ -72,3 +72,85 @@ def test_shot_pin_keeps_the_region_on_screen_until_escape(tk_root, tmp_path):
     out_text, err = wait_proc(tk_root, proc, 15)
     assert proc.returncode == 0, err
     assert out_text.strip() == str(out) and "pinned" in err
+
+
+COUNTDOWN_BG = (0x20, 0x20, 0x20)
+
+
+def countdown_box(screen: Image.Image) -> tuple[int, int, int, int] | None:
+    """Where the countdown's dark square is (bottom-right corner), or None: scanned along the bottom row."""
+    w, h = screen.size
+    if screen.getpixel((w - 3, h - 3)) != COUNTDOWN_BG:
+        return None
+    left = w - 3
+    while left > 0 and screen.getpixel((left - 1, h - 3)) == COUNTDOWN_BG:
+        left -= 1
+    top = h - 3
+    while top > 0 and screen.getpixel((w - 3, top - 1)) == COUNTDOWN_BG:
+        top -= 1
+    return (left, top, w, h)
+
+
+def test_shot_delay_shows_a_countdown_that_is_not_in_the_shot(tk_root, tmp_path):
+    background = blocks(1280, 720, seed=21)
+    win = show_image(tk_root, background, 0, 0)
+    out = tmp_path / "delayed.png"
+    started = time.monotonic()
+    proc = start_cli("--screen", "0", "--delay", "2", "--output", str(out))
+    seen: list[tuple] = []
+
+    def countdown_seen() -> bool:
+        box = countdown_box(grab_root())
+        if box:
+            seen.append(box)
+        return bool(box)
+
+    assert pump(tk_root, countdown_seen, timeout=10), "no countdown on screen"
+    screenshot("shot-delay-countdown")
+    elapsed_at_sight = time.monotonic() - started
+    _, err = wait_proc(tk_root, proc, 30)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, err
+    left, top, _, _ = seen[0]
+    assert 100 <= 1280 - left <= 400 and 100 <= 720 - top <= 400, seen[0]  # a square of some 200 px in the corner
+    assert took >= 2.0 and elapsed_at_sight < took
+    shot = Image.open(out).convert("RGB")
+    assert shot.size == (1280, 720)
+    assert pixels(shot) == pixels(background)  # the countdown is not in it, nothing else either
+    win.destroy()
+
+
+@pytest.mark.parametrize("delay", ["-1", "61", "3600"])
+def test_shot_refuses_a_negative_or_absurd_delay(tk_root, tmp_path, delay):
+    out = tmp_path / "never.png"
+    proc = start_cli("--screen", "0", "--delay", delay, "--output", str(out))
+    _, err = wait_proc(tk_root, proc, 30)
+    assert proc.returncode == 2
+    assert f"--delay must be 0 to 60 seconds, got {delay}" in err
+    assert not out.exists()
+
+
+def test_tray_capture_screen_in_n_seconds(tk_root, tmp_path, monkeypatch):
+    """The tray's "Capture screen in 5 s" (CaptureFlow, 2 s here): the countdown shows, then the annotator opens
+    with the screen as it was without the countdown."""
+    from tray import config
+    from tray.ui.capture_flow import CaptureFlow
+    from tray.ui.context import TrayContext
+
+    monkeypatch.setenv("SNAPLARK_DATA_DIR", str(tmp_path / "data"))
+    background = blocks(1280, 720, seed=77)
+    win = show_image(tk_root, background, 0, 0)
+    ctx = TrayContext(config.Settings())
+    ctx.root = tk_root
+    flow = CaptureFlow(ctx, recent=None)
+    started = time.monotonic()
+    flow.capture_screen_in(2)
+    assert flow.countdown is not None
+    assert pump(tk_root, lambda: countdown_box(grab_root()) is not None, timeout=5)
+    assert pump(tk_root, lambda: flow.annotator is not None, timeout=10)
+    assert time.monotonic() - started >= 2.0
+    assert flow.countdown is None
+    frozen = flow.annotator.document.base.convert("RGB")
+    assert pixels(frozen) == pixels(background)
+    flow.annotator.close()
+    win.destroy()
