@@ -66,7 +66,8 @@ class CaptureFlow:
                 return
             on_region(region, frozen, screen)
 
-        self.selector = RegionSelector(ctx.root, frozen, (screen.left, screen.top), done, monitors=monitors)
+        self.selector = RegionSelector(ctx.root, frozen, (screen.left, screen.top), done, monitors=monitors,
+                                       clipboard=ctx.clipboard)  # C copies the colour under the cursor
         log.info("selector shown over %s", screen)
         ctx.root.after(300, ctx.warm_upload_path)  # the user is choosing a region: time to wake the server
 

@@ -32,7 +32,8 @@ def select_region() -> tuple[Region, Any] | None:
         root.quit()
 
     try:
-        RegionSelector(root, frozen, (screen.left, screen.top), done, monitors=display.monitors())
+        RegionSelector(root, frozen, (screen.left, screen.top), done, monitors=display.monitors(),
+                       clipboard=_clipboard(root))
         root.mainloop()
     finally:
         root.destroy()
@@ -40,3 +41,13 @@ def select_region() -> tuple[Region, Any] | None:
     if region is None:
         return None
     return region, crop_to_region(frozen, region, (screen.left, screen.top))
+
+
+def _clipboard(root: Any) -> Any:
+    """The platform clipboard (the selector's C copies a colour), or None when there is none."""
+    try:
+        from tray_platform.base import choose_backend
+
+        return choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD", root=root).backend
+    except Exception:  # noqa: BLE001 - the selector works without; C says so
+        return None

@@ -48,7 +48,9 @@ class RegionSelector:
 
     Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc or right-click
     = cancel; arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor
-    (confirms at once). Confirming an empty selection is refused with a message on the overlay.
+    (confirms at once); C = copy the colour under the cursor (the magnifier's centre pixel) as ``#rrggbb`` through
+    ``clipboard`` (the platform clipboard adapter), confirmed on the overlay for a moment. Confirming an empty
+    selection is refused with a message on the overlay.
 
     ``monitors`` are in physical virtual-screen pixels (default: one monitor covering ``frozen``); ``scale`` is
     physical pixels per overlay pixel for the whole overlay (1.0 on X11; the platform adapter supplies it).
@@ -59,7 +61,7 @@ class RegionSelector:
     def __init__(self, root: Any, frozen: Image.Image, origin: tuple[int, int] = (0, 0),
                  on_done: Callable[[Region | None], None] | None = None, *, scale: float = 1.0,
                  monitors: Sequence[Monitor] = (), grab: bool = True,
-                 prepared: SelectorImages | None = None) -> None:
+                 prepared: SelectorImages | None = None, clipboard: Any = None) -> None:
         import tkinter as tk
 
         if on_done is None:
@@ -76,6 +78,9 @@ class RegionSelector:
         self._redraw_pending: str | None = None
         self._cursor: tuple[int, int] = (0, 0)
         self._message: str | None = None
+        self._message_ok = False  # a confirmation (green), not a refusal (orange)
+        self._message_job: Any = None
+        self.clipboard = clipboard
 
         images = prepared if prepared is not None else SelectorImages.prepare(frozen, self.scale)
         self.frozen = images.frozen
@@ -133,6 +138,8 @@ class RegionSelector:
         win.bind("<Return>", lambda e: self.confirm())
         win.bind("<KP_Enter>", lambda e: self.confirm())
         win.bind("<space>", lambda e: self._on_space())
+        win.bind("<c>", lambda e: self.copy_colour())
+        win.bind("<C>", lambda e: self.copy_colour())
         for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1), "Down": (0, 1)}.items():
             win.bind(f"<{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.nudge, dx, dy))
             win.bind(f"<Shift-{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.resize, dx, dy))
@@ -159,14 +166,49 @@ class RegionSelector:
         """Accept the current selection. Refused (False, message shown) when it is empty."""
         region = self.model.to_region(self.origin, self.scale)
         if region is None:
-            self._message = "Nothing selected: drag to select an area (Esc cancels)"
-            self._schedule_redraw()
+            self._show_message("Nothing selected: drag to select an area (Esc cancels)", ok=False)
             return False
         self._finish(region)
         return True
 
     def cancel(self) -> None:
         self._finish(None)
+
+    def colour_under_cursor(self) -> str:
+        """``#rrggbb`` of the frozen pixel under the cursor: the magnifier's centre pixel."""
+        fx = min(max(round(self._cursor[0] * self.scale), 0), self.frozen.width - 1)
+        fy = min(max(round(self._cursor[1] * self.scale), 0), self.frozen.height - 1)
+        r, g, b = self.frozen.getpixel((fx, fy))[:3]
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+    def copy_colour(self) -> str | None:
+        """C: the colour under the cursor to the clipboard; says so on the overlay. Returns what was copied."""
+        colour = self.colour_under_cursor()
+        if self.clipboard is None:
+            self._show_message(f"{colour} (no clipboard to copy it to)", ok=False)
+            return None
+        try:
+            self.clipboard.copy_text(colour)
+        except Exception as exc:  # noqa: BLE001 - told on the overlay; the selection goes on
+            self._show_message(f"Could not copy {colour}: {exc}", ok=False)
+            return None
+        log.info("selector: copied colour %s", colour)
+        self._show_message(f"Copied {colour}", ok=True, for_ms=1500)
+        return colour
+
+    def _show_message(self, text: str, *, ok: bool, for_ms: int | None = None) -> None:
+        self._message, self._message_ok = text, ok
+        if self._message_job is not None:
+            self.window.after_cancel(self._message_job)
+            self._message_job = None
+        if for_ms is not None:
+            self._message_job = self.window.after(for_ms, self._clear_message)
+        self._schedule_redraw()
+
+    def _clear_message(self) -> None:
+        self._message_job = None
+        self._message = None
+        self._schedule_redraw()
 
     # -- events ---------------------------------------------------------------------------------------------
     def _xy(self, event: Any) -> tuple[int, int]:
@@ -284,11 +326,12 @@ class RegionSelector:
         # hint / message at the top centre (moved to the bottom when the cursor is up there)
         hint = self._message or (
             "Drag to select \u00b7 Enter or double-click: capture \u00b7 Space: whole monitor \u00b7 "
-            "arrows: move (Shift: resize) \u00b7 Esc: cancel")
+            "arrows: move (Shift: resize) \u00b7 C: copy colour \u00b7 Esc: cancel")
         show_hint = self._message is not None or not (m.dragging or (m.rect and not m.is_empty))
         hy = 24 if cy > 90 else h - 48
         c.coords(self._hint, w // 2, hy)
-        c.itemconfigure(self._hint, text=hint, fill="#ffb74d" if self._message else "#ffffff",
+        fill = ("#81c784" if self._message_ok else "#ffb74d") if self._message else "#ffffff"
+        c.itemconfigure(self._hint, text=hint, fill=fill,
                         state="normal" if show_hint else "hidden")
         if show_hint:
             bx0, by0, bx1, by1 = c.bbox(self._hint)
