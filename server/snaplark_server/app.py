@@ -27,9 +27,12 @@ from .config import ServerConfig
 from .db import Database
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, invalid, unauthorized
+from .audit import AuditLog
 from .faults import FaultInjector, FaultMiddleware
 from .links import SiteLinks
+from .metrics import CONTENT_TYPE_LATEST, InstrumentedStorage, ServerMetrics
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
+from .observability import AccessLog, HealthCheck, ObservabilityMiddleware
 from .private_files import make_private_dir
 from .share_routes import register_share_routes
 from .shares import ShareService
@@ -54,15 +57,19 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     """``free_space(path) -> bytes``: how free space is measured (default: the file system's; tests fake it)."""
     make_private_dir(config.data_dir)
     db = Database.in_data_dir(config.data_dir)
-    storage = make_storage(config)
+    metrics = ServerMetrics(db)
+    storage = InstrumentedStorage(make_storage(config), metrics)  # storage calls timed for /metrics
     storage.start()
+    audit = AuditLog(config.data_dir, clock)
     shares = ShareService(config, db, storage, clock=clock)  # share pages, posters, delete, trim
-    service = UploadService(config, db, storage, clock=clock, on_video_stored=shares.describe_video)
+    service = UploadService(config, db, storage, clock=clock, audit=audit, on_video_stored=shares.describe_video)
     links = SiteLinks(config)  # every absolute URL handed out: site_url, else an allowed Host (links.py)
     removed = service.remove_orphans()
     if removed:
         log.info("removed %d session director(y/ies) without an open session", removed)
     disk = DiskReserve(config.data_dir, config.min_free_bytes, free_space)
+    health_check = HealthCheck(db.path, disk)
+    access_log = AccessLog.from_config(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -73,6 +80,9 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            if access_log is not None:
+                access_log.close()
+            audit.close()
 
     app = FastAPI(title="Snaplark reference server", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
@@ -83,6 +93,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     app.state.shares = shares
     app.state.disk = disk
     app.state.faults = None
+    app.state.metrics = metrics
+    app.state.audit = audit
 
     # --- errors: always JSON {"error", "message"} ------------------------------------------------------------
 
@@ -146,6 +158,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
             raise ApiError(401, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}) from None
         if user is None:
             raise unauthorized()
+        request.state.user = user.name  # for the access log (observability.py)
         service.limits.check_rate(user.id)  # 429 rate_limited before any body byte is read
         return user
 
@@ -179,11 +192,22 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
 
     # --- routes ------------------------------------------------------------------------------------------------
 
-    async def health() -> dict:
-        return {"status": "ok"}
+    async def health(request: Request) -> Response:
+        """``{"status": "ok"}``; with ``?deep=1`` the database and free-space checks (503 when one fails)."""
+        if request.query_params.get("deep", "0") in ("", "0", "false"):
+            return JSONResponse({"status": "ok"})
+        status, body = await run_in_threadpool(health_check.run)
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"])
+
+    @app.get("/metrics")
+    async def prometheus_metrics(request: Request) -> Response:
+        if not config.metrics_public:  # any valid user token (config metrics_public = true: none)
+            await current_user(request)
+        text = await run_in_threadpool(metrics.render)  # counts the open sessions in the database
+        return Response(text, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     @app.get(f"{API_PREFIX}/me")
     async def me(request: Request) -> dict:
@@ -249,6 +273,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
         app.state.faults = injector
         app.add_middleware(FaultMiddleware, injector=injector)
 
+    # outermost (added last): request ids, access log and request metrics see every answer, faults included
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log, clock=clock)
     return app
 
 

@@ -79,6 +79,10 @@ class ServerConfig:
     user_max_bytes_per_day: int = 0  # bytes stored per UTC day
     user_requests_per_second: float = 0.0  # token bucket: refill rate ...
     user_request_burst: int = 50  # ... and size (requests a user may send at once)
+    # observability (observability.py, metrics.py, audit.py)
+    access_log: str = "-"  # "-" = stderr, "off", or a file (relative: in the data dir)
+    access_log_json: bool = False  # one JSON object per line instead of the plain text line
+    metrics_public: bool = False  # /metrics without a token (else any valid user token)
     fault_injection: bool = False
 
     def __post_init__(self) -> None:
@@ -113,6 +117,8 @@ class ServerConfig:
                               f"got {self.user_requests_per_second!r}")
         if self.user_request_burst < 1:
             raise ConfigError(f"user_request_burst: must be at least 1, got {self.user_request_burst!r}")
+        if not isinstance(self.access_log, str):
+            raise ConfigError(f"access_log: expected '-' (stderr), 'off' or a file path, got {self.access_log!r}")
         if self.storage == "s3":  # S3 refuses CompleteMultipartUpload with smaller non-final parts
             self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:

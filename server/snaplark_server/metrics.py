@@ -16,6 +16,9 @@ or clash), so nothing is registered in prometheus-client's global default regist
     snaplark_storage_operation_seconds{backend,operation,outcome}    histogram: each storage call (store_part,
                                                           complete, put_object ...), outcome ok|error
 
+Requests the connection guard refuses before they reach the app (408 head/body timeouts, 431) are not counted
+here (connection_guard.py logs them, rate-limited).
+
 Whether ``/metrics`` needs a token is the config's ``metrics_public`` (default false: any valid user token, e.g.
 a ``prometheus`` user's, as ``authorization: {credentials_file: ...}`` in the scrape config).
 

@@ -22,8 +22,9 @@ word are replaced by ``REDACTED``; headers (``Authorization``) are never logged.
 escaped. Requests the connection guard refuses before they reach the app (408, 431) are not in it.
 
 Deep health (``GET /health?deep=1``): the database answers a query on a fresh read-only connection (so a database
-file that vanished, a locked or corrupt one shows, and a busy writer in the server does not delay the check), and
-the data dir has at least ``min_free_bytes`` free; 200 with the details, else 503.
+file that vanished or cannot be opened shows, which the server's long-lived connection would hide, and a busy
+writer in the server does not delay the check; at most ``DB_CHECK_TIMEOUT`` for a locked one), and the data dir has
+at least ``min_free_bytes`` free; 200 with the details, else 503.
 
 Threading: the middleware and `AccessLog` run on the event loop; `deep_health` in a worker thread.
 """

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from . import errors
+from .audit import AuditLog
 from .config import ServerConfig
 from .db import Database
 from .errors import ApiError, invalid, session_not_found
@@ -150,7 +151,7 @@ class UploadService:
     """See the module docstring for the threading contract."""
 
     def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
-                 clock: Callable[[], float] = time.time,
+                 clock: Callable[[], float] = time.time, audit: AuditLog | None = None,
                  on_video_stored: Callable[[str], None] | None = None) -> None:
         """``on_video_stored(object_id)``: called after a video's finalize is committed, before the answer (the
         share pages measure its duration and make its poster: shares.py)."""
@@ -159,6 +160,7 @@ class UploadService:
         self.db = db
         self.storage = storage
         self.clock = clock
+        self.audit = audit if audit is not None else AuditLog(config.data_dir, clock)  # audit.py (opened lazily)
         self.limits = UserLimits(config, db, clock)
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.RLock] = {}
@@ -246,6 +248,8 @@ class UploadService:
                 except Exception:
                     log.exception("aborting the storage upload of refused session %s failed", session_id)
                 raise
+        self.audit.record("video.init", user=user.name, sessionId=session_id, id=video_id, key=key,
+                          filename=metadata["filename"], codec=metadata["codec"])
         # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording
         return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts}
 
@@ -396,6 +400,8 @@ class UploadService:
                     (row["video_id"], user.id, key, content_type, assembled.size, assembled.sha256 or "", now),
                 )
             self.storage.discard_parts(session_id)
+            self.audit.record("video.finalize", user=user.name, sessionId=session_id, id=row["video_id"], key=key,
+                              size=assembled.size, sha256=assembled.sha256, parts=total, url=url)
         self._forget_lock(session_id)
         if self.on_video_stored is not None:
             self.on_video_stored(row["video_id"])
@@ -464,6 +470,8 @@ class UploadService:
                     (image_id, user.id, key, ctype, size, digest, self.clock(), width, height),
                 )
             url = self.storage.public_url(key) or url_for("s", f"{image_id}.{ext}")
+            self.audit.record("screenshot.upload", user=user.name, id=image_id, key=key, size=size, sha256=digest,
+                              url=url)
             return {"url": url, "pageUrl": url_for("s", image_id)}  # extension: pageUrl (the share page)
         finally:
             if spooled is not None:
