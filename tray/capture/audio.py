@@ -27,6 +27,8 @@ The parts (every public name is importable from here too):
   rules of issue 14: holes stay silence, time is never compressed, drift is nudged back);
 - :mod:`tray.capture.audio_mixer` -- ``AudioMixer`` (pauses cut like the video's, 20 ms frames, the end cut on the
   video's end) and ``PeakLimiter``;
+- :mod:`tray.capture.mic_control` -- ``MicControl``: the microphone's mute switch (sample-exact on the recording
+  clock: silence in the track, not a gap) and its level meter, for the control bar (``AudioCapture.microphone``);
 - this module -- :class:`AudioCapture`: opening the inputs, their reader threads, failure reports.
 
 Threads: one reader per input (``snaplark-audio-mic``, ``snaplark-audio-system``) owns its ``AudioStream`` and
@@ -55,6 +57,7 @@ from tray.capture.audio_devices import (  # noqa: F401 - re-exported: the audio 
     resolve_devices,
 )
 from tray.capture.audio_mixer import FRAME, GUARD, HOLD, MAX_WAIT, AudioMixer, PeakLimiter  # noqa: F401
+from tray.capture.mic_control import MicControl
 from tray.capture.audio_track import (  # noqa: F401
     CHANNELS,
     DRIFT_SECONDS,
@@ -69,8 +72,8 @@ from tray.capture.timeline import RecordingTimeline
 __all__ = [
     "CHANNELS", "DRIFT_SECONDS", "DRIFT_WINDOW", "FRAME", "GUARD", "HOLD", "JUMP_SECONDS", "LOSS_COALESCE",
     "MAX_WAIT", "MODES", "OPUS_BITRATE", "RATE", "READ_TIMEOUT",
-    "AudioCapture", "AudioFailure", "AudioMixer", "AudioSpec", "AudioStats", "PeakLimiter", "SourceTrack",
-    "TrackStats", "UnknownAudioDevice", "audio_spec", "default_audio_input", "list_audio_devices", "resolve_devices",
+    "AudioCapture", "AudioFailure", "AudioMixer", "AudioSpec", "AudioStats", "MicControl", "PeakLimiter",
+    "SourceTrack", "TrackStats", "UnknownAudioDevice", "audio_spec", "default_audio_input", "list_audio_devices", "resolve_devices",
 ]
 
 log = logging.getLogger(__name__)
@@ -105,7 +108,8 @@ class AudioCapture:
 
     ``open()`` (from the recorder's ``start()``): resolves and opens the inputs; raises ``UnknownAudioDevice``;
     reports inputs that cannot start through ``on_failure`` (one call) and returns whether any input works.
-    ``start()`` starts the readers; ``stop()`` ends them (bounded) and closes the streams."""
+    ``start()`` starts the readers; ``stop()`` ends them (bounded) and closes the streams. ``microphone``: the
+    :class:`MicControl` (mute, level) of the microphone input once ``open()`` opened one, else None."""
 
     def __init__(self, spec: AudioSpec, *, audio_input: AudioInput | None = None,
                  clock: Callable[[], float] = time.monotonic,
@@ -123,6 +127,7 @@ class AudioCapture:
         self._reported: set[str] = set()
         self._losses: dict[str, str] = {}  # kind -> why, waiting to be reported together
         self._loss_reporter = False
+        self.microphone: MicControl | None = None
 
     def open(self) -> bool:
         if not self.spec.kinds:
@@ -146,7 +151,9 @@ class AudioCapture:
                 problems[kind] = f"{type(exc).__name__}: {exc}"
                 continue
             self._streams[kind] = stream
-            self.tracks.append(SourceTrack(kind, device))
+            mic = MicControl(clock=self._clock) if kind == "mic" else None
+            self.tracks.append(SourceTrack(kind, device, mic=mic))
+            self.microphone = mic or self.microphone
             self.stats.inputs[kind] = device.id
         if problems:
             kinds = tuple(k for k in self.spec.kinds if k in problems)

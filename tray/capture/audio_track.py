@@ -7,6 +7,10 @@ that delivered nothing for a while (a silent loopback, a stalled device) jumps a
 time is never compressed; a source whose clock drifts is nudged back by inserting or dropping a few ms. The mixer
 (:mod:`tray.capture.audio_mixer`) takes the grid back out, silence where the input delivered nothing.
 
+A microphone's track has a :class:`~tray.capture.mic_control.MicControl` (``mic``): ``add`` shows each placed
+block to its level meter and ``take`` writes silence over the spans the user muted (on the same grid, so the mute
+is sample-exact on the recording clock).
+
 Threading: ``add`` from the input's reader thread, ``covered``/``take`` from the mixer (the encoder thread),
 ``mark_lost`` from the reader; one lock inside.
 """
@@ -17,6 +21,7 @@ import os
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from tray_platform.base import AudioBlock, AudioDevice
 
@@ -51,8 +56,10 @@ class SourceTrack:
     """One input's samples on the clock's sample grid (see the module docstring). ``add`` from the input's reader
     thread, ``covered``/``take`` from the mixer; one lock inside."""
 
-    def __init__(self, kind: str, device: AudioDevice, *, rate: int = RATE, channels: int = CHANNELS):
+    def __init__(self, kind: str, device: AudioDevice, *, rate: int = RATE, channels: int = CHANNELS,
+                 mic: Any = None):
         self.kind, self.device = kind, device
+        self.mic = mic  # tray.capture.mic_control.MicControl of a microphone: mute spans and the level meter
         self.rate, self.channels = rate, channels
         self.stats = TrackStats()
         self._lock = threading.Lock()
@@ -80,6 +87,8 @@ class SourceTrack:
                 data, start = data[cut:], start + cut
             if len(data):
                 self._segments.append((start, data))
+        if self.mic is not None and len(data):
+            self.mic.observe(start, data)
 
     def _place(self, measured: int, frames: int) -> int:  # caller holds the lock
         if self._next is None:
@@ -107,6 +116,8 @@ class SourceTrack:
         with self._lock:
             self.lost = True
             self.stats.lost = reason
+        if self.mic is not None:
+            self.mic.mark_lost()
 
     def covered(self) -> int | None:
         """Grid index up to which this input has delivered (None: nothing yet)."""
@@ -114,7 +125,8 @@ class SourceTrack:
             return self._next
 
     def take(self, a: int, b: int):
-        """Samples for grid [a, b) (silence where the input delivered nothing); forgets everything before b."""
+        """Samples for grid [a, b) (silence where the input delivered nothing, or where a microphone was muted);
+        forgets everything before b."""
         np = lazy_numpy()
 
         out = np.zeros((b - a, self.channels), dtype=np.float32)
@@ -129,4 +141,7 @@ class SourceTrack:
                     keep.append((max(start, b), data[max(0, b - start):]))
             self._segments = keep
             self._consumed = b
+        if self.mic is not None:
+            for lo, hi in self.mic.muted_spans(a, b):
+                out[lo - a:hi - a] = 0.0
         return out

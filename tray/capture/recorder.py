@@ -42,7 +42,7 @@ from typing import Callable
 
 from tray_platform.base import AudioInput, DisplayInfo, Region, ScreenCapture
 
-from tray.capture.audio import AudioCapture, AudioFailure, AudioSpec, AudioStats
+from tray.capture.audio import AudioCapture, AudioFailure, AudioSpec, AudioStats, MicControl
 from tray.capture.encode_loop import EncodeLoop
 from tray.capture.encoder import (DEFAULT_FORMAT, VideoWriter, format_of_path, make_writer,
                                   recording_format)
@@ -272,6 +272,13 @@ class Recorder:
     def elapsed(self) -> float:
         """Seconds of output recorded so far (pauses excluded; 0 before the first frame)."""
         return self._control.elapsed()
+
+    @property
+    def microphone(self) -> MicControl | None:
+        """The microphone's mute switch and level meter (``tray.capture.mic_control``) once ``start()`` opened a
+        microphone input; None without one. Any thread."""
+        audio = self._audio
+        return audio.microphone if audio is not None else None
 
     # ------------------------------------------------------------ observers and the sink
     def _publish(self, state: RecorderState) -> None:

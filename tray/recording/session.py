@@ -8,7 +8,7 @@ plug in here through ``recorder_options``, which are passed to the Recorder as t
 Life cycle: ``prepare()`` (validates the target, no file yet) → ``start()`` → ``pause()``/``resume()`` →
 ``stop()`` (or the recorder ends by itself: max duration, disk full; ``wait()`` tells) → ``link()`` waits for the
 URL. Threading: ``start``/``pause``/``resume``/``stop``/``request_stop`` from any one thread at a time; ``elapsed``,
-``paused``, ``uploads`` and the ``on_state`` callback (called on recorder threads) from any thread.
+``paused``, ``microphone``, ``uploads`` and the ``on_state`` callback (called on recorder threads) from any thread.
 """
 
 from __future__ import annotations
@@ -109,6 +109,11 @@ class RecordingSession:
     @property
     def paused(self) -> bool:
         return self.clock.paused
+
+    @property
+    def microphone(self) -> Any:
+        """The recording's microphone (``tray.capture.mic_control.MicControl``: mute, level), None without one."""
+        return getattr(self.recorder, "microphone", None)
 
     @property
     def uploads(self) -> list[Any]:

@@ -135,7 +135,7 @@ class RecordingFlow:
         session = rec.session
         rec.control = open_control(ctx.root, session.region, screen, on_stop=self.stop,
                                    on_toggle_pause=self.toggle_pause, elapsed=session.elapsed,
-                                   paused=lambda: session.paused)
+                                   paused=lambda: session.paused, microphone=session.microphone)
         if rec.control is None and not rec.full_screen:  # no room around it: full screen in all but name
             rec.full_screen = True
             ctx.notification_hold.hold()
