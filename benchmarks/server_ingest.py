@@ -19,6 +19,7 @@ Goals: ingest throughput >= 0.5 x raw sequential write (issue 4); peak server RS
     python benchmarks/server_ingest.py                 # 20 sessions, 1 GiB total, then the attack
     python benchmarks/server_ingest.py --sessions 20 --total-mib 1024 --json
     python benchmarks/server_ingest.py --attack-connections 0     # ingest only
+    python benchmarks/server_ingest.py --server-config limits.toml  # with quotas, reserve, access log ... set
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def raw_sequential_write(path: Path, block: bytes, total: int) -> float:
     return elapsed
 
 
-def start_server(data_dir: Path, nofile: int | None = None, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str]:
-    """``nofile``: RLIMIT_NOFILE (soft and hard) for the server process."""
+def start_server(data_dir: Path, nofile: int | None = None, stderr=subprocess.DEVNULL,
+                 config: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``nofile``: RLIMIT_NOFILE (soft and hard) for the server process; ``config``: its TOML config file."""
     def limit_fds() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    proc = subprocess.Popen([sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), "serve", "--port",
-                             "0"], stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO,
+    config_args = ["--config", str(config)] if config else []
+    proc = subprocess.Popen([sys.executable, "-m", "snaplark_server", "--data-dir", str(data_dir), *config_args,
+                             "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO,
                             preexec_fn=limit_fds if nofile else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -232,8 +235,9 @@ def health_under_attack(root: Path, args) -> dict:
     to it and to an un-attacked control server."""
     log_path = root / "attack-server.log"
     with open(log_path, "wb") as log:
-        proc, url = start_server(root / "attack-server", nofile=args.attack_nofile, stderr=log)
-    control, control_url = start_server(root / "control-server", nofile=args.attack_nofile)
+        proc, url = start_server(root / "attack-server", nofile=args.attack_nofile, stderr=log,
+                                 config=args.server_config)
+    control, control_url = start_server(root / "control-server", nofile=args.attack_nofile, config=args.server_config)
     host, port = url.rsplit("/", 1)[-1].rsplit(":", 1)
     ctx = multiprocessing.get_context("fork")
     ready, halt, opened = ctx.Event(), ctx.Event(), ctx.Value("i", 0)
@@ -289,6 +293,8 @@ def main() -> int:
     ap.add_argument("--attack-connections", type=int, default=1100, help="slow-header connections (0 = skip)")
     ap.add_argument("--attack-nofile", type=int, default=1024, help="open-files limit of the attacked server")
     ap.add_argument("--attack-seconds", type=float, default=15.0, help="how long /health is probed under attack")
+    ap.add_argument("--server-config", type=Path, default=None,
+                    help="TOML config file of every server started (limits, quotas, access_log ...)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -311,10 +317,11 @@ def main() -> int:
 
         # one distinct buffer per session (client memory is not what we measure)
         buffers = [hashlib.sha256(f"s{k}".encode()).digest() * (part_size // 32 + 1) for k in range(args.sessions)]
-        buffers = [b[:part_size] for b in buffers]
+        # each starts like a WebM file (EBML header): finalize checks part 0's container signature (issue 16)
+        buffers = [(b"\x1a\x45\xdf\xa3" + b)[:part_size] for b in buffers]
         digests = [hashlib.sha256(b).hexdigest() for b in buffers]
 
-        proc, url = start_server(data_dir)
+        proc, url = start_server(data_dir, config=args.server_config)
         sampler = RssSampler(proc.pid)
         server_ps = psutil.Process(proc.pid)
         idle_rss = server_ps.memory_info().rss
