@@ -247,6 +247,7 @@ class UploadStack:
             self.history = UploadHistory(self.journal)
             self.engine = UploadEngine(self.connection.client, self.journal, server_url=self.connection.api_url,
                                        keep_local_copy=self.settings.upload.keep_local_copy,
+                                       copy=self.settings.upload.copy,
                                        on_event=self._on_event)
         except Exception:
             self.close()

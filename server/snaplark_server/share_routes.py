@@ -96,6 +96,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     css = (TEMPLATES / "share.css").read_bytes()
+    icon = (TEMPLATES / "favicon.svg").read_bytes()
     extra_origin = ""
     if public_base_url:
         parts = urlsplit(public_base_url)
@@ -224,6 +225,13 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=3600",
                                                              "x-content-type-options": "nosniff"})
 
+    async def favicon() -> Response:  # browsers ask for /favicon.ico whatever the page says
+        return Response(icon, media_type="image/svg+xml", headers={"cache-control": "public, max-age=86400",
+                                                                   "x-content-type-options": "nosniff"})
+
+    app.add_api_route("/static/favicon.svg", favicon, methods=["GET"])
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"])
+
     @app.get("/oembed")
     async def oembed(request: Request) -> Response:
         fmt = request.query_params.get("format", "json")
@@ -262,14 +270,14 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     async def delete_object(request: Request, object_id: str) -> dict:
         user = await current_user(request)
         if not ID_RE.match(object_id):
-            raise ApiError(404, "not_found", "no such object")
+            raise ApiError(404, "object_not_found", "no such object")
         return await run_in_threadpool(shares.delete, user, object_id)
 
     @app.post(api_prefix + "/videos/{object_id}/trim")
     async def trim_video(request: Request, object_id: str) -> dict:
         user = await current_user(request)
         if not ID_RE.match(object_id):
-            raise ApiError(404, "not_found", "no such video")
+            raise ApiError(404, "object_not_found", "no such video")
         body = await read_json(request)
         answer = await run_in_threadpool(shares.trim, user, object_id, body)
         view = await lookup("video", object_id)

@@ -115,7 +115,7 @@ class ShareService:
     def _owned(self, user: User, object_id: str) -> ObjectView:
         row = self.db.query_one("SELECT * FROM objects WHERE id = ?", (object_id,))
         if row is None or row["user_id"] != user.id:  # another user's object: the same answer as none at all
-            raise ApiError(404, "not_found", "no such object")
+            raise ApiError(404, "object_not_found", "no such object")
         return ObjectView.from_row(row)
 
     # --- measured at finalize ----------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class ShareService:
                 raise invalid(f"{name}: expected a non-negative number of seconds")
         view = self._owned(user, object_id)
         if view.kind != "video":
-            raise ApiError(404, "not_found", "no such video")
+            raise ApiError(404, "object_not_found", "no such video")
         with self._lock(object_id):
             view = self._owned(user, object_id)
             if view.deleted_at is not None:

@@ -12,6 +12,7 @@ import requests
 from PIL import Image
 
 from tray.api.token_store import TokenStore
+from tests.share_links import file_of
 
 
 def _env(extra: dict) -> dict:
@@ -35,7 +36,7 @@ def test_shot_screen_upload_prints_url_of_the_png(xvfb, keyring_env, server, tmp
     assert proc.returncode == 0, proc.stderr
     url = proc.stdout.strip().splitlines()[-1]
     assert url.startswith("http://127.0.0.1:")
-    body = requests.get(url, timeout=10).content
+    body = requests.get(file_of(url), timeout=10).content  # the share page's image (upload.copy = "page")
     assert body == out.read_bytes()
     image = Image.open(io.BytesIO(body))
     assert image.format == "PNG" and image.size == (1280, 720)

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tray.cli import main
+from tests.share_links import file_of
 
 
 def tiny_video(fmt: str, codec: str) -> bytes:
@@ -40,7 +41,7 @@ def test_the_container_and_content_type_survive_the_upload(server, tmp_path, cap
     path = tmp_path / name
     path.write_bytes(tiny_video(fmt, codec))
     assert main(["upload", "--server", server.api_url, "--no-progress", str(path)]) == 0
-    url = capsys.readouterr().out.strip()
+    url = file_of(capsys.readouterr().out.strip())  # the share page's video (upload.copy = "page")
     ext = name.rsplit(".", 1)[1]
     assert url.endswith("." + ext), url
     r = requests.get(url, timeout=10)

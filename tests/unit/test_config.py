@@ -303,7 +303,7 @@ def test_get_value_and_keys():
     s = Settings()
     assert config.get_value(s, "capture.fps") == 30
     assert config.get_value(s, "schema_version") == 2
-    assert len(config.setting_keys()) == 21  # + capture.audio, capture.mic_device, hotkeys.copy_text
+    assert len(config.setting_keys()) == 22  # + capture.audio, capture.mic_device, hotkeys.copy_text, upload.copy
     with pytest.raises(KeyError):
         config.get_value(s, "capture.nope")
     with pytest.raises(KeyError):

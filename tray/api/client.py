@@ -34,6 +34,7 @@ from tray.api.errors import (
     SessionGone,
     TransientError,
 )
+from tray.api.multipart import MultipartBody
 
 if TYPE_CHECKING:
     import requests
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 SESSION_CODES = {"session_not_found", "session_expired"}
+OBJECT_CODES = {"object_not_found"}  # a 404 naming an object (delete, trim), not a missing extension endpoint
 TRANSIENT_STATUSES = {408, 425, 429}
 
 
@@ -136,39 +138,6 @@ def _optional_count(body: dict, key: str, least: int) -> int | None:
     return value
 
 
-class MultipartBody:
-    """A multipart/form-data body streamed from the caller's buffer: text fields, then one file part whose bytes go
-    to the socket straight from ``data`` in slices. requests' ``files=`` would first copy the part and then build the
-    whole body in memory (two extra 5 MiB copies per part). Re-iterable, so a 307/308 redirect sends it again;
-    ``len()`` is the Content-Length."""
-
-    SLICE = 256 * 1024
-
-    def __init__(self, fields: list[tuple[str, str]], file: tuple[str, str, str, Any]):
-        name, filename, content_type, data = file
-        self.boundary = uuid.uuid4().hex
-        head = "".join(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-                       for k, v in fields)
-        head += (f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                 f"Content-Type: {content_type}\r\n\r\n")
-        self._head = head.encode()
-        self._data = memoryview(data).cast("B")
-        self._tail = f"\r\n--{self.boundary}--\r\n".encode()
-
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    def __len__(self) -> int:
-        return len(self._head) + self._data.nbytes + len(self._tail)
-
-    def __iter__(self):
-        yield self._head
-        for start in range(0, self._data.nbytes, self.SLICE):
-            yield self._data[start:start + self.SLICE]
-        yield self._tail
-
-
 class ApiClient:
     """Typed calls for every endpoint of the upload API; failures raise :mod:`tray.api.errors` types."""
 
@@ -240,10 +209,24 @@ class ApiClient:
         return body
 
     def upload_screenshot(self, png: bytes, filename: str | None = None, content_type: str = "image/png") -> str:
+        return self.upload_screenshot_answer(png, filename, content_type)["url"]
+
+    def upload_screenshot_answer(self, png: bytes, filename: str | None = None, content_type: str = "image/png") -> dict:
+        """The whole answer: ``url`` (always) and ``pageUrl`` when the server has share pages."""
         filename = filename or f"screenshot-{int(time.time() * 1000)}.png"
         body = self._call("POST", "/screenshots/upload", files={"file": (filename, png, content_type)},
                           body_size=len(png))
-        return self._require(body, "url", "/screenshots/upload")
+        self._require(body, "url", "/screenshots/upload")
+        return body
+
+    def delete_object(self, object_id: str) -> dict:
+        """Extension, the owner's token: the links answer 410 afterwards (ExtensionMissing on a seed server)."""
+        return self._call("DELETE", f"/objects/{object_id}", extension=True)
+
+    def trim_video(self, object_id: str, start: float, end: float | None) -> dict:
+        """Extension: the server cuts at keyframes and says the start/end it used (ExtensionMissing: none)."""
+        body = {"start": float(start), **({} if end is None else {"end": float(end)})}
+        return self._call("POST", f"/videos/{object_id}/trim", json_body=body, extension=True)
 
     def video_init(self, metadata: dict) -> str:
         return self.video_init_session(metadata).session_id
@@ -331,7 +314,8 @@ class ApiClient:
         try:
             if 200 <= resp.status_code < 300:
                 return self._json_object(resp)
-            if extension and resp.status_code in (404, 405, 501) and self._error_code(resp) not in SESSION_CODES:
+            if extension and resp.status_code in (404, 405, 501) \
+                    and self._error_code(resp) not in SESSION_CODES | OBJECT_CODES:
                 raise ExtensionMissing(f"{self.base_url}{path} is not implemented by this server",
                                        status=resp.status_code, url=resp.url)
             self._raise_for(resp, session=session)
@@ -435,6 +419,8 @@ class ApiClient:
         if 300 <= status < 400:
             raise NotSnaplarkServer(f"{text}: unexpected redirect", **kwargs)
         if 400 <= status < 500:
+            if status == 404 and code in OBJECT_CODES:  # the object is not there (or not this user's)
+                raise PermanentError(text, **kwargs)
             if status in (404, 405) and api:
                 raise NotSnaplarkServer(
                     f"{resp.request.method} {resp.url} does not exist ({status} {message}): is {self.base_url} "

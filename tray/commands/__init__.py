@@ -21,4 +21,6 @@ COMMANDS: dict[str, str] = {
     "devices": "list audio inputs (microphones) and output monitors for recordings",
     "ocr": "print the text in a region of the screen (read locally, never uploaded)",
     "send": "tell the running tray app to capture, record, stop or quit (for keys bound in the compositor)",
+    "delete": "delete an upload on the server: its links answer 410 Gone (delete LINK)",
+    "trim": "cut an uploaded video on the server; the same links serve it (trim LINK --start S --end S)",
 }

@@ -183,13 +183,26 @@ class _Bars:
             self._bars.clear()
 
 
+def _copy_setting(args: argparse.Namespace) -> str:
+    """``upload.copy`` from the settings (which link is printed: the share page or the file); the default when
+    the settings cannot be read (with ``--server`` they are not needed otherwise)."""
+    from tray import config
+
+    try:
+        return config.load_config(config.resolve_path(getattr(args, "config", None))).upload.copy
+    except Exception as exc:  # noqa: BLE001 - ConfigError, unreadable file: the link choice is not worth failing for
+        log.warning("settings not read (%s); upload.copy = page", exc)
+        return "page"
+
+
 def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list[Path]) -> int:
     from tray.upload.cutter import file_sha256
     from tray.upload.engine import LocalFileError, LoginRequired, UploadEngine, UploadFailed
     from tray.upload.journal import JournalError
 
     bars = _Bars(enabled=not args.no_progress)
-    engine = UploadEngine(connection.client, journal, on_event=bars, server_url=connection.api_url)
+    engine = UploadEngine(connection.client, journal, on_event=bars, server_url=connection.api_url,
+                          copy=_copy_setting(args))
     status = EXIT_OK
     try:
         uploads = engine.resume_all() if args.resume else []
@@ -229,7 +242,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                 status = EXIT_FAILED
                 continue
             if args.verify:
-                problem = _verify(connection, url, file_sha256(up.path))
+                problem = _verify(connection, up.file_url or url, file_sha256(up.path))  # the file, not its page
                 if problem:
                     _err(f"{up.path}: {problem}")
                     status = EXIT_FAILED

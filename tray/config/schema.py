@@ -67,6 +67,8 @@ class UploadSettings:
     auto_upload: bool = field(default=True, metadata=_opt(v_bool))
     keep_local_copy: bool = field(default=True, metadata=_opt(v_bool))
     save_dir: str = field(default="", metadata=_opt(v_str))  # "" = tray.paths.captures_dir()
+    # the link handed out (tray.upload.links): "page" = the share page when the server has one, "file" = the file
+    copy: str = field(default="page", metadata=_opt(v_choice("page", "file")))
 
     def resolved_save_dir(self) -> Path:
         """Where local copies go: ``save_dir`` (``~`` expanded) or the default captures dir."""

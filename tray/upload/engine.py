@@ -58,6 +58,9 @@ class UploadEngine:
     ``verify_whole_file``: also send the optional whole-file sha256 at finalize (files complete when their upload
     starts). Off by default: every part's sha256 is already verified by the server, and hashing the whole file
     again costs a full pass of CPU that, with the embedded server in the same process, is taken from the server.
+    ``copy``: the ``upload.copy`` setting -- an upload completes with its share page's link when the server gives
+    one and this is ``"page"``, else with the file's (tray.upload.links). The engine's default is the file (what
+    every server answers); the app and the CLI pass the setting, whose default is the page.
     """
 
     def __init__(self, client_factory: Callable[[], ApiClient], journal: UploadJournal, *,
@@ -65,7 +68,7 @@ class UploadEngine:
                  rng: random.Random | None = None, on_event: Callable[[object], None] | None = None,
                  part_size: int = PART_SIZE, keep_local_copy: bool = True, verify_whole_file: bool = False,
                  backoff_schedule: tuple[float, ...] | None = None, server_url: str | None = None,
-                 wall_clock: Callable[[], float] = time.time):
+                 wall_clock: Callable[[], float] = time.time, copy: str = "file"):
         self._client_factory = client_factory
         self.journal = journal
         self.clock = clock
@@ -73,7 +76,7 @@ class UploadEngine:
         self._ctx = EngineContext(journal, clock=clock, sleeper=self.sleeper, rng=rng or random.Random(),
                                   on_event=on_event, backoff_schedule=backoff_schedule)
         self._options = WorkerOptions(part_size=part_size, keep_local_copy=keep_local_copy,
-                                      verify_whole_file=verify_whole_file, wall_clock=wall_clock)
+                                      verify_whole_file=verify_whole_file, wall_clock=wall_clock, copy=copy)
         self.server_url = server_url
         self._wall_clock = wall_clock
         self._uploads: dict[int, RecordingUpload] = {}

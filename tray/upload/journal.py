@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 from tray import paths
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 JOURNAL_FILENAME = "uploads.sqlite3"
 
 _SCHEMA = """
@@ -66,6 +66,16 @@ CREATE TABLE IF NOT EXISTS history (
     completed_at REAL NOT NULL
 );
 """
+
+
+# changes to a journal written by an older version, by the version they bring it to (the tables above are version 1)
+_MIGRATIONS = {
+    # 2: both links of a finished upload (tray.upload.links): history.url is the one handed to the user
+    2: """
+    ALTER TABLE history ADD COLUMN file_url TEXT;
+    ALTER TABLE history ADD COLUMN page_url TEXT;
+    """,
+}
 
 TERMINAL_STATES = ("completed", "failed")
 
@@ -118,6 +128,8 @@ class HistoryRecord:
     duration: float | None
     server_url: str | None
     completed_at: float
+    file_url: str | None = None  # the file itself (the server's url) ...
+    page_url: str | None = None  # ... and its share page (pageUrl), when the server gave one
 
 
 def default_journal_path() -> Path:
@@ -164,6 +176,10 @@ class UploadJournal:
                     for stmt in _SCHEMA.split(";"):
                         if stmt.strip():
                             c.execute(stmt)
+                    for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                        for stmt in _MIGRATIONS[target].split(";"):
+                            if stmt.strip():
+                                c.execute(stmt)
                     c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             except BaseException:
                 self.close()
@@ -376,8 +392,10 @@ class UploadJournal:
                       (durable_bytes, now, session_id))
 
     # ------------------------------------------------------------------ completion + history
-    def complete(self, session_id: int, url: str) -> None:
-        """Mark the session completed and append it to the history, atomically."""
+    def complete(self, session_id: int, url: str, *, file_url: str | None = None,
+                 page_url: str | None = None) -> None:
+        """Mark the session completed and append it to the history, atomically. ``url`` is the link handed to the
+        user; ``file_url`` / ``page_url`` the server's two (tray.upload.links)."""
         now = self._clock()
         with self._tx() as c:
             row = c.execute("SELECT kind, local_path, total_size, duration, server_url FROM sessions WHERE id = ?",
@@ -387,10 +405,12 @@ class UploadJournal:
             c.execute("UPDATE sessions SET state = 'completed', url = ?, error = NULL, updated_at = ? WHERE id = ?",
                       (url, now, session_id))
             c.execute("INSERT INTO history (session_id, kind, local_path, url, size, duration, server_url, "
-                      "completed_at) VALUES (?,?,?,?,?,?,?,?)", (session_id, *row[:2], url, *row[2:], now))
+                      "completed_at, file_url, page_url) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      (session_id, *row[:2], url, *row[2:], now, file_url or url, page_url))
 
     def history(self, limit: int | None = None) -> list[HistoryRecord]:
-        sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at FROM history " \
+        sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at, file_url, " \
+              "page_url FROM history " \
               "ORDER BY completed_at DESC, id DESC"
         args: tuple = ()
         if limit is not None:

@@ -46,7 +46,8 @@ class RecordingUpload:
         self.path = Path(record.local_path)
         self.metadata: dict[str, Any] = dict(record.metadata)
         self.server_session_id: str | None = record.server_session_id
-        self.url: str | None = record.url
+        self.url: str | None = record.url  # the link handed to the user (upload.copy: the page or the file)
+        self.file_url: str | None = record.url  # the file itself (the server's url)
         self.error: str | None = None
         self._durable = record.durable_bytes
         self._finished = record.finished
@@ -236,10 +237,11 @@ class RecordingUpload:
         with self._ctx.cond:
             return list(self._parts), self._total, float(self._duration or 0.0), dict(self.metadata)
 
-    def completed(self, url: str) -> None:
+    def completed(self, url: str, file_url: str | None = None) -> None:
         now = self._ctx.clock()
         with self._ctx.cond:
             self.url = url
+            self.file_url = file_url or url
             self._sample(now)
 
     # ------------------------------------------------------------------ internals

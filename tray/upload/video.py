@@ -23,6 +23,7 @@ from tray.upload.cutter import MIN_PART_SIZE, LocalFileError, PartCutter, read_r
 from tray.upload.errors import CorruptLocalFile, Restart
 from tray.upload.files import INIT_FIELDS, file_size, range_sha256
 from tray.upload.journal import PartRecord
+from tray.upload.links import UploadLinks
 from tray.upload.policy import CallPolicy
 from tray.upload.session import IDLE_WAIT, RecordingUpload
 from tray.upload.state import UploadState
@@ -305,7 +306,7 @@ class VideoProtocol:
             return False
         except SessionGone as exc:
             self._replay(f"session {sid} is gone at finalize ({exc})")
-        self._complete(body["url"])
+        self._complete(UploadLinks.from_answer(body))
         return True
 
     def _unack(self, indices: list[int], reason: str) -> None:

@@ -20,6 +20,7 @@ from tray.upload.events import StateChanged
 from tray.upload.files import IMAGE_EXTENSIONS, file_size
 from tray.upload.journal import JournalError
 from tray.upload.lease import SessionLease
+from tray.upload.links import UploadLinks
 from tray.upload.policy import CallPolicy
 from tray.upload.session import RecordingUpload
 from tray.upload.state import IllegalTransition, UploadState
@@ -36,6 +37,7 @@ class WorkerOptions:
     keep_local_copy: bool
     verify_whole_file: bool
     wall_clock: Callable[[], float]
+    copy: str = "file"  # upload.copy: which link the upload completes with (tray.upload.links)
 
 
 class SessionWorker:
@@ -101,13 +103,14 @@ class SessionWorker:
         content_type = IMAGE_EXTENSIONS.get(u.path.suffix.lower(), "image/png")
         ext = ".jpg" if content_type == "image/jpeg" else ".png"
         filename = f"screenshot-{int(self.options.wall_clock() * 1000)}{ext}"
-        url = self.policy.call(client, lambda: client.upload_screenshot(data, filename, content_type))
-        self._complete(url)
+        body = self.policy.call(client, lambda: client.upload_screenshot_answer(data, filename, content_type))
+        self._complete(UploadLinks.from_answer(body))
 
-    def _complete(self, url: str) -> None:
+    def _complete(self, links: UploadLinks) -> None:
         u = self.u
-        self.ctx.journal.complete(u.id, url)
-        u.completed(url)
+        url = links.chosen(self.options.copy)
+        self.ctx.journal.complete(u.id, url, file_url=links.url, page_url=links.page_url)
+        u.completed(url, file_url=links.url)
         self.go(S.COMPLETED, url)
         if not self.options.keep_local_copy:
             try:

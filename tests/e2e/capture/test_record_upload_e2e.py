@@ -9,6 +9,8 @@ import requests
 
 from tray_platform.base import Region
 
+from tests.share_links import file_of
+
 pytestmark = pytest.mark.e2e
 
 
@@ -64,15 +66,16 @@ def test_snaplark_record_cli_uploads_to_the_embedded_server_and_prints_the_link(
                        timeout=120)
     assert r.returncode == 0, r.stderr
     url = r.stdout.strip().splitlines()[-1]
-    assert url.startswith(f"http://127.0.0.1:{port}/v/") and url.endswith(".webm")
+    assert url.startswith(f"http://127.0.0.1:{port}/v/")  # the share page (upload.copy = "page", the default)
 
     # the embedded server lived in that process; serve its data dir again and fetch the link
     from snaplark_server.config import ServerConfig
     from snaplark_server.runner import ServerThread
 
     with ServerThread(ServerConfig(port=port, data_dir=tmp_path / "data" / "server")):
-        body = requests.get(url, timeout=30)
-    assert body.status_code == 200
+        file_url = file_of(url)
+        body = requests.get(file_url, timeout=30)
+    assert body.status_code == 200 and file_url.endswith(".webm")
     assert hashlib.sha256(body.content).hexdigest() == hashlib.sha256(out.read_bytes()).hexdigest()
 
 

@@ -32,6 +32,7 @@ from tests.e2e.packaging.conftest import (
     wait_pid,
     wait_until,
 )
+from tests.share_links import file_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT + 300)]
 
@@ -141,7 +142,7 @@ def test_shot_screen_upload_prints_url_of_png(snaplark_binary, xvfb, keyring_env
     assert proc.returncode == 0, proc.stderr
     url = proc.stdout.strip().splitlines()[-1]
     assert url.startswith(server.url), proc.stdout
-    body = requests.get(url, timeout=10).content
+    body = requests.get(file_of(url), timeout=10).content  # the share page's image (upload.copy = "page")
     image = Image.open(io.BytesIO(body))
     image.load()
     assert image.format == "PNG" and image.size == (1280, 720)

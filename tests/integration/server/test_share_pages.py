@@ -348,7 +348,7 @@ def test_delete_answers_410_everywhere(srv, videos):
     api = f"{srv.api_url}/objects"
     assert requests.delete(f"{api}/{vid}", timeout=10).status_code == 401
     r = requests.delete(f"{api}/{vid}", headers=srv.headers(bob), timeout=10)
-    assert r.status_code == 404 and r.json()["error"] == "not_found"  # someone else's: as if it did not exist
+    assert r.status_code == 404 and r.json()["error"] == "object_not_found"  # someone else's: as if none
     assert requests.get(answer["url"], timeout=10).status_code == 200
     from snaplark_server.quotas import user_usage
 

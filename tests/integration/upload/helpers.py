@@ -73,8 +73,11 @@ def make_engine(api_url: str, tokens, journal: UploadJournal, *, events=None, sc
 
 
 def download_sha(server_url: str, url: str, token: str | None = None) -> str:
-    """sha256 of a served file, fetched from the server itself (not through any proxy)."""
-    path = urlsplit(url).path
+    """sha256 of a served file, fetched from the server itself (not through any proxy). A share page's link (what
+    the CLI prints with upload.copy = "page") stands for the file the page names."""
+    from tests.share_links import file_of
+
+    path = urlsplit(file_of(url)).path
     client = ApiClient(server_url + "/api/v1", lambda: token)
     try:
         h = hashlib.sha256()

@@ -1,0 +1,243 @@
+"""Share pages in a real browser (issue 15, acceptance 1): Debian's headless ``chromium`` through Debian's
+``chromedriver`` (Selenium; no driver download) against the real reference server on an ephemeral port.
+
+The videos are made the way a user makes them: ``snaplark record --duration 8 --format mp4|webm --no-upload`` on a
+private Xvfb showing the moving test pattern (so frames keep coming and the encoder puts a keyframe every 5 s),
+then uploaded by the real upload engine with ``upload.copy = "page"``. For each: the page loads with no console
+errors (the browser log, ``goog:loggingPrefs``), the video plays (``currentTime`` advances, ``videoWidth`` > 0, no
+``MediaError``), seeking to 75 % lands and decodes there, the poster is an image the browser decodes; the
+screenshot page shows its image at its size; after a trim the page's video lasts what the server says it cut
+(the requested span, widened to the keyframe at or before the start: within one keyframe interval); after a
+delete page and file answer 410.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.capture.conftest import start_pattern
+from tests.procutil import REQUIRE_ALL, need_tool, start_xvfb, stop_process
+
+pytestmark = pytest.mark.e2e
+
+SIZE = (640, 360)
+SECONDS = 8
+CHROMIUM, CHROMEDRIVER = "chromium", "chromedriver"
+
+
+def _need_selenium():
+    try:
+        import selenium.webdriver  # noqa: F401
+    except ImportError:
+        msg = "needs selenium (pip install -e '.[dev]'; .ci/run does)"
+        if REQUIRE_ALL:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory) -> dict[str, Path]:
+    """One recording per container, made by the CLI on a private display with the moving pattern."""
+    need_tool("Xvfb")
+    tmp = tmp_path_factory.mktemp("share-rec")
+    xvfb, display = start_xvfb(*SIZE)
+    pattern = None
+    try:
+        pattern = start_pattern(display, *SIZE)
+        (tmp / "cfg.toml").write_text("")
+        env = {**__import__("os").environ, "DISPLAY": display, "SNAPLARK_CONFIG": str(tmp / "cfg.toml"),
+               "SNAPLARK_DATA_DIR": str(tmp / "data"), "SNAPLARK_LOG_DIR": str(tmp / "log")}
+        out = {}
+        for fmt in ("webm", "mp4"):
+            path = tmp / f"recording.{fmt}"
+            proc = subprocess.run([sys.executable, "-m", "tray", "record", "--duration", str(SECONDS), "--format",
+                                   fmt, "--audio", "none", "--countdown", "0", "--no-upload", "--output", str(path)],
+                                  env=env, capture_output=True, text=True, timeout=120)
+            assert proc.returncode == 0, proc.stderr
+            out[fmt] = path
+        return out
+    finally:
+        if pattern is not None:
+            stop_process(pattern)
+        stop_process(xvfb)
+
+
+@pytest.fixture
+def server(tmp_path):
+    from snaplark_server.config import ServerConfig
+    from snaplark_server.runner import ServerThread
+    from snaplark_server.users import create_user
+
+    thread = ServerThread(ServerConfig(data_dir=tmp_path / "server", port=0, cleanup_interval=3600.0)).start()
+    token = create_user(thread.app.state.db, "alice")
+    try:
+        yield thread, token
+    finally:
+        thread.stop()
+
+
+def upload(server, path: Path, tmp_path: Path) -> tuple[str, str]:
+    """(link the engine completed with, the file's URL) -- the real engine, upload.copy = "page"."""
+    from tray.api.client import ApiClient
+    from tray.upload.engine import UploadEngine
+    from tray.upload.journal import UploadJournal
+
+    thread, token = server
+    with UploadJournal(tmp_path / f"journal-{path.stem}-{path.suffix[1:]}.sqlite3") as journal:
+        engine = UploadEngine(lambda: ApiClient(thread.api_url, lambda: token), journal, server_url=thread.api_url,
+                              copy="page")
+        try:
+            up = engine.upload_screenshot(path) if path.suffix == ".png" else engine.upload_file(path, {})
+            link = up.wait(60)
+        finally:
+            assert engine.stop(10)
+        return link, journal.history()[0].file_url
+
+
+@pytest.fixture
+def chromium():
+    need_tool(CHROMIUM, CHROMEDRIVER)
+    _need_selenium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--mute-audio"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver, script: str, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout:g} s (last {value!r}); video state: {video_state(driver)}")
+
+
+def video_state(driver) -> dict:
+    return driver.execute_script("""const v = document.querySelector('video'); return v && {
+        readyState: v.readyState, currentTime: v.currentTime, duration: v.duration, paused: v.paused,
+        videoWidth: v.videoWidth, videoHeight: v.videoHeight, error: v.error && v.error.code,
+        src: v.currentSrc, poster: v.poster,
+        seekable: v.seekable.length ? [v.seekable.start(0), v.seekable.end(v.seekable.length - 1)] : []}""")
+
+
+def keyframe_times(path: Path) -> list[float]:
+    import av
+
+    with av.open(str(path)) as c:
+        video = c.streams.video[0]
+        return sorted(float(p.pts * p.time_base) for p in c.demux(video) if p.is_keyframe and p.pts is not None)
+
+
+def console_errors(driver) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def decoded_image_width(driver, url: str) -> int:
+    """naturalWidth of ``url`` loaded into a fresh <img> of the page (0 when the browser could not decode it)."""
+    return driver.execute_async_script("""const done = arguments[arguments.length - 1];
+        const img = new Image(); img.onload = () => done(img.naturalWidth); img.onerror = () => done(0);
+        img.src = arguments[0];""", url)
+
+
+def play_and_seek(driver) -> dict:
+    driver.execute_script("const v = document.querySelector('video'); v.muted = true; v.play();")
+    wait_for(driver, "const v = document.querySelector('video'); return v.currentTime > 0.5 && v.videoWidth > 0",
+             "playback to advance")
+    state = video_state(driver)
+    assert state["error"] is None and (state["videoWidth"], state["videoHeight"]) == SIZE, state
+    duration = wait_for(driver, "const v = document.querySelector('video'); "
+                                "return isFinite(v.duration) && v.duration > 0 && v.duration", "a finite duration")
+    target = 0.75 * duration
+    driver.execute_script("const v = document.querySelector('video'); v.pause(); window.__seeked = false;"
+                          "v.addEventListener('seeked', () => { window.__seeked = true; }, {once: true});"
+                          "v.currentTime = arguments[0];", target)
+    wait_for(driver, "return window.__seeked && document.querySelector('video').readyState >= 2",
+             "the seek to 75 %")
+    state = video_state(driver)
+    assert abs(state["currentTime"] - target) < 0.5 and state["error"] is None, state
+    assert state["seekable"] and state["seekable"][1] >= target, state
+    return state
+
+
+@pytest.mark.parametrize("fmt", ["webm", "mp4"])
+def test_video_page_plays_seeks_shows_poster_then_trim_and_delete(recordings, server, chromium, tmp_path, fmt):
+    link, file_url = upload(server, recordings[fmt], tmp_path)
+    thread, token = server
+    assert link.startswith(f"{thread.url}/v/") and file_url == f"{link}.{fmt}"
+    chromium.get(link)
+    assert chromium.title.startswith("Recording ")
+    wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the video's metadata")
+    state = play_and_seek(chromium)
+    assert state["src"] == file_url and abs(state["duration"] - SECONDS) < 0.6, state
+    assert state["poster"] == f"{link}.jpg"
+    assert decoded_image_width(chromium, state["poster"]) == SIZE[0]  # the poster decodes, at the video's width
+    assert console_errors(chromium) == []
+
+    # trim: from 5.5 s to 7.5 s -> the cut starts at the keyframe at or before 5.5 s
+    from tray.api.client import ApiClient
+
+    client = ApiClient(thread.api_url, lambda: token)
+    try:
+        vid = link.rsplit("/", 1)[1]
+        keyframes = keyframe_times(recordings[fmt])
+        expected_start = max(k for k in keyframes if k <= 5.5)
+        interval = min([k for k in keyframes if k > expected_start] + [SECONDS]) - expected_start
+        cut = client.trim_video(vid, 5.5, 7.5)
+        assert cut["start"] == pytest.approx(expected_start, abs=0.002), (cut, keyframes)
+        chromium.get(link)
+        wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the trimmed video's metadata")
+        trimmed = play_and_seek(chromium)
+        assert abs(trimmed["duration"] - (cut["end"] - cut["start"])) <= 0.1, (cut, trimmed)  # what it says it cut
+        # the requested 2 s, give or take the keyframe interval the start fell in (<= 5 s of frames; more in time
+        # when the recorder skipped unchanged frames)
+        assert abs(trimmed["duration"] - (7.5 - 5.5)) <= interval, (cut, trimmed, keyframes)
+        assert decoded_image_width(chromium, trimmed["poster"]) == SIZE[0]
+        assert console_errors(chromium) == []
+
+        client.delete_object(vid)
+    finally:
+        client.close()
+    for url in (link, file_url, f"{link}.jpg"):
+        assert requests.get(url, timeout=10).status_code == 410, url
+    chromium.get(link)
+    assert "deleted" in chromium.find_element("tag name", "main").text
+    assert chromium.execute_script("return document.querySelector('video')") is None
+
+
+def test_screenshot_page_shows_the_image(server, chromium, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "shot.png"
+    Image.new("RGB", (800, 500), (40, 120, 200)).save(path)
+    link, file_url = upload(server, path, tmp_path)
+    chromium.get(link)
+    width = wait_for(chromium, "const i = document.querySelector('label.shot img');"
+                               "return i.complete && i.naturalWidth", "the image to load")
+    assert width == 800 and chromium.execute_script("return document.querySelector('img').naturalHeight") == 500
+    assert chromium.execute_script("return document.querySelector('img').currentSrc") == file_url
+    assert console_errors(chromium) == []
+    png = requests.get(file_url, timeout=10).content
+    assert Image.open(io.BytesIO(png)).size == (800, 500)

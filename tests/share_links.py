@@ -1,0 +1,36 @@
+"""Tests that download what an upload printed: with ``upload.copy = "page"`` (the default) the link is the share
+page, so the file is found the way a chat app finds it -- the page's ``og:video`` / ``og:image``."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import requests
+
+
+class _OpenGraph(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "meta" and a.get("property"):
+            self.meta[a["property"]] = a.get("content") or ""
+
+
+def file_of(link: str, timeout: float = 30) -> str:
+    """The file a link stands for: the link itself when it names a file (``/v/<id>.webm``), else the file its
+    share page names (og:video for a video, og:image for a screenshot)."""
+    last = urlsplit(link).path.rsplit("/", 1)[-1]
+    if "." in last:
+        return link
+    page = requests.get(link, timeout=timeout)
+    page.raise_for_status()
+    assert page.headers["content-type"].startswith("text/html"), (link, page.headers["content-type"])
+    og = _OpenGraph()
+    og.feed(page.text)
+    target = og.meta.get("og:video") or og.meta.get("og:image")
+    assert target, f"{link}: the page names no og:video / og:image"
+    return target
