@@ -6,6 +6,7 @@ services it uses from :mod:`tray.services`, never ``tray.app`` or ``tray.command
 * :mod:`tray.ui.recording_flow` -- recordings: countdown, control bar, border, stop;
 * :mod:`tray.ui.recent_uploads` -- the Recent uploads menu and what happens when a link arrives;
 * :mod:`tray.ui.account` -- log in / log out;
+* :mod:`tray.ui.sound_menu` -- the tray menu's Sound submenu (microphone, system sound, which microphone);
 * :mod:`tray.ui.context` -- what they share (:class:`TrayContext`) and the messages they show the user.
 
 Threading (DESIGN.md): this object lives on the Tk main thread. The tray icon (pystray), the hotkey listener
@@ -29,6 +30,7 @@ from tray.ui.context import TrayContext
 from tray.ui.recent_uploads import RecentUploads
 from tray.ui.recording_flow import RecordingFlow
 from tray.ui.text_capture import TextCapture
+from tray.ui.sound_menu import SoundMenu
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class DesktopApp:
         self.recordings = RecordingFlow(self.ctx, self.captures, self.recent)
         self.account = AccountFlow(self.ctx)
         self.text = TextCapture(self.ctx, self.captures)
+        self.sound = SoundMenu(self.ctx, on_change=lambda: self.tray is not None and self.tray.refresh_menu())
         self._ticks = 0
 
     @property
@@ -176,6 +179,8 @@ class DesktopApp:
         self._ticks += 1
         if self.tray is not None and not self.tray.available and self._ticks % 10 == 0:
             self.tray.check_host()  # a panel that starts after us (login races) still gets the icon
+        if self._ticks % 20 == 0:
+            self.sound.refresh()  # microphones plugged in or out show up in the menu (listed off this thread)
         if self.recording is not None and self.tray is not None:
             from tray.ui.tray_icon import TrayState
 
@@ -185,11 +190,17 @@ class DesktopApp:
 
     # ------------------------------------------------------------------ wiring
     def _start_tray(self) -> None:
+        self.tray = self.make_tray_icon()
+        self.tray.start()
+        self.sound.refresh()
+
+    def make_tray_icon(self) -> Any:
+        """The tray icon with this app's menu (commands posted through the dispatcher), not started."""
         from tray.ui.tray_icon import TrayIcon
 
-        self.tray = TrayIcon(self, self.dispatcher.post, capture_hotkey=self.ctx.hotkey_display("capture_region"),
-                             on_unavailable=lambda msg: self.ctx.notify_error("Snaplark", msg))
-        self.tray.start()
+        return TrayIcon(self, self.dispatcher.post, capture_hotkey=self.ctx.hotkey_display("capture_region"),
+                        on_unavailable=lambda msg: self.ctx.notify_error("Snaplark", msg),
+                        sound_menu=self.sound.entries)
 
     def _start_hotkeys(self) -> None:
         from tray.ui.hotkeys import GlobalHotkeys

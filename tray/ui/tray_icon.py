@@ -117,6 +117,8 @@ class MenuEntry:
     default: bool = False
     submenu: list["MenuEntry"] | None = None
     separator: bool = False
+    checked: bool | None = None  # None: a plain item; True/False: a check item (a radio item with ``radio``)
+    radio: bool = False
 
 
 SEPARATOR = MenuEntry("-", separator=True)
@@ -170,8 +172,12 @@ class _View:
 class TrayIcon:
     def __init__(self, commands: TrayCommands, post: Post, *, app_name: str = "Snaplark",
                  capture_hotkey: str = "", on_unavailable: Callable[[str], None] | None = None,
-                 adapter: Any = None, icon_size: int = 64) -> None:
+                 adapter: Any = None, icon_size: int = 64,
+                 sound_menu: Callable[[bool], list[MenuEntry]] | None = None) -> None:
+        """``sound_menu(recording)``: the entries of the Sound submenu (``tray.ui.sound_menu``); it must not
+        block (it runs on the tray's thread whenever the menu is rebuilt). None: no Sound submenu."""
         self.commands = commands
+        self.sound_menu = sound_menu
         self.post = post
         self.app_name = app_name
         self.capture_hotkey = capture_hotkey
@@ -295,6 +301,7 @@ class TrayIcon:
                       enabled=v.recording),
             SEPARATOR,
             MenuEntry("Recent uploads", submenu=recent),
+            *([MenuEntry("Sound", submenu=self.sound_menu(v.recording))] if self.sound_menu else []),
             MenuEntry("Copy text from region", self._cmd(c.copy_text)),
             MenuEntry("Pin last screenshot", self._cmd(c.pin_last)),
             MenuEntry("Capture screen in 5 s", self._cmd(c.capture_screen_delayed)),
@@ -383,10 +390,17 @@ class TrayIcon:
                 items.append(pystray.Menu.SEPARATOR)
             elif e.submenu is not None:
                 items.append(pystray.MenuItem(e.text, pystray.Menu(*self._pystray_items(pystray, e.submenu))))
+            elif e.checked is not None:
+                items.append(pystray.MenuItem(e.text, _pystray_action(e.action), checked=_const(e.checked),
+                                              radio=e.radio, enabled=e.enabled))
             else:
                 items.append(pystray.MenuItem(e.text, _pystray_action(e.action), enabled=e.enabled,
                                               default=e.default))
         return items
+
+    def refresh_menu(self) -> None:
+        """Rebuild the menu (its entries changed outside this object: the Sound submenu's devices). Any thread."""
+        self._refresh(menu=True)
 
     def _refresh(self, *, picture: bool = False, menu: bool = False) -> None:
         icon = self._icon
@@ -404,6 +418,10 @@ class TrayIcon:
 
 def _bind(fn: Callable[[str], None], arg: str) -> Callable[[], None]:
     return lambda: fn(arg)
+
+
+def _const(value: bool) -> Callable[[Any], bool]:
+    return lambda item: value
 
 
 def _pystray_action(action: Callable[[], None] | None) -> Callable[..., None]:

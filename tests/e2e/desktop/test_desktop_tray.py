@@ -7,6 +7,7 @@ import io
 import queue
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -213,3 +214,59 @@ def test_needs_login_and_offline_pictures_and_log_in_item(running_tray):
     finally:
         icon.set_logged_in(True)
         icon.show_upload(UploadState.COMPLETED, online=True)
+
+
+def test_sound_submenu_check_items_in_gtk_and_a_click_saves_the_setting(running_tray, artifacts_dir, tmp_path):
+    """Issue 14: the Sound submenu's check items as GTK shows them (screenshot tray-sound-menu.png), activated by
+    keyboard in the real menu: the setting is saved to the settings file."""
+    import tomllib
+
+    from tray import config
+    from tray.ui.context import TrayContext
+    from tray.ui.sound_menu import SoundMenu
+    from tray_platform.base import AudioDevice
+
+    icon, wid, posted, commands, _ = running_tray
+    ctx = TrayContext(config.Settings(), config_path=tmp_path / "config.toml")
+    ctx.dispatcher = type("Dispatcher", (), {"post": staticmethod(posted.put)})()
+    ctx.tray = icon
+    sound = SoundMenu(ctx, list_devices=lambda: [AudioDevice("desk", "Desk Mic", "mic", True),
+                                                  AudioDevice("usb", "USB Headset", "mic")],
+                      on_change=icon.refresh_menu)
+    icon.sound_menu = sound.entries
+    try:
+        sound.refresh()
+        assert sound.wait_listed(5)
+        icon.refresh_menu()
+
+        def open_sound_submenu() -> bool:
+            subprocess.run(["xdotool", "mousemove", "--window", str(wid), "8", "8", "click", "3"], check=True,
+                           timeout=10)
+            wait_until(lambda: open_menu_windows(), 5, what="tray menu")
+            # Down to Sound (GTK skips separators and disabled items), Right opens its submenu: Microphone
+            # (checked: auto with a microphone), System sound, Microphone device
+            spec = icon.menu_spec()
+            at = next(i for i, e in enumerate(spec) if e.text == "Sound")
+            downs = sum(1 for e in spec[:at + 1] if e.enabled and not e.separator)
+            subprocess.run(["xdotool", "key", *["Down"] * downs, "Right"], check=True, timeout=10)
+            try:
+                return bool(wait_until(lambda: len(open_menu_windows()) >= 2, 2, what="Sound submenu"))
+            except TimeoutError:  # the menu opened before GTK rebuilt it with the Sound item (GTK's idle time)
+                subprocess.run(["xdotool", "key", "Escape", "Escape"], timeout=10)
+                wait_until(lambda: not open_menu_windows(), 5, what="menu closed")
+                return False
+
+        wait_until(open_sound_submenu, 15, interval=0.5, what="the Sound submenu opened")
+        time.sleep(0.3)
+        subprocess.run(["import", "-window", "root", str(artifacts_dir / "tray-sound-menu.png")], check=True,
+                       timeout=20)
+        subprocess.run(["xdotool", "key", "Down", "Return"], check=True, timeout=10)
+        run_next(posted)
+        wait_until(lambda: not open_menu_windows(), 5, what="menu closed")
+        saved = tomllib.loads(ctx.config_path.read_text())["capture"]
+        assert saved["audio"] == "both" and ctx.settings.capture.audio == "both"
+        spec = {e.text: e for e in next(e for e in icon.menu_spec() if e.text == "Sound").submenu}
+        assert spec["Microphone"].checked and spec["System sound"].checked
+    finally:
+        icon.sound_menu = None
+        icon.refresh_menu()
