@@ -21,7 +21,9 @@ streams in shared memory as it would anyway. Every pixel still comes from sway's
 
 The package fixture sets, for the tests of this package only, ``WAYLAND_DISPLAY``, ``XDG_RUNTIME_DIR``,
 ``DBUS_SESSION_BUS_ADDRESS``, ``XDG_SESSION_TYPE=wayland``, ``XDG_CURRENT_DESKTOP=sway`` and
-``SNAPLARK_SESSION=wayland``, and restores them afterwards (the X11 suites never see them).
+``SNAPLARK_SESSION=wayland``, and restores them afterwards (the X11 suites never see them). The starting and
+stopping are plain functions (``start_wayland_session``, ``stop_wayland_session``, ``check_prerequisites``) that
+benchmarks/wayland_recording.py uses too.
 """
 
 from __future__ import annotations
@@ -161,15 +163,28 @@ def _portal_ready(session: WaylandSession) -> bool:
     return {"org.freedesktop.portal.Screenshot", "org.freedesktop.portal.ScreenCast"} <= set(found)
 
 
-@pytest.fixture(scope="package")
-def wayland_session():
-    need_tool("sway", "swaybar", "dbus-daemon", "pipewire", "wireplumber", "gcc", "dpkg-query")
-    need(os.path.exists(PORTAL) and os.path.exists(PORTAL_WLR),
-         "needs xdg-desktop-portal and xdg-desktop-portal-wlr (apt-get install them; .ci/run does)")
-    need(os.path.exists("/usr/share/xdg-desktop-portal/portals/gtk.portal"),
-         "needs xdg-desktop-portal-gtk (its Access backend makes xdg-desktop-portal 1.16 export Screenshot)")
-    need(gst_has_pipewiresrc(), "needs GStreamer for Python with pipewiresrc (gir1.2-gstreamer-1.0, "
-                                "gir1.2-gst-plugins-base-1.0, gstreamer1.0-pipewire)")
+def check_prerequisites() -> str | None:
+    """Why this machine cannot run the session (a missing tool or package), or None when it can."""
+    missing = [n for n in ("sway", "swaybar", "dbus-daemon", "pipewire", "wireplumber", "gcc", "dpkg-query")
+               if shutil.which(n) is None]
+    if missing:
+        return f"needs {', '.join(missing)} (apt-get install them; .ci/run does)"
+    if not (os.path.exists(PORTAL) and os.path.exists(PORTAL_WLR)):
+        return "needs xdg-desktop-portal and xdg-desktop-portal-wlr (apt-get install them; .ci/run does)"
+    if not os.path.exists("/usr/share/xdg-desktop-portal/portals/gtk.portal"):
+        return "needs xdg-desktop-portal-gtk (its Access backend makes xdg-desktop-portal 1.16 export Screenshot)"
+    if not gst_has_pipewiresrc():
+        return ("needs GStreamer for Python with pipewiresrc (gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0, "
+                "gstreamer1.0-pipewire)")
+    return None
+
+
+def start_wayland_session() -> WaylandSession:
+    """Start the whole session (see the module docstring); every step bounded. On failure everything started so
+    far is stopped and the error raised. Stop it with :func:`stop_wayland_session`. Plain function: the
+    package fixture and benchmarks/wayland_recording.py both use it; it does not touch ``os.environ``."""
+    import ctypes  # noqa: F401 -- die_with_parent imports it in sway's child after the uid drop: load it here first
+
     as_root = os.geteuid() == 0
     root = Path(tempfile.mkdtemp(prefix="snaplark-wayland-"))
     root.chmod(0o755)  # sway (another user under root) reads its config here
@@ -225,20 +240,43 @@ def wayland_session():
         _start(session, "portal", [PORTAL, "-v", "-r"], base_env)
         _wait_for(session, "portal", lambda: _portal_ready(session), "the portal's Screenshot and ScreenCast")
         session.env = base_env
+    except BaseException:
+        stop_wayland_session(session)
+        raise
+    return session
+
+
+def stop_wayland_session(session: WaylandSession) -> None:
+    """Stop every process of the session (last started first, each bounded) and remove its directory
+    (``SNAPLARK_KEEP_WAYLAND_LOGS=DIR``: its logs are copied there first)."""
+    for name in reversed(list(session.procs)):
+        stop_process(session.procs[name])
+    keep = os.environ.get("SNAPLARK_KEEP_WAYLAND_LOGS")
+    if keep:
+        shutil.copytree(session.root, Path(keep) / session.root.name, dirs_exist_ok=True,
+                        ignore_dangling_symlinks=True, ignore=shutil.ignore_patterns("runtime"))
+    shutil.rmtree(session.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+def wayland_session():
+    need_tool("sway", "swaybar", "dbus-daemon", "pipewire", "wireplumber", "gcc", "dpkg-query")
+    need(os.path.exists(PORTAL) and os.path.exists(PORTAL_WLR),
+         "needs xdg-desktop-portal and xdg-desktop-portal-wlr (apt-get install them; .ci/run does)")
+    need(os.path.exists("/usr/share/xdg-desktop-portal/portals/gtk.portal"),
+         "needs xdg-desktop-portal-gtk (its Access backend makes xdg-desktop-portal 1.16 export Screenshot)")
+    need(gst_has_pipewiresrc(), "needs GStreamer for Python with pipewiresrc (gir1.2-gstreamer-1.0, "
+                                "gir1.2-gst-plugins-base-1.0, gstreamer1.0-pipewire)")
+    session = start_wayland_session()
+    try:
         with pytest.MonkeyPatch.context() as mp:
             for name in ("WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "XDG_SESSION_TYPE",
                          "XDG_CURRENT_DESKTOP"):
-                mp.setenv(name, base_env[name])
+                mp.setenv(name, session.env[name])
             mp.setenv("SNAPLARK_SESSION", "wayland")
             yield session
     finally:
-        for name in reversed(list(session.procs)):
-            stop_process(session.procs[name])
-        keep = os.environ.get("SNAPLARK_KEEP_WAYLAND_LOGS")
-        if keep:
-            shutil.copytree(root, Path(keep) / root.name, dirs_exist_ok=True, ignore_dangling_symlinks=True,
-                            ignore=shutil.ignore_patterns("runtime"))
-        shutil.rmtree(root, ignore_errors=True)
+        stop_wayland_session(session)
 
 
 @dataclass
