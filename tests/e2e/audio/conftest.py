@@ -92,6 +92,9 @@ def start_pulse(runtime: Path) -> PulseServer:
     native = runtime / "native"
     env = {**os.environ, "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime), "PULSE_RUNTIME_PATH": str(runtime)}
     env.pop("PULSE_SERVER", None)
+    # No session bus for the daemon: on one it claims org.PulseAudio1 and a second private daemon in the same
+    # session (another test module's ``pulse``, a test's own server) exits with "D-Bus name already taken".
+    env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/snaplark-test-pulse-has-no-bus"
     log = open(runtime / "pulseaudio.log", "wb")  # noqa: SIM115 - lives as long as the daemon
     proc = subprocess.Popen(
         ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no", "--disallow-exit",
