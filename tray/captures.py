@@ -29,3 +29,31 @@ def save_atomically(data: bytes, path: Path) -> Path:
     tmp.write_bytes(data)
     tmp.replace(path)
     return path
+
+
+CAPTURE_PREFIXES = ("screenshot-", "recording-")
+CAPTURE_SUFFIXES = {".png": "screenshot", ".webm": "video", ".mp4": "video"}
+
+
+def list_captures(folder: Path) -> list[tuple[Path, str, float, int]]:
+    """The captures in ``folder`` named by this module's scheme: ``(path, kind, mtime, size)``, any order; a missing
+    folder has none. ``.part`` files (a save under way) are left out."""
+    import os
+
+    found = []
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return []
+    with entries:
+        for entry in entries:
+            name = entry.name
+            kind = CAPTURE_SUFFIXES.get(os.path.splitext(name)[1].lower())
+            if kind is None or not name.startswith(CAPTURE_PREFIXES):
+                continue
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            found.append((Path(entry.path), kind, st.st_mtime, st.st_size))
+    return found

@@ -17,6 +17,7 @@ APP_NAME = "snaplark"
 ENV_DATA_DIR = "SNAPLARK_DATA_DIR"
 ENV_CONFIG = "SNAPLARK_CONFIG"
 ENV_LOG_DIR = "SNAPLARK_LOG_DIR"
+ENV_CACHE_DIR = "SNAPLARK_CACHE_DIR"
 
 CONFIG_FILENAME = "config.toml"
 
@@ -80,6 +81,19 @@ def log_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Files Snaplark can make again (the History window's thumbnails). ``$SNAPLARK_CACHE_DIR`` overrides;
+    ``<data dir>/cache`` when ``$SNAPLARK_DATA_DIR`` is set (tests and portable installs)."""
+    override = _env_path(ENV_CACHE_DIR)
+    if override is not None:
+        return override
+    if _env_path(ENV_DATA_DIR) is not None:
+        return data_dir() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def captures_dir() -> Path:

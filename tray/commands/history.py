@@ -1,4 +1,5 @@
-"""``snaplark history``: past uploads and their links, most recent first."""
+"""``snaplark history``: past uploads and their links, most recent first; ``--window``: the History window (in the
+running tray app when there is one, else on its own until it is closed)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--limit", type=int, default=20, help="how many entries (default 20, 0 = all)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--window", action="store_true",
+                        help="open the History window (thumbnails, search, copy/open/retry/delete)")
 
 
 def run(args: argparse.Namespace, *, history: Any = None) -> int:
@@ -19,6 +22,8 @@ def run(args: argparse.Namespace, *, history: Any = None) -> int:
     by default the one :func:`tray.services.open_upload_history` opens over the data dir's journal."""
     from tray.upload.journal import JournalError
 
+    if args.window:
+        return _window(args)
     try:
         if history is not None:
             entries = history.entries(args.limit or None)
@@ -32,6 +37,29 @@ def run(args: argparse.Namespace, *, history: Any = None) -> int:
         return 1
     _print(entries, as_json=args.json)
     return 0
+
+
+def _window(args: argparse.Namespace) -> int:
+    import os
+
+    from tray.ui.single_instance import SingleInstance, default_path
+
+    if SingleInstance(default_path()).send("open_history") == "ok":
+        return 0  # the running tray app shows it
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        print("snaplark history: no display (DISPLAY is not set) for the window; `snaplark history` lists uploads "
+              "here", file=sys.stderr)
+        return 2
+    from tray import config
+    from tray.ui.app_windows import run_history_window
+    from tray.upload.journal import JournalError
+
+    try:
+        settings = config.load_config(config.resolve_path(getattr(args, "config", None)))
+        return run_history_window(settings)
+    except (config.ConfigError, JournalError) as exc:
+        print(f"snaplark history: {exc}", file=sys.stderr)
+        return 1
 
 
 def _print(entries: list, *, as_json: bool) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from tray import paths
 from tray.ui.account import AccountFlow
+from tray.ui.app_windows import AppWindows
 from tray.ui.capture_flow import CaptureFlow
 from tray.ui.context import TrayContext
 from tray.ui.recent_uploads import RecentUploads
@@ -63,6 +64,7 @@ class DesktopApp:
         self.captures = CaptureFlow(self.ctx, self.recent)
         self.recordings = RecordingFlow(self.ctx, self.captures, self.recent)
         self.account = AccountFlow(self.ctx)
+        self.windows = AppWindows(self.ctx, self.recent)
         self.text = TextCapture(self.ctx, self.captures)
         self.sound = SoundMenu(self.ctx, on_change=lambda: self.tray is not None and self.tray.refresh_menu())
         self._ticks = 0
@@ -161,6 +163,7 @@ class DesktopApp:
         return 0
 
     def _shutdown(self) -> None:
+        self.windows.close()
         self.recordings.shutdown()
         if self.hotkeys is not None:
             self.hotkeys.stop()
@@ -282,7 +285,13 @@ class DesktopApp:
 
         open_path(self.ctx, self.settings.upload.ensure_save_dir())
 
+    def open_history(self) -> None:
+        self.windows.open_history()
+
     def open_settings(self) -> None:
+        self.open_settings_file()
+
+    def open_settings_file(self) -> None:
         from tray import config
         from tray.ui.opener import open_path
 

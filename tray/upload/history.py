@@ -1,4 +1,5 @@
-"""Upload history: every completed upload with its link, most recent first -- a read view of the journal.
+"""Upload history: every completed upload with its link, most recent first -- a read view of the journal; and the
+catalog of every upload in any state (the History window).
 
 The journal (:mod:`tray.upload.journal`) appends a history row in the same transaction that marks an upload
 completed, so the history never lists an upload the journal still thinks is pending, and vice versa. The upload side
@@ -10,7 +11,28 @@ Threading: as :class:`~tray.upload.journal.UploadJournal` (any thread).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from tray.upload.journal import HistoryRecord, UploadJournal
+
+
+class CatalogRecord(NamedTuple):
+    """One upload the journal knows (the History window's rows): a session in any state, or a history row that has
+    no session (``session_id`` None). ``state`` is an :class:`~tray.upload.state.UploadState` value; ``size`` the
+    file's size once known; ``acked_bytes`` what the server acknowledged of an unfinished upload (None once it
+    completed or failed)."""
+    session_id: int | None
+    kind: str
+    local_path: str
+    state: str
+    url: str | None
+    error: str | None
+    size: int | None
+    durable_bytes: int
+    duration: float | None
+    created_at: float
+    updated_at: float
+    acked_bytes: int | None
 
 
 class UploadHistory:
@@ -20,3 +42,8 @@ class UploadHistory:
     def entries(self, limit: int | None = None) -> list[HistoryRecord]:
         """Most recent first; ``limit`` None: all."""
         return self._journal.history(limit)
+
+    def catalog(self) -> list[CatalogRecord]:
+        """Every upload, whatever its state, newest first (one query: fast for 10,000 rows)."""
+        make = CatalogRecord._make
+        return [make(row) for row in self._journal.catalog_rows()]

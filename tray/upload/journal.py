@@ -65,8 +65,8 @@ CREATE TABLE IF NOT EXISTS history (
     server_url   TEXT,
     completed_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS history_by_session ON history(session_id);
 """
-
 
 # changes to a journal written by an older version, by the version they bring it to (the tables above are version 1)
 _MIGRATIONS = {
@@ -130,6 +130,20 @@ class HistoryRecord:
     completed_at: float
     file_url: str | None = None  # the file itself (the server's url) ...
     page_url: str | None = None  # ... and its share page (pageUrl), when the server gave one
+
+
+_CATALOG_SQL = """
+SELECT s.id, s.kind, s.local_path, s.state, COALESCE(s.url, h.url), s.error, s.total_size, s.durable_bytes,
+       s.duration, s.created_at, COALESCE(h.completed_at, s.updated_at),
+       CASE WHEN s.state NOT IN ('completed', 'failed')
+            THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END
+  FROM sessions s LEFT JOIN history h ON h.session_id = s.id
+UNION ALL
+SELECT NULL, kind, local_path, 'completed', url, NULL, size, COALESCE(size, 0), duration, completed_at,
+       completed_at, NULL
+  FROM history WHERE session_id IS NULL
+ORDER BY 10 DESC
+"""
 
 
 def default_journal_path() -> Path:
@@ -418,6 +432,13 @@ class UploadJournal:
             args = (int(limit),)
         with self._read() as c:
             return [HistoryRecord(*row) for row in c.execute(sql, args).fetchall()]
+
+    def catalog_rows(self) -> list[tuple]:
+        """Every upload the journal knows, newest first, in one query (the History window lists 10,000 at once): each
+        session with its link, and history rows without a session; for an unfinished upload, the bytes the server
+        acked. :class:`tray.upload.history.CatalogRecord` names the columns."""
+        with self._read() as c:
+            return c.execute(_CATALOG_SQL).fetchall()
 
     def add_history(self, kind: str, local_path: str, url: str, *, size: int | None = None,
                     duration: float | None = None, server_url: str | None = None) -> int:

@@ -37,7 +37,7 @@ def process_state(pid: int) -> str | None:
     return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("State:"))
 
 
-@pytest.mark.parametrize("command", ["open_captures_folder", "open_settings"])
+@pytest.mark.parametrize("command", ["open_captures_folder", "open_settings_file"])
 def test_opener_child_is_reaped(app, tmp_path, monkeypatch, command):
     opened = stand_in_opener(tmp_path / "bin", 0)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
@@ -69,7 +69,7 @@ def test_opener_that_finds_no_program_is_told_with_the_path(app, notification_se
 def test_no_opener_at_all_is_told_with_the_path(app, notification_service, tmp_path, monkeypatch):
     (tmp_path / "empty-bin").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    app.open_settings()
+    app.open_settings_file()
     call = notification_service.wait_for(lambda calls: calls and calls[-1])
     assert str(tmp_path / "cfg" / "config.toml") in call.body, call.body
     assert call.summary == "No program to open it" and "xdg-open was not found" in call.body, call.body

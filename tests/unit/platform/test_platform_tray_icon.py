@@ -32,7 +32,7 @@ def test_menu_items_per_issue_7_and_default():
     icon, _, _ = make()
     spec = icon.menu_spec()
     assert texts(spec) == ["Capture region", "Capture screen", "Record region", "Record screen", "Stop recording",
-                           "Pause recording", "-", "Recent uploads", "Copy text from region", "Pin last screenshot",
+                           "Pause recording", "-", "Recent uploads", "History…", "Copy text from region", "Pin last screenshot",
                            "Capture screen in 5 s", "Open captures folder", "Settings", "Log out",
                            "-", "Quit"]
     assert [e.text for e in spec if e.default] == ["Capture region"]
@@ -43,8 +43,8 @@ def test_callbacks_only_post():
     by = {e.text: e for e in icon.menu_spec()}
     for name, expected in [("Capture region", "capture_region"), ("Capture screen", "capture_screen"),
                            ("Record region", "record_region"), ("Record screen", "record_screen"),
-                           ("Copy text from region", "copy_text"), ("Pin last screenshot", "pin_last"),
-                           ("Capture screen in 5 s", "capture_screen_delayed"),
+                           ("Copy text from region", "copy_text"), ("History…", "open_history"),
+                           ("Pin last screenshot", "pin_last"), ("Capture screen in 5 s", "capture_screen_delayed"),
                            ("Open captures folder", "open_captures_folder"), ("Settings", "open_settings"),
                            ("Log out", "logout"), ("Quit", "quit")]:
         by[name].action()

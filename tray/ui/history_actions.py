@@ -1,0 +1,137 @@
+"""What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
+its link, open the file or its folder, retry a failed upload, upload it again to the current server, delete the local
+file (after asking), delete the link on the server (only where the client and the server can).
+
+Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
+short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from tray.ui.context import TrayContext
+from tray.ui.history_model import HistoryItem
+
+log = logging.getLogger(__name__)
+
+SERVER_DELETE_MISSING = ("Deleting a link needs the server's DELETE /api/v1/objects/<id> and `snaplark delete`, "
+                         "which this version does not have yet")
+
+
+class HistoryActions:
+    """``engine()``: the upload engine to use (may block: it is called off the Tk thread). ``confirm(title, text)``:
+    ask the user (True = go ahead). ``delete_link(item)``: removes the link on the server (blocking; called off the
+    Tk thread), or None where that is not possible. ``changed()``: the list must be read again (Tk thread)."""
+
+    def __init__(self, ctx: TrayContext, *, engine: Callable[[], Any], confirm: Callable[[str, str], bool],
+                 changed: Callable[[], None], say: Callable[[str], None],
+                 delete_link: Callable[[HistoryItem], None] | None = None,
+                 on_upload: Callable[[Any], None] | None = None):
+        self.ctx = ctx
+        self._engine = engine
+        self._confirm = confirm
+        self._changed = changed
+        self._say = say
+        self.delete_link = delete_link
+        self._on_upload = on_upload  # e.g. the tray's RecentUploads.await_url: the new link to the clipboard
+
+    # ------------------------------------------------------------------ what is possible
+    def enabled(self, item: HistoryItem | None) -> dict[str, bool]:
+        exists = item is not None and item.path.exists()
+        return {
+            "copy_link": item is not None and item.has_link,
+            "open_link": item is not None and item.has_link,
+            "open_file": exists,
+            "show_folder": item is not None and item.path.parent.is_dir(),
+            "retry": item is not None and item.retryable and exists,
+            "reupload": exists and item is not None and item.status != "uploading",
+            "delete_link": item is not None and item.has_link and self.delete_link is not None,
+            "delete_file": exists,
+        }
+
+    # ------------------------------------------------------------------ the actions
+    def copy_link(self, item: HistoryItem) -> None:
+        if item.url:
+            self.ctx.copy_link(item.url, confirm=False)
+            self._say(f"Link copied: {item.url}")
+
+    def open_link(self, item: HistoryItem) -> None:
+        if item.url:
+            from tray.ui.opener import open_path
+
+            open_path(self.ctx, item.url)  # type: ignore[arg-type] - xdg-open/open/explorer take URLs too
+
+    def open_file(self, item: HistoryItem) -> None:
+        from tray.ui.opener import open_path
+
+        open_path(self.ctx, item.path)
+
+    def show_folder(self, item: HistoryItem) -> None:
+        from tray.ui.opener import open_path
+
+        open_path(self.ctx, item.path.parent)
+
+    def retry(self, item: HistoryItem) -> None:
+        sid = item.session_id
+        self._upload(f"Retrying {item.name}…", lambda engine: engine.retry(sid))
+
+    def reupload(self, item: HistoryItem) -> None:
+        path = item.path
+        self._upload(f"Uploading {item.name} again…", lambda engine: engine.upload_file(path))
+
+    def delete_file(self, item: HistoryItem) -> bool:
+        """Ask, then remove the local file (the journal row and any link stay). True when it was deleted."""
+        if not self._confirm("Delete file?", f"Delete {item.path} from this computer?\n"
+                                             + ("The link keeps working." if item.has_link else
+                                                "It was never uploaded: it will be gone for good.")):
+            return False
+        try:
+            os.unlink(item.path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self._say(f"Could not delete {item.path}: {exc}")
+            return False
+        log.info("deleted local file %s", item.path)
+        self._say(f"Deleted {item.path}")
+        self._changed()
+        return True
+
+    def delete_server_link(self, item: HistoryItem) -> None:
+        remove = self.delete_link
+        if remove is None or not item.url:
+            self._say(SERVER_DELETE_MISSING)
+            return
+        if not self._confirm("Delete link?", f"Delete {item.url} on the server? The link stops working."):
+            return
+        self._off_tk_thread("delete-link", lambda: remove(item), f"Link deleted: {item.url}")
+
+    # ------------------------------------------------------------------ helpers
+    def _upload(self, message: str, start: Callable[[Any], Any]) -> None:
+        self._say(message)
+
+        def work() -> str:
+            upload = start(self._engine())
+            if self._on_upload is not None:
+                on_upload = self._on_upload
+                self.ctx.post(lambda: on_upload(upload))
+            return f"Upload {getattr(upload, 'id', '')} started".replace("  ", " ")
+
+        self._off_tk_thread("history-upload", work, None)
+
+    def _off_tk_thread(self, name: str, work: Callable[[], Any], done_text: str | None) -> None:
+        def run() -> None:
+            try:
+                result = work()
+                text = done_text or (result if isinstance(result, str) else "Done")
+            except Exception as exc:  # noqa: BLE001 - shown in the window's status line
+                log.warning("%s failed: %s", name, exc)
+                text = f"Failed: {exc}"
+            self.ctx.post(lambda: (self._say(text), self._changed()))
+
+        threading.Thread(target=run, name=name, daemon=True).start()
