@@ -268,13 +268,15 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     register_share_routes(app, shares=shares, storage=storage, links=links, public_base_url=config.public_base_url,
                           api_prefix=API_PREFIX, current_user=current_user, read_json=read_json)
 
+    # request ids, access log and request metrics around every route (added after the others = outside them); the
+    # fault injection of tests stays outermost: it needs uvicorn's own receive() to drop a connection
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log, clock=clock)
+
     if config.fault_injection:
         injector = FaultInjector()
         app.state.faults = injector
         app.add_middleware(FaultMiddleware, injector=injector)
 
-    # outermost (added last): request ids, access log and request metrics see every answer, faults included
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log, clock=clock)
     return app
 
 

@@ -1,7 +1,8 @@
 """Access log, request ids, request metrics and the deep health check of the reference server (issue 16).
 
 `ObservabilityMiddleware` is a plain ASGI middleware (no ``BaseHTTPMiddleware``: request and answer bodies stream
-through untouched, counted on the way) around the whole app. For each HTTP request it
+through untouched, counted on the way) around every route (only the tests' fault injection, faults.py, sits
+outside it: it needs uvicorn's own ``receive``). For each HTTP request it
 
 - takes the client's ``X-Request-Id`` if sane or makes one (request_context.py), echoes it in the answer and sets
   it for every log line, audit entry and access log line of that request;
