@@ -185,7 +185,8 @@ def _start_embedded(api_url: str, port: int, token_store: Any, server_dir: Path,
     from snaplark_server.config import ServerConfig
 
     token = _EmbeddedToken(token_store, api_url, server_dir)
-    server = SocketActivatedServer(ServerConfig(host="127.0.0.1", port=port, data_dir=server_dir),
+    # no access log: the tray's own log says what it uploaded (the audit log in server_dir is still kept)
+    server = SocketActivatedServer(ServerConfig(host="127.0.0.1", port=port, data_dir=server_dir, access_log="off"),
                                    before_start=token.ensure)
     try:
         server.start()
