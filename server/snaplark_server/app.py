@@ -61,7 +61,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     storage = InstrumentedStorage(make_storage(config), metrics)  # storage calls timed for /metrics
     storage.start()
     audit = AuditLog(config.data_dir, clock)
-    shares = ShareService(config, db, storage, clock=clock)  # share pages, posters, delete, trim
+    shares = ShareService(config, db, storage, clock=clock, audit=audit)  # share pages, posters, delete, trim
     service = UploadService(config, db, storage, clock=clock, audit=audit, on_video_stored=shares.describe_video)
     links = SiteLinks(config)  # every absolute URL handed out: site_url, else an allowed Host (links.py)
     removed = service.remove_orphans()

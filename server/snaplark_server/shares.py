@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from .audit import AuditLog
 from .config import ServerConfig
 from .db import Database
 from .errors import ApiError, invalid
@@ -96,11 +97,12 @@ class ShareService:
     """See the module docstring for the threading contract."""
 
     def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, audit: AuditLog | None = None) -> None:
         self.config = config
         self.db = db
         self.storage = storage
         self.clock = clock
+        self.audit = audit if audit is not None else AuditLog(config.data_dir, clock)  # audit.py (opened lazily)
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -170,6 +172,8 @@ class ShareService:
             if view.poster_key:
                 self.storage.delete_object(view.poster_key)
         log.info("%s %s deleted by its owner", view.kind, object_id)
+        self.audit.record("object.delete", user=user.name, id=object_id, kind=view.kind, key=view.key,
+                          repeat=True if view.deleted_at is not None else None)
         return {"id": object_id, "deleted": True, "deletedAt": _iso(deleted_at)}
 
     def trim(self, user: User, object_id: str, body: Any) -> dict[str, Any]:
@@ -221,6 +225,8 @@ class ShareService:
                 log.warning("video %s: trimmed, but no poster or duration (%s)", object_id, exc)
             fresh = self.find("video", object_id)
         log.info("video %s trimmed to [%.3f, %.3f) (asked [%s, %s))", object_id, result.start, result.end, start, end)
+        self.audit.record("video.trim", user=user.name, id=object_id, key=view.key, start=result.start,
+                          end=result.end, size=fresh.size, sha256=fresh.sha256)
         return {"id": object_id, "requested": {"start": start, "end": None if math.isinf(end) else end},
                 "start": result.start, "end": result.end, "duration": fresh.duration, "size": fresh.size,
                 "keyframeCut": True}

@@ -128,7 +128,7 @@ def run_cli(data_dir, *args, timeout=60) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_audit_log_has_uploads_finalizes_and_user_administration(make_server):
+def test_audit_log_has_uploads_finalizes_deletes_and_user_administration(make_server):
     s = make_server("local", access_log="off")
     shot = upload(s, png_bytes())
     assert shot.status_code == 200
@@ -151,12 +151,16 @@ def test_audit_log_has_uploads_finalizes_and_user_administration(make_server):
     assert run_cli(s.data_dir, "user", "disable", "bob").returncode == 0
     deleted = run_cli(s.data_dir, "user", "delete", "bob", "--yes")
     assert deleted.returncode == 0, deleted.stderr
+    shot_id = shot.json()["url"].rsplit("/", 1)[-1].split(".")[0]
+    gone = requests.delete(f"{s.api_url}/objects/{shot_id}", headers=s.headers(), timeout=10)
+    assert gone.status_code == 200, gone.text
 
     entries = audit_entries(s.data_dir)
     events = [(e["event"], e.get("user")) for e in entries]
     assert events == [("screenshot.upload", "alice"), ("video.init", "alice"), ("video.finalize", "alice"),
                       ("user.add", "bob"), ("screenshot.upload", "alice"), ("screenshot.upload", "bob"),
-                      ("user.token", "bob"), ("user.disable", "bob"), ("user.delete", "bob")]
+                      ("user.token", "bob"), ("user.disable", "bob"), ("user.delete", "bob"),
+                      ("object.delete", "alice")]
     first = entries[0]
     assert first["requestId"] == shot.headers["X-Request-Id"] and first["client"] == "127.0.0.1"
     assert shot.json()["url"] == first["url"] and first["size"] == len(png_bytes())
@@ -166,8 +170,10 @@ def test_audit_log_has_uploads_finalizes_and_user_administration(make_server):
         sid, fin.json()["key"], len(whole), 2)
     assert fin_entry["requestId"] == fin.headers["X-Request-Id"]
     assert entries[1]["sessionId"] == sid and entries[1]["filename"] == SEED_INIT["filename"]
-    delete = entries[-1]
+    delete = entries[-2]
     assert delete["actor"] == "cli" and delete["objects"] == 1 and "requestId" not in delete
+    assert (entries[-1]["id"], entries[-1]["kind"], entries[-1]["requestId"]) == (
+        shot_id, "screenshot", gone.headers["X-Request-Id"])
     assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", e["ts"]) for e in entries)
     raw = (s.data_dir / "audit.log").read_text()
     assert s.token not in raw and bob not in raw
