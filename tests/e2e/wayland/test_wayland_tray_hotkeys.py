@@ -14,13 +14,21 @@ from tests.procutil import die_with_parent, need_tool, stop_process, wait_until
 pytestmark = pytest.mark.e2e
 
 
+def app_env(session, **extra: str) -> dict[str, str]:
+    """The session's environment as a freshly started app sees it: without the PYSTRAY_BACKEND=gtk that the X11
+    tray adapter sets in this test process (os.environ.setdefault) once an X11 tray test ran before."""
+    env = {k: v for k, v in session.env.items() if k != "PYSTRAY_BACKEND"}
+    env.update(extra)
+    return env
+
+
 def test_tray_icon_registers_with_swaybars_watcher(wayland_session):
     from tray_platform.linux.wayland_tray import registered_items, watcher_status
 
     wait_until(lambda: watcher_status()[0], 10, what="swaybar's StatusNotifierWatcher with a host")
     before = registered_items()
     child = subprocess.Popen([sys.executable, "-m", "tests.e2e.wayland.sni_tray_child"],
-                             env=dict(wayland_session.env, SNAPLARK_SESSION="wayland"), stdin=subprocess.PIPE,
+                             env=app_env(wayland_session, SNAPLARK_SESSION="wayland"), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
     try:
         line = child.stdout.readline().strip()
@@ -48,8 +56,8 @@ def test_no_watcher_is_a_clear_message(wayland_session):
         address = bus.stdout.readline().strip()
         assert watcher_status(address) == (False, NO_WATCHER)
         child = subprocess.run([sys.executable, "-m", "tests.e2e.wayland.sni_tray_child"],
-                               env=dict(wayland_session.env, DBUS_SESSION_BUS_ADDRESS=address,
-                                        SNAPLARK_SESSION="wayland"),
+                               env=app_env(wayland_session, DBUS_SESSION_BUS_ADDRESS=address,
+                                           SNAPLARK_SESSION="wayland"),
                                input="", capture_output=True, text=True, timeout=30)
         assert child.stdout.strip() == f"unavailable {NO_WATCHER}", child.stderr
         assert "AppIndicator" in NO_WATCHER and "swaybar" in NO_WATCHER
