@@ -48,7 +48,7 @@ def test_snaplark_history_reads_the_history_it_is_given(tmp_path, capsys):
     (tmp_path / "elsewhere").mkdir()
     journal = journal_with(tmp_path / "elsewhere", ("screenshot", "http://h/s/given"))
     try:
-        rc = history_cmd.run(argparse.Namespace(limit=20, json=True), history=UploadHistory(journal))
+        rc = history_cmd.run(argparse.Namespace(limit=20, json=True, window=False), history=UploadHistory(journal))
     finally:
         journal.close()
     assert rc == 0
@@ -64,6 +64,6 @@ def test_snaplark_history_opens_the_data_dirs_journal_by_default(capsys):
         journal.add_history("video", "/tmp/r.webm", "http://h/v/default", size=2048)
     finally:
         journal.close()
-    assert history_cmd.run(argparse.Namespace(limit=0, json=False)) == 0
+    assert history_cmd.run(argparse.Namespace(limit=0, json=False, window=False)) == 0
     out = capsys.readouterr().out
     assert "http://h/v/default" in out and "/tmp/r.webm" in out
