@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -196,13 +197,21 @@ def test_copy_link_puts_the_link_on_the_x_clipboard(window_of, captures, tk_root
     assert "Link copied" in window.status.cget("text")
 
 
-def answer_dialog(title: str, keys: list[str]) -> threading.Thread:
-    """Press ``keys`` in the Tk dialog titled ``title`` once it shows (xdotool; bounded waits)."""
+def answer_dialog(title: str, key: str) -> threading.Thread:
+    """Press ``key`` (an Alt accelerator of the Tk dialog's buttons: idempotent) in the dialog titled ``title``
+    until it goes away (xdotool; bounded: 20 s)."""
+    def dialogs() -> list[str]:
+        return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"], capture_output=True,
+                              text=True, timeout=10).stdout.split()
+
     def run():
-        found = subprocess.run(["xdotool", "search", "--sync", "--name", f"^{title}$"], capture_output=True,
-                               text=True, timeout=15).stdout.split()
-        subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], timeout=10)
-        subprocess.run(["xdotool", "key", "--window", found[0], *keys], timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not dialogs():
+            time.sleep(0.1)
+        while time.monotonic() < deadline and (found := dialogs()):
+            subprocess.run(["xdotool", "windowfocus", found[-1]], timeout=10)
+            subprocess.run(["xdotool", "key", "--window", found[-1], key], timeout=10)
+            time.sleep(0.3)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -215,13 +224,13 @@ def test_delete_file_asks_first_and_removes_only_after_yes(window_of, captures, 
     window = window_of(journal, folder)
     local = by_name(window)["screenshot-1006.png"]
     window.select(local)
-    driver = answer_dialog("Delete file\\?", ["Tab", "Return"])  # "No"
+    driver = answer_dialog("Delete file\\?", "alt+n")  # "No"
     window.buttons["delete_file"].invoke()
-    driver.join(20)
+    pump(tk_root, lambda: not driver.is_alive(), timeout=25)  # Tk flushes the closed dialog to X
     assert files["screenshot-1006.png"].exists(), "deleted although the answer was No"
-    driver = answer_dialog("Delete file\\?", ["Return"])  # "Yes" (the default button)
+    driver = answer_dialog("Delete file\\?", "alt+y")  # "Yes"
     window.buttons["delete_file"].invoke()
-    driver.join(20)
+    pump(tk_root, lambda: not driver.is_alive(), timeout=25)  # Tk flushes the closed dialog to X
     assert not files["screenshot-1006.png"].exists()
     pump(tk_root, lambda: "screenshot-1006.png" not in by_name(window), timeout=3)
     assert "screenshot-1006.png" not in by_name(window)  # local only and gone: nothing left to list
