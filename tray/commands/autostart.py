@@ -1,40 +1,17 @@
 """``snaplark autostart enable|disable|status``: start Snaplark at login through the OS's own mechanism.
 
-The adapter comes from ``tray_platform.<os>.autostart`` (XDG autostart entry, LaunchAgent, HKCU Run key);
-``SNAPLARK_AUTOSTART`` names another backend package (e.g. ``linux`` on any OS, for tests).
-The command registered is the running launcher: the PyInstaller binary itself when frozen (or the AppImage),
-else the ``snaplark`` script on PATH, else ``python -m tray``; ``--command`` overrides it.
+Which adapter and which command: :mod:`tray.autostart` (shared with the Settings window); ``--command`` overrides
+the command.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import shutil
 import sys
 from typing import Any
 
-ENV_BACKEND = "SNAPLARK_AUTOSTART"
-
-
-def launcher_command() -> list[str]:
-    """The argv that starts this installation of Snaplark's tray app."""
-    appimage = os.environ.get("APPIMAGE")
-    if appimage and os.path.isabs(appimage):
-        return [appimage]
-    if getattr(sys, "frozen", False):
-        return [os.path.abspath(sys.executable)]
-    script = shutil.which("snaplark")
-    if script:
-        return [os.path.abspath(script)]
-    return [os.path.abspath(sys.executable), "-m", "tray"]
-
-
-def create_autostart(**kwargs: Any):
-    from tray_platform.base import choose_backend
-
-    return choose_backend("autostart", env_var=ENV_BACKEND, **kwargs).backend
+from tray.autostart import ENV_BACKEND, create_autostart, launcher_command  # noqa: F401 - this command's names
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -49,6 +49,7 @@ from tray.config.store import (
     resolve_path,
     save_config,
     set_value,
+    set_values,
 )
 from tray.config.validation import (
     ConfigError,
@@ -69,6 +70,6 @@ __all__ = [
     "UploadSettings", "Validator",
     "atomic_write_bytes", "check_hotkey_change", "dumps", "format_value", "get_value", "hotkey_clashes",
     "hotkey_problem", "load_config", "migrate", "parse_value", "read_raw", "resolve_path", "save_config",
-    "set_value", "setting_field", "setting_keys", "settings_from_dict", "show_value", "v_bool", "v_choice",
-    "v_hotkey", "v_int_range", "v_str", "v_url",
+    "set_value", "set_values", "setting_field", "setting_keys", "settings_from_dict", "show_value", "v_bool",
+    "v_choice", "v_hotkey", "v_int_range", "v_str", "v_url",
 ]

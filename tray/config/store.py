@@ -201,6 +201,29 @@ def set_value(path: Path | str | None, key: str, text: str) -> Settings:
     return settings
 
 
+def set_values(path: Path | str | None, changes: dict[str, Any]) -> Settings:
+    """Several settings at once (the Settings window's Save): ``changes`` maps dotted keys to values; text is parsed
+    as ``config set`` parses it (:func:`parse_value`). The whole resulting file is validated before it is written
+    atomically; unknown keys already in the file are preserved. Raises :class:`ConfigError` (nothing written),
+    ``refused`` when only changed keys are wrong; ``KeyError`` for an unknown key."""
+    path = resolve_path(path)
+    data, _ = migrate(read_raw(path), path)
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    data["schema_version"] = SCHEMA_VERSION
+    for key, value in changes.items():
+        section, f = setting_field(key)
+        table = data.get(section)
+        if not isinstance(table, dict):
+            table = data[section] = {}
+        table[f.name] = parse_value(key, value) if isinstance(value, str) else value
+    try:
+        settings = settings_from_dict(data, path)
+    except ConfigError as exc:
+        raise ConfigError(path, exc.problems, refused=all(p[0] in changes for p in exc.problems)) from None
+    atomic_write_bytes(path, _dump(data))
+    return settings
+
+
 def format_value(value: Any) -> str:
     """How ``snaplark config get`` prints a value (TOML spelling for booleans)."""
     if isinstance(value, bool):

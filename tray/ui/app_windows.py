@@ -1,5 +1,5 @@
-"""The tray app's windows: History (:mod:`tray.ui.history_window`), one at a time (asking again raises the open
-one).
+"""The tray app's windows: History (:mod:`tray.ui.history_window`) and Settings (:mod:`tray.ui.settings_window`),
+one of each at a time (asking again raises the open one).
 
 Threading: Tk thread only.
 """
@@ -7,7 +7,7 @@ Threading: Tk thread only.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from tray.ui.context import TrayContext
 
@@ -16,12 +16,21 @@ log = logging.getLogger(__name__)
 
 class AppWindows:
     """``recent``: the tray's :class:`~tray.ui.recent_uploads.RecentUploads` (an upload started from the History
-    window puts its link on the clipboard and in the menu like any other)."""
+    window puts its link on the clipboard and in the menu like any other). ``on_settings_saved(settings)``: the
+    controller applies what it can at once (hotkeys) and returns what needs a restart. ``on_login``/``on_logout``:
+    the account flow; ``on_hotkey_recording(bool)``: the Settings window records a hotkey (ours must not fire)."""
 
-    def __init__(self, ctx: TrayContext, recent: Any):
+    def __init__(self, ctx: TrayContext, recent: Any, *,
+                 on_settings_saved: Callable[[Any], list[str]] | None = None,
+                 on_login: Callable[[], None] | None = None, on_logout: Callable[[], None] | None = None,
+                 on_hotkey_recording: Callable[[bool], None] | None = None):
         self.ctx = ctx
         self.recent = recent
+        self.on_settings_saved = on_settings_saved
+        self._account = (on_login, on_logout)
+        self._on_hotkey_recording = on_hotkey_recording
         self.history_window: Any = None
+        self.settings_window: Any = None
 
     def open_history(self) -> Any:
         if self.history_window is not None and not self.history_window.closed:
@@ -41,9 +50,20 @@ class AppWindows:
             on_upload=lambda upload: self.recent.await_url(upload, copy=True))
         return self.history_window
 
+    def open_settings(self) -> Any:
+        if self.settings_window is not None and not self.settings_window.closed:
+            self.settings_window.raise_()
+            return self.settings_window
+        from tray.ui.settings_window import SettingsWindow
+
+        self.settings_window = SettingsWindow(self.ctx, on_saved=self.on_settings_saved, on_login=self._account[0],
+                                              on_logout=self._account[1], on_recording=self._on_hotkey_recording)
+        return self.settings_window
+
     def close(self) -> None:
-        if self.history_window is not None and not self.history_window.closed:
-            self.history_window.close()
+        for window in (self.history_window, self.settings_window):
+            if window is not None and not window.closed:
+                window.close()
 
 
 def run_history_window(settings: Any) -> int:

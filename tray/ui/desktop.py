@@ -64,8 +64,10 @@ class DesktopApp:
         self.captures = CaptureFlow(self.ctx, self.recent)
         self.recordings = RecordingFlow(self.ctx, self.captures, self.recent)
         self.account = AccountFlow(self.ctx)
-        self.windows = AppWindows(self.ctx, self.recent)
         self.text = TextCapture(self.ctx, self.captures)
+        self.windows = AppWindows(self.ctx, self.recent, on_settings_saved=self.settings_saved, on_login=self.login,
+                                  on_logout=self.logout, on_hotkey_recording=self._hold_hotkeys)
+        self._hotkeys_held = False  # the Settings window records a hotkey: ours do nothing meanwhile
         self.sound = SoundMenu(self.ctx, on_change=lambda: self.tray is not None and self.tray.refresh_menu())
         self._ticks = 0
 
@@ -218,7 +220,7 @@ class DesktopApp:
             "copy_text": (hk.copy_text, self.copy_text),
         }
         bindings = {k: v for k, v in bindings.items() if v[0]}
-        self.hotkeys = GlobalHotkeys(bindings, self.dispatcher.post,
+        self.hotkeys = GlobalHotkeys(bindings, lambda fn: self._hotkeys_held or self.dispatcher.post(fn),
                                      on_problem=lambda p: self.ctx.notify_warning("Hotkey not registered", p.message))
         self.hotkeys.start()
 
@@ -289,7 +291,21 @@ class DesktopApp:
         self.windows.open_history()
 
     def open_settings(self) -> None:
-        self.open_settings_file()
+        self.windows.open_settings()
+
+    def settings_saved(self, settings: Any) -> list[str]:
+        """The Settings window saved ``settings``: hotkeys are registered again at once; returns what needs a
+        restart (server, notifications)."""
+        old, self.settings = self.settings, settings
+        if self.hotkeys is not None and settings.hotkeys != old.hotkeys:
+            self.hotkeys.stop()
+            self._start_hotkeys()
+            if self.tray is not None:
+                self.tray.capture_hotkey = self.ctx.hotkey_display("capture_region")
+        return [name for name in ("server", "notifications") if getattr(settings, name) != getattr(old, name)]
+
+    def _hold_hotkeys(self, held: bool) -> None:
+        self._hotkeys_held = held
 
     def open_settings_file(self) -> None:
         from tray import config

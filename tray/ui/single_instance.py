@@ -34,7 +34,7 @@ from typing import Callable, TextIO
 log = logging.getLogger(__name__)
 
 COMMANDS = frozenset({"capture_region", "capture_screen", "record_region", "record_screen", "stop_recording",
-                      "toggle_pause", "quit", "open_history"})
+                      "toggle_pause", "quit", "open_history", "open_settings"})
 LAUNCH_COMMAND = "capture_region"  # what a second launch with the same settings file asks for
 MAX_LINE = 4096
 EXIT_OTHER_INSTANCE = 1

@@ -4,6 +4,7 @@ XDG_CONFIG_HOME (and on the LaunchAgent/Run-key adapters injected directly)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import pytest
@@ -73,8 +74,8 @@ def test_frozen_binary_registers_itself(monkeypatch, tmp_path):
 def test_source_checkout_without_script_uses_module(monkeypatch):
     monkeypatch.delenv("APPIMAGE", raising=False)
     monkeypatch.delattr(sys, "frozen", raising=False)
-    monkeypatch.setattr(command.shutil, "which", lambda name: None)
-    assert command.launcher_command() == [command.os.path.abspath(sys.executable), "-m", "tray"]
+    monkeypatch.setattr("tray.autostart.shutil.which", lambda name: None)
+    assert command.launcher_command() == [os.path.abspath(sys.executable), "-m", "tray"]
 
 
 def test_run_with_injected_windows_adapter(capsys):
