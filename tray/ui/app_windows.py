@@ -36,6 +36,7 @@ class AppWindows:
         if self.history_window is not None and not self.history_window.closed:
             self.history_window.raise_()
             return self.history_window
+        from tray.ui.history_actions import delete_on_server
         from tray.ui.history_window import HistoryWindow
 
         ctx = self.ctx
@@ -47,6 +48,7 @@ class AppWindows:
         self.history_window = HistoryWindow(
             ctx, ctx.stack.history, save_dir=lambda: ctx.settings.upload.resolved_save_dir(),
             engine=lambda: ctx.stack.engine, progress_of=progress_of,
+            delete_link=lambda item: delete_on_server(ctx.stack.connection, item.url),
             on_upload=lambda upload: self.recent.await_url(upload, copy=True))
         return self.history_window
 
@@ -75,6 +77,7 @@ def run_history_window(settings: Any) -> int:
 
     from tray.services import UploadStack, open_upload_history
     from tray.ui.dispatcher import UiDispatcher
+    from tray.ui.history_actions import delete_on_server
     from tray.ui.history_window import HistoryWindow
     from tray_platform.fallback.notify import LogNotifier
 
@@ -103,7 +106,8 @@ def run_history_window(settings: Any) -> int:
 
     with open_upload_history() as history:
         HistoryWindow(ctx, history, save_dir=settings.upload.resolved_save_dir, engine=engine,
-                      progress_of=progress_of, on_close=ctx.dispatcher.stop)
+                      progress_of=progress_of, on_close=ctx.dispatcher.stop,
+                      delete_link=lambda item: (engine(), delete_on_server(ctx.stack.connection, item.url)))
         try:
             ctx.dispatcher.run()
         finally:

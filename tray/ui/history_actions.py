@@ -1,6 +1,7 @@
 """What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
 its link, open the file or its folder, retry a failed upload, upload it again to the current server, delete the local
-file (after asking), delete the link on the server (only where the client and the server can).
+file (after asking), delete the link on the server (``DELETE /objects/<id>`` as ``snaplark delete`` does; a server
+without that extension is named as such).
 
 Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
 short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
@@ -19,8 +20,7 @@ from tray.ui.history_model import HistoryItem
 
 log = logging.getLogger(__name__)
 
-SERVER_DELETE_MISSING = ("Deleting a link needs the server's DELETE /api/v1/objects/<id> and `snaplark delete`, "
-                         "which this version does not have yet")
+SERVER_DELETE_MISSING = "Deleting a link needs a connection to the server that made it"
 
 
 class HistoryActions:
@@ -135,3 +135,21 @@ class HistoryActions:
             self.ctx.post(lambda: (self._say(text), self._changed()))
 
         threading.Thread(target=run, name=name, daemon=True).start()
+
+
+def delete_on_server(connection: Any, link: str) -> None:
+    """``DELETE /objects/<id>`` of the upload ``link`` names (what ``snaplark delete LINK`` does), with the owner's
+    token of ``connection``; blocking (HTTP), so off the Tk thread. Raises with a message for the user."""
+    from tray.api.errors import ExtensionMissing
+    from tray.upload.links import object_of_link
+
+    target = object_of_link(link)
+    if target is None:
+        raise ValueError(f"{link} is not a Snaplark link (/v/<id> or /s/<id>)")
+    client = connection.client(connect_timeout=5.0, min_read_timeout=30.0)
+    try:
+        client.delete_object(target[1])
+    except ExtensionMissing:
+        raise RuntimeError(f"this server cannot delete links ({connection.api_url} has no such extension)") from None
+    finally:
+        client.close()

@@ -104,13 +104,13 @@ def window_of(tk_root, tmp_path):
 
     opened = []
 
-    def open_window(journal, folder, *, engine=None, clipboard=None):
+    def open_window(journal, folder, *, engine=None, clipboard=None, **kwargs):
         ctx = TrayContext(None)
         ctx.root, ctx.dispatcher, ctx.notifier, ctx.clipboard = tk_root, UiDispatcher(tk_root), LogNotifier(), \
             clipboard
         ctx.dispatcher.start()
         window = HistoryWindow(ctx, UploadHistory(journal), save_dir=lambda: folder, engine=lambda: engine,
-                               thumbnails=ThumbnailCache(tmp_path / "thumbs"))
+                               thumbnails=ThumbnailCache(tmp_path / "thumbs"), **kwargs)
         opened.append(window)
         pump(tk_root, lambda: window.top.winfo_viewable(), timeout=5)
         return window
@@ -257,5 +257,37 @@ def test_retry_finishes_a_failed_upload_on_the_server(window_of, captures, tk_ro
 
         served = requests.get(url, timeout=10)
         assert served.status_code == 200 and served.content == files["screenshot-1004.png"].read_bytes()
+    finally:
+        engine.stop()
+
+
+def test_delete_link_removes_the_upload_on_the_server_after_yes(window_of, captures, tk_root, server):
+    import requests
+
+    from tray.api.client import ApiClient
+    from tray.services import ServerConnection
+    from tray.ui.history_actions import delete_on_server
+    from tray.upload.engine import UploadEngine
+
+    journal, folder, files = captures
+    connection = ServerConnection(server.api_url, lambda: server.token)
+    engine = UploadEngine(lambda: ApiClient(server.api_url, lambda: server.token), journal,
+                          server_url=server.api_url)
+    try:
+        url = engine.upload_screenshot(files["screenshot-1006.png"]).wait(30)
+        assert requests.get(url, timeout=10).status_code == 200
+        window = window_of(journal, folder, engine=engine,
+                           delete_link=lambda item: delete_on_server(connection, item.url))
+        item = by_name(window)["screenshot-1006.png"]
+        assert item.url == url
+        window.select(item)
+        assert "disabled" not in window.buttons["delete_link"].state()
+        driver = answer_dialog("Delete link\\?", "alt+y")
+        window.buttons["delete_link"].invoke()
+        pump(tk_root, lambda: not driver.is_alive(), timeout=25)
+        assert pump(tk_root, lambda: "Link deleted" in window.status.cget("text"), timeout=15), \
+            window.status.cget("text")
+        assert requests.get(url, timeout=10).status_code == 410
+        assert files["screenshot-1006.png"].exists()  # the local file stays
     finally:
         engine.stop()
