@@ -209,9 +209,12 @@ def answer_dialog(title: str, key: str) -> threading.Thread:
         while time.monotonic() < deadline and not dialogs():
             time.sleep(0.1)
         while time.monotonic() < deadline and (found := dialogs()):
-            subprocess.run(["xdotool", "windowfocus", found[-1]], timeout=10)
-            subprocess.run(["xdotool", "key", "--window", found[-1], key], timeout=10)
-            time.sleep(0.3)
+            subprocess.run(["xdotool", "windowfocus", found[-1]], timeout=10, stderr=subprocess.DEVNULL)
+            time.sleep(0.2)
+            subprocess.run(["xdotool", "key", key], timeout=10)  # XTEST: pressed and released like a keyboard
+            gone = time.monotonic() + 3
+            while time.monotonic() < gone and dialogs():
+                time.sleep(0.1)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

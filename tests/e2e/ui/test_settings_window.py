@@ -45,6 +45,8 @@ def open_settings(tk_root, settings_file):
         window = SettingsWindow(ctx, **kwargs)
         opened.append(window)
         assert pump(tk_root, lambda: window.top.winfo_viewable(), timeout=5)
+        # no window manager: give the window the X input focus (an earlier test may have left it on a closed one)
+        xdotool(tk_root, "windowfocus", str(int(window.top.wm_frame(), 16)))
         return window
 
     yield open_window
@@ -68,7 +70,7 @@ def click(root, widget):
 def type_into(root, widget, text):
     click(root, widget)
     xdotool(root, "key", "End", *["BackSpace"] * 12)
-    xdotool(root, "type", "--delay", "20", text)
+    xdotool(root, "key", "--delay", "20", *text)  # one key per character (letters and digits here)
 
 
 def record(root, window, key, *keys):
