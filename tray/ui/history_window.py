@@ -64,6 +64,7 @@ class HistoryWindow:
         top.title("Snaplark — History")
         top.geometry("980x600")
         top.protocol("WM_DELETE_WINDOW", self.close)
+        top.bind("<Destroy>", lambda e: e.widget is top and self._ended(), add="+")  # destroyed from outside
         bar = ttk.Frame(top, padding=(8, 8, 8, 4))
         bar.pack(fill="x")
         ttk.Label(bar, text="Search:").pack(side="left")
@@ -310,11 +311,17 @@ class HistoryWindow:
     def close(self) -> None:
         if self.closed:
             return
-        self.closed = True
-        self.loader.stop(timeout=0.5)
         if self._refresh_after is not None:
             self.top.after_cancel(self._refresh_after)
-        self._images.clear()
+        self._ended()
         self.top.destroy()
+
+    def _ended(self) -> None:
+        """The window is gone (closed here, or its X window destroyed by someone else): stop and tell the owner."""
+        if self.closed:
+            return
+        self.closed = True
+        self.loader.stop(timeout=0.5)
+        self._images.clear()
         if self._on_close is not None:
             self._on_close()
