@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import headless_chromium
 from tests.e2e.audio.conftest import tone
-from tests.procutil import REQUIRE_ALL, need_tool, start_xvfb, stop_process
+from tests.procutil import need_tool, start_xvfb, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -36,17 +37,6 @@ TONE_HZ = 440
 SECONDS = 6
 SIZE = (640, 360)  # not a common default, so a size taken from somewhere else would not pass
 BACKGROUND = (0x33, 0x66, 0xCC)
-CHROMIUM, CHROMEDRIVER = "chromium", "chromedriver"
-
-
-def _need_selenium():
-    try:
-        import selenium.webdriver  # noqa: F401
-    except ImportError:
-        msg = "needs selenium (pip install -e '.[dev]'; .ci/run does)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 def snaplark_command() -> str:
@@ -102,26 +92,9 @@ def web_root(tmp_path):
 
 @pytest.fixture
 def chromium():
-    """Headless Chromium (Debian's) through Debian's chromedriver (a path, so Selenium Manager downloads nothing);
-    autoplay with sound allowed; ``--mute-audio`` keeps the machine's speakers quiet (the page measures the sound
-    on the element's captured stream, which muting does not touch)."""
-    need_tool(CHROMIUM, CHROMEDRIVER)
-    _need_selenium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--mute-audio"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    """Headless Chromium (tests/browser.py)."""
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def record_from_cli(pulse, display: str, tmp_path: Path, out: Path, audio: str) -> subprocess.CompletedProcess:

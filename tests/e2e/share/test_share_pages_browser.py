@@ -14,7 +14,6 @@ delete page and file answer 410.
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 import time
@@ -23,24 +22,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser import headless_chromium
 from tests.e2e.capture.conftest import start_pattern
-from tests.procutil import REQUIRE_ALL, need_tool, start_xvfb, stop_process
+from tests.procutil import need_tool, start_xvfb, stop_process
 
 pytestmark = pytest.mark.e2e
 
 SIZE = (640, 360)
 SECONDS = 8
-CHROMIUM, CHROMEDRIVER = "chromium", "chromedriver"
-
-
-def _need_selenium():
-    try:
-        import selenium.webdriver  # noqa: F401
-    except ImportError:
-        msg = "needs selenium (pip install -e '.[dev]'; .ci/run does)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture(scope="module")
@@ -104,24 +93,9 @@ def upload(server, path: Path, tmp_path: Path) -> tuple[str, str]:
 
 @pytest.fixture
 def chromium():
-    need_tool(CHROMIUM, CHROMEDRIVER)
-    _need_selenium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--mute-audio"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    """Headless Chromium (tests/browser.py)."""
+    with headless_chromium(console_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver, script: str, what: str, timeout: float = 20.0):

@@ -5,33 +5,26 @@ from __future__ import annotations
 
 import io
 import random
-import threading
 from datetime import datetime, timezone
 
 import pytest
 import requests
-
 from snaplark_server.config import ConfigError, ServerConfig, load_config_file
 from snaplark_server.runner import ServerThread
 
-from .conftest import FIVE_MIB, SEED_INIT, finalize, init_session, make_parts, send_chunk
+from tray.upload.backoff import FakeClock
+
+from .conftest import (
+    FIVE_MIB,
+    SEED_INIT,
+    finalize,
+    init_session,
+    make_parts,
+    send_chunk,
+)
 from .test_screenshots import png_bytes, upload
 
-
-class MovableClock:
-    """Wall-clock seconds that only move when told (thread-safe)."""
-
-    def __init__(self, start: float) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
+MovableClock = FakeClock  # wall-clock seconds that only move when told (tray.upload.backoff's, thread-safe)
 
 
 def noise_png(side: int = 256) -> bytes:
