@@ -7,6 +7,7 @@ adapter, in a private XDG_CONFIG_HOME).
 
 from __future__ import annotations
 
+import os
 import tomllib
 
 import pytest
@@ -30,11 +31,12 @@ def settings_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def open_settings(tk_root, settings_file):
+    from tray_platform.fallback.notify import LogNotifier
+
     from tray import config
     from tray.ui.context import TrayContext
     from tray.ui.dispatcher import UiDispatcher
     from tray.ui.settings_window import SettingsWindow
-    from tray_platform.fallback.notify import LogNotifier
 
     opened = []
 
@@ -53,6 +55,21 @@ def open_settings(tk_root, settings_file):
     for window in opened:
         window.close()
     pump(tk_root, timeout=0.1)
+    pointer_root_focus()
+
+
+def pointer_root_focus() -> None:
+    """Give the X input focus back to PointerRoot, what a server without a window manager starts with: the focus we
+    set on a now-closed window reverts to None, and later tests' windows (other processes) would get no keys."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(os.environ["DISPLAY"])
+    try:
+        d.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        d.sync()
+    finally:
+        d.close()
 
 
 def show_tab(window, name):
