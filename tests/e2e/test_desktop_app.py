@@ -23,8 +23,11 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.e2e.desktop.recording_notification_service import (
+    RecordingNotificationService,
+)
 from tests.procutil import need_tool, wait_until
-from tests.e2e.desktop.recording_notification_service import RecordingNotificationService
+from tests.share_links import file_of
 
 pytestmark = pytest.mark.e2e
 
@@ -171,8 +174,10 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     time.sleep(0.3)
     snap("03-annotator.png")
     xdo("key", "ctrl+u")
-    url = wait_until(lambda: (lambda c: c if c.startswith("http") and c.endswith(".png") else None)(clipboard()),
-                     30, "screenshot URL on the clipboard")
+    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()),
+                      30, "screenshot link on the clipboard")
+    url = file_of(link)  # the share page (upload.copy = "page", the default) names the PNG in og:image
+    assert url.endswith(".png"), (link, url)
     png = Image.open(io.BytesIO(requests.get(url, timeout=10).content))
     assert png.format == "PNG" and png.size == (400, 300)
     reds = red_pixels(png)
@@ -208,8 +213,10 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
         time.sleep(0.2)
     snap("06-recording.png")
     xdo("key", "ctrl+alt+q")
-    video_url = wait_until(lambda: (lambda c: c if c.endswith(".webm") else None)(clipboard()), 60,
-                           "recording URL on the clipboard")
+    video_link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/v/" in c else None)(clipboard()), 60,
+                            "recording link on the clipboard")
+    video_url = file_of(video_link)
+    assert video_url.endswith(".webm"), (video_link, video_url)
     body = requests.get(video_url, timeout=20).content
     local = Path(rec[5]).read_bytes()
     assert body == local, "server copy differs from the local recording"
@@ -223,7 +230,7 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     # --- 3. progress notifications updated one id in place ---------------------------------------------------
     # "Recording 00:02" while recording (issue 12 #4), "Uploading recording-….webm…" after the stop, then the link
     video_calls = [c for c in notifications.calls if re.fullmatch(r"Recording \d\d:\d\d", c.summary)
-                   or "recording-" in (c.summary + c.body) or c.body == video_url]
+                   or "recording-" in (c.summary + c.body) or c.body == video_link]
     assert video_calls and video_calls[0].summary.startswith("Recording "), [c.summary for c in notifications.calls]
     first = video_calls[0]
     assert all(c.returned_id == first.returned_id for c in video_calls), \

@@ -25,10 +25,26 @@ import pytest
 import requests
 from PIL import Image, ImageChops
 
-from tests.e2e.test_desktop_app import ARTIFACTS, clipboard, desktop, sh, snap, tray_icon_window, xdo  # noqa: F401
+from tests.e2e.test_desktop_app import (  # noqa: F401
+    ARTIFACTS,
+    clipboard,
+    desktop,
+    sh,
+    snap,
+    tray_icon_window,
+    xdo,
+)
 from tests.e2e.ui.conftest import pixels
-from tests.e2e.ui.test_export_with_gtk import compare_counter, compare_text, count, is_red, is_white, mask
+from tests.e2e.ui.test_export_with_gtk import (
+    compare_counter,
+    compare_text,
+    count,
+    is_red,
+    is_white,
+    mask,
+)
 from tests.procutil import wait_until
+from tests.share_links import file_of
 
 pytestmark = pytest.mark.e2e
 
@@ -242,8 +258,10 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
 
     # --- Ctrl+U -> link on the clipboard -> the PNG ------------------------------------------------------------------
     xdo("key", "ctrl+u")
-    url = wait_until(lambda: (lambda c: c if c.startswith("http") and c.endswith(".png") else None)(clipboard()),
-                     30, "screenshot URL on the clipboard")
+    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()),
+                      30, "screenshot link on the clipboard")
+    url = file_of(link)  # the share page (upload.copy = "page", the default) names the PNG in og:image
+    assert url.endswith(".png"), (link, url)
     body = requests.get(url, timeout=10).content
     (ARTIFACTS / "every-tool-06-uploaded.png").write_bytes(body)
     export = Image.open(io.BytesIO(body))
