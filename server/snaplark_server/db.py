@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from .private_files import ensure_private_file, make_private_dir, tighten
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_FILENAME = "snaplark-server.sqlite3"
 
 _MIGRATIONS: dict[int, str] = {
@@ -109,6 +109,26 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE objects ADD COLUMN poster_sha256 TEXT;
     ALTER TABLE objects ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE objects ADD COLUMN deleted_at REAL;
+    """,
+    # 6: (issue 15) media jobs -- a video's duration, size and poster are measured by a background worker after
+    # finalize answers (media_jobs.py); a row stays 'pending' until done, so a restart picks it up. An object may
+    # expire (expires_at, from expiresIn at upload or the server's default_expiry): the cleanup loop deletes it and
+    # leaves the tombstone with deleted_reason 'expired' (an owner's delete: 'owner')
+    6: """
+    CREATE TABLE media_jobs (
+        object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        error TEXT,
+        PRIMARY KEY (object_id, kind)
+    );
+    CREATE INDEX media_jobs_state ON media_jobs(state, created_at);
+    ALTER TABLE objects ADD COLUMN expires_at REAL;
+    ALTER TABLE objects ADD COLUMN deleted_reason TEXT;
+    CREATE INDEX objects_expiry ON objects(expires_at);
     """,
 }
 
