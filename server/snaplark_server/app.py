@@ -24,12 +24,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from .config import ServerConfig
-from .db import Database
+from .databases import open_database
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, invalid, unauthorized
 from .audit import AuditLog
 from .faults import FaultInjector, FaultMiddleware
 from .links import SiteLinks
+from .media_jobs import MEASURE, MediaJobs
 from .metrics import CONTENT_TYPE_LATEST, InstrumentedStorage, ServerMetrics
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
 from .observability import AccessLog, HealthCheck, ObservabilityMiddleware
@@ -56,30 +57,34 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
                free_space: FreeSpace | None = None) -> FastAPI:
     """``free_space(path) -> bytes``: how free space is measured (default: the file system's; tests fake it)."""
     make_private_dir(config.data_dir)
-    db = Database.in_data_dir(config.data_dir)
+    db = open_database(config)  # SQLite in the data dir, or PostgreSQL (database_url) shared by several instances
     metrics = ServerMetrics(db)
     storage = InstrumentedStorage(make_storage(config), metrics)  # storage calls timed for /metrics
     storage.start()
     audit = AuditLog(config.data_dir, clock)
     shares = ShareService(config, db, storage, clock=clock, audit=audit)  # share pages, posters, delete, trim
-    service = UploadService(config, db, storage, clock=clock, audit=audit, on_video_stored=shares.describe_video)
+    # a video's duration and poster are measured by a background worker after finalize answered (media_jobs.py)
+    media_jobs = MediaJobs(db, {MEASURE: shares.measure_video}, clock=clock)
+    service = UploadService(config, db, storage, clock=clock, audit=audit, media_jobs=media_jobs)
     links = SiteLinks(config)  # every absolute URL handed out: site_url, else an allowed Host (links.py)
     removed = service.remove_orphans()
     if removed:
         log.info("removed %d session director(y/ies) without an open session", removed)
     disk = DiskReserve(config.data_dir, config.min_free_bytes, free_space)
-    health_check = HealthCheck(db.path, disk)
+    health_check = HealthCheck(db.path, disk, db_check=getattr(db, "check", None))
     access_log = AccessLog.from_config(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        task = asyncio.create_task(_cleanup_loop(service, config.cleanup_interval))
+        media_jobs.start()  # also runs the jobs a previous run left pending
+        task = asyncio.create_task(_cleanup_loop(service, db, config.cleanup_interval))
         try:
             yield
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            await run_in_threadpool(media_jobs.stop)
             if access_log is not None:
                 access_log.close()
             audit.close()
@@ -91,6 +96,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     app.state.storage = storage
     app.state.service = service
     app.state.shares = shares
+    app.state.media_jobs = media_jobs
     app.state.disk = disk
     app.state.faults = None
     app.state.metrics = metrics
@@ -280,15 +286,26 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     return app
 
 
-async def _cleanup_loop(service: UploadService, interval: float) -> None:
+async def _cleanup_loop(service: UploadService, db: Any, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
-        try:
-            n = await run_in_threadpool(service.cleanup_expired)
-            if n:
-                log.info("expired %d idle upload session(s)", n)
-            n = await run_in_threadpool(service.remove_orphans)
-            if n:
-                log.info("removed %d session director(y/ies) without an open session", n)
-        except Exception:
-            log.exception("session cleanup failed")
+        await run_in_threadpool(cleanup_once, service, db)
+
+
+def cleanup_once(service: UploadService, db: Any) -> int | None:
+    """One round of the cleanup loop, on the leader only (always with SQLite; with PostgreSQL the instance holding
+    the leader lock, pg.py): expired sessions aborted, orphan directories removed. The number of sessions expired,
+    or None when another instance is the leader."""
+    try:
+        if not db.is_leader():
+            return None
+        n = service.cleanup_expired()
+        if n:
+            log.info("expired %d idle upload session(s)", n)
+        removed = service.remove_orphans()
+        if removed:
+            log.info("removed %d session director(y/ies) without an open session", removed)
+        return n
+    except Exception:
+        log.exception("session cleanup failed")
+        return None

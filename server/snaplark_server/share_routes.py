@@ -34,6 +34,7 @@ RAW_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "
 PAGE_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
             "style-src 'self'{extra}; img-src 'self'{extra}; media-src 'self'{extra}; frame-ancestors {frames}")
 OEMBED_MAX = 4096
+PLACEHOLDER_SIZE = (1280, 720)  # templates/video-placeholder.png
 
 
 def parse_range(spec: str, size: int) -> tuple[int, int] | str | None:
@@ -96,6 +97,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     css = (TEMPLATES / "share.css").read_bytes()
+    placeholder = (TEMPLATES / "video-placeholder.png").read_bytes()  # a video's preview until its poster exists
     icon = (TEMPLATES / "favicon.svg").read_bytes()
     extra_origin = ""
     if public_base_url:
@@ -151,7 +153,13 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
             file_src=file_src, download_src=f"/{view.route}/{view.id}.{view.ext}?download=1",
             poster_url=poster, poster_src=(f"/v/{view.id}.jpg" if view.poster_key and
                                            storage.public_url(view.poster_key) is None else poster),
-            poster_width=pw, poster_height=ph, embed_url=f"{base}/v/{view.id}/embed",
+            poster_width=pw, poster_height=ph,
+            # previews (og:image, twitter:image) need an image at once: until the background job has made the
+            # poster (media_jobs.py), a generic play picture stands in for it
+            preview_image=poster or f"{base}/static/video-placeholder.png",
+            preview_type="image/jpeg" if poster else "image/png",
+            preview_width=pw if poster else PLACEHOLDER_SIZE[0], preview_height=ph if poster else PLACEHOLDER_SIZE[1],
+            embed_url=f"{base}/v/{view.id}/embed",
             oembed_url=f"{base}/oembed?{urlencode({'url': page_url, 'format': 'json'})}",
             duration=duration, size=human_size(view.size), date=created.strftime("%Y-%m-%d %H:%M UTC"),
             iso_date=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -228,6 +236,11 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     async def favicon() -> Response:  # browsers ask for /favicon.ico whatever the page says
         return Response(icon, media_type="image/svg+xml", headers={"cache-control": "public, max-age=86400",
                                                                    "x-content-type-options": "nosniff"})
+
+    @app.get("/static/video-placeholder.png")
+    async def video_placeholder() -> Response:
+        return Response(placeholder, media_type="image/png", headers={"cache-control": "public, max-age=86400",
+                                                                       "x-content-type-options": "nosniff"})
 
     app.add_api_route("/static/favicon.svg", favicon, methods=["GET"])
     app.add_api_route("/favicon.ico", favicon, methods=["GET"])

@@ -1,5 +1,5 @@
 """Share pages' business rules over `Database` + storage: what a link shows (`ObjectView`), the video's duration,
-size and poster measured at finalize, and the owner's actions -- delete (a tombstone row: every link answers
+size and poster measured after finalize (a background job, media_jobs.py), and the owner's actions -- delete (a tombstone row: every link answers
 410 Gone) and trim (stream copy at keyframes; the same links serve the trimmed video).
 
 Threading contract: `ShareService` methods are blocking and called from worker threads. Trim and delete of one
@@ -24,6 +24,7 @@ from .config import ServerConfig
 from .db import Database
 from .errors import ApiError, invalid
 from .media import MediaError, new_spool_path, open_stored, poster_jpeg, probe, spool_bytes, spool_file, trim
+from .media_jobs import PermanentJobError
 from .storage import StorageBackend
 from .users import User
 
@@ -120,19 +121,22 @@ class ShareService:
             raise ApiError(404, "object_not_found", "no such object")
         return ObjectView.from_row(row)
 
-    # --- measured at finalize ----------------------------------------------------------------------------------
+    # --- measured after finalize (a background job: media_jobs.py) ---------------------------------------------
 
-    def describe_video(self, object_id: str) -> None:
-        """Duration, width, height and the poster of a just-finalized video. Best effort: a video PyAV cannot read
-        keeps its link (the page then shows no poster and the client's duration)."""
+    def measure_video(self, object_id: str) -> None:
+        """Duration, width, height and the poster of a finalized video, run by the media job worker. A video PyAV
+        cannot read keeps its link (its page then shows no poster and no duration): `PermanentJobError`."""
         view = self.find("video", object_id)
         if view is None or view.deleted_at is not None or view.poster_key is not None:
             return
         with self._lock(object_id):
+            view = self.find("video", object_id)  # a delete or a trim may have run while the job waited
+            if view is None or view.deleted_at is not None or view.poster_key is not None:
+                return
             try:
                 self._measure(view)
             except MediaError as exc:
-                log.warning("video %s: no poster or duration (%s)", object_id, exc)
+                raise PermanentJobError(f"video {object_id}: no poster or duration ({exc})") from None
 
     def _measure(self, view: ObjectView, local_path: Path | None = None) -> None:
         def source():

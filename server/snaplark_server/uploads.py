@@ -23,6 +23,7 @@ from .audit import AuditLog
 from .config import ServerConfig
 from .db import Database
 from .errors import ApiError, invalid, session_not_found
+from .media_jobs import MediaJobs
 from .multipart_stream import SpooledFile
 from .quotas import UserLimits
 from .storage import StorageBackend, StoredPart, WholeFileMismatch
@@ -152,11 +153,11 @@ class UploadService:
 
     def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
                  clock: Callable[[], float] = time.time, audit: AuditLog | None = None,
-                 on_video_stored: Callable[[str], None] | None = None) -> None:
-        """``on_video_stored(object_id)``: called after a video's finalize is committed, before the answer (the
-        share pages measure its duration and make its poster: shares.py)."""
+                 media_jobs: MediaJobs | None = None) -> None:
+        """``media_jobs``: finalize enqueues the measurement of the video (duration, poster) in its own transaction
+        and wakes the worker; the answer does not wait for it (media_jobs.py)."""
         self.config = config
-        self.on_video_stored = on_video_stored
+        self.media_jobs = media_jobs
         self.db = db
         self.storage = storage
         self.clock = clock
@@ -399,12 +400,14 @@ class UploadService:
                     " VALUES (?, ?, 'video', ?, ?, ?, ?, ?)",
                     (row["video_id"], user.id, key, content_type, assembled.size, assembled.sha256 or "", now),
                 )
+                if self.media_jobs is not None:
+                    self.media_jobs.enqueue(conn, row["video_id"])
             self.storage.discard_parts(session_id)
             self.audit.record("video.finalize", user=user.name, sessionId=session_id, id=row["video_id"], key=key,
                               size=assembled.size, sha256=assembled.sha256, parts=total, url=url)
         self._forget_lock(session_id)
-        if self.on_video_stored is not None:
-            self.on_video_stored(row["video_id"])
+        if self.media_jobs is not None:
+            self.media_jobs.wake()
         # extension: pageUrl, the share page (the seed's url stays the file itself)
         return {"key": key, "url": url, "pageUrl": url_for("v", row["video_id"])}
 

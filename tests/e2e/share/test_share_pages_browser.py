@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -158,9 +159,19 @@ def play_and_seek(driver) -> dict:
 
 @pytest.mark.parametrize("fmt", ["webm", "mp4"])
 def test_video_page_plays_seeks_shows_poster_then_trim_and_delete(recordings, server, chromium, tmp_path, fmt):
-    link, file_url = upload(server, recordings[fmt], tmp_path)
     thread, token = server
-    assert link.startswith(f"{thread.url}/v/") and file_url == f"{link}.{fmt}"
+    jobs = thread.app.state.media_jobs
+    release = threading.Event()
+    jobs.before_job = lambda object_id, kind: release.wait(60)  # hold the measurement: the page before it
+    try:
+        link, file_url = upload(server, recordings[fmt], tmp_path)
+        assert link.startswith(f"{thread.url}/v/") and file_url == f"{link}.{fmt}"
+        chromium.get(link)
+        wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the unmeasured video")
+        assert video_state(chromium)["poster"] == "" and console_errors(chromium) == []
+    finally:
+        release.set()
+    assert jobs.wait_idle(60)  # the background job has made the poster and measured the duration
     chromium.get(link)
     assert chromium.title.startswith("Recording ")
     wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the video's metadata")

@@ -85,7 +85,9 @@ def png_bytes(size=(200, 120)) -> bytes:
 
 
 def upload_video(s: RunningTestServer, data: bytes, ext: str, token: str | None = None,
-                 headers: dict | None = None) -> dict:
+                 headers: dict | None = None, measured: bool = True) -> dict:
+    """Upload through the API; ``measured``: then wait for the background job that makes the duration and poster
+    (media_jobs.py) -- finalize answers before it has run."""
     codec = {"webm": "vp9", "mp4": "h264"}[ext]
     init = {"filename": f"recording-1.{ext}", "timestamp": 1, "fps": FPS, "codec": codec, "bitrate": 1,
             "resolution": f"{SIZE[0]}x{SIZE[1]}"}
@@ -97,6 +99,8 @@ def upload_video(s: RunningTestServer, data: bytes, ext: str, token: str | None 
     r = requests.post(f"{s.api_url}/videos/finalize", headers=h, timeout=120,
                       json={"sessionId": sid, "totalChunks": 1, "uploadedChunks": [0], "duration": SECONDS})
     assert r.status_code == 200, r.text
+    if measured:
+        assert s.thread.app.state.media_jobs.wait_idle(120), "the video was not measured within 120 s"
     return r.json()
 
 
