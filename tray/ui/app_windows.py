@@ -48,7 +48,7 @@ class AppWindows:
         self.history_window = HistoryWindow(
             ctx, ctx.stack.history, save_dir=lambda: ctx.settings.upload.resolved_save_dir(),
             engine=lambda: ctx.stack.engine, progress_of=progress_of,
-            delete_link=lambda item: delete_on_server(ctx.stack.connection, item.url),
+            delete_link=lambda item: delete_on_server(ctx.stack.connection, item.url, ctx.stack.history),
             on_upload=lambda upload: self.recent.await_url(upload, copy=True))
         return self.history_window
 
@@ -107,7 +107,7 @@ def run_history_window(settings: Any) -> int:
     with open_upload_history() as history:
         HistoryWindow(ctx, history, save_dir=settings.upload.resolved_save_dir, engine=engine,
                       progress_of=progress_of, on_close=ctx.dispatcher.stop,
-                      delete_link=lambda item: (engine(), delete_on_server(ctx.stack.connection, item.url)))
+                      delete_link=lambda item: (engine(), delete_on_server(ctx.stack.connection, item.url, history)))
         try:
             ctx.dispatcher.run()
         finally:

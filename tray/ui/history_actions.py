@@ -1,7 +1,8 @@
 """What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
 its link, open the file or its folder, retry a failed upload, upload it again to the current server, delete the local
 file (after asking), delete the link on the server (``DELETE /objects/<id>`` as ``snaplark delete`` does; a server
-without that extension is named as such).
+without that extension is named as such). A deleted link is recorded in the journal (:func:`delete_on_server`): the
+row then says "link deleted", its link can no longer be copied or opened, and the file can still be uploaded again.
 
 Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
 short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
@@ -16,11 +17,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tray.ui.context import TrayContext
-from tray.ui.history_model import HistoryItem
+from tray.ui.history_model import DELETED, HistoryItem
 
 log = logging.getLogger(__name__)
 
 SERVER_DELETE_MISSING = "Deleting a link needs a connection to the server that made it"
+DELETE_LINK_TITLE = "Delete link?"
+
+
+def delete_link_question(url: str) -> str:
+    """What the user confirms before a link is deleted (the History window and the tray's Recent uploads)."""
+    return f"Delete {url} on the server? The link stops working."
 
 
 class HistoryActions:
@@ -88,6 +95,8 @@ class HistoryActions:
         """Ask, then remove the local file (the journal row and any link stay). True when it was deleted."""
         if not self._confirm("Delete file?", f"Delete {item.path} from this computer?\n"
                                              + ("The link keeps working." if item.has_link else
+                                                "Its link was deleted: it will be gone for good."
+                                                if item.status == DELETED else
                                                 "It was never uploaded: it will be gone for good.")):
             return False
         try:
@@ -107,7 +116,7 @@ class HistoryActions:
         if remove is None or not item.url:
             self._say(SERVER_DELETE_MISSING)
             return
-        if not self._confirm("Delete link?", f"Delete {item.url} on the server? The link stops working."):
+        if not self._confirm(DELETE_LINK_TITLE, delete_link_question(item.url)):
             return
         self._off_tk_thread("delete-link", lambda: remove(item), f"Link deleted: {item.url}")
 
@@ -137,10 +146,12 @@ class HistoryActions:
         threading.Thread(target=run, name=name, daemon=True).start()
 
 
-def delete_on_server(connection: Any, link: str) -> None:
+def delete_on_server(connection: Any, link: str, history: Any = None) -> None:
     """``DELETE /objects/<id>`` of the upload ``link`` names (what ``snaplark delete LINK`` does), with the owner's
-    token of ``connection``; blocking (HTTP), so off the Tk thread. Raises with a message for the user."""
-    from tray.api.errors import ExtensionMissing
+    token of ``connection``; then ``history`` (:class:`~tray.upload.history.UploadHistory`) records it -- also when
+    the server says it was deleted already (410). Blocking (HTTP), so off the Tk thread. Raises with a message for
+    the user; nothing is recorded then."""
+    from tray.api.errors import ApiError, ExtensionMissing
     from tray.upload.links import object_of_link
 
     target = object_of_link(link)
@@ -150,6 +161,17 @@ def delete_on_server(connection: Any, link: str) -> None:
     try:
         client.delete_object(target[1])
     except ExtensionMissing:
-        raise RuntimeError(f"this server cannot delete links ({connection.api_url} has no such extension)") from None
+        raise RuntimeError(cannot_delete(connection.api_url)) from None
+    except ApiError as exc:
+        if exc.status != 410:
+            raise
+        log.info("%s was deleted already", link)
     finally:
         client.close()
+    if history is not None:
+        history.mark_link_deleted(link)
+
+
+def cannot_delete(api_url: str) -> str:
+    """A server without the delete extension (``snaplark delete`` says the same)."""
+    return f"this server cannot delete links ({api_url} has no such extension; a seed-only server keeps every upload)"

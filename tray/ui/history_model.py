@@ -3,7 +3,8 @@
 that the journal does not know (saved without uploading: "local only"). Pure data, no Tk: unit-tested without a
 display.
 
-States shown: ``uploaded`` (a link), ``uploading N%`` (the engine's live progress when it runs the upload, else what
+States shown: ``uploaded`` (a link), ``link deleted`` (the owner deleted it on the server: it answers 410 Gone; the
+local file can still be uploaded again), ``uploading N%`` (the engine's live progress when it runs the upload, else what
 the journal says the server acknowledged), ``waiting (offline)`` / ``waiting (log in)``, ``failed`` (with the reason)
 and ``local only``.
 
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable
 from tray.humanize import human_bytes, human_duration
 
 UPLOADED, UPLOADING, WAITING, FAILED, LOCAL = "uploaded", "uploading", "waiting", "failed", "local"
+DELETED = "deleted"
 _KIND = {"screenshot": "Screenshot", "video": "Recording"}
 _WAITING = {"paused_offline": "waiting (offline)", "auth_required": "waiting (log in)"}
 
@@ -31,7 +33,7 @@ class HistoryItem:
     key: tuple  # ("session", id) | ("history", created_at, path) | ("file", path): stable across refreshes
     kind: str  # "screenshot" | "video"
     local_path: str
-    status: str  # UPLOADED, UPLOADING, WAITING, FAILED, LOCAL
+    status: str  # UPLOADED, DELETED, UPLOADING, WAITING, FAILED, LOCAL
     state_text: str
     created_at: float
     url: str | None = None
@@ -74,7 +76,8 @@ class HistoryItem:
     # what the actions may do with it
     @property
     def has_link(self) -> bool:
-        return bool(self.url)
+        """A link that works (a deleted one answers 410: nothing to copy or open)."""
+        return bool(self.url) and self.status != DELETED
 
     @property
     def retryable(self) -> bool:
@@ -85,7 +88,9 @@ def from_catalog(record: Any, progress: Any = None) -> HistoryItem:
     """One journal catalog row (``CatalogRecord``); ``progress``: the engine's live ``ProgressSnapshot``, if any."""
     state = progress.state.value if progress is not None else record.state
     size = record.size or (record.durable_bytes or None)
-    if state == "completed":
+    if state == "completed" and record.deleted_at is not None:
+        status, text = DELETED, "link deleted"
+    elif state == "completed":
         status, text = UPLOADED, "uploaded"
     elif state == "failed":
         status, text = FAILED, "failed" + (f": {record.error}" if record.error else "")

@@ -1,7 +1,8 @@
 """Durable record of every upload: SQLite in WAL mode, in the data dir.
 
 Tables: ``sessions`` (one per upload: video or screenshot), ``parts`` (byte ranges of a video's local file, their
-sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read through ``tray.upload.history``).
+sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read through ``tray.upload.history``; a link the owner deleted on the server keeps its
+row, with ``deleted_at``). The schema and its migrations: :mod:`tray.upload.journal_schema`.
 Every method is one transaction, committed before it returns: callers change the journal first and act second,
 so a crash at any point leaves a journal that describes at most one action too few, never one too many.
 
@@ -23,59 +24,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from tray import paths
+from tray.upload.journal_schema import SCHEMA_VERSION, NewerSchema, migrate
 
-SCHEMA_VERSION = 2
+__all__ = ["SCHEMA_VERSION", "JOURNAL_FILENAME", "JournalError", "PartRecord", "SessionRecord", "HistoryRecord",
+           "TERMINAL_STATES", "UploadJournal", "default_journal_path"]
+
 JOURNAL_FILENAME = "uploads.sqlite3"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind              TEXT    NOT NULL CHECK (kind IN ('video', 'screenshot')),
-    local_path        TEXT    NOT NULL,
-    metadata          TEXT    NOT NULL DEFAULT '{}',
-    server_url        TEXT,
-    server_session_id TEXT,
-    state             TEXT    NOT NULL,
-    durable_bytes     INTEGER NOT NULL DEFAULT 0,
-    finished          INTEGER NOT NULL DEFAULT 0,
-    total_size        INTEGER,
-    duration          REAL,
-    url               TEXT,
-    error             TEXT,
-    created_at        REAL    NOT NULL,
-    updated_at        REAL    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS parts (
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    idx        INTEGER NOT NULL,
-    "offset"   INTEGER NOT NULL,
-    length     INTEGER NOT NULL,
-    sha256     TEXT,
-    acked      INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (session_id, idx)
-);
-CREATE TABLE IF NOT EXISTS history (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id   INTEGER,
-    kind         TEXT NOT NULL,
-    local_path   TEXT NOT NULL,
-    url          TEXT NOT NULL,
-    size         INTEGER,
-    duration     REAL,
-    server_url   TEXT,
-    completed_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS history_by_session ON history(session_id);
-"""
-
-# changes to a journal written by an older version, by the version they bring it to (the tables above are version 1)
-_MIGRATIONS = {
-    # 2: both links of a finished upload (tray.upload.links): history.url is the one handed to the user
-    2: """
-    ALTER TABLE history ADD COLUMN file_url TEXT;
-    ALTER TABLE history ADD COLUMN page_url TEXT;
-    """,
-}
 
 TERMINAL_STATES = ("completed", "failed")
 
@@ -130,25 +84,25 @@ class HistoryRecord:
     completed_at: float
     file_url: str | None = None  # the file itself (the server's url) ...
     page_url: str | None = None  # ... and its share page (pageUrl), when the server gave one
+    deleted_at: float | None = None  # when the owner deleted the link on the server (it answers 410 since)
 
 
 _CATALOG_SQL = """
 SELECT s.id, s.kind, s.local_path, s.state, COALESCE(s.url, h.url), s.error, s.total_size, s.durable_bytes,
        s.duration, s.created_at, COALESCE(h.completed_at, s.updated_at),
        CASE WHEN s.state NOT IN ('completed', 'failed')
-            THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END
+            THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END,
+       h.deleted_at
   FROM sessions s LEFT JOIN history h ON h.session_id = s.id
 UNION ALL
 SELECT NULL, kind, local_path, 'completed', url, NULL, size, COALESCE(size, 0), duration, completed_at,
-       completed_at, NULL
+       completed_at, NULL, deleted_at
   FROM history WHERE session_id IS NULL
 ORDER BY 10 DESC
 """
 
 
 def default_journal_path() -> Path:
-    from tray import paths
-
     return paths.data_dir() / JOURNAL_FILENAME
 
 
@@ -183,18 +137,11 @@ class UploadJournal:
                     raise JournalError(f"cannot open upload journal {self.path}: {exc} (move the file away to "
                                        f"start a new journal)") from exc
                 with self._tx() as c:
-                    version = c.execute("PRAGMA user_version").fetchone()[0]
-                    if version > SCHEMA_VERSION:
-                        raise JournalError(f"upload journal {self.path} has schema version {version}, newer than "
-                                           f"this Snaplark ({SCHEMA_VERSION}); upgrade Snaplark")
-                    for stmt in _SCHEMA.split(";"):
-                        if stmt.strip():
-                            c.execute(stmt)
-                    for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
-                        for stmt in _MIGRATIONS[target].split(";"):
-                            if stmt.strip():
-                                c.execute(stmt)
-                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    try:
+                        migrate(c)
+                    except NewerSchema as newer:
+                        raise JournalError(f"upload journal {self.path} has schema version {newer.args[0]}, newer "
+                                           f"than this Snaplark ({SCHEMA_VERSION}); upgrade Snaplark") from None
             except BaseException:
                 self.close()
                 raise
@@ -422,9 +369,10 @@ class UploadJournal:
                       "completed_at, file_url, page_url) VALUES (?,?,?,?,?,?,?,?,?,?)",
                       (session_id, *row[:2], url, *row[2:], now, file_url or url, page_url))
 
-    def history(self, limit: int | None = None) -> list[HistoryRecord]:
+    def history(self, limit: int | None = None, *, alive_only: bool = False) -> list[HistoryRecord]:
+        """Most recent first; ``alive_only``: without the links the owner deleted."""
         sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at, file_url, " \
-              "page_url FROM history " \
+              "page_url, deleted_at FROM history " + ("WHERE deleted_at IS NULL " if alive_only else "") + \
               "ORDER BY completed_at DESC, id DESC"
         args: tuple = ()
         if limit is not None:
@@ -447,3 +395,24 @@ class UploadJournal:
                             "completed_at) VALUES (NULL,?,?,?,?,?,?,?)",
                             (kind, local_path, url, size, duration, server_url, self._clock()))
             return int(cur.lastrowid)
+
+    def mark_link_deleted(self, link: str) -> int:
+        """The owner deleted ``link`` on the server: every history row of that upload gets ``deleted_at`` (now),
+        whichever of its links (page or file, same host and object id) ``link`` is. Returns how many rows were
+        marked (0: the journal does not know the link, or it was marked already: the first time stays)."""
+        wanted = _link_identity(link)
+        with self._tx() as c:
+            rows = c.execute("SELECT id, url, file_url, page_url FROM history WHERE deleted_at IS NULL").fetchall()
+            ids = [row[0] for row in rows if wanted in {_link_identity(u) for u in row[1:] if u}]
+            c.executemany("UPDATE history SET deleted_at = ? WHERE id = ?", [(self._clock(), i) for i in ids])
+            return len(ids)
+
+
+def _link_identity(link: str) -> tuple:
+    """What makes two links name one upload: the host and the object (``/s/<id>`` and ``/s/<id>.png`` are one)."""
+    from urllib.parse import urlsplit
+
+    from tray.upload.links import object_of_link
+
+    link = link.strip()
+    return urlsplit(link).netloc.lower(), object_of_link(link) or link

@@ -271,6 +271,7 @@ def test_delete_link_removes_the_upload_on_the_server_after_yes(window_of, captu
     from tray.services import ServerConnection
     from tray.ui.history_actions import delete_on_server
     from tray.upload.engine import UploadEngine
+    from tray.upload.history import UploadHistory
 
     journal, folder, files = captures
     connection = ServerConnection(server.api_url, lambda: server.token)
@@ -280,7 +281,7 @@ def test_delete_link_removes_the_upload_on_the_server_after_yes(window_of, captu
         url = engine.upload_screenshot(files["screenshot-1006.png"]).wait(30)
         assert requests.get(url, timeout=10).status_code == 200
         window = window_of(journal, folder, engine=engine,
-                           delete_link=lambda item: delete_on_server(connection, item.url))
+                           delete_link=lambda item: delete_on_server(connection, item.url, UploadHistory(journal)))
         item = by_name(window)["screenshot-1006.png"]
         assert item.url == url
         window.select(item)
@@ -292,5 +293,28 @@ def test_delete_link_removes_the_upload_on_the_server_after_yes(window_of, captu
             window.status.cget("text")
         assert requests.get(url, timeout=10).status_code == 410
         assert files["screenshot-1006.png"].exists()  # the local file stays
+
+        # the journal recorded it: the row says so (and is found by it); its dead link cannot be copied or opened
+        gone = by_name(window)["screenshot-1006.png"]
+        assert gone.state_text == "link deleted" and journal.history()[0].deleted_at is not None
+        row = window.tree.item(window._iid_of[gone.key])
+        assert row["values"][3] == "link deleted"
+        window.select(gone)
+        for name in ("copy_link", "open_link", "delete_link"):
+            assert "disabled" in window.buttons[name].state(), name
+        window.search_var.set("link deleted")
+        assert pump(tk_root, lambda: [i.name for i in window.shown] == ["screenshot-1006.png"], timeout=3)
+        window.search_var.set("")
+        assert pump(tk_root, lambda: len(window.shown) == 6, timeout=3)
+
+        # ... and the file can still be uploaded again: a second row, uploaded, with a new link that works
+        window.select(by_name(window)["screenshot-1006.png"])
+        assert "disabled" not in window.buttons["reupload"].state()
+        window.buttons["reupload"].invoke()
+        again = lambda: [i for i in window.shown if i.name == "screenshot-1006.png" and i.status == "uploaded"]
+        assert pump(tk_root, again, timeout=20), [i.state_text for i in window.shown]
+        assert again()[0].url != url and requests.get(again()[0].url, timeout=10).status_code == 200
+        assert sorted(i.state_text for i in window.shown if i.name == "screenshot-1006.png") == \
+            ["link deleted", "uploaded"]  # the fixture's journal clock stands still: the same date, either order
     finally:
         engine.stop()

@@ -12,7 +12,7 @@ import requests
 
 from tray.cli import main
 from tray.config import ConfigError, load_config
-from tray.upload.journal import UploadJournal
+from tray.upload.journal import SCHEMA_VERSION, UploadJournal
 
 from tests.integration.server.test_share_pages import make_video, png_bytes
 from tests.server_kinds import server_each_kind  # noqa: F401 - the `server` fixture, of each kind
@@ -69,7 +69,7 @@ def test_journal_version_1_gains_both_link_columns(tmp_path):
     with UploadJournal(path) as j:
         (h,) = j.history()
         assert (h.url, h.file_url, h.page_url) == ("http://s/s/a.png", None, None)
-        assert j.connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert j.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # and on (deleted_at)
 
 
 def test_upload_copy_setting_is_validated(tmp_path):

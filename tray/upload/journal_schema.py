@@ -1,0 +1,94 @@
+"""The upload journal's SQLite schema and its versioned migrations (:mod:`tray.upload.journal` opens the file).
+
+``PRAGMA user_version`` holds the schema version. A journal written by an older Snaplark is brought up to
+:data:`SCHEMA_VERSION` in place, one migration after another, inside the opening transaction (all of them or none);
+a journal from a newer Snaplark is refused with a message that says so. Migrations only add: an older Snaplark's
+rows keep every value they had.
+
+Threading: pure data and one function called under the journal's lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 3
+
+# version 1: the tables every journal starts with
+TABLES = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind              TEXT    NOT NULL CHECK (kind IN ('video', 'screenshot')),
+    local_path        TEXT    NOT NULL,
+    metadata          TEXT    NOT NULL DEFAULT '{}',
+    server_url        TEXT,
+    server_session_id TEXT,
+    state             TEXT    NOT NULL,
+    durable_bytes     INTEGER NOT NULL DEFAULT 0,
+    finished          INTEGER NOT NULL DEFAULT 0,
+    total_size        INTEGER,
+    duration          REAL,
+    url               TEXT,
+    error             TEXT,
+    created_at        REAL    NOT NULL,
+    updated_at        REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx        INTEGER NOT NULL,
+    "offset"   INTEGER NOT NULL,
+    length     INTEGER NOT NULL,
+    sha256     TEXT,
+    acked      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, idx)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id   INTEGER,
+    kind         TEXT NOT NULL,
+    local_path   TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    size         INTEGER,
+    duration     REAL,
+    server_url   TEXT,
+    completed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_session ON history(session_id);
+"""
+
+# changes to a journal written by an older version, by the version they bring it to
+MIGRATIONS = {
+    # 2: both links of a finished upload (tray.upload.links): history.url is the one handed to the user
+    2: """
+    ALTER TABLE history ADD COLUMN file_url TEXT;
+    ALTER TABLE history ADD COLUMN page_url TEXT;
+    """,
+    # 3: the owner deleted the link on the server (DELETE /objects/<id>: it answers 410 Gone since); NULL = alive
+    3: """
+    ALTER TABLE history ADD COLUMN deleted_at REAL;
+    """,
+}
+
+
+class NewerSchema(Exception):
+    """The journal was written by a newer Snaplark (its version is the argument)."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Create the tables and run the migrations the journal lacks, in the caller's transaction; returns the
+    version the journal had (0: a new file). Raises :class:`NewerSchema` for a journal newer than this code."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(version)
+    _run(conn, TABLES)
+    # a new file gets the version-1 tables above and then every migration, like an old one
+    for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+        _run(conn, MIGRATIONS[target])
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    return version
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
