@@ -61,6 +61,37 @@ class ScreenCapture(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class TopWindow:
+    """A top-level window as the window manager stacks it. ``content``: the client area (what the application
+    draws; a GTK client-side shadow is left out); ``frame``: the same window with the decorations the window
+    manager draws around it (title bar, borders) -- equal to ``content`` when there are none. Both in
+    virtual-screen pixels; either may reach past the screen's edges."""
+
+    id: int
+    title: str
+    content: Region
+    frame: Region
+
+    def region(self, with_frame: bool) -> Region:
+        return self.frame if with_frame else self.content
+
+
+class WindowCaptureUnsupported(RuntimeError):
+    """This session cannot tell which windows are where (e.g. Wayland: the portals give no window geometry)."""
+
+
+@runtime_checkable
+class WindowInfo(Protocol):
+    """Top-level windows for window capture. ``windows()`` lists the viewable ones, topmost first;
+    ``active_window()`` is the focused one (None when nothing has the focus); ``activate(id)`` raises and focuses
+    one and returns True once it is on top (bounded wait). Thread-safety: one instance per thread."""
+
+    def windows(self) -> list[TopWindow]: ...
+    def active_window(self) -> TopWindow | None: ...
+    def activate(self, window_id: int, timeout: float = 2.0) -> bool: ...
+
+
 class NoDisplayError(RuntimeError):
     """There is no screen to capture: no X display (DISPLAY unset or unreachable), no window server session."""
 

@@ -22,6 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--region", metavar="X,Y,W,H", help="capture this rectangle (virtual-screen pixels)")
     where.add_argument("--screen", type=int, metavar="N", help="capture monitor N (0 = first); default: all monitors")
+    where.add_argument("--window", metavar="ID|TITLE",
+                       help="capture this top-level window (X11): its id (0x... or decimal) or a piece of its title; "
+                            "brought to the front first")
+    where.add_argument("--active-window", action="store_true", help="capture the window that has the focus (X11)")
+    parser.add_argument("--frame", action=argparse.BooleanOptionalAction, default=None,
+                        help="with --window/--active-window: include the title bar and borders (default: the "
+                             "capture.window_frame setting, on)")
     parser.add_argument("--annotate", action="store_true", help="open the annotator before saving/uploading")
     parser.add_argument("--upload", action="store_true", help="upload and print the link")
     parser.add_argument("--copy", action="store_true",
@@ -95,11 +102,24 @@ def run(args: argparse.Namespace) -> int:
     except InvalidCaptureTarget as exc:  # --region syntax
         _err(str(exc))
         return EXIT_USAGE
+    window = getattr(args, "window", None)
+    if window is None and getattr(args, "frame", None) is not None and not getattr(args, "active_window", False):
+        _err("--frame/--no-frame go with --window or --active-window")
+        return EXIT_USAGE
     try:
         if args.delay:
             if not count_down(args.delay):
                 _err("cancelled during the countdown; nothing captured")
                 return EXIT_INTERRUPTED
+        if window is not None or getattr(args, "active_window", False):
+            from tray.capture.window import WindowCaptureUnsupported, window_target
+
+            frame = settings.capture.window_frame if args.frame is None else args.frame
+            try:
+                target, _ = window_target(window, with_frame=frame)
+            except WindowCaptureUnsupported as exc:
+                _err(str(exc))
+                return EXIT_FAILED
         png = capture_png(target, cursor=args.cursor)
     except (InvalidCaptureTarget, NoDisplayError) as exc:
         _err(str(exc))

@@ -46,6 +46,7 @@ class HotkeySettings:
     stop_recording: str = field(default="<ctrl>+<alt>+q", metadata=_opt(v_hotkey))
     pause_recording: str = field(default="<ctrl>+<alt>+p", metadata=_opt(v_hotkey))
     copy_text: str = field(default="", metadata=_opt(v_hotkey))  # "Copy text" (OCR) from a region; "" = none
+    capture_window: str = field(default="<ctrl>+<alt>+w", metadata=_opt(v_hotkey))  # the active window
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class CaptureSettings:
     # "auto": the microphone when one exists, else none (tray.capture.audio.audio_spec)
     audio: str = field(default="auto", metadata=_opt(v_choice("auto", "none", "mic", "system", "both")))
     mic_device: str = field(default="", metadata=_opt(v_str))  # "" = the system's default microphone
+    # window capture with the window manager's title bar and borders (tray.capture.window says why by default)
+    window_frame: bool = field(default=True, metadata=_opt(v_bool))
 
 
 @dataclass(frozen=True)

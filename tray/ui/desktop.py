@@ -218,6 +218,7 @@ class DesktopApp:
             "stop_recording": (hk.stop_recording, self.stop_recording),
             "pause_recording": (hk.pause_recording, self.toggle_pause),
             "copy_text": (hk.copy_text, self.copy_text),
+            "capture_window": (hk.capture_window, self.capture_active_window),
         }
         bindings = {k: v for k, v in bindings.items() if v[0]}
         self.hotkeys = GlobalHotkeys(bindings, lambda fn: self._hotkeys_held or self.dispatcher.post(fn),
@@ -254,6 +255,9 @@ class DesktopApp:
 
     def capture_screen(self) -> None:
         self.captures.capture_screen()
+
+    def capture_active_window(self) -> None:
+        self.captures.capture_active_window()
 
     def capture_screen_delayed(self) -> None:
         """The whole screen after a 5 s countdown that is not in the shot."""

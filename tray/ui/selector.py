@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from PIL import Image
 
-from tray_platform.base import Monitor, Region
+from tray_platform.base import Monitor, Region, TopWindow
 
 from tray.ui.focus import take_focus
 
@@ -48,7 +48,10 @@ class RegionSelector:
 
     Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc or right-click
     = cancel; arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor
-    (confirms at once); C = copy the colour under the cursor (the magnifier's centre pixel) as ``#rrggbb`` through
+    (confirms at once); window capture as in ShareX: the top-level window under the cursor is outlined while nothing
+    is selected, a click on it (no drag) or W takes it at once -- ``windows`` (topmost first, taken with the frozen
+    screen; see :mod:`tray.capture.window`), with the window manager's frame when ``window_frame``, else the
+    content only; ``windows_problem`` is what W says when there is no window list (Wayland); C = copy the colour under the cursor (the magnifier's centre pixel) as ``#rrggbb`` through
     ``clipboard`` (the platform clipboard adapter), confirmed on the overlay for a moment. Confirming an empty
     selection is refused with a message on the overlay.
 
@@ -61,7 +64,9 @@ class RegionSelector:
     def __init__(self, root: Any, frozen: Image.Image, origin: tuple[int, int] = (0, 0),
                  on_done: Callable[[Region | None], None] | None = None, *, scale: float = 1.0,
                  monitors: Sequence[Monitor] = (), grab: bool = True,
-                 prepared: SelectorImages | None = None, clipboard: Any = None) -> None:
+                 prepared: SelectorImages | None = None, clipboard: Any = None,
+                 windows: Sequence[TopWindow] = (), window_frame: bool = True,
+                 windows_problem: str | None = None) -> None:
         import tkinter as tk
 
         if on_done is None:
@@ -81,6 +86,7 @@ class RegionSelector:
         self._message_ok = False  # a confirmation (green), not a refusal (orange)
         self._message_job: Any = None
         self.clipboard = clipboard
+        self.windows, self.window_frame, self._windows_problem = list(windows), window_frame, windows_problem
 
         images = prepared if prepared is not None else SelectorImages.prepare(frozen, self.scale)
         self.frozen = images.frozen
@@ -110,6 +116,7 @@ class RegionSelector:
         self._bright_item = c.create_image(0, 0, image=self._selection_photo, anchor="nw", state="hidden",
                                            tags=("bright",))
         self._border = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=2, state="hidden")
+        self._window_outline = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=3, dash=(8, 4), state="hidden")
         # black under white dashes: visible on light and dark pixels alike
         self._cross_h0 = c.create_line(0, 0, w, 0, fill="#000000")
         self._cross_v0 = c.create_line(0, 0, 0, h, fill="#000000")
@@ -139,6 +146,8 @@ class RegionSelector:
         win.bind("<KP_Enter>", lambda e: self.confirm())
         win.bind("<space>", lambda e: self._on_space())
         win.bind("<c>", lambda e: self.copy_colour())
+        win.bind("<w>", lambda e: self.take_window())
+        win.bind("<W>", lambda e: self.take_window())
         win.bind("<C>", lambda e: self.copy_colour())
         for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1), "Down": (0, 1)}.items():
             win.bind(f"<{key}>", lambda e, dx=dx, dy=dy: self._keyboard(self.model.nudge, dx, dy))
@@ -173,6 +182,33 @@ class RegionSelector:
 
     def cancel(self) -> None:
         self._finish(None)
+
+    def window_under_cursor(self) -> tuple[TopWindow, Region] | None:
+        """The window under the cursor and the region it would be captured as (physical pixels, on the screen)."""
+        from tray.capture.errors import InvalidCaptureTarget
+        from tray.capture.window import window_at, window_region
+
+        vx = self.origin[0] + round(self._cursor[0] * self.scale)
+        vy = self.origin[1] + round(self._cursor[1] * self.scale)
+        window = window_at(self.windows, vx, vy)
+        if window is None:
+            return None
+        screen = Region(self.origin[0], self.origin[1], self.frozen.width, self.frozen.height)
+        try:
+            return window, window_region(window, self.window_frame, screen)
+        except InvalidCaptureTarget:
+            return None
+
+    def take_window(self) -> bool:
+        """W, or a click without a drag: capture the window under the cursor (confirms at once)."""
+        hit = self.window_under_cursor()
+        if hit is None:
+            self._show_message(self._windows_problem or ("No window under the cursor" if self.windows else
+                               "No windows to pick here: drag to select an area"), ok=False)
+            return False
+        log.info("selector: window 0x%x %r", hit[0].id, hit[0].title)
+        self._finish(hit[1])
+        return True
 
     def colour_under_cursor(self) -> str:
         """``#rrggbb`` of the frozen pixel under the cursor: the magnifier's centre pixel."""
@@ -228,6 +264,9 @@ class RegionSelector:
     def _on_release(self, event: Any) -> None:
         self._cursor = self._xy(event)
         self.model.release(*self._cursor)
+        if self.model.rect is not None and self.model.is_empty and self.windows and self.window_under_cursor():
+            self.take_window()  # a click, no drag, on a window: ShareX's window capture
+            return
         self._schedule_redraw()
 
     def _on_double(self, event: Any) -> None:
@@ -326,7 +365,8 @@ class RegionSelector:
         # hint / message at the top centre (moved to the bottom when the cursor is up there)
         hint = self._message or (
             "Drag to select \u00b7 Enter or double-click: capture \u00b7 Space: whole monitor \u00b7 "
-            "arrows: move (Shift: resize) \u00b7 C: copy colour \u00b7 Esc: cancel")
+            "arrows: move (Shift: resize) \u00b7 C: copy colour \u00b7 Esc: cancel"
+            + (" \u00b7 click a window or W: capture it" if self.windows else ""))
         show_hint = self._message is not None or not (m.dragging or (m.rect and not m.is_empty))
         hy = 24 if cy > 90 else h - 48
         c.coords(self._hint, w // 2, hy)
@@ -340,9 +380,35 @@ class RegionSelector:
         else:
             c.itemconfigure(self._hint_bg, state="hidden")
 
+        self._outline_window(m)
         self._draw_magnifier(cx, cy)
-        for item in (self._border, self._readout_bg, self._readout, self._hint_bg, self._hint):
+        for item in (self._window_outline, self._border, self._readout_bg, self._readout, self._hint_bg, self._hint):
             c.tag_raise(item)
+
+    def _outline_window(self, m: SelectionModel) -> None:
+        """While nothing is selected: the window a click (or W) would take, outlined with its size and title."""
+        hit = None if (m.dragging or (m.rect and not m.is_empty)) else self.window_under_cursor()
+        c = self.canvas
+        if hit is None:
+            c.itemconfigure(self._window_outline, state="hidden")
+            return
+        window, r = hit
+        l, t = (r.left - self.origin[0]) / self.scale, (r.top - self.origin[1]) / self.scale
+        c.coords(self._window_outline, l + 1, t + 1, l + r.width / self.scale - 1, t + r.height / self.scale - 1)
+        c.itemconfigure(self._window_outline, state="normal")
+        self._ensure_bright_photo()  # the window bright, as it will be captured
+        box = (round(l), round(t), round(l + r.width / self.scale), round(t + r.height / self.scale))
+        self.window.tk.call(str(self._selection_photo), "copy", str(self._bright_photo), "-from", *box,
+                            "-to", 0, 0, "-shrink")
+        c.coords(self._bright_item, box[0], box[1])
+        c.itemconfigure(self._bright_item, state="normal")
+        if m.rect is None:
+            title = window.title if len(window.title) <= 40 else window.title[:39] + "\u2026"
+            c.itemconfigure(self._readout, text=f"{r.width} \u00d7 {r.height}  {title}", state="normal")
+            c.coords(self._readout, l + 6, (t - 21 if t >= 26 else t + 9))
+            bx0, by0, bx1, by1 = c.bbox(self._readout)
+            c.coords(self._readout_bg, bx0 - 5, by0 - 3, bx1 + 5, by1 + 3)
+            c.itemconfigure(self._readout_bg, state="normal")
 
     def _draw_magnifier(self, cx: int, cy: int) -> None:
         c = self.canvas

@@ -27,7 +27,8 @@ class FieldSpec:
 
 HOTKEY_LABELS = {"capture_region": "Capture region", "capture_screen": "Capture screen",
                  "record_region": "Record region", "stop_recording": "Stop recording",
-                 "pause_recording": "Pause / resume recording", "copy_text": "Copy text from region"}
+                 "pause_recording": "Pause / resume recording", "copy_text": "Copy text from region",
+                 "capture_window": "Capture active window"}
 
 
 def hotkey_fields() -> list[FieldSpec]:
@@ -51,6 +52,7 @@ TABS: dict[str, list[FieldSpec]] = {
         FieldSpec("capture.cursor", "Record the mouse pointer", "bool"),
         FieldSpec("capture.countdown", "Countdown (seconds)", "text", hint="0..10"),
         FieldSpec("capture.max_duration", "Longest recording (seconds)", "text", hint="0 = no limit"),
+        FieldSpec("capture.window_frame", "Window capture includes title bar and borders", "bool"),
         FieldSpec("upload.save_dir", "Save captures in", "folder", hint="empty = the default folder"),
     ],
     "Upload/Server": [

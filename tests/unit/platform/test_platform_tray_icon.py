@@ -33,7 +33,8 @@ def test_menu_items_per_issue_7_and_default():
     spec = icon.menu_spec()
     assert texts(spec) == ["Capture region", "Capture screen", "Record region", "Record screen", "Stop recording",
                            "Pause recording", "-", "Recent uploads", "History…", "Copy text from region",
-                           "Pin last screenshot", "Capture screen in 5 s", "Open captures folder", "Settings…",
+                           "Pin last screenshot", "Capture screen in 5 s", "Capture active window",
+                           "Open captures folder", "Settings…",
                            "Open settings file", "Log out",
                            "-", "Quit"]
     assert [e.text for e in spec if e.default] == ["Capture region"]
@@ -46,6 +47,7 @@ def test_callbacks_only_post():
                            ("Record region", "record_region"), ("Record screen", "record_screen"),
                            ("Copy text from region", "copy_text"), ("History…", "open_history"),
                            ("Pin last screenshot", "pin_last"), ("Capture screen in 5 s", "capture_screen_delayed"),
+                           ("Capture active window", "capture_active_window"),
                            ("Open captures folder", "open_captures_folder"), ("Settings…", "open_settings"),
                            ("Open settings file", "open_settings_file"),
                            ("Log out", "logout"), ("Quit", "quit")]:
