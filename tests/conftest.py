@@ -61,6 +61,25 @@ def dbus_session():
     _stop(proc)
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A real PostgreSQL (tests/postgres.py) for the whole session; tests take a database each (postgres_url)."""
+    from tests.postgres import PostgresCluster, need_postgres
+
+    need_postgres()
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster):
+    """The URL of a new, empty PostgreSQL database of this test's own."""
+    url = postgres_cluster.create_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
 @dataclass
 class RunningServer:
     url: str

@@ -1,7 +1,8 @@
 """The two kinds of server the client is tested against, behind one test interface:
 
 ``reference``  our snaplark-server (seed + every extension), in-process, with its fault hook and a movable clock;
-``seed``       :class:`tests.seed_server.SeedServer`, a strict server that speaks only the seed document.
+``seed``       :class:`tests.seed_server.SeedServer`, a strict server that speaks only the seed document;
+``postgres``   the reference server on a real PostgreSQL (tests/postgres.py) instead of SQLite.
 
 Both offer: ``url``, ``api_url``, ``token``, ``start/stop/restart``, ``fault(route, count, status, delay,
 retry_after)``, ``faults_pending()``, ``clear_faults()``, ``held_parts(session_id) -> (state, [(index, size)])``,
@@ -20,14 +21,15 @@ import requests
 
 from tests.seed_server import SeedServer
 
-KINDS = ["reference", "seed"]
+KINDS = ["reference", "seed", "postgres"]
 
 
 class ReferenceServer:
     kind = "reference"
 
-    def __init__(self, data_dir: Path, *, session_idle_expiry: float = 3600.0):
+    def __init__(self, data_dir: Path, *, session_idle_expiry: float = 3600.0, database_url: str | None = None):
         self.data_dir = data_dir
+        self.database_url = database_url
         self.expiry = session_idle_expiry
         self.clock_offset = 0.0
         self.port = 0
@@ -38,17 +40,23 @@ class ReferenceServer:
         return time.time() + self.clock_offset
 
     def start(self) -> "ReferenceServer":
-        from snaplark_server.config import ServerConfig
         from snaplark_server.runner import ServerThread
-        from snaplark_server.users import ensure_local_user
+        from snaplark_server.users import rotate_token
 
-        config = ServerConfig(port=self.port, data_dir=self.data_dir, fault_injection=True,
-                              session_idle_expiry=self.expiry, cleanup_interval=3600.0)
+        config = self._config(port=self.port, fault_injection=True, session_idle_expiry=self.expiry,
+                              cleanup_interval=3600.0)
         self.thread = ServerThread(config, clock=self.clock).start()
         self.port = self.thread.port
         if self.token is None:
-            self.token = ensure_local_user(self.data_dir, "alice")
+            self.token = rotate_token(self.thread.app.state.db, "alice")
         return self
+
+    def _config(self, **values):
+        from snaplark_server.config import ServerConfig
+
+        if self.database_url is not None:  # one instance, so its local data dir is the "shared" one
+            values.update(database_url=self.database_url, shared_data_dir=True)
+        return ServerConfig(data_dir=self.data_dir, **values)
 
     def stop(self) -> None:
         if self.thread is not None:
@@ -83,9 +91,9 @@ class ReferenceServer:
         self.thread.faults.clear()
 
     def _db(self):
-        from snaplark_server.db import Database
+        from snaplark_server.databases import open_database
 
-        return Database.in_data_dir(self.data_dir)
+        return open_database(self._config())
 
     def revoke(self) -> None:
         from snaplark_server.users import revoke_token
@@ -138,7 +146,7 @@ class SeedKind(SeedServer):
 
 
 def make_server(kind: str, data_dir: Path, **kwargs):
-    if kind == "reference":
+    if kind in ("reference", "postgres"):
         return ReferenceServer(data_dir, **kwargs)
     assert kind == "seed", kind
     return SeedKind(data_dir)
@@ -148,6 +156,7 @@ def make_server(kind: str, data_dir: Path, **kwargs):
 def server_each_kind(request, tmp_path):
     """``server`` of each kind: import this into a test module to run its tests against both (it overrides the
     reference-only ``server`` fixture of tests/conftest.py). ``indirect`` parametrization picks one kind."""
-    srv = make_server(request.param, tmp_path / "server-data").start()
+    extra = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgres" else {}
+    srv = make_server(request.param, tmp_path / "server-data", **extra).start()
     yield srv
     srv.stop()

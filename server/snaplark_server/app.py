@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from .config import ServerConfig
-from .db import Database
+from .databases import open_database
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, invalid, unauthorized
 from .audit import AuditLog
@@ -57,7 +57,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
                free_space: FreeSpace | None = None) -> FastAPI:
     """``free_space(path) -> bytes``: how free space is measured (default: the file system's; tests fake it)."""
     make_private_dir(config.data_dir)
-    db = Database.in_data_dir(config.data_dir)
+    db = open_database(config)  # SQLite in the data dir, or PostgreSQL (database_url) shared by several instances
     metrics = ServerMetrics(db)
     storage = InstrumentedStorage(make_storage(config), metrics)  # storage calls timed for /metrics
     storage.start()
@@ -71,13 +71,13 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     if removed:
         log.info("removed %d session director(y/ies) without an open session", removed)
     disk = DiskReserve(config.data_dir, config.min_free_bytes, free_space)
-    health_check = HealthCheck(db.path, disk)
+    health_check = HealthCheck(db.path, disk, db_check=getattr(db, "check", None))
     access_log = AccessLog.from_config(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         media_jobs.start()  # also runs the jobs a previous run left pending
-        task = asyncio.create_task(_cleanup_loop(service, config.cleanup_interval))
+        task = asyncio.create_task(_cleanup_loop(service, db, config.cleanup_interval))
         try:
             yield
         finally:
@@ -286,15 +286,26 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     return app
 
 
-async def _cleanup_loop(service: UploadService, interval: float) -> None:
+async def _cleanup_loop(service: UploadService, db: Any, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
-        try:
-            n = await run_in_threadpool(service.cleanup_expired)
-            if n:
-                log.info("expired %d idle upload session(s)", n)
-            n = await run_in_threadpool(service.remove_orphans)
-            if n:
-                log.info("removed %d session director(y/ies) without an open session", n)
-        except Exception:
-            log.exception("session cleanup failed")
+        await run_in_threadpool(cleanup_once, service, db)
+
+
+def cleanup_once(service: UploadService, db: Any) -> int | None:
+    """One round of the cleanup loop, on the leader only (always with SQLite; with PostgreSQL the instance holding
+    the leader lock, pg.py): expired sessions aborted, orphan directories removed. The number of sessions expired,
+    or None when another instance is the leader."""
+    try:
+        if not db.is_leader():
+            return None
+        n = service.cleanup_expired()
+        if n:
+            log.info("expired %d idle upload session(s)", n)
+        removed = service.remove_orphans()
+        if removed:
+            log.info("removed %d session director(y/ies) without an open session", removed)
+        return n
+    except Exception:
+        log.exception("session cleanup failed")
+        return None

@@ -8,6 +8,10 @@
     snaplark-server [--data-dir DIR] user list                        (state, tokens, objects, bytes, last upload)
     snaplark-server [--data-dir DIR] usage                            (usage per user, and totals)
     snaplark-server [--data-dir DIR] token revoke NAME                (every token of NAME)
+    snaplark-server [--data-dir DIR] db upgrade [--database-url URL]  (apply the missing schema migrations)
+
+The database: SQLite in the data dir, else PostgreSQL from --database-url (serve, db), $SNAPLARK_DATABASE_URL or the
+config file's database_url, in that order.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, ServerConfig, load_config_file
 from .audit import AuditLog
+from .databases import env_database_url, open_database, upgrade_database
 from .db import Database
 from .request_context import RequestIdLogFilter
 from .users import (UserError, create_user, delete_user, issue_token, iso, parse_duration, revoke_token,
@@ -61,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="access log as JSON lines instead of plain text")
     serve.add_argument("--metrics-public", action="store_true", default=None,
                        help="serve /metrics without a token (default: any valid user token)")
+    serve.add_argument("--database-url", default=None, metavar="postgresql://...",
+                       help="PostgreSQL for several instances (default: SQLite in the data dir)")
     serve.add_argument("--enable-fault-injection-for-tests", action="store_true",
                        help="expose /_faults (tests only; never in production)")
 
@@ -86,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = token.add_subparsers(dest="token_command", required=True)
     rev = tsub.add_parser("revoke", help="revoke a user's token")
     rev.add_argument("name")
+
+    dbp = sub.add_parser("db", help="the metadata database")
+    dsub = dbp.add_subparsers(dest="db_command", required=True)
+    up = dsub.add_parser("upgrade", help="apply the missing schema migrations (also done at start by default)")
+    up.add_argument("--database-url", default=None, metavar="postgresql://...")
     return p
 
 
@@ -102,6 +114,9 @@ def _config(args) -> ServerConfig:
                 overrides[attr] = value
         if args.enable_fault_injection_for_tests:
             overrides["fault_injection"] = True
+    url = getattr(args, "database_url", None) or env_database_url()
+    if url is not None:
+        overrides["database_url"] = url
     if args.config is not None:
         return load_config_file(args.config, **overrides)
     return ServerConfig(**overrides)
@@ -125,8 +140,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve":
         return _serve(config)
-
-    db = Database.in_data_dir(config.data_dir)
+    try:
+        if args.command == "db":
+            before, after = upgrade_database(config)
+            print(f"database schema at version {after}" + (f" (upgraded from {before})" if before != after else
+                                                             " (already up to date)"))
+            return 0
+        db = open_database(config)
+    except (ConfigError, RuntimeError) as exc:
+        print(f"snaplark-server: {exc}", file=sys.stderr)
+        return 1
     audit = AuditLog(config.data_dir)
     try:
         return _admin(args, config, db, _CliAudit(audit))
@@ -254,9 +277,14 @@ def _serve(config: ServerConfig) -> int:
         return 1
     sock.listen(LISTEN_QUEUE)
     port = sock.getsockname()[1]
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (ConfigError, RuntimeError) as exc:  # the database cannot be reached, or its schema is not ours
+        print(f"snaplark-server: {exc}", file=sys.stderr)
+        return 1
     logging.getLogger(__name__).info(
-        "storage %s, data %s%s", config.storage, config.data_dir,
+        "storage %s, data %s, database %s%s", config.storage, config.data_dir,
+        "postgresql" if config.database_url else "sqlite",
         " WITH FAULT INJECTION (tests only)" if config.fault_injection else "")
     host = f"[{config.host}]" if ":" in config.host else config.host
     # Tests and scripts read this line to find an ephemeral port (--port 0).

@@ -83,10 +83,27 @@ class ServerConfig:
     access_log: str = "-"  # "-" = stderr, "off", or a file (relative: in the data dir)
     access_log_json: bool = False  # one JSON object per line instead of the plain text line
     metrics_public: bool = False  # /metrics without a token (else any valid user token)
+    # metadata (databases.py): SQLite in the data dir by default; "postgresql://user:pass@host/db" for several
+    # instances on one database (pg.py). Local storage with PostgreSQL needs a data dir every instance mounts.
+    database_url: str | None = None
+    database_pool_size: int = 10  # connections per instance (PostgreSQL)
+    database_upgrade_at_start: bool = True  # apply missing schema migrations at start (else: snaplark-server db upgrade)
+    shared_data_dir: bool = False  # the data dir is the same directory on every instance (NFS, CephFS, ...)
     fault_injection: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
+        if self.database_url is not None:
+            if not isinstance(self.database_url, str) or not re.match(r"^postgres(ql)?://", self.database_url):
+                raise ConfigError("database_url: expected postgresql://user:password@host[:port]/database "
+                                  "(leave it out for SQLite in the data dir)")
+            if self.storage == "local" and not self.shared_data_dir:
+                raise ConfigError(
+                    "database_url: storage = 'local' keeps the uploaded bytes in this instance's data dir, which "
+                    "other instances on the same PostgreSQL database cannot read; use storage = 's3', or set "
+                    f"shared_data_dir = true if {self.data_dir} is the same shared directory on every instance")
+        if self.database_pool_size < 1:
+            raise ConfigError(f"database_pool_size: must be at least 1, got {self.database_pool_size!r}")
         if self.storage not in ("local", "s3"):
             raise ConfigError(f"storage: must be 'local' or 's3', got {self.storage!r}")
         if self.storage == "s3" and not self.s3_bucket:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from .locks import KeyedLocks
 from .private_files import ensure_private_file, make_private_dir, tighten
 
 SCHEMA_VERSION = 6
@@ -134,7 +135,10 @@ _MIGRATIONS: dict[int, str] = {
 
 
 class Database:
-    """The server's metadata database; see the module docstring for the threading contract."""
+    """The server's metadata database; see the module docstring for the threading contract. PostgreSQL has the same
+    interface (pg.py; `open_database` in databases.py picks one from the config)."""
+
+    kind = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -143,6 +147,7 @@ class Database:
         for side in ("-wal", "-shm"):  # left readable by an older version
             tighten(self.path.with_name(self.path.name + side), 0o600)
         self._lock = threading.RLock()
+        self._session_locks = KeyedLocks()  # lock(): one process owns the data dir, so process memory serialises
         self._conn = sqlite3.connect(
             str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
         )
@@ -159,7 +164,7 @@ class Database:
 
     def _migrate(self) -> None:
         with self.write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version = self.version_at_open = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise RuntimeError(
                     f"{self.path}: database schema version {version} is newer than this server ({SCHEMA_VERSION})"
@@ -204,6 +209,24 @@ class Database:
     def execute(self, sql: str, params: tuple | dict = ()) -> Any:
         with self.write() as conn:
             return conn.execute(sql, params)
+
+    def lock(self, name: str) -> contextlib.AbstractContextManager:
+        """Serialise work on ``name`` (an upload session) between the threads of this process (re-entrant)."""
+        return self._session_locks.hold(name)
+
+    def forget_lock(self, name: str) -> None:
+        self._session_locks.forget(name)
+
+    def serialize(self, conn: sqlite3.Connection, name: str) -> None:
+        """Inside ``write()``: nothing to do, SQLite has one writer at a time (BEGIN IMMEDIATE)."""
+
+    def upgrade(self) -> tuple[int, int]:
+        """(schema version before, after): SQLite migrates when the database is opened."""
+        return self.version_at_open, SCHEMA_VERSION
+
+    def is_leader(self) -> bool:
+        """Whether this process runs the expiry/cleanup loop: always, with SQLite."""
+        return True
 
     def close(self) -> None:
         with self._lock:

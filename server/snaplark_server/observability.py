@@ -280,15 +280,19 @@ class HealthCheck:
     """``/health?deep=1``: see the module docstring. `run` is blocking (call it from a worker thread); a failing
     check is logged at most once per ``log_interval`` seconds (a load balancer probes every few seconds)."""
 
-    def __init__(self, db_path: Path, disk: DiskReserve, log_interval: float = 10.0) -> None:
-        self.db_path = Path(db_path)
+    def __init__(self, db_path: Path | None, disk: DiskReserve, log_interval: float = 10.0,
+                 db_check: Callable[[], dict[str, Any]] | None = None) -> None:
+        """``db_path``: the SQLite file, checked on a fresh connection; else ``db_check()`` (PostgreSQL: pg.py)."""
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.db_check = db_check
         self.disk = disk
         self.log_interval = log_interval
         self._logged_at = float("-inf")
 
     def run(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body)."""
-        checks = {"database": check_database(self.db_path), "disk": check_disk(self.disk)}
+        database = check_database(self.db_path) if self.db_path is not None else self.db_check()
+        checks = {"database": database, "disk": check_disk(self.disk)}
         failed = [name for name, result in checks.items() if not result["ok"]]
         if not failed:
             return 200, {"status": "ok", "checks": checks}

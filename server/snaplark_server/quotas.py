@@ -30,11 +30,10 @@ the buckets are guarded by one lock, everything else goes through `Database`.
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from .config import ServerConfig
 from .db import Database
@@ -152,7 +151,7 @@ class UserLimits:
 
     # --- open sessions ---------------------------------------------------------------------------------------
 
-    def check_open_sessions(self, conn: sqlite3.Connection | None, user_id: int) -> None:
+    def check_open_sessions(self, conn: Any, user_id: int) -> None:
         """429 ``too_many_sessions`` when the user has the allowed number open. Called with ``conn`` inside the
         write transaction that inserts a session (exact), and without one before the storage upload is started."""
         limit = self.config.user_max_open_sessions
@@ -160,6 +159,8 @@ class UserLimits:
             return
         cutoff = self.clock() - self.config.session_idle_expiry
         sql = "SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND state = 'open' AND last_activity >= ?"
+        if conn is not None:  # one counting transaction per user at a time, also across instances (PostgreSQL)
+            self.db.serialize(conn, f"user-sessions:{user_id}")
         n = (conn.execute(sql, (user_id, cutoff)).fetchone() if conn is not None
              else self.db.query_one(sql, (user_id, cutoff)))[0]
         if n >= limit:
@@ -191,8 +192,8 @@ class UserLimits:
                 f"per user (user_max_bytes_stored)", STORED_RETRY_AFTER, quota="bytes_stored", limit=stored_limit,
                 used=usage.bytes_stored)
 
-    def record_ingest(self, conn: sqlite3.Connection, user_id: int, size: int) -> None:
+    def record_ingest(self, conn: Any, user_id: int, size: int) -> None:
         """Count ``size`` stored bytes against today (inside the transaction that records them)."""
         conn.execute("INSERT INTO ingest_days (user_id, day, bytes) VALUES (?, ?, ?)"
-                     " ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes",
+                     " ON CONFLICT (user_id, day) DO UPDATE SET bytes = ingest_days.bytes + excluded.bytes",
                      (user_id, utc_day(self.clock()), size))

@@ -13,7 +13,6 @@ import logging
 import math
 import re
 import secrets
-import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -163,22 +162,16 @@ class UploadService:
         self.clock = clock
         self.audit = audit if audit is not None else AuditLog(config.data_dir, clock)  # audit.py (opened lazily)
         self.limits = UserLimits(config, db, clock)
-        self._locks_guard = threading.Lock()
-        self._locks: dict[str, threading.RLock] = {}
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def _lock(self, session_id: str) -> threading.RLock:
-        """The session's lock (re-entrant: expiry can run from code that already holds it)."""
-        with self._locks_guard:
-            lock = self._locks.get(session_id)
-            if lock is None:
-                lock = self._locks[session_id] = threading.RLock()
-            return lock
+    def _lock(self, session_id: str):
+        """The session's lock (re-entrant: expiry can run from code that already holds it). The database provides
+        it: process memory with SQLite, an advisory lock held across every instance with PostgreSQL (pg.py)."""
+        return self.db.lock(f"session:{session_id}")
 
     def _forget_lock(self, session_id: str) -> None:
-        with self._locks_guard:
-            self._locks.pop(session_id, None)
+        self.db.forget_lock(f"session:{session_id}")
 
     def _is_expired(self, row, now: float) -> bool:
         return row["state"] == "open" and now - row["last_activity"] > self.config.session_idle_expiry
@@ -287,8 +280,10 @@ class UploadService:
                 with self.db.write() as conn:
                     self.limits.record_ingest(conn, user.id, spooled.size)
                     conn.execute(
-                        "INSERT OR REPLACE INTO parts (session_id, idx, size, sha256, etag, received_at, head)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO parts (session_id, idx, size, sha256, etag, received_at, head)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, idx) DO UPDATE SET size = excluded.size,"
+                        " sha256 = excluded.sha256, etag = excluded.etag, received_at = excluded.received_at,"
+                        " head = excluded.head",
                         (session_id, index, spooled.size, spooled.sha256, etag, now, spooled.head[:HEAD_BYTES]),
                     )
                     conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))

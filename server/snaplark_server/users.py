@@ -95,9 +95,9 @@ def create_user(db: Database, name: str, *, expires_at: float | None = None) -> 
     with db.write() as conn:
         if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise UserError(f"user {name!r} already exists (a new token for it: snaplark-server user token {name})")
-        cur = conn.execute("INSERT INTO users (name, created_at) VALUES (?, ?)", (name, now))
+        user_id = conn.execute("INSERT INTO users (name, created_at) VALUES (?, ?) RETURNING id", (name, now)).fetchone()[0]
         conn.execute("INSERT INTO tokens (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                     (cur.lastrowid, hash_token(token), now, expires_at))
+                     (user_id, hash_token(token), now, expires_at))
     return token
 
 
@@ -128,8 +128,8 @@ def set_user_token(db: Database, name: str, token: str) -> None:
         if other is not None and other["name"] != name:
             raise UserError("token already belongs to another user")
         row = conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()
-        user_id = row["id"] if row else conn.execute("INSERT INTO users (name, created_at) VALUES (?, ?)",
-                                                     (name, now)).lastrowid
+        user_id = row["id"] if row else conn.execute("INSERT INTO users (name, created_at) VALUES (?, ?) RETURNING id",
+                                                     (name, now)).fetchone()[0]
         conn.execute("DELETE FROM tokens WHERE user_id = ?", (user_id,))
         conn.execute("INSERT INTO tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)", (user_id, digest, now))
 

@@ -6,6 +6,7 @@ several threads at once for different sessions; calls for one session are serial
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -43,6 +44,21 @@ class WholeFileMismatch(Exception):
         self.actual = actual
         self.parts_discarded = parts_discarded
         self.new_upload_id = new_upload_id
+
+
+SHARED_SPOOL_MIN_AGE = 3600.0  # a spool file this old in a shared data dir belongs to no running request
+
+
+def clear_spool(spool_dir: Path, shared: bool) -> None:
+    """Delete the request bodies a crash left in the spool dir (never acknowledged). In a data dir shared by several
+    instances (``shared_data_dir``) the others may be receiving into it: only files older than an hour go."""
+    cutoff = time.time() - SHARED_SPOOL_MIN_AGE if shared else float("inf")
+    for leftover in spool_dir.iterdir():
+        try:
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+        except FileNotFoundError:  # another instance took it meanwhile
+            pass
 
 
 class StorageBackend(Protocol):

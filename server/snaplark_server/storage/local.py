@@ -17,7 +17,7 @@ from typing import Iterator
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
 from ..private_files import DIR_MODE, create_private_file, make_private_dir
-from .base import AssembledObject, StoredPart, WholeFileMismatch
+from .base import AssembledObject, StoredPart, WholeFileMismatch, clear_spool
 
 COPY_BLOCK = 1024 * 1024
 READ_BLOCK = 256 * 1024
@@ -54,13 +54,12 @@ class LocalStorage:
         self.sessions_dir = self.root / "sessions"
         self.objects_dir = self.root / "objects"
         self.public_base_url = config.public_base_url
+        self.shared_data_dir = config.shared_data_dir
 
     def start(self) -> None:
         for d in (self.spool_dir, self.sessions_dir, self.objects_dir):
             make_private_dir(d)
-        for leftover in self.spool_dir.iterdir():  # bodies of requests cut short by a crash: never acknowledged
-            if leftover.is_file():
-                leftover.unlink(missing_ok=True)
+        clear_spool(self.spool_dir, self.shared_data_dir)  # bodies of requests cut short by a crash
 
     def _session_dir(self, session_id: str) -> Path:
         return self.sessions_dir / session_id

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
 from ..private_files import make_private_dir
-from .base import AssembledObject, StorageUnavailable, StoredPart, WholeFileMismatch
+from .base import AssembledObject, StorageUnavailable, StoredPart, WholeFileMismatch, clear_spool
 
 log = logging.getLogger(__name__)
 READ_BLOCK = 256 * 1024
@@ -66,6 +66,7 @@ class S3Storage:
         self.prefix = config.s3_prefix or ""
         self.spool_dir = Path(config.data_dir) / "spool"
         self.public_base_url = config.public_base_url
+        self.shared_data_dir = config.shared_data_dir
         self._client = _RetryableTranslatingClient(boto3.client(
             "s3",
             endpoint_url=config.s3_endpoint_url,
@@ -85,9 +86,7 @@ class S3Storage:
 
     def start(self) -> None:
         make_private_dir(self.spool_dir)
-        for leftover in self.spool_dir.iterdir():
-            if leftover.is_file():
-                leftover.unlink(missing_ok=True)
+        clear_spool(self.spool_dir, self.shared_data_dir)  # bodies of requests cut short by a crash
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:

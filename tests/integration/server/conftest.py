@@ -15,7 +15,7 @@ import requests
 
 from snaplark_server.config import MiB, ServerConfig
 from snaplark_server.runner import ServerThread
-from snaplark_server.users import create_user
+from snaplark_server.users import UserError, create_user, issue_token
 
 BACKENDS = ["local", "s3"]
 
@@ -42,6 +42,7 @@ class RunningTestServer:
     token: str
     backend: str
     data_dir: Path
+    database: str = "sqlite"
 
     @property
     def url(self) -> str:
@@ -71,8 +72,13 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
     started: list[ServerThread] = []
 
     def factory(backend: str = "local", **overrides) -> RunningTestServer:
+        """``database="postgres"``: on this test's PostgreSQL database (every server of the test shares it; with
+        local storage the data dir is declared shared: pass the same ``data_dir`` to share it too)."""
         data_dir = tmp_path_factory.mktemp(f"srv-{backend}")
         cfg = dict(data_dir=data_dir, port=0, storage=backend, cleanup_interval=3600.0)
+        database = overrides.pop("database", "sqlite")
+        if database == "postgres":
+            cfg.update(database_url=request.getfixturevalue("postgres_url"), shared_data_dir=backend == "local")
         if backend == "s3":
             endpoint = request.getfixturevalue("moto_endpoint")
             cfg.update(s3_bucket=f"snaplark-{uuid.uuid4().hex[:12]}", s3_endpoint_url=endpoint,
@@ -84,8 +90,12 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
         thread = ServerThread(config, free_space=free_space, **({"clock": clock} if clock else {}))
         thread.start()
         started.append(thread)
-        token = create_user(thread.app.state.db, "alice")
-        return RunningTestServer(thread=thread, token=token, backend=backend, data_dir=data_dir)
+        try:
+            token = create_user(thread.app.state.db, "alice")
+        except UserError:  # a second instance on the same PostgreSQL database
+            token = issue_token(thread.app.state.db, "alice")
+        return RunningTestServer(thread=thread, token=token, backend=backend, data_dir=config.data_dir,
+                                 database=database)
 
     yield factory
     for t in started:
