@@ -286,6 +286,10 @@ class DesktopApp:
     def copy_link(self, url: str, *, confirm: bool = True) -> None:
         self.ctx.copy_link(url, confirm=confirm)
 
+    def delete_link(self, url: str) -> None:
+        """Recent uploads → Delete link…: ask, delete it on the server, record it, say so."""
+        self.recent.delete_link(url)
+
     def open_captures_folder(self) -> None:
         from tray.ui.opener import open_path
 

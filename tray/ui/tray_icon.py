@@ -15,7 +15,8 @@ PAUSED_OFFLINE shows "offline" until the engine is online again. A recording kee
 when it ends.
 
 Recent uploads are named for people: "Screenshot 14:03", "Recording 2:41 · 14:05" (kind, duration, local time of
-the upload; a date when it was not today); clicking one runs ``copy_link`` (the app copies and confirms).
+the upload; a date when it was not today); clicking one runs ``copy_link`` (the app copies and confirms); their
+"Delete link…" submenu runs ``delete_link`` (the app asks first). See :mod:`tray.ui.recent_uploads`.
 
 Threading: ``start``/``stop`` from the app's main thread (on macOS ``start`` must be on the main thread).
 ``set_state``/``set_recent``/``set_logged_in``/``set_recording``/``show_upload*`` may be called from any thread: they
@@ -24,23 +25,25 @@ update plain fields under a lock and ask pystray to refresh, which pystray marsh
 
 from __future__ import annotations
 
-import datetime as _dt
 import enum
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from tray.ui.menu_entry import SEPARATOR, MenuEntry
+from tray.ui.recent_uploads import RECENT_LIMIT, RecentUpload, recent_menu
 from tray.upload.events import StateChanged, UploadProgress
 from tray.upload.state import UploadState
+
+__all__ = ["MenuEntry", "SEPARATOR", "RecentUpload", "RECENT_LIMIT", "TrayIcon", "TrayState", "TrayCommands",
+           "format_elapsed", "icon_path", "icons_dir"]
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
-RECENT_LIMIT = 10
 
 
 class TrayState(enum.Enum):
@@ -63,6 +66,7 @@ class TrayCommands(Protocol):
     def stop_recording(self) -> None: ...
     def toggle_pause(self) -> None: ...
     def copy_link(self, url: str) -> None: ...
+    def delete_link(self, url: str) -> None: ...
     def open_captures_folder(self) -> None: ...
     def open_settings(self) -> None: ...
     def open_settings_file(self) -> None: ...
@@ -72,59 +76,11 @@ class TrayCommands(Protocol):
     def quit(self) -> None: ...
 
 
-_KIND_NAMES = {"screenshot": "Screenshot", "video": "Recording"}
 # Upload states. _WORKING: the server took a request from us (so we are online and the token works); _RUNNING: an
 # upload is under way; _ENDED: it is over.
 _WORKING = frozenset({UploadState.UPLOADING, UploadState.FINALIZING, UploadState.COMPLETED})
 _RUNNING = frozenset({UploadState.IDLE, UploadState.INITIALIZING, UploadState.UPLOADING, UploadState.FINALIZING})
 _ENDED = frozenset({UploadState.COMPLETED, UploadState.FAILED})
-
-
-@dataclass(frozen=True)
-class RecentUpload:
-    title: str
-    url: str
-
-    @classmethod
-    def describe(cls, kind: str, url: str, when: float, duration: float | None = None, *,
-                 now: float | None = None) -> "RecentUpload":
-        """"Screenshot 14:03", "Recording 2:41 · 14:05"; ``when`` (epoch seconds) in local time, with the date
-        when it is not today (``now``, default: the current time)."""
-        from tray.humanize import human_duration
-
-        name = _KIND_NAMES.get(kind, (kind or "Upload").capitalize())
-        if duration:
-            name += f" {human_duration(duration)} ·"
-        return cls(f"{name} {_local_time(when, time.time() if now is None else now)}", url)
-
-    @classmethod
-    def from_history(cls, row: Any, *, now: float | None = None) -> "RecentUpload":
-        """From an upload history row (``kind``, ``url``, ``completed_at``, ``duration``)."""
-        return cls.describe(row.kind, row.url, row.completed_at, row.duration, now=now)
-
-
-def _local_time(when: float, now: float) -> str:
-    at, today = _dt.datetime.fromtimestamp(when), _dt.datetime.fromtimestamp(now)
-    if at.date() == today.date():
-        return f"{at:%H:%M}"
-    if at.year == today.year:
-        return f"{at.day} {at:%b} {at:%H:%M}"
-    return f"{at.day} {at:%b} {at.year} {at:%H:%M}"
-
-
-@dataclass
-class MenuEntry:
-    text: str
-    action: Callable[[], None] | None = None  # already wrapped: calling it posts the command
-    enabled: bool = True
-    default: bool = False
-    submenu: list["MenuEntry"] | None = None
-    separator: bool = False
-    checked: bool | None = None  # None: a plain item; True/False: a check item (a radio item with ``radio``)
-    radio: bool = False
-
-
-SEPARATOR = MenuEntry("-", separator=True)
 
 
 def icons_dir() -> Path:
@@ -291,9 +247,8 @@ class TrayIcon:
         with self._lock:
             v = _View(**{k: getattr(self._view, k) for k in self._view.__dataclass_fields__})
         c = self.commands
-        recent = [MenuEntry(_shorten(u.title), self._cmd(_bind(c.copy_link, u.url))) for u in v.recent]
-        if not recent:
-            recent = [MenuEntry("No uploads yet", enabled=False)]
+        recent = recent_menu(v.recent, copy=lambda url: self._cmd(lambda: c.copy_link(url)),
+                             delete=lambda url: self._cmd(lambda: c.delete_link(url)))
         return [
             MenuEntry("Capture region", self._cmd(c.capture_region), default=True),
             MenuEntry("Capture screen", self._cmd(c.capture_screen)),
@@ -422,10 +377,6 @@ class TrayIcon:
             log.exception("tray refresh failed")
 
 
-def _bind(fn: Callable[[str], None], arg: str) -> Callable[[], None]:
-    return lambda: fn(arg)
-
-
 def _const(value: bool) -> Callable[[Any], bool]:
     return lambda item: value
 
@@ -436,7 +387,3 @@ def _pystray_action(action: Callable[[], None] | None) -> Callable[..., None]:
             action()
 
     return on_click
-
-
-def _shorten(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

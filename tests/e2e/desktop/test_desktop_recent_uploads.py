@@ -48,7 +48,8 @@ def test_recent_uploads_named_by_kind_duration_and_time_click_copies_and_confirm
         y = dt.date.today() - dt.timedelta(days=1)
         year = "" if y.year == dt.date.today().year else f" {y.year}"
         assert [e.text for e in recent.submenu] == [
-            "Recording 2:41 · 14:05", "Screenshot 14:03", f"Screenshot {y.day} {y:%b}{year} 09:15"]
+            "Recording 2:41 · 14:05", "Screenshot 14:03", f"Screenshot {y.day} {y:%b}{year} 09:15", "-",
+            "Delete link…"]
 
         # an upload that completes now is listed by the same rule (the journal wrote its history row)
         now[0] = at_today(14, 7)

@@ -4,6 +4,7 @@ xdotool driving, and screenshots into ``test-artifacts/``."""
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -106,3 +107,27 @@ def fake_desktop(w: int = 1280, h: int = 720) -> Image.Image:
             if (x // 10 + y // 10) % 2:
                 d.rectangle((x, y, x + 9, y + 9), fill=(0, 0, 0))
     return img
+
+
+def answer_dialog(title: str, key: str) -> threading.Thread:
+    """Press ``key`` (an Alt accelerator of the Tk dialog's buttons: idempotent) in the dialog titled ``title``
+    until it goes away (xdotool; bounded: 20 s)."""
+    def dialogs() -> list[str]:
+        return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"], capture_output=True,
+                              text=True, timeout=10).stdout.split()
+
+    def run():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not dialogs():
+            time.sleep(0.1)
+        while time.monotonic() < deadline and (found := dialogs()):
+            subprocess.run(["xdotool", "windowfocus", found[-1]], timeout=10, stderr=subprocess.DEVNULL)
+            time.sleep(0.2)
+            subprocess.run(["xdotool", "key", key], timeout=10)  # XTEST: pressed and released like a keyboard
+            gone = time.monotonic() + 3
+            while time.monotonic() < gone and dialogs():
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.e2e.ui.conftest import pump, screenshot
+from tests.e2e.ui.conftest import answer_dialog, pump, screenshot
 from tests.procutil import need_tool
 
 pytestmark = pytest.mark.e2e
@@ -195,30 +193,6 @@ def test_copy_link_puts_the_link_on_the_x_clipboard(window_of, captures, tk_root
     out = subprocess.run(["xclip", "-selection", "clipboard", "-o"], capture_output=True, timeout=5).stdout
     assert out.decode() == "http://links.example/s/green"
     assert "Link copied" in window.status.cget("text")
-
-
-def answer_dialog(title: str, key: str) -> threading.Thread:
-    """Press ``key`` (an Alt accelerator of the Tk dialog's buttons: idempotent) in the dialog titled ``title``
-    until it goes away (xdotool; bounded: 20 s)."""
-    def dialogs() -> list[str]:
-        return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"], capture_output=True,
-                              text=True, timeout=10).stdout.split()
-
-    def run():
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not dialogs():
-            time.sleep(0.1)
-        while time.monotonic() < deadline and (found := dialogs()):
-            subprocess.run(["xdotool", "windowfocus", found[-1]], timeout=10, stderr=subprocess.DEVNULL)
-            time.sleep(0.2)
-            subprocess.run(["xdotool", "key", key], timeout=10)  # XTEST: pressed and released like a keyboard
-            gone = time.monotonic() + 3
-            while time.monotonic() < gone and dialogs():
-                time.sleep(0.1)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def test_delete_file_asks_first_and_removes_only_after_yes(window_of, captures, tk_root):

@@ -80,7 +80,7 @@ def test_login_logout_toggle():
     assert commands.ran == [("login",)]
 
 
-def test_recent_uploads_last_ten_click_copies_link():
+def test_recent_uploads_last_ten_click_copies_link_and_delete_link_lists_them_again():
     icon, posted, commands = make()
     assert [e.text for e in icon.menu_spec()[7].submenu] == ["No uploads yet"]
     assert not icon.menu_spec()[7].submenu[0].enabled
@@ -88,13 +88,20 @@ def test_recent_uploads_last_ten_click_copies_link():
         icon.add_recent(RecentUpload(f"Upload {i}", f"http://h/{i}"))
     icon.add_recent(RecentUpload("Upload 3 again", "http://h/3"))  # moves to the top, no duplicate
     sub = icon.menu_spec()[7].submenu
-    assert len(sub) == RECENT_LIMIT
+    assert len(sub) == RECENT_LIMIT + 2  # the uploads, a separator, "Delete link…"
     assert sub[0].text == "Upload 3 again" and sub[1].text == "Upload 14"
     sub[1].action()
     posted.pop()()
     assert commands.ran == [("copy_link", "http://h/14")]
+    assert sub[RECENT_LIMIT].separator and sub[-1].text == "Delete link…"
+    assert texts(sub[-1].submenu) == texts(sub[:RECENT_LIMIT])
+    sub[-1].submenu[2].action()  # "Upload 13": the tray thread only posts
+    assert commands.ran == [("copy_link", "http://h/14")]
+    posted.pop()()
+    assert commands.ran[-1] == ("delete_link", "http://h/13")
     icon.set_recent([RecentUpload("x" * 100, "http://h/long")])
     assert len(icon.menu_spec()[7].submenu[0].text) == 48
+    assert len(icon.menu_spec()[7].submenu[-1].submenu[0].text) == 48
 
 
 @pytest.mark.parametrize("state,kw,tooltip", [
