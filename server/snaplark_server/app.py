@@ -35,6 +35,7 @@ from .metrics import CONTENT_TYPE_LATEST, InstrumentedStorage, ServerMetrics
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
 from .observability import AccessLog, HealthCheck, ObservabilityMiddleware
 from .private_files import make_private_dir
+from .retention import expiry_loop
 from .share_routes import register_share_routes
 from .shares import ShareService
 from .storage import StorageUnavailable, make_storage
@@ -77,13 +78,15 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         media_jobs.start()  # also runs the jobs a previous run left pending
+        expiry = asyncio.create_task(expiry_loop(shares, config.cleanup_interval))  # expired uploads (retention.py)
         task = asyncio.create_task(_cleanup_loop(service, db, config.cleanup_interval))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            for each in (task, expiry):
+                each.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await each
             await run_in_threadpool(media_jobs.stop)
             if access_log is not None:
                 access_log.close()

@@ -64,6 +64,10 @@ class ServerConfig:
     max_screenshot_size: int = 50 * MiB
     max_image_pixels: int = 100_000_000  # width x height of a screenshot; more -> 422 (a small PNG can be huge)
     session_idle_expiry: float = 86_400.0
+    # retention.py: seconds an upload lives when it does not say (expiresIn); 0 = until deleted. No upload may ask
+    # for more than max_expiry (0 = no limit); with only max_expiry set, uploads that do not say get max_expiry
+    default_expiry: float = 0.0
+    max_expiry: float = 0.0
     min_free_bytes: int = 100 * MiB  # free-space reserve of the data dir: writes that would eat into it -> 503
     cleanup_interval: float = 60.0
     # connection hygiene (connection_guard.py): what a client without a token can hold or spend
@@ -120,6 +124,12 @@ class ServerConfig:
         for key in ("header_timeout", "body_timeout", "log_flood_interval"):
             if not float(getattr(self, key)) > 0:
                 raise ConfigError(f"{key}: must be a positive number of seconds, got {getattr(self, key)!r}")
+        for key in ("default_expiry", "max_expiry"):
+            if not float(getattr(self, key)) >= 0:
+                raise ConfigError(f"{key}: must be a number of seconds, 0 = never, got {getattr(self, key)!r}")
+        if self.max_expiry and self.default_expiry > self.max_expiry:
+            raise ConfigError(f"default_expiry ({self.default_expiry:g} s) is longer than max_expiry "
+                              f"({self.max_expiry:g} s)")
         if self.max_header_size < 1024:
             raise ConfigError(f"max_header_size: must be at least 1024 bytes, got {self.max_header_size!r}")
         if self.body_min_rate < 0:

@@ -22,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
 from .links import SiteLinks
+from .retention import describe_span
+from .retention import iso as retention_iso
 from .shares import POSTER_CONTENT_TYPE, ObjectView, ShareService
 from .storage import StorageBackend
 from .users import User
@@ -124,12 +126,24 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
             "content-security-policy": page_csp(frames), "x-content-type-options": "nosniff",
             "referrer-policy": "strict-origin-when-cross-origin", "cache-control": "no-cache"})
 
+    def gone(view: ObjectView | None) -> str | None:
+        """None while the links of ``view`` work, else "missing", "deleted" or "expired" (retention.py)."""
+        return "missing" if view is None else view.gone_reason(shares.clock())
+
     def gone_page(request: Request, view: ObjectView | None) -> HTMLResponse:
-        if view is None:
+        reason = gone(view)
+        if reason == "missing":
             return html("gone.html", 404, base="", title="Not found",
                         message="There is nothing at this link.")
+        if reason == "expired":
+            return html("gone.html", 410, base="", title="Expired", message="This link has expired.")
         return html("gone.html", 410, base="", title="Deleted",
                     message="This link was deleted by its owner.")
+
+    def gone_error(view: ObjectView) -> ApiError:
+        if gone(view) == "expired":
+            return ApiError(410, "expired", "this link has expired")
+        return ApiError(410, "gone", "this link was deleted")
 
     async def lookup(kind: str, object_id: str) -> ObjectView | None:
         if not ID_RE.match(object_id):
@@ -142,6 +156,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         duration = human_duration(view.duration)
         what = "Video" if view.kind == "video" else "Screenshot"
         facts = [f for f in (duration, human_size(view.size)) if f]
+        expires = view.expires_at
         poster = poster_url(view, base)
         pw, ph = view.width, view.height
         if pw and pw > 1280:  # media.POSTER_MAX_WIDTH: a wide video's poster is scaled down
@@ -163,6 +178,8 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
             oembed_url=f"{base}/oembed?{urlencode({'url': page_url, 'format': 'json'})}",
             duration=duration, size=human_size(view.size), date=created.strftime("%Y-%m-%d %H:%M UTC"),
             iso_date=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            expires_in=None if expires is None else describe_span(max(0.0, expires - shares.clock())),
+            expires_iso=None if expires is None else retention_iso(expires),
             description=f"{what} shared with Snaplark ({', '.join(facts)})")
 
     def raw_response(request: Request, view: ObjectView, key: str, size: int, content_type: str, etag: str,
@@ -193,7 +210,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         stem, dot, ext = name.partition(".")
         if not dot:  # the page
             view = await lookup(kind, stem)
-            if view is None or view.deleted_at is not None:
+            if gone(view):
                 return gone_page(request, view)
             context = page_context(view, base_of(request))
             return html("video.html" if kind == "video" else "image.html", **context)
@@ -201,16 +218,16 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         if view is None:
             raise ApiError(404, "not_found", "no such file")
         if kind == "video" and ext == "jpg":  # the poster
-            if view.deleted_at is not None:
-                raise ApiError(410, "gone", "this link was deleted")
+            if gone(view):
+                raise gone_error(view)
             if not view.poster_key:
                 raise ApiError(404, "not_found", "this video has no poster")
             return raw_response(request, view, view.poster_key, view.poster_size or 0, POSTER_CONTENT_TYPE,
                                 view.poster_etag, view.download_name().rsplit(".", 1)[0] + "-poster.jpg")
         if ext != view.ext:
             raise ApiError(404, "not_found", "no such file")
-        if view.deleted_at is not None:
-            raise ApiError(410, "gone", "this link was deleted")
+        if gone(view):
+            raise gone_error(view)
         return raw_response(request, view, view.key, view.size, view.content_type, view.etag, view.download_name())
 
     @app.api_route("/s/{name}", methods=["GET", "HEAD"])
@@ -224,7 +241,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     @app.get("/v/{object_id}/embed")
     async def embed_video(request: Request, object_id: str) -> Response:
         view = await lookup("video", object_id)
-        if view is None or view.deleted_at is not None:
+        if gone(view):
             return gone_page(request, view)
         return html("embed.html", frames="*", **page_context(view, base_of(request)))
 
@@ -258,8 +275,8 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         view = await lookup(kind, m.group(2))
         if view is None:
             raise ApiError(404, "not_found", "no such share page")
-        if view.deleted_at is not None:
-            raise ApiError(410, "gone", "this link was deleted")
+        if gone(view):
+            raise gone_error(view)
         base = base_of(request)
         ctx = page_context(view, base)
         width, height = _fit(view.width or 1280, view.height or 720, request.query_params.get("maxwidth"),

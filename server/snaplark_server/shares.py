@@ -56,6 +56,8 @@ class ObjectView:
     poster_sha256: str | None
     version: int
     deleted_at: float | None
+    expires_at: float | None = None  # retention.py
+    deleted_reason: str | None = None  # "owner" | "expired" (None: deleted before the reason was kept)
 
     @classmethod
     def from_row(cls, row) -> "ObjectView":
@@ -64,7 +66,16 @@ class ObjectView:
                    sha256=row["sha256"] or "", created_at=row["created_at"], title=row["title"],
                    duration=row["duration"], width=row["width"], height=row["height"], poster_key=row["poster_key"],
                    poster_size=row["poster_size"], poster_sha256=row["poster_sha256"], version=row["version"],
-                   deleted_at=row["deleted_at"])
+                   deleted_at=row["deleted_at"], expires_at=row["expires_at"], deleted_reason=row["deleted_reason"])
+
+    def gone_reason(self, now: float) -> str | None:
+        """None while the links work; "expired" from the moment ``expires_at`` passes (before the cleanup loop has
+        deleted the bytes), "deleted" after an owner's delete."""
+        if self.deleted_at is not None:
+            return "expired" if self.deleted_reason == "expired" else "deleted"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return None
 
     @property
     def route(self) -> str:
@@ -171,7 +182,8 @@ class ShareService:
             deleted_at = view.deleted_at or self.clock()
             if view.deleted_at is None:
                 with self.db.write() as conn:
-                    conn.execute("UPDATE objects SET deleted_at = ? WHERE id = ?", (deleted_at, object_id))
+                    conn.execute("UPDATE objects SET deleted_at = ?, deleted_reason = 'owner' WHERE id = ?",
+                                 (deleted_at, object_id))
             self.storage.delete_object(view.key)
             if view.poster_key:
                 self.storage.delete_object(view.poster_key)
@@ -179,6 +191,30 @@ class ShareService:
         self.audit.record("object.delete", user=user.name, id=object_id, kind=view.kind, key=view.key,
                           repeat=True if view.deleted_at is not None else None)
         return {"id": object_id, "deleted": True, "deletedAt": _iso(deleted_at)}
+
+    def delete_expired(self) -> int:
+        """Delete every object whose expiry has passed (the cleanup loop, retention.py): tombstone first, reason
+        'expired', then its bytes and poster. Returns how many."""
+        now = self.clock()
+        rows = self.db.query("SELECT id FROM objects WHERE expires_at IS NOT NULL AND expires_at <= ?"
+                             " AND deleted_at IS NULL ORDER BY expires_at", (now,))
+        count = 0
+        for row in rows:
+            with self._lock(row["id"]):
+                fresh = self.db.query_one("SELECT * FROM objects WHERE id = ?", (row["id"],))
+                if fresh is None or fresh["deleted_at"] is not None:
+                    continue  # deleted by its owner meanwhile
+                view = ObjectView.from_row(fresh)
+                with self.db.write() as conn:
+                    conn.execute("UPDATE objects SET deleted_at = ?, deleted_reason = 'expired' WHERE id = ?"
+                                 " AND deleted_at IS NULL", (now, view.id))
+                self.storage.delete_object(view.key)
+                if view.poster_key:
+                    self.storage.delete_object(view.poster_key)
+            log.info("%s %s expired (at %s)", view.kind, view.id, _iso(view.expires_at))
+            self.audit.record("object.expire", id=view.id, kind=view.kind, key=view.key, user_id=view.user_id)
+            count += 1
+        return count
 
     def trim(self, user: User, object_id: str, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -196,8 +232,9 @@ class ShareService:
             raise ApiError(404, "object_not_found", "no such video")
         with self._lock(object_id):
             view = self._owned(user, object_id)
-            if view.deleted_at is not None:
-                raise ApiError(410, "gone", "this video was deleted")
+            gone = view.gone_reason(self.clock())
+            if gone is not None:
+                raise ApiError(410, "expired" if gone == "expired" else "gone", f"this video was {gone}")
             if end is None:
                 end = view.duration if view.duration is not None else math.inf
             if end <= start:

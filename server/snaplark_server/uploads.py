@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from . import errors
+from . import errors, retention
 from .audit import AuditLog
 from .config import ServerConfig
 from .db import Database
@@ -86,8 +86,9 @@ def video_container(metadata: dict[str, Any]) -> tuple[str, str]:
     return ext, VIDEO_CONTAINERS[ext]
 
 INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
+INIT_OPTIONAL = (retention.FIELD,)  # extension: expiresIn (seconds), checked against the config in init_session
 FINALIZE_REQUIRED = ("sessionId", "totalChunks", "uploadedChunks")
-FINALIZE_OPTIONAL = ("duration", "metadata", "sha256")
+FINALIZE_OPTIONAL = ("duration", "metadata", "sha256", retention.FIELD)
 CHUNK_REQUIRED = ("sessionId", "chunkIndex")
 CHUNK_OPTIONAL = ("sha256",)
 
@@ -123,7 +124,7 @@ def _short_text(body: dict, key: str, max_len: int) -> str:
 def validate_init(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("expected a JSON object")
-    _check_keys(body, INIT_FIELDS)
+    _check_keys(body, INIT_FIELDS, INIT_OPTIONAL)
     _short_text(body, "filename", 255)
     _short_text(body, "codec", 64)
     res = _short_text(body, "resolution", 11)
@@ -135,7 +136,7 @@ def validate_init(body: Any) -> dict[str, Any]:
         raise invalid("fps: expected a number in (0, 1000]")
     if not _is_int(body["bitrate"]) or not (0 <= body["bitrate"] <= 10**12):
         raise invalid("bitrate: expected a non-negative integer")
-    return {k: body[k] for k in INIT_FIELDS}
+    return {k: body[k] for k in INIT_FIELDS + INIT_OPTIONAL if k in body}
 
 
 def parse_chunk_index(raw: str, max_parts: int) -> int:
@@ -220,6 +221,7 @@ class UploadService:
 
     def init_session(self, user: User, body: Any) -> dict[str, Any]:
         metadata = validate_init(body)
+        retention.expires_in(metadata.get(retention.FIELD), self.config)  # a bad expiresIn: 422 now, not at finalize
         session_id = secrets.token_urlsafe(18)
         video_id = secrets.token_urlsafe(12)
         ext, content_type = video_container(metadata)
@@ -336,14 +338,16 @@ class UploadService:
         expected = body.get("sha256")
         if expected is not None and (not isinstance(expected, str) or not SHA256_RE.match(expected)):
             raise invalid("sha256: expected 64 lowercase hex digits")
+        asked = body.get(retention.FIELD)
+        retention.expires_in(asked, self.config)
 
         row = self._session(user, session_id)
         with self._lock(session_id):
             row = self._session(user, session_id)
             if row["state"] == "finalized":
-                obj = self.db.query_one("SELECT object_key FROM objects WHERE id = ?", (row["video_id"],))
+                obj = self.db.query_one("SELECT object_key, expires_at FROM objects WHERE id = ?", (row["video_id"],))
                 return {"key": obj["object_key"], "url": json.loads(row["final_metadata"])["url"],
-                        "pageUrl": url_for("v", row["video_id"])}
+                        "pageUrl": url_for("v", row["video_id"]), **retention.answer_fields(obj["expires_at"])}
             parts = {p.index: p for p in self._parts(session_id)}
             wanted = range(total)
             missing = sorted({i for i in wanted if i not in parts} | (set(wanted) - set(uploaded)))
@@ -382,6 +386,9 @@ class UploadService:
             url = self.storage.public_url(key) or url_for("v", key.rsplit("/", 1)[1])
             now = self.clock()
             final_meta = {"url": url, "duration": body.get("duration"), "metadata": body.get("metadata")}
+            lifetime = retention.expires_in(asked if asked is not None else json.loads(row["metadata"]).get(
+                retention.FIELD), self.config)  # finalize's expiresIn, else init's, else the server's default
+            expiry = retention.expires_at(now, lifetime)
             with self.db.write() as conn:
                 conn.execute(
                     "UPDATE sessions SET state = 'finalized', total_chunks = ?, size = ?, sha256 = ?, duration = ?,"
@@ -391,9 +398,9 @@ class UploadService:
                 )
                 conn.execute("DELETE FROM parts WHERE session_id = ? AND idx >= ?", (session_id, total))
                 conn.execute(
-                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
-                    " VALUES (?, ?, 'video', ?, ?, ?, ?, ?)",
-                    (row["video_id"], user.id, key, content_type, assembled.size, assembled.sha256 or "", now),
+                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at,"
+                    " expires_at) VALUES (?, ?, 'video', ?, ?, ?, ?, ?, ?)",
+                    (row["video_id"], user.id, key, content_type, assembled.size, assembled.sha256 or "", now, expiry),
                 )
                 if self.media_jobs is not None:
                     self.media_jobs.enqueue(conn, row["video_id"])
@@ -403,8 +410,8 @@ class UploadService:
         self._forget_lock(session_id)
         if self.media_jobs is not None:
             self.media_jobs.wake()
-        # extension: pageUrl, the share page (the seed's url stays the file itself)
-        return {"key": key, "url": url, "pageUrl": url_for("v", row["video_id"])}
+        # extensions: pageUrl, the share page (the seed's url stays the file itself); expiresAt when it expires
+        return {"key": key, "url": url, "pageUrl": url_for("v", row["video_id"]), **retention.answer_fields(expiry)}
 
     def cleanup_expired(self) -> int:
         """Abort and forget every open session idle longer than the expiry; returns how many."""
@@ -442,8 +449,10 @@ class UploadService:
     def store_screenshot(self, user: User, fields: dict[str, str], spooled: SpooledFile | None,
                          url_for: Callable[[str, str], str]) -> dict[str, str]:
         try:
-            if fields:
-                raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in sorted(fields)[:5])}")
+            extra = sorted(k for k in fields if k != retention.FIELD)
+            if extra:
+                raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}")
+            lifetime = retention.expires_in(fields.get(retention.FIELD), self.config, form=True)
             if spooled is None:
                 raise invalid("missing file field 'file'")
             if spooled.size == 0:
@@ -460,17 +469,20 @@ class UploadService:
             size, digest = spooled.size, spooled.sha256
             self.limits.check_bytes(user.id, size)
             self.storage.put_object(key, spooled, ctype)
+            now = self.clock()
+            expiry = retention.expires_at(now, lifetime)
             with self.db.write() as conn:
                 self.limits.record_ingest(conn, user.id, size)
                 conn.execute(
                     "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at,"
-                    " width, height) VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?, ?, ?)",
-                    (image_id, user.id, key, ctype, size, digest, self.clock(), width, height),
+                    " width, height, expires_at) VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (image_id, user.id, key, ctype, size, digest, now, width, height, expiry),
                 )
             url = self.storage.public_url(key) or url_for("s", f"{image_id}.{ext}")
             self.audit.record("screenshot.upload", user=user.name, id=image_id, key=key, size=size, sha256=digest,
                               url=url)
-            return {"url": url, "pageUrl": url_for("s", image_id)}  # extension: pageUrl (the share page)
+            # extensions: pageUrl (the share page), expiresAt (retention.py)
+            return {"url": url, "pageUrl": url_for("s", image_id), **retention.answer_fields(expiry)}
         finally:
             if spooled is not None:
                 spooled.discard()
