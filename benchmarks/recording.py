@@ -47,7 +47,7 @@ the whole ladder is printed too. Video only (AAC vs Opus is not the question).
 
 Usage: python benchmarks/recording.py [--seconds 10] [--fps 30] [--bitrate 2500000] [--sizes 1920x1080,1280x720]
                                       [--scenes moving,static] [--repeat N] [--audio] [--quality-frames 40]
-                                      [--codecs] [--json out.json]
+                                      [--codecs] [--before-damage] [--json out.json]
 Needs Xvfb, ffmpeg, ffprobe, python3-tk (and pulseaudio, pulseaudio-utils for --audio). Timings depend on the
 machine and its load; this is not a test.
 """
@@ -75,6 +75,7 @@ from _pattern_scene import PatternScene, check_reference
 from _picture_quality import measure
 
 GOAL_CPU_RATIO = 1.0
+GOAL_STATIC_CPU_RATIO = 0.1  # issue 21 goal 2: a still screen (X DAMAGE skips the grabs)
 GOAL_AUDIO_CORE_PERCENT = 5.0
 TONES = {"system": 440.0, "mic": 1000.0}
 LIMITER_THRESHOLD = 0.891  # ours: tray.capture.audio.PeakLimiter's default threshold (-1 dBFS)
@@ -99,6 +100,7 @@ print(json.dumps({"frames": r.frames, "duration": r.duration, "bytes": r.total_b
                   "recording_cpu": time.process_time() - cpu0, "wall": time.monotonic() - t0,
                   "ticks": s.ticks, "late_ticks": s.late_ticks, "dropped": s.frames_dropped,
                   "skipped_identical": s.frames_skipped_identical, "keepalive": s.frames_keepalive,
+                  "skipped_unchanged": s.grabs_skipped_unchanged,
                   "encoded": s.frames_encoded, "error": r.error, "has_audio": r.audio is not None}))
 """
 
@@ -303,6 +305,9 @@ def record_all(display: str, scene: PatternScene, args, base: Path, order: int, 
     env = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"}
     jobs = [("ours", lambda out: run_ours(display, w, h, args, out, "none", env)),
             ("ffmpeg", lambda out: run_ffmpeg(display, w, h, args, out, "none", env))]
+    if args.before_damage and not scene.moving:  # issue 21: the same recorder grabbing every tick (no X DAMAGE)
+        jobs.append(("ours-nodamage", lambda out: run_ours(display, w, h, args, out, "none",
+                                                           {**env, "SNAPLARK_X11_DAMAGE": "0"})))
     if sound is not None:
         aenv = sound.pulse.env()
         jobs += [("ours+audio", lambda out: run_ours(display, w, h, args, out, "both", aenv)),
@@ -386,10 +391,20 @@ def report_row(size: str, scene_name: str, got: dict, args) -> dict:
           f"bitrate {ours['kbps']:7.1f} vs {ff['kbps']:7.1f} kbit/s "
           f"(x{row['bitrate_ratio']:.3f})  rss {ours['rss_mib']:.0f} vs {ff['rss_mib']:.0f} MiB"
           f"  [ours: {ours['detail']['encoded']} encoded, "
-          f"{ours['detail']['skipped_identical']} unchanged, {ours['detail']['dropped']} "
+          f"{ours['detail']['skipped_identical']} unchanged, {ours['detail']['skipped_unchanged']} not grabbed "
+          f"(DAMAGE), {ours['detail']['dropped']} "
           f"dropped, {ours['detail']['late_ticks']} late]", flush=True)
     print(f"{'':{len(size)}} {'':6}  picture  ours   {ours['quality_line']}\n"
           f"{'':{len(size)}} {'':6}           ffmpeg {ff['quality_line']}", flush=True)
+    if "ours-nodamage" in got:  # before/after X DAMAGE, both against the same ffmpeg run
+        nd = got["ours-nodamage"]
+        row.update(nodamage_cpu_ratio=nd["cpu"] / ff["cpu"],
+                   nodamage_recording_cpu_ratio=nd["recording_cpu"] / ff["cpu"])
+        print(f"{'':{len(size)}} {'':6}  without DAMAGE (before): cpu {nd['cpu']:5.2f}s "
+              f"(x{row['nodamage_cpu_ratio']:.2f}"
+              f"; recording only x{row['nodamage_recording_cpu_ratio']:.2f})  with DAMAGE: x{row['cpu_ratio']:.2f} "
+              f"(recording only x{row['recording_cpu_ratio']:.2f})  bitrate {nd['kbps']:.1f} kbit/s  "
+              f"picture {nd['quality_line']}", flush=True)
     if "ours+audio" in got:
         oa, fa = got["ours+audio"], got["ffmpeg+audio"]
         seconds = args.seconds
@@ -480,7 +495,11 @@ def print_goals(results: list[dict], alone: list[dict]) -> None:
     for (size, scene_name) in dict.fromkeys((r["size"], r["scene"]) for r in results):
         mine = [r for r in results if r["size"] == size and r["scene"] == scene_name]
         cpu = statistics.median(r["cpu_ratio"] for r in mine)
-        line = f"GOAL {size} {scene_name:6}  CPU <= {GOAL_CPU_RATIO:.1f}x ffmpeg: x{cpu:.2f} {verdict(cpu <= GOAL_CPU_RATIO)}"
+        goal = GOAL_STATIC_CPU_RATIO if scene_name == "static" else GOAL_CPU_RATIO
+        line = f"GOAL {size} {scene_name:6}  CPU <= {goal:.2f}x ffmpeg: x{cpu:.2f} {verdict(cpu <= goal)}"
+        if "nodamage_cpu_ratio" in mine[0]:
+            before = statistics.median(r["nodamage_cpu_ratio"] for r in mine)
+            line += f" (without DAMAGE, same run: x{before:.2f})"
         if "audio_cpu_ratio" in mine[0]:
             acpu = statistics.median(r["audio_cpu_ratio"] for r in mine)
             added = statistics.median(r["ours_audio_core_pct"] for r in mine)
@@ -507,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-frames", type=int, default=40, help="frames per file scored for SSIM/PSNR")
     ap.add_argument("--codecs", action="store_true",
                     help="instead: ours in webm (libvpx-vp9) vs mp4 (libx264) at equal quality (CODEC_LADDER)")
+    ap.add_argument("--before-damage", action="store_true",
+                    help="static scenes: also ours with SNAPLARK_X11_DAMAGE=0 (grab every tick), in the same run")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
     if args.codecs:

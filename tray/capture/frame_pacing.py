@@ -6,6 +6,10 @@ that is a little late happens at once and the grid is kept (the next ones catch 
 :data:`MAX_CATCH_UP_SECONDS` behind, the missed deadlines are given up (counted in ``late_ticks``) instead of
 bursting. A frame byte-identical to the last queued one is not queued (VFR), except one keep-alive frame per
 ``keepalive`` seconds so clusters keep closing (durability and crash duration stay within ~1 s on a static screen).
+A backend that can tell an unchanged screen without grabbing (``capture.changed(region)``: X DAMAGE on X11) lets a
+deadline pass with no grab at all when it says nothing changed (``grabs_skipped_unchanged``; the grab, the compare
+and the conversion are what a still screen costs), except one safety grab per :data:`SAFETY_GRAB_SECONDS` and the
+keep-alive, so a missed change can never freeze the video for longer.
 Queued frames are converted to yuv420p here, so conversion and encoding overlap. The queue put never blocks: a full
 queue drops the frame (``frames_dropped``).
 
@@ -30,6 +34,7 @@ from tray.capture.recording_state import RecorderControl, RecorderState, Recordi
 log = logging.getLogger(__name__)
 
 MAX_CATCH_UP_SECONDS = 0.25  # a late capture thread catches up missed deadlines up to this far behind
+SAFETY_GRAB_SECONDS = 1.0  # with a change hint, grab at least this often anyway (a missed event costs <= this)
 
 
 @dataclass
@@ -95,7 +100,9 @@ class CaptureLoop:
             region = self._region
             interval = 1.0 / self._fps
             prev: bytes | bytearray | None = None
-            last_queued_at = float("-inf")
+            frame = None  # the last queued frame, converted
+            last_queued_at = last_grab_at = float("-inf")
+            changed = getattr(capture, "changed", None)  # optional change hint (X DAMAGE)
             stats = self._stats
             max_duration = self._max_duration
             max_ms = round(max_duration * 1000)
@@ -123,18 +130,28 @@ class CaptureLoop:
                     stats.late_ticks += missed
                     next_tick += missed * interval
                 next_tick += interval  # a little late: grab now and keep the grid (catches up, like x11grab)
-                width, height, data = capture.grab(region)
                 stats.ticks += 1
+                if (changed is not None and not changed(region) and prev is not None
+                        and now - last_grab_at < SAFETY_GRAB_SECONDS - 1e-6
+                        and now - last_queued_at < self._keepalive - 1e-6):
+                    stats.grabs_skipped_unchanged += 1
+                    continue
+                width, height, data = capture.grab(region)
+                last_grab_at = now
                 pts = round((now - t0 - paused_total) * 1000)
-                if prev is not None and data == prev:
+                same = prev is not None and data == prev
+                if same:
                     if now - last_queued_at < self._keepalive - 1e-6:
                         stats.frames_skipped_identical += 1
                         continue
                     stats.frames_keepalive += 1
                 if self._frames.full():  # only this thread puts, so a put after this check cannot block
                     stats.frames_dropped += 1
+                    last_grab_at = float("-inf")  # the change hint was spent on this frame: grab again next tick
                     continue
-                self._frames.put_nowait(QueuedFrame(pts, convert(width, height, data)))
+                if not same:  # a keep-alive re-sends the converted frame (the encoder may encode one again)
+                    frame = convert(width, height, data)
+                self._frames.put_nowait(QueuedFrame(pts, frame))
                 stats.frames_queued += 1
                 prev, last_queued_at = data, now
             return EndOfRecording(control.output_ms(control.end_moment(stop_at, max_duration)))

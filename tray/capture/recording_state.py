@@ -47,7 +47,8 @@ _ACTIVE = (RecorderState.COUNTDOWN, RecorderState.RECORDING, RecorderState.PAUSE
 
 @dataclass
 class RecordingStats:
-    ticks: int = 0  # grabs made
+    ticks: int = 0  # deadlines served: grabs made + grabs_skipped_unchanged
+    grabs_skipped_unchanged: int = 0  # deadlines with no grab: the backend said nothing changed (X DAMAGE)
     frames_queued: int = 0
     frames_skipped_identical: int = 0
     frames_keepalive: int = 0  # identical frames queued anyway (one per keepalive_interval)

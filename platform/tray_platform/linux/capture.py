@@ -2,6 +2,8 @@
 
 One ``X11ScreenCapture`` per thread (mss's XCB connection is not shared). The connection opens on the first
 ``grab`` (constructors do no I/O). The cursor, when asked for, is composited by mss from XFixes.
+``changed(region)``: whether the region may have changed since the last True (X DAMAGE, ``x11_damage.py``), so the
+recorder can skip grabbing an unchanged screen; always True where DAMAGE is missing.
 """
 
 from __future__ import annotations
@@ -19,9 +21,24 @@ class X11ScreenCapture(MssScreenCapture):
         super().__init__()
         self._display = display
         self._with_cursor = with_cursor
+        self._damage: Any = None  # x11_damage.DamageWatch, opened by the first changed(); False: unavailable
 
     def _open(self) -> Any:
         return open_mss(self._display, with_cursor=self._with_cursor)
+
+    def changed(self, region: Any) -> bool:
+        if self._damage is None:
+            from tray_platform.linux.x11_damage import open_damage_watch
+
+            self._damage = open_damage_watch(self._display, cursor=self._with_cursor) or False
+            return True
+        return self._damage.changed(region) if self._damage else True
+
+    def close(self) -> None:
+        if self._damage:
+            self._damage.close()
+        self._damage = None
+        super().close()
 
 
 def create(**kwargs: Any) -> Any:

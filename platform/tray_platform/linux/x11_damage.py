@@ -1,0 +1,132 @@
+"""Whether a part of an X screen changed since the last look, from the DAMAGE extension (so the recorder can skip
+grabbing an unchanged screen) and, when the cursor is drawn into the recording, from the pointer and XFixes.
+
+:class:`DamageWatch` has its own python-xlib connection (mss's XCB one is not reachable from Python), one Damage
+object on the root window at the DeltaRectangles level -- the server sends an event for every area that becomes
+damaged since the last ``DamageSubtract``, as x11vnc watches a screen -- and, with ``cursor``, follows the pointer
+(QueryPointer, one round trip, ~65 us on Xvfb) and the cursor image (XFixes DisplayCursorNotify). The X server does
+not report its cursor as damage (checked on Xvfb: warping the pointer raises no DamageNotify), hence the pointer.
+
+``changed(region)`` is called just before each grab the recorder might make. It reads the events that arrived,
+subtracts all damage when there was any, and makes one round trip so the server has done the subtract before the
+grab that follows on mss's connection -- so the grab shows everything the subtract cleared, and any later drawing
+raises a new event (it is new area again). It returns False only when no damage that arrived touched ``region`` and
+the drawn cursor neither moved nor changed image on or near it. Damage that races the subtract is not lost: its
+event arrives and is read at the next call, which returns True.
+
+Pixels written behind the X server's back (some GL/overlay paths, another server's buffers) raise no event; the
+recorder's safety grab (:mod:`tray.capture.frame_pacing`, at least once a second) bounds what that can cost.
+
+:func:`open_damage_watch` returns None when there is no DAMAGE extension, no python-xlib, or ``SNAPLARK_X11_DAMAGE=0``
+is set (a switch for trouble-shooting and for the benchmark's before/after run): the caller then grabs every tick.
+Thread-safety: one thread (the recorder's capture thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from tray_platform.base import Region
+
+log = logging.getLogger(__name__)
+
+#: How far around a region a drawn cursor may reach into it (cursor images are at most 64x64 in practice).
+CURSOR_REACH = 64
+ENV_SWITCH = "SNAPLARK_X11_DAMAGE"
+
+
+def _overlaps(x: int, y: int, w: int, h: int, region: Region) -> bool:
+    return (x < region.left + region.width and region.left < x + w
+            and y < region.top + region.height and region.top < y + h)
+
+
+def _near(pos: tuple[int, int] | None, region: Region) -> bool:
+    if pos is None:
+        return True
+    x, y = pos
+    return (region.left - CURSOR_REACH <= x < region.left + region.width + CURSOR_REACH
+            and region.top - CURSOR_REACH <= y < region.top + region.height + CURSOR_REACH)
+
+
+class DamageWatch:
+    """See the module docstring. Build it with :func:`open_damage_watch`."""
+
+    def __init__(self, display: Any, *, cursor: bool) -> None:
+        from Xlib.ext import damage, xfixes
+
+        self._display = display
+        self._root = display.screen().root
+        self._damage_event = display.extension_event.DamageNotify
+        self._damage = self._root.damage_create(damage.DamageReportDeltaRectangles)
+        self._cursor = cursor
+        self._cursor_event = -1  # no event has this type
+        if cursor:
+            display.xfixes_query_version()
+            display.xfixes_select_cursor_input(self._root, xfixes.XFixesDisplayCursorNotifyMask)
+            self._cursor_event = display.extension_event.DisplayCursorNotify[0]  # (event code, XFixes sub-code)
+        self._pointer: tuple[int, int] | None = None
+        display.sync()
+
+    def changed(self, region: Region) -> bool:
+        """True when ``region`` may have changed since the last call that returned True (see the module
+        docstring); the caller grabs right after a True."""
+        display = self._display
+        damaged = hit = cursor_image = False
+        while display.pending_events():
+            event = display.next_event()
+            kind = event.type & 0x7F
+            if kind == self._damage_event:
+                damaged = True
+                a = event.area
+                hit = hit or _overlaps(a.x, a.y, a.width, a.height, region)
+            elif kind == self._cursor_event:
+                cursor_image = True
+        if damaged:
+            display.damage_subtract(self._damage)
+        if self._cursor:
+            pointer = self._root.query_pointer()  # the round trip that orders the subtract before the grab
+            pos = (pointer.root_x, pointer.root_y)
+            if pos != self._pointer:
+                hit = hit or _near(pos, region) or _near(self._pointer, region)
+                self._pointer = pos
+            if cursor_image:
+                hit = hit or _near(pos, region)
+        elif damaged:
+            display.sync()
+        return hit
+
+    def close(self) -> None:
+        try:
+            self._display.damage_destroy(self._damage)
+            self._display.close()
+        except Exception:  # noqa: BLE001 - the display may be gone already
+            pass
+
+
+def open_damage_watch(display_name: str | None, *, cursor: bool) -> DamageWatch | None:
+    """A :class:`DamageWatch` on ``display_name`` (default ``$DISPLAY``), or None when it cannot work there (no
+    python-xlib, no DAMAGE or XFixes extension, the switch set to 0): then grab every tick, as without it."""
+    if os.environ.get(ENV_SWITCH, "1").strip() == "0":
+        return None
+    try:
+        from Xlib import display as xdisplay
+    except ImportError:
+        return None
+    try:
+        d = xdisplay.Display(display_name or os.environ.get("DISPLAY"))
+    except Exception as exc:  # noqa: BLE001 - mss reports a missing display clearly; here: just no hint
+        log.info("no X DAMAGE watch: cannot open the display (%s)", exc)
+        return None
+    try:
+        if not d.has_extension("DAMAGE") or (cursor and not d.has_extension("XFIXES")):
+            log.info("X server has no DAMAGE/XFIXES extension: every frame is grabbed")
+            d.close()
+            return None
+        d.damage_query_version()
+        return DamageWatch(d, cursor=cursor)
+    except Exception as exc:  # noqa: BLE001 - any protocol surprise: fall back to grabbing every tick
+        log.warning("X DAMAGE watch failed to start, every frame is grabbed: %s", exc)
+        d.close()
+        return None

@@ -1,0 +1,166 @@
+"""Still-screen recording with X DAMAGE (issue 21 goal 2), end to end: a private Xvfb, real mss grabs, the real
+DAMAGE watch, real libvpx-vp9, the file decoded with PyAV.
+
+The screen is a black override-redirect window; the tests change it (one pixel) or move only the pointer while the
+recorder runs on a fake clock (``FakeTime``: virtual time advances at each of the capture thread's sleeps, the encoder
+drains the queue first), so which deadline sees a change is deterministic. Changes happen at t = 1.45 s, between
+safety grabs (t = 1.0, 2.0 s), so a change seen before t = 2.0 s was seen by the DAMAGE watch or the pointer, not by
+the once-a-second safety grab.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tray_platform.base import Region
+
+from tray.capture.recorder import Recorder
+from tests.procutil import need_tool, start_xvfb, stop_process
+from tests.unit.capture.test_capture_unit import FakeTime
+
+pytestmark = pytest.mark.e2e
+av = pytest.importorskip("av")
+np = pytest.importorskip("numpy")
+
+W, H = 320, 240
+FPS = 10
+CHANGE_AT = 1.45  # s after the start: between the safety grabs at 1.0 and 2.0 s
+
+
+class BlackScreen:
+    """A black window covering a private Xvfb, drawn on through its own python-xlib connection."""
+
+    def __init__(self, display: str) -> None:
+        from Xlib import X
+        from Xlib import display as xdisplay
+
+        self.name = display
+        self.d = xdisplay.Display(display)
+        root = self.d.screen().root
+        self.window = root.create_window(0, 0, W, H, 0, X.CopyFromParent, background_pixel=0,
+                                         override_redirect=True)
+        self.window.map()
+        self.gc = self.window.create_gc(foreground=0xFFFFFF)
+        self.d.sync()
+
+    def reset(self) -> None:
+        self.window.clear_area(0, 0, W, H)
+        self.d.screen().root.warp_pointer(W - 1, H - 1)
+        self.d.sync()
+
+    def pixel(self, x: int, y: int) -> None:
+        from Xlib import X
+
+        self.window.poly_point(self.gc, X.CoordModeOrigin, [(x, y)])
+        self.d.sync()
+
+    def warp(self, x: int, y: int) -> None:
+        self.d.screen().root.warp_pointer(x, y)
+        self.d.sync()
+
+    def close(self) -> None:
+        self.d.close()
+
+
+@pytest.fixture(scope="module")
+def black_screen():
+    need_tool("Xvfb")
+    proc, display = start_xvfb(W, H)
+    screen = BlackScreen(display)
+    yield screen
+    screen.close()
+    stop_process(proc)
+
+
+def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, actions: dict[float, object]):
+    """Record the whole screen for ``seconds`` of fake time; ``actions[t]()`` runs once the clock passes t."""
+    from tray_platform.linux.capture import X11ScreenCapture
+    from tray_platform.linux.display import X11DisplayInfo
+
+    ft = FakeTime()
+    start = ft.now
+    pending = dict(sorted(actions.items()))
+
+    def on_sleep(now: float) -> None:
+        for t in [t for t in pending if now - start >= t - 1e-9]:
+            pending.pop(t)()
+            time.sleep(0.02)  # lets the server's events reach the watch's socket (a late one counts a tick later)
+
+    ft.on_sleep = on_sleep
+    rec = Recorder(path, region=Region(0, 0, W, H), fps=FPS, bitrate=4_000_000, cursor=cursor,
+                   max_duration=seconds, display_info=X11DisplayInfo(display=screen.name),
+                   capture_factory=lambda: X11ScreenCapture(display=screen.name, with_cursor=cursor),
+                   clock=ft.clock, sleeper=ft.sleep)
+    ft.recorder = rec
+    rec.start()
+    assert rec.wait(60), "recording did not end"
+    assert rec.result is not None and rec.result.error is None
+    assert not pending, f"actions never ran: {list(pending)}"
+    return rec.result
+
+
+def decoded(path: Path) -> list[tuple[float, object]]:
+    """(pts in s, luma plane as a numpy array) of every frame."""
+    with av.open(str(path)) as c:
+        return [(float(f.pts * f.time_base), f.to_ndarray(format="gray"))
+                for f in c.decode(c.streams.video[0])]
+
+
+def frame_at(frames, t: float):
+    """The frame on screen at time ``t`` (the last one with pts <= t)."""
+    return [img for pts, img in frames if pts <= t + 1e-6][-1]
+
+
+def test_a_single_changed_pixel_is_recorded_at_the_next_deadline(black_screen, tmp_path):
+    black_screen.reset()
+    result = record(black_screen, tmp_path / "pixel.webm", seconds=3.0, cursor=False,
+                    actions={CHANGE_AT: lambda: black_screen.pixel(123, 77)})
+    s = result.stats
+    assert s.grabs_skipped_unchanged > 0.7 * s.ticks, s  # the still screen was mostly not grabbed
+    frames = decoded(tmp_path / "pixel.webm")
+    assert frame_at(frames, CHANGE_AT - 0.1)[77, 123] < 40  # black before
+    # the next deadline (1.5 s) grabbed it: long before the safety grab at 2.0 s
+    shown = [pts for pts, img in frames if img[76:79, 122:125].max() > 100]
+    assert shown and CHANGE_AT < shown[0] <= CHANGE_AT + 0.1 + 1e-6, [pts for pts, _ in frames]
+    assert frame_at(frames, 2.9)[76:79, 122:125].max() > 100  # and stays
+
+
+def test_only_the_cursor_moving_is_recorded(black_screen, tmp_path):
+    black_screen.reset()
+    black_screen.warp(60, 60)
+    result = record(black_screen, tmp_path / "cursor.webm", seconds=3.0, cursor=True,
+                    actions={CHANGE_AT: lambda: black_screen.warp(220, 160)})
+    s = result.stats
+    assert s.grabs_skipped_unchanged > 0.7 * s.ticks, s
+    frames = decoded(tmp_path / "cursor.webm")
+
+    def cursor_near(img, x: int, y: int) -> bool:  # the drawn cursor has white pixels around its hot spot
+        return img[max(0, y - 20):y + 20, max(0, x - 20):x + 20].max() > 100
+
+    before = frame_at(frames, CHANGE_AT - 0.1)
+    assert cursor_near(before, 60, 60) and not cursor_near(before, 220, 160)
+    moved = [pts for pts, img in frames if cursor_near(img, 220, 160) and not cursor_near(img, 60, 60)]
+    assert moved and CHANGE_AT < moved[0] <= CHANGE_AT + 0.1 + 1e-6, [pts for pts, _ in frames]
+
+
+def test_a_still_screen_keeps_a_frame_every_second_without_grabbing_every_deadline(black_screen, tmp_path):
+    black_screen.reset()
+    result = record(black_screen, tmp_path / "still.webm", seconds=3.5, cursor=True, actions={})
+    s = result.stats
+    grabs = s.ticks - s.grabs_skipped_unchanged
+    assert grabs <= 5, s  # t = 0, 1, 2, 3 (safety grabs; the keep-alive frames)
+    pts = [p for p, _ in decoded(tmp_path / "still.webm")]
+    assert pts[0] == 0.0 and pts[-1] >= 3.0
+    gaps = [b - a for a, b in zip(pts, pts[1:])]
+    assert max(gaps) <= 1.0 + 1e-6, pts  # >= 1 frame per second in the file
+
+
+def test_without_damage_every_deadline_is_grabbed(black_screen, tmp_path, monkeypatch):
+    monkeypatch.setenv("SNAPLARK_X11_DAMAGE", "0")  # the switch, and today's behaviour where DAMAGE is missing
+    black_screen.reset()
+    result = record(black_screen, tmp_path / "nodamage.webm", seconds=1.0, cursor=False, actions={})
+    s = result.stats
+    assert s.grabs_skipped_unchanged == 0 and s.ticks == FPS and s.frames_skipped_identical == FPS - 1, s
