@@ -36,6 +36,7 @@ CHUNK_INDEX_RE = re.compile(r"^[0-9]{1,9}$")
 RESOLUTION_RE = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
+GIF_MAGICS = (b"GIF87a", b"GIF89a")  # snaplark record --format gif uploads through the screenshot path
 VIDEO_CONTENT_TYPE = "video/webm"
 # the container the client names in init (its filename's extension) is the one stored and served, with its type
 VIDEO_CONTAINERS = {".webm": "video/webm", ".mp4": "video/mp4", ".mkv": "video/x-matroska"}
@@ -461,8 +462,10 @@ class UploadService:
                 ext, ctype, fmt = "png", "image/png", "PNG"
             elif spooled.head.startswith(JPEG_MAGIC):
                 ext, ctype, fmt = "jpg", "image/jpeg", "JPEG"
+            elif spooled.head.startswith(GIF_MAGICS):
+                ext, ctype, fmt = "gif", "image/gif", "GIF"
             else:
-                raise ApiError(415, "unsupported_media_type", "file: expected a PNG or JPEG image")
+                raise ApiError(415, "unsupported_media_type", "file: expected a PNG, JPEG or GIF image")
             width, height = _verify_image(spooled, fmt, self.config.max_image_pixels)
             image_id = secrets.token_urlsafe(12)
             key = f"screenshots/{image_id}.{ext}"

@@ -1,8 +1,9 @@
 """``snaplark record [--region X,Y,W,H | --monitor N] [--duration S] [--fps N] [--audio MODE] [--mic-device NAME]
-[--format webm|mp4] [--no-upload] [--output PATH]``.
+[--format webm|mp4|gif] [--no-upload] [--output PATH]``.
 
 The format is ``--format``, else the ``--output`` file's suffix (``.webm``/``.mkv`` or ``.mp4``), else the
-``capture.format`` setting; an ``--output`` whose suffix names the other container is refused (exit 2).
+``capture.format`` setting; an ``--output`` whose suffix names the other container is refused (exit 2). GIF: a
+WebM spool converted when the recording stops (``tray/commands/record_gif.py``; at most 60 s).
 
 Records until Ctrl+C (SIGINT) or SIGTERM, ``--duration`` seconds, or the ``capture.max_duration`` setting; the
 file is always closed cleanly (cues + duration written). With upload (the default when ``upload.auto_upload`` is
@@ -46,7 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mic-device", metavar="NAME", default=None,
                         help="microphone by name or id (`snaplark devices` lists them; default: capture.mic_device, "
                              "else the system's default)")
-    parser.add_argument("--format", choices=("webm", "mp4"), default=None,
+    parser.add_argument("--format", choices=("webm", "mp4", "gif"), default=None,
                         help="webm (VP9 + Opus) or mp4 (H.264 + AAC, plays in Safari and more chat apps); default: "
                              "the --output file's suffix, else capture.format")
     parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
@@ -79,6 +80,8 @@ def _format(args: argparse.Namespace, cap: Any) -> str:
     if args.format:
         return args.format
     named = format_of_path(args.output) if args.output else None
+    if args.output and Path(args.output).suffix.lower() == ".gif":
+        named = "gif"
     return named or (cap.format if cap else DEFAULT_FORMAT)
 
 
@@ -101,7 +104,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         from tray.capture.encoder import recording_format
 
-        fmt = recording_format(_format(args, cap))
+        gif_output = None
+        if _format(args, cap) == "gif":  # a WebM spool, made a GIF at the end (record_gif.py)
+            from tray.commands.record_gif import gif_recording_options
+
+            max_duration, refusal = gif_recording_options(max_duration, explicit=args.duration is not None)
+            if refusal:
+                raise InvalidCaptureTarget(refusal)
+            gif_output = args.output or _default_output(settings, ".gif")
+            if gif_output.suffix.lower() != ".gif":
+                raise InvalidCaptureTarget(f"--format gif writes a .gif file, not {gif_output.name!r}")
+            args.output = gif_output.with_suffix(".webm")
+        fmt = recording_format("webm" if gif_output else _format(args, cap))
         output = args.output or _default_output(settings, fmt.extension)
         region = parse_region(args.region) if args.region else None
         if max_duration < 0:
@@ -119,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     stack = None
+    if gif_output is not None:  # nothing streams: the GIF is uploaded once it exists
+        return _record(RecordingSession(output, **options), prog, fps, gif=(gif_output, settings, upload))
     if upload:
         from tray.services import UploadStack
 
@@ -134,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             stack.close()
 
 
-def _record(session: Any, prog: str, fps: int) -> int:
+def _record(session: Any, prog: str, fps: int, gif: tuple | None = None) -> int:
     from tray.capture.errors import InvalidCaptureTarget, NoDisplayError
 
     stop_requested = threading.Event()
@@ -167,6 +183,10 @@ def _record(session: Any, prog: str, fps: int) -> int:
     if result.error:
         print(f"{prog}: recording stopped early: {result.error}; kept {result.path}", file=sys.stderr)
         status = 1
+    if gif is not None:
+        from tray.commands.record_gif import finish
+
+        return finish(result, *gif) or status
     if not session.uploads:
         print(result.path)
         return status

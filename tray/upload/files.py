@@ -13,7 +13,7 @@ from tray.upload.cutter import LocalFileError
 log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = {".webm": ("vp9", "video/webm"), ".mp4": ("h264", "video/mp4"), ".mkv": ("vp9", "video/x-matroska")}
-IMAGE_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+IMAGE_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
 _RESOLUTION = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
 

@@ -34,7 +34,7 @@ class UploadLinks:
 
 _LINK_PATH = re.compile(r"/(v|s|videos|screenshots)/([A-Za-z0-9_-]{1,128})(?:\.[A-Za-z0-9]{1,8})?/?$")
 _LAST_SEGMENT = re.compile(r"/([A-Za-z0-9_-]{1,128})(?:\.([A-Za-z0-9]{1,8}))?/?$")
-_IMAGE_EXTENSIONS = {"png", "jpg", "jpeg"}
+_IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "gif"}
 
 
 def object_of_link(link: str) -> tuple[str, str] | None:

@@ -101,7 +101,7 @@ class SessionWorker:
         self.go(S.UPLOADING, "uploading screenshot")
         data, _sha = read_range(u.path, 0, file_size(u.path))
         content_type = IMAGE_EXTENSIONS.get(u.path.suffix.lower(), "image/png")
-        ext = ".jpg" if content_type == "image/jpeg" else ".png"
+        ext = {"image/jpeg": ".jpg", "image/gif": ".gif"}.get(content_type, ".png")
         filename = f"screenshot-{int(self.options.wall_clock() * 1000)}{ext}"
         body = self.policy.call(client, lambda: client.upload_screenshot_answer(data, filename, content_type))
         self._complete(UploadLinks.from_answer(body))
