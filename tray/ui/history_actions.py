@@ -1,8 +1,9 @@
 """What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
-its link, open the file or its folder, retry a failed upload, upload it again to the current server, delete the local
-file (after asking), delete the link on the server (``DELETE /objects/<id>`` as ``snaplark delete`` does; a server
-without that extension is named as such). A deleted link is recorded in the journal (:func:`delete_on_server`): the
-row then says "link deleted", its link can no longer be copied or opened, and the file can still be uploaded again.
+its link, open the file or its folder, retry a failed upload (or, now, one waiting for an unreachable server), upload
+it again to the current server, delete the local file (after asking), delete the link on the server (``DELETE
+/objects/<id>`` as ``snaplark delete`` does; a server without that extension is named as such). A deleted link is
+recorded in the journal (:func:`delete_on_server`): the row then says "link deleted", its link can no longer be
+copied or opened, and the file can still be uploaded again.
 
 Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
 short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
@@ -84,8 +85,18 @@ class HistoryActions:
         open_path(self.ctx, item.path.parent)
 
     def retry(self, item: HistoryItem) -> None:
+        """A failed upload starts again; one waiting for an unreachable server tries it now (the server may be
+        back: no need to wait for the engine's next probe, up to a backoff away)."""
         sid = item.session_id
-        self._upload(f"Retrying {item.name}…", lambda engine: engine.retry(sid))
+
+        def start(engine: Any) -> Any:
+            running = engine.get(sid) if item.offline else None
+            if running is None:
+                return engine.retry(sid)
+            engine.network_changed()
+            return running
+
+        self._upload(f"Retrying {item.name}…", start)
 
     def reupload(self, item: HistoryItem) -> None:
         path = item.path

@@ -80,8 +80,14 @@ class HistoryItem:
         return bool(self.url) and self.status != DELETED
 
     @property
+    def offline(self) -> bool:
+        """Waiting for the server to answer again (the engine probes it with a growing backoff)."""
+        return self.status == WAITING and self.state_text == _WAITING["paused_offline"]
+
+    @property
     def retryable(self) -> bool:
-        return self.status == FAILED and self.session_id is not None
+        """Failed, or waiting for an unreachable server (retry = try now, not at the next probe)."""
+        return (self.status == FAILED or self.offline) and self.session_id is not None
 
 
 def from_catalog(record: Any, progress: Any = None) -> HistoryItem:
