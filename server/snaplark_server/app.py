@@ -57,6 +57,7 @@ def _error_response(status: int, code: str, message: str, headers: dict | None =
 def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
                free_space: FreeSpace | None = None) -> FastAPI:
     """``free_space(path) -> bytes``: how free space is measured (default: the file system's; tests fake it)."""
+    config.check_shared_storage()
     make_private_dir(config.data_dir)
     db = open_database(config)  # SQLite in the data dir, or PostgreSQL (database_url) shared by several instances
     metrics = ServerMetrics(db)

@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.INFO)
     try:
         config = _config(args)
+        if args.command == "serve":
+            config.check_shared_storage()
     except ConfigError as exc:
         print(f"snaplark-server: {exc}", file=sys.stderr)
         return 2

@@ -101,11 +101,6 @@ class ServerConfig:
             if not isinstance(self.database_url, str) or not re.match(r"^postgres(ql)?://", self.database_url):
                 raise ConfigError("database_url: expected postgresql://user:password@host[:port]/database "
                                   "(leave it out for SQLite in the data dir)")
-            if self.storage == "local" and not self.shared_data_dir:
-                raise ConfigError(
-                    "database_url: storage = 'local' keeps the uploaded bytes in this instance's data dir, which "
-                    "other instances on the same PostgreSQL database cannot read; use storage = 's3', or set "
-                    f"shared_data_dir = true if {self.data_dir} is the same shared directory on every instance")
         if self.database_pool_size < 1:
             raise ConfigError(f"database_pool_size: must be at least 1, got {self.database_pool_size!r}")
         if self.storage not in ("local", "s3"):
@@ -165,6 +160,15 @@ class ServerConfig:
             self.allowed_hosts = list(self.allowed_hosts)
         if self.s3_prefix and not self.s3_prefix.endswith("/"):
             self.s3_prefix += "/"
+
+    def check_shared_storage(self) -> None:
+        """Before serving: PostgreSQL means other instances may serve this database's uploads, so the bytes must be
+        where they can read them too (S3, or a data dir declared shared). Admin commands need no such check."""
+        if self.database_url and self.storage == "local" and not self.shared_data_dir:
+            raise ConfigError(
+                "database_url: storage = 'local' keeps the uploaded bytes in this instance's data dir, which "
+                "other instances on the same PostgreSQL database cannot read; use storage = 's3', or set "
+                f"shared_data_dir = true if {self.data_dir} is the same shared directory on every instance")
 
     def effective_allowed_hosts(self) -> list[str]:
         """``allowed_hosts``, or by default the bind address, localhost and 127.0.0.1."""

@@ -72,13 +72,16 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
     started: list[ServerThread] = []
 
     def factory(backend: str = "local", **overrides) -> RunningTestServer:
-        """``database="postgres"``: on this test's PostgreSQL database (every server of the test shares it; with
+        """``database="postgres"``: on a PostgreSQL database of the test's own (every server of the test shares it; with
         local storage the data dir is declared shared: pass the same ``data_dir`` to share it too)."""
         data_dir = tmp_path_factory.mktemp(f"srv-{backend}")
         cfg = dict(data_dir=data_dir, port=0, storage=backend, cleanup_interval=3600.0)
         database = overrides.pop("database", "sqlite")
         if database == "postgres":
-            cfg.update(database_url=request.getfixturevalue("postgres_url"), shared_data_dir=backend == "local")
+            if not databases:  # one per test, dropped after its servers stopped
+                cluster = request.getfixturevalue("postgres_cluster")
+                databases.append((cluster, cluster.create_database()))
+            cfg.update(database_url=databases[0][1], shared_data_dir=backend == "local")
         if backend == "s3":
             endpoint = request.getfixturevalue("moto_endpoint")
             cfg.update(s3_bucket=f"snaplark-{uuid.uuid4().hex[:12]}", s3_endpoint_url=endpoint,
@@ -97,9 +100,13 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
         return RunningTestServer(thread=thread, token=token, backend=backend, data_dir=config.data_dir,
                                  database=database)
 
+    databases: list = []  # (PostgresCluster, url) of this test's database (tests/postgres.py)
+
     yield factory
     for t in started:
         t.stop()
+    for cluster, url in databases:
+        cluster.drop_database(url)
 
 
 @pytest.fixture(params=BACKENDS)
