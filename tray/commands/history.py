@@ -1,4 +1,5 @@
-"""``snaplark history``: past uploads and their links, most recent first; ``--window``: the History window (in the
+"""``snaplark history``: past uploads and their links, most recent first (a link the owner deleted on the server is
+marked ``[link deleted]``); ``--window``: the History window (in the
 running tray app when there is one, else on its own until it is closed)."""
 
 from __future__ import annotations
@@ -74,4 +75,5 @@ def _print(entries: list, *, as_json: bool) -> None:
     for e in entries:
         when = dt.datetime.fromtimestamp(e.completed_at).strftime("%Y-%m-%d %H:%M:%S")
         size = human_bytes(e.size) if e.size else "-"
-        print(f"{when}  {e.kind:<10} {size:>10}  {e.url}  ({e.local_path})")
+        gone = " [link deleted]" if getattr(e, "deleted_at", None) is not None else ""  # snaplark delete & co
+        print(f"{when}  {e.kind:<10} {size:>10}  {e.url}{gone}  ({e.local_path})")

@@ -47,6 +47,10 @@ def test_snaplark_delete_marks_the_link_deleted_in_the_journal(server, tmp_path,
     assert marks["shot.png"] is not None and marks["other.png"] is None
     with UploadJournal(default_journal_path()) as journal:
         assert [h.url for h in UploadHistory(journal).entries(alive_only=True)] == [other]
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert f"  {link} [link deleted]  (" in out and f"  {other}  (" in out and out.count("[link deleted]") == 1, out
 
 
 def test_a_link_deleted_from_another_computer_is_recorded_when_deleted_here(server, tmp_path, capsys, monkeypatch):
