@@ -303,8 +303,8 @@ def test_get_value_and_keys():
     s = Settings()
     assert config.get_value(s, "capture.fps") == 30
     assert config.get_value(s, "schema_version") == 2
-    assert len(config.setting_keys()) == 24  # + capture.audio, capture.mic_device, hotkeys.copy_text, upload.copy,
-    # hotkeys.capture_window, capture.window_frame
+    assert len(config.setting_keys()) == 25  # + capture.audio, capture.mic_device, hotkeys.copy_text, upload.copy,
+    # hotkeys.capture_window, capture.window_frame, upload.expires
     with pytest.raises(KeyError):
         config.get_value(s, "capture.nope")
     with pytest.raises(KeyError):
@@ -348,3 +348,19 @@ def test_audio_settings_are_checked(tmp_path):
     assert config.load_config(p).capture.audio == "both"
     with pytest.raises(config.ConfigError, match="capture.audio"):
         config.set_value(p, "capture.audio", "loud")
+
+
+# ------------------------------------------------------------------------------------------- upload.expires
+def test_upload_expires_durations():
+    from tray.config.validation import parse_duration
+
+    assert Settings().upload.expires == ""  # default: as long as the server keeps uploads
+    assert [parse_duration(t) for t in ("7d", " 12H ", "30m", "90s", "2w", "3600", "", "never")] == [
+        604_800, 43_200, 1_800, 90, 1_209_600, 3_600, None, None]
+    for bad in ("0", "-1", "1.5d", "7x", "d", "soon", "999999999w"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    with pytest.raises(ConfigError, match=r"upload.expires = 'soon': expected a duration like 7d"):
+        config.settings_from_dict({"schema_version": 2, "upload": {"expires": "soon"}})
+    with pytest.raises(ConfigError, match="upload.expires"):
+        config.settings_from_dict({"schema_version": 2, "upload": {"expires": 7}})

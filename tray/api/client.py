@@ -211,11 +211,17 @@ class ApiClient:
     def upload_screenshot(self, png: bytes, filename: str | None = None, content_type: str = "image/png") -> str:
         return self.upload_screenshot_answer(png, filename, content_type)["url"]
 
-    def upload_screenshot_answer(self, png: bytes, filename: str | None = None, content_type: str = "image/png") -> dict:
-        """The whole answer: ``url`` (always) and ``pageUrl`` when the server has share pages."""
+    def upload_screenshot_answer(self, png: bytes, filename: str | None = None, content_type: str = "image/png",
+                                 expires_in: int | None = None) -> dict:
+        """The whole answer: ``url`` (always), ``pageUrl`` when the server has share pages, ``expiresAt`` when it
+        took ``expires_in`` (seconds; the form field ``expiresIn``, which a seed-only server ignores)."""
         filename = filename or f"screenshot-{int(time.time() * 1000)}.png"
-        body = self._call("POST", "/screenshots/upload", files={"file": (filename, png, content_type)},
-                          body_size=len(png))
+        if expires_in is None:
+            body = self._call("POST", "/screenshots/upload", files={"file": (filename, png, content_type)},
+                              body_size=len(png))
+        else:
+            form = MultipartBody([("expiresIn", str(int(expires_in)))], ("file", filename, content_type, png))
+            body = self._call("POST", "/screenshots/upload", data=form, body_size=len(png))
         self._require(body, "url", "/screenshots/upload")
         return body
 
@@ -260,12 +266,16 @@ class ApiClient:
             return None
 
     def video_finalize(self, session_id: str, total_chunks: int, uploaded_chunks: list[int], duration: float,
-                       metadata: dict, sha256: str | None = None) -> dict:
+                       metadata: dict, sha256: str | None = None, expires_in: int | None = None) -> dict:
+        """``expires_in``: the extension field ``expiresIn`` (seconds); a seed-only server ignores it, and then the
+        answer has no ``expiresAt``."""
         payload: dict[str, Any] = {"sessionId": session_id, "totalChunks": int(total_chunks),
                                    "uploadedChunks": sorted(int(i) for i in uploaded_chunks),
                                    "duration": float(duration), "metadata": metadata}
         if sha256:
             payload["sha256"] = sha256
+        if expires_in is not None:
+            payload["expiresIn"] = int(expires_in)
         body = self._call("POST", "/videos/finalize", json_body=payload, session=True)
         self._require(body, "url", "/videos/finalize")
         return body

@@ -24,6 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tray.commands.expiry_option import ExpiringUploader, add_expires_argument, expires_in, report
+
 log = logging.getLogger(__name__)
 
 UPLOAD_WAIT_SECONDS = 600.0
@@ -51,6 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="webm (VP9 + Opus) or mp4 (H.264 + AAC, plays in Safari and more chat apps); default: "
                              "the --output file's suffix, else capture.format")
     parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
+    add_expires_argument(parser)
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="file to write (default: <save dir>/recording-<ms>.webm or .mp4)")
 
@@ -144,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
             log.exception("upload engine unavailable")
             print(f"{prog}: upload unavailable ({exc}); recording locally only", file=sys.stderr)
     try:
-        return _record(RecordingSession(output, uploader=stack.engine if stack else None, **options), prog, fps)
+        uploader = ExpiringUploader(stack.engine, expires_in(args, settings)) if stack else None
+        return _record(RecordingSession(output, uploader=uploader, **options), prog, fps)
     finally:
         if stack is not None:
             stack.close()
@@ -194,6 +198,7 @@ def _record(session: Any, prog: str, fps: int, gif: tuple | None = None) -> int:
 
     try:
         print(session.link(UPLOAD_WAIT_SECONDS, stop_on_login=True))
+        report(session.uploads[-1], prog)
     except KeyboardInterrupt:
         print(f"{prog}: upload continues next time snaplark runs; file kept: {result.path}", file=sys.stderr)
         return 130

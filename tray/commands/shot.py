@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tray.commands.expiry_option import add_expires_argument
+
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -41,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pin", action="store_true",
                         help="then pin it to the screen (always on top; drag moves, wheel zooms, Ctrl+C copies, Esc "
                              "closes); the command returns when the pin is closed")
+    add_expires_argument(parser)
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                         help="how long to wait for the upload before leaving it queued (default 120)")
 
@@ -213,12 +216,13 @@ def pin(png: bytes, at: tuple[int, int] | None) -> None:
 
 def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
     from tray.api.errors import ApiError
+    from tray.commands import expiry_option
     from tray.services import ServerUnavailable, UploadStack
     from tray.upload.engine import LoginRequired, UploadFailed
 
     try:
         with UploadStack(settings) as stack:
-            upload = stack.engine.upload_screenshot(path)
+            upload = stack.engine.upload_screenshot(path, expires_in=expiry_option.expires_in(args, settings))
             try:
                 url = upload.wait(args.timeout, stop_on_login=True)
             except LoginRequired:
@@ -237,6 +241,7 @@ def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
         _err(f"interrupted; the upload stays queued. The screenshot is at {path}")
         return EXIT_INTERRUPTED
     print(url)
+    expiry_option.report(upload, "snaplark shot")
     if args.copy:
         _copy(lambda c: c.copy_text(url))
     return EXIT_OK

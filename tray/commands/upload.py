@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tray.api.errors import ApiError
+from tray.commands.expiry_option import add_expires_argument
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="download each uploaded file again and compare its sha256 with the local file")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="give up waiting after this long (the journal keeps the upload for later)")
+    add_expires_argument(parser)
 
 
 def _err(msg: str) -> None:
@@ -183,16 +185,16 @@ class _Bars:
             self._bars.clear()
 
 
-def _copy_setting(args: argparse.Namespace) -> str:
-    """``upload.copy`` from the settings (which link is printed: the share page or the file); the default when
-    the settings cannot be read (with ``--server`` they are not needed otherwise)."""
+def _upload_settings(args: argparse.Namespace) -> Any:
+    """The settings for ``upload.copy`` (which link is printed: the share page or the file) and ``upload.expires``;
+    None when they cannot be read (with ``--server`` they are not needed otherwise: the defaults apply)."""
     from tray import config
 
     try:
-        return config.load_config(config.resolve_path(getattr(args, "config", None))).upload.copy
+        return config.load_config(config.resolve_path(getattr(args, "config", None)))
     except Exception as exc:  # noqa: BLE001 - ConfigError, unreadable file: the link choice is not worth failing for
-        log.warning("settings not read (%s); upload.copy = page", exc)
-        return "page"
+        log.warning("settings not read (%s); upload.copy = page, upload.expires = never", exc)
+        return None
 
 
 def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list[Path]) -> int:
@@ -200,9 +202,13 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
     from tray.upload.engine import LocalFileError, LoginRequired, UploadEngine, UploadFailed
     from tray.upload.journal import JournalError
 
+    from tray.commands import expiry_option
+
     bars = _Bars(enabled=not args.no_progress)
+    settings = _upload_settings(args)
+    expiry = expiry_option.metadata(expiry_option.expires_in(args, settings))
     engine = UploadEngine(connection.client, journal, on_event=bars, server_url=connection.api_url,
-                          copy=_copy_setting(args))
+                          copy=settings.upload.copy if settings is not None else "page")
     status = EXIT_OK
     try:
         uploads = engine.resume_all() if args.resume else []
@@ -219,7 +225,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                 status = EXIT_FAILED
         for f in files:
             try:
-                uploads.append(engine.upload_file(f))
+                uploads.append(engine.upload_file(f, expiry))
             except (LocalFileError, JournalError) as exc:
                 _err(str(exc))
                 status = EXIT_FAILED
@@ -249,6 +255,7 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
                     continue
             bars.finish(up.id, up.progress().bytes_total)
             print(url, flush=True)
+            expiry_option.report(up, "snaplark upload", connection.api_url)
     except KeyboardInterrupt:
         _err("interrupted; unfinished uploads stay in the journal (`snaplark status`, `snaplark upload --resume`)")
         status = EXIT_INTERRUPTED

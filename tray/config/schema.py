@@ -20,7 +20,8 @@ from typing import Any
 
 from tray import paths
 from tray.config.hotkey_grammar import parse_hotkeys
-from tray.config.validation import ConfigError, Validator, v_bool, v_choice, v_hotkey, v_int_range, v_str, v_url
+from tray.config.validation import (ConfigError, Validator, v_bool, v_choice, v_duration, v_hotkey, v_int_range, v_str,
+                                    v_url)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class UploadSettings:
     save_dir: str = field(default="", metadata=_opt(v_str))  # "" = tray.paths.captures_dir()
     # the link handed out (tray.upload.links): "page" = the share page when the server has one, "file" = the file
     copy: str = field(default="page", metadata=_opt(v_choice("page", "file")))
+    # how long uploads live on the server: "7d", "12h", "30m", "2w", seconds; "" = as long as the server keeps them
+    # (its default_expiry; a seed-only server ignores it). snaplark upload/shot/record --expires overrides it.
+    expires: str = field(default="", metadata=_opt(v_duration))
 
     def resolved_save_dir(self) -> Path:
         """Where local copies go: ``save_dir`` (``~`` expanded) or the default captures dir."""

@@ -124,6 +124,36 @@ def v_url(value: Any) -> str | None:
     return None
 
 
+# Durations (upload.expires, snaplark upload --expires): "7d", "12h", "30m", "90s", "2w" or plain seconds
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 7 * 86_400}
+MAX_DURATION = 100 * 365 * 86_400
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds of a duration like ``7d``, ``12h``, ``30m``, ``90s``, ``2w`` or ``3600``; None for ``""`` or
+    ``never``. ValueError with the reason for anything else (zero, negative, fractions, unknown units)."""
+    value = text.strip().lower()
+    if value in ("", "never"):
+        return None
+    number, unit = (value[:-1], value[-1]) if value[-1:] in _DURATION_UNITS else (value, "s")
+    if not number.isdigit() or int(number) == 0:
+        raise ValueError(f"expected a duration like 7d, 12h, 30m, 90s, 2w (or seconds), or never; got {text!r}")
+    seconds = int(number) * _DURATION_UNITS[unit]
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return seconds
+
+
+def v_duration(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"expected a string like \"7d\" (or \"\" for never), got {type(value).__name__}"
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 # Hotkeys: config validation, `config set` and registration (tray.ui.hotkeys) all go through the one grammar's
 # parse_hotkey, so whatever the settings file accepts is exactly what gets registered.
 def hotkey_problem(value: Any) -> str | None:

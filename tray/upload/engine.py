@@ -102,18 +102,20 @@ class UploadEngine:
         path = Path(path).absolute()
         check_uploadable(path)
         if path.suffix.lower() in IMAGE_EXTENSIONS:
-            return self.upload_screenshot(path)
+            return self.upload_screenshot(path, expires_in=(metadata or {}).get("expiresIn"))
         size = path.stat().st_size
         meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
         duration = float((metadata or {}).get("duration", 0.0) or 0.0)
         return self._create("video", path, meta, finished=True, total_size=size, duration=duration)
 
-    def upload_screenshot(self, png_path: str | Path) -> RecordingUpload:
-        """``POST /screenshots/upload``; failures keep the file and the journal entry (retried, resumed later)."""
+    def upload_screenshot(self, png_path: str | Path, expires_in: int | None = None) -> RecordingUpload:
+        """``POST /screenshots/upload``; failures keep the file and the journal entry (retried, resumed later).
+        ``expires_in``: seconds the server should keep it (kept in the metadata as ``expiresIn``, like a video's)."""
         path = Path(png_path).absolute()
         check_uploadable(path)
         size = path.stat().st_size
-        return self._create("screenshot", path, {"filename": path.name}, finished=True, total_size=size)
+        meta: dict[str, Any] = {"filename": path.name, **({} if expires_in is None else {"expiresIn": expires_in})}
+        return self._create("screenshot", path, meta, finished=True, total_size=size)
 
     def resume_all(self) -> list[RecordingUpload]:
         """Start a worker for every journal session that is neither completed nor failed (after a restart)."""

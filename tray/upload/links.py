@@ -18,12 +18,15 @@ COPY_CHOICES = ("page", "file")
 class UploadLinks:
     url: str  # the file (seed contract)
     page_url: str | None = None  # the share page (extension)
+    expires_at: str | None = None  # when the server deletes it (extension expiresAt, ISO 8601 UTC), else None
 
     @classmethod
     def from_answer(cls, body: dict[str, Any]) -> "UploadLinks":
-        """From a finalize or screenshot answer; a ``pageUrl`` that is not a non-empty string is ignored."""
-        page = body.get("pageUrl")
-        return cls(url=body["url"], page_url=page if isinstance(page, str) and page else None)
+        """From a finalize or screenshot answer; a ``pageUrl`` / ``expiresAt`` that is not a non-empty string is
+        ignored."""
+        page, expires = body.get("pageUrl"), body.get("expiresAt")
+        return cls(url=body["url"], page_url=page if isinstance(page, str) and page else None,
+                   expires_at=expires if isinstance(expires, str) and expires else None)
 
     def chosen(self, copy: str) -> str:
         """The link to hand to the user under ``upload.copy``."""

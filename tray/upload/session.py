@@ -48,6 +48,7 @@ class RecordingUpload:
         self.server_session_id: str | None = record.server_session_id
         self.url: str | None = record.url  # the link handed to the user (upload.copy: the page or the file)
         self.file_url: str | None = record.url  # the file itself (the server's url)
+        self.expires_at: str | None = None  # the server's expiresAt when it took metadata["expiresIn"] (this run)
         self.error: str | None = None
         self._durable = record.durable_bytes
         self._finished = record.finished
@@ -237,11 +238,12 @@ class RecordingUpload:
         with self._ctx.cond:
             return list(self._parts), self._total, float(self._duration or 0.0), dict(self.metadata)
 
-    def completed(self, url: str, file_url: str | None = None) -> None:
+    def completed(self, url: str, file_url: str | None = None, expires_at: str | None = None) -> None:
         now = self._ctx.clock()
         with self._ctx.cond:
             self.url = url
             self.file_url = file_url or url
+            self.expires_at = expires_at
             self._sample(now)
 
     # ------------------------------------------------------------------ internals

@@ -286,8 +286,8 @@ class VideoProtocol:
         sid = u.server_session_id
         indices = [p.index for p in parts]
         try:
-            body = self.policy.call(client, lambda: client.video_finalize(sid, len(parts), indices, duration,
-                                                                          metadata, whole))
+            body = self.policy.call(client, lambda: client.video_finalize(
+                sid, len(parts), indices, duration, metadata, whole, expires_in=metadata.get("expiresIn")))
         except Incomplete as exc:
             missing = [i for i in exc.missing if 0 <= i < len(parts)]
             if not missing:  # the server did not say what it lacks: ask it, else resend everything

@@ -103,14 +103,16 @@ class SessionWorker:
         content_type = IMAGE_EXTENSIONS.get(u.path.suffix.lower(), "image/png")
         ext = {"image/jpeg": ".jpg", "image/gif": ".gif"}.get(content_type, ".png")
         filename = f"screenshot-{int(self.options.wall_clock() * 1000)}{ext}"
-        body = self.policy.call(client, lambda: client.upload_screenshot_answer(data, filename, content_type))
+        expires_in = self.u.metadata.get("expiresIn")  # snaplark --expires / upload.expires (an extension)
+        body = self.policy.call(client, lambda: client.upload_screenshot_answer(data, filename, content_type,
+                                                                                expires_in=expires_in))
         self._complete(UploadLinks.from_answer(body))
 
     def _complete(self, links: UploadLinks) -> None:
         u = self.u
         url = links.chosen(self.options.copy)
         self.ctx.journal.complete(u.id, url, file_url=links.url, page_url=links.page_url)
-        u.completed(url, file_url=links.url)
+        u.completed(url, file_url=links.url, expires_at=links.expires_at)
         self.go(S.COMPLETED, url)
         if not self.options.keep_local_copy:
             try:

@@ -6,18 +6,22 @@ server's ``default_expiry`` / ``max_expiry``, ``expiresAt`` in the answers, "exp
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
 
 from snaplark_server.config import ConfigError, ServerConfig
-from snaplark_server.retention import iso
 from tests.integration.server.conftest import SEED_INIT, finalize, send_chunk, webm_bytes
 from tests.integration.server.test_share_pages import png_bytes
 from tray.upload.backoff import FakeClock
 
 T0 = 1_700_000_000.0
 DAY = 86_400
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def upload_png(s, expires_in=None) -> requests.Response:

@@ -1,0 +1,86 @@
+"""``snaplark upload --expires`` and the ``upload.expires`` setting (issue 15) against the real reference server and
+the strict seed-only server: the reference server takes ``expiresIn`` (a screenshot's form field, a video's
+finalize field), answers ``expiresAt`` -- said on stderr -- and the links answer 410 once its (injected) clock has
+passed it; the seed-only server ignores the field and the client says the link will not expire."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from tray.cli import main
+
+from tests.integration.server.test_share_pages import png_bytes
+from tests.server_kinds import server_each_kind  # noqa: F401 - the `server` fixture, of each kind
+
+from .helpers import write_random
+
+DAY = 86_400
+
+
+def files(tmp_path):
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(png_bytes())
+    video = tmp_path / "clip.webm"
+    write_random(video, 300_000)
+    return shot, video
+
+
+def expiry_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "expires at" in line or "ignored the expiry" in line]
+
+
+def stated_time(line: str) -> float:
+    stamp = line.rsplit("expires at ", 1)[1].strip()
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def test_upload_expires_flag(server, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SNAPLARK_TOKEN", server.token)
+    shot, video = files(tmp_path)
+    rc = main(["upload", "--server", server.api_url, "--no-progress", "--expires", "7d", str(shot), str(video)])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    links = out.split()
+    assert len(links) == 2
+    lines = expiry_lines(err)
+    assert len(lines) == 2, err
+    if server.kind == "seed":
+        assert all("ignored the expiry" in line and "seed-only" in line for line in lines), err
+        assert all(requests.get(link, timeout=30).status_code == 200 for link in links)
+        return
+    now = server.clock()
+    for line, link in zip(lines, links):
+        assert link in line and stated_time(line) == pytest.approx(now + 7 * DAY, abs=120)
+        assert 'class="expires">in <time' in requests.get(link, timeout=30).text
+    server.clock_offset += 7 * DAY + 60  # the server's injected clock passes the expiry
+    for link in links:
+        page = requests.get(link, timeout=30)
+        assert page.status_code == 410 and "This link has expired." in page.text
+
+
+def test_upload_expires_setting_and_never(server, tmp_path, capsys, monkeypatch):
+    if server.kind == "seed":
+        pytest.skip("the seed-only server keeps everything: covered by test_upload_expires_flag")
+    monkeypatch.setenv("SNAPLARK_TOKEN", server.token)
+    config = os.environ["SNAPLARK_CONFIG"]
+    os.makedirs(os.path.dirname(config), exist_ok=True)
+    with open(config, "w") as fh:
+        fh.write('schema_version = 2\n[upload]\nexpires = "1h"\n')
+    shot, _video = files(tmp_path)
+    assert main(["upload", "--server", server.api_url, "--no-progress", str(shot)]) == 0
+    out, err = capsys.readouterr()
+    (line,) = expiry_lines(err)
+    assert stated_time(line) == pytest.approx(server.clock() + 3600, abs=120)
+    assert main(["upload", "--server", server.api_url, "--no-progress", "--expires", "never", str(shot)]) == 0
+    out, err = capsys.readouterr()
+    assert expiry_lines(err) == [] and 'class="expires"' not in requests.get(out.strip(), timeout=30).text
+
+
+def test_bad_expires_is_a_usage_error(tmp_path, capsys):
+    shot, _video = files(tmp_path)
+    assert main(["upload", "--server", "http://127.0.0.1:9/api/v1", "--expires", "soon", str(shot)]) == 2
+    assert "argument --expires: expected a duration like 7d, 12h" in capsys.readouterr().err

@@ -1,0 +1,73 @@
+"""``--expires DURATION`` of ``snaplark upload``, ``shot`` and ``record``: how long the server keeps the upload
+(``7d``, ``12h``, ``30m``, ``2w``, seconds, or ``never``), else the ``upload.expires`` setting. The engine sends it as
+the extension field ``expiresIn`` (at finalize for a video, a form field with a screenshot); a server that took it
+answers ``expiresAt``, which is said on stderr. A seed-only server ignores the field: when an expiry was asked for
+and the answer has no ``expiresAt``, the user is told the link will not expire."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+NEVER = 0  # --expires never: overrides a configured upload.expires
+
+
+def _duration(text: str) -> int:
+    from tray.config.validation import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return NEVER if seconds is None else seconds
+
+
+def add_expires_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expires", type=_duration, default=None, metavar="DURATION",
+                        help="delete the upload on the server after this long: 7d, 12h, 30m, 2w, seconds, or never "
+                             "(default: upload.expires; servers without the expiry extension keep it)")
+
+
+def expires_in(args: argparse.Namespace, settings: Any) -> int | None:
+    """Seconds the upload should live, or None: ``--expires`` when given, else ``upload.expires``."""
+    asked = getattr(args, "expires", None)
+    if asked is not None:
+        return asked or None
+    configured = getattr(getattr(settings, "upload", None), "expires", "") if settings is not None else ""
+    if not configured:
+        return None
+    from tray.config.validation import parse_duration
+
+    return parse_duration(configured)
+
+
+def metadata(seconds: int | None) -> dict[str, Any] | None:
+    """The upload metadata that carries the expiry through the engine and its journal."""
+    return None if seconds is None else {"expiresIn": int(seconds)}
+
+
+class ExpiringUploader:
+    """The engine as a recording's uploader, with ``expiresIn`` added to each recording's metadata."""
+
+    def __init__(self, engine: Any, seconds: int | None) -> None:
+        self.engine = engine
+        self.seconds = seconds
+
+    def start_recording_upload(self, path: Any, meta: dict | None = None) -> Any:
+        return self.engine.start_recording_upload(path, {**(meta or {}), **(metadata(self.seconds) or {})})
+
+
+def report(upload: Any, prog: str, server: str | None = None) -> None:
+    """After an upload completed: say until when it lives, or that the server ignored the expiry asked for."""
+    asked = (getattr(upload, "metadata", None) or {}).get("expiresIn")
+    expires_at = getattr(upload, "expires_at", None)
+    if expires_at:
+        print(f"{prog}: {upload.url} expires at {expires_at}", file=sys.stderr)
+    elif asked:
+        where = server or "the server"
+        print(f"{prog}: {where} ignored the expiry (it has no expiry extension, e.g. a seed-only server); "
+              f"{upload.url} stays until someone deletes it", file=sys.stderr)
+
+
+__all__ = ["ExpiringUploader", "add_expires_argument", "expires_in", "metadata", "report"]
