@@ -119,6 +119,21 @@ def srv(make_server, backend) -> RunningTestServer:
     return make_server(backend)
 
 
+DATABASES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def srv_db(make_server, backend, database) -> RunningTestServer:
+    """``srv`` on each metadata database too: a module whose tests must hold on PostgreSQL as well defines its
+    ``srv`` fixture as this one (test_video_api.py)."""
+    return make_server(backend, database=database)
+
+
 @pytest.fixture
 def local_srv(make_server) -> RunningTestServer:
     return make_server("local")

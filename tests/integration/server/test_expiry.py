@@ -23,9 +23,9 @@ def _open_uploads(s) -> list:
     return client.list_multipart_uploads(Bucket=cfg.s3_bucket).get("Uploads", [])
 
 
-def test_idle_session_expires(make_server, backend):
+def test_idle_session_expires(make_server, backend, database):
     clock = FakeClock()
-    s = make_server(backend, clock=clock, session_idle_expiry=100.0)
+    s = make_server(backend, clock=clock, session_idle_expiry=100.0, database=database)
     sid = init_session(s)
     assert send_chunk(s, sid, 0, b"a" * 1000).status_code == 200
     clock.t += 90  # activity keeps it alive
@@ -47,9 +47,9 @@ def test_idle_session_expires(make_server, backend):
         assert _open_uploads(s) == []
 
 
-def test_cleanup_task_aborts_idle_sessions(make_server, backend):
+def test_cleanup_task_aborts_idle_sessions(make_server, backend, database):
     clock = FakeClock()
-    s = make_server(backend, clock=clock, session_idle_expiry=50.0)
+    s = make_server(backend, clock=clock, session_idle_expiry=50.0, database=database)
     old = init_session(s)
     assert send_chunk(s, old, 0, b"x" * 100).status_code == 200
     clock.t += 40

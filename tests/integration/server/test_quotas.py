@@ -44,9 +44,9 @@ def assert_429(r: requests.Response, code: str) -> int:
     return after
 
 
-def test_open_sessions_limit(make_server):
+def test_open_sessions_limit(make_server, database):
     clock = MovableClock(1_700_000_000.0)
-    s = make_server("local", user_max_open_sessions=2, session_idle_expiry=600.0, clock=clock)
+    s = make_server("local", user_max_open_sessions=2, session_idle_expiry=600.0, clock=clock, database=database)
     first, second = init_session(s), init_session(s)
     r = requests.post(f"{s.api_url}/videos/init", json=SEED_INIT, headers=s.headers(), timeout=30)
     assert assert_429(r, "too_many_sessions") == 10

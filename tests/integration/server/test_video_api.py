@@ -1,10 +1,17 @@
-"""Every video endpoint and every error row of API.md, over real HTTP, for both storage backends."""
+"""Every video endpoint and every error row of API.md, over real HTTP, for both storage backends and both metadata
+databases (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from .conftest import FIVE_MIB, SEED_INIT, finalize, init_session, make_parts, send_chunk, sha
+
+
+@pytest.fixture
+def srv(srv_db):
+    return srv_db
 
 
 def test_health_and_me(srv):
