@@ -30,7 +30,7 @@ from .errors import ApiError, invalid, unauthorized
 from .audit import AuditLog
 from .faults import FaultInjector, FaultMiddleware
 from .links import SiteLinks
-from .media_jobs import MEASURE, MediaJobs
+from .media_jobs import JOB_LEASE, MEASURE, MediaJobs
 from .metrics import CONTENT_TYPE_LATEST, InstrumentedStorage, ServerMetrics
 from .multipart_stream import MULTIPART_OVERHEAD, check_content_length, parse_form
 from .observability import AccessLog, HealthCheck, ObservabilityMiddleware
@@ -66,7 +66,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     audit = AuditLog(config.data_dir, clock)
     shares = ShareService(config, db, storage, clock=clock, audit=audit)  # share pages, posters, delete, trim
     # a video's duration and poster are measured by a background worker after finalize answered (media_jobs.py)
-    media_jobs = MediaJobs(db, {MEASURE: shares.measure_video}, clock=clock)
+    media_jobs = MediaJobs(db, {MEASURE: shares.measure_video}, clock=clock,
+                           lease=0.0 if config.database_url is None else JOB_LEASE)  # several instances: a lease
     service = UploadService(config, db, storage, clock=clock, audit=audit, media_jobs=media_jobs)
     links = SiteLinks(config)  # every absolute URL handed out: site_url, else an allowed Host (links.py)
     removed = service.remove_orphans()

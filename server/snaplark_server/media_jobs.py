@@ -7,6 +7,12 @@ job is done (share_routes.py). The row stays ``pending`` until the job ends, so 
 mid-job picks it up again at its next start; ``attempts`` is counted before each run, so a video that kills the
 process every time is given up after ``MAX_ATTEMPTS`` (``failed``).
 
+Several instances on one PostgreSQL database: a job is claimed by a compare-and-set on its ``attempts`` and
+``updated_at`` (only one instance wins each attempt), and a claimed job is only taken again once ``lease`` seconds
+have passed since its claim (its instance died). With SQLite there is one process, so ``lease`` is 0: whatever is
+pending at start is run at once. Idle workers look for jobs every ``POLL_INTERVAL`` seconds as well as when woken, so
+jobs another instance left behind are found.
+
 Threading contract: one worker thread per server process runs the jobs one after another (measuring is CPU-heavy;
 the host runs the uploads too). `enqueue` runs inside the caller's write transaction; `wake`, `start`, `stop` and
 `wait_idle` may be called from any thread. ``before_job(object_id, kind)`` (tests: hold a job on an event) is
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 MEASURE = "measure"  # the kind of job finalize enqueues: probe + poster (shares.ShareService.measure_video)
 MAX_ATTEMPTS = 3
 RETRY_DELAY = 30.0  # seconds before a job that failed for a passing reason (storage unavailable ...) runs again
+JOB_LEASE = 600.0  # several instances: a job claimed this long ago whose row is still pending is taken again
+POLL_INTERVAL = 30.0
 
 
 class PermanentJobError(Exception):
@@ -37,11 +45,13 @@ class MediaJobs:
     """See the module docstring for the threading contract."""
 
     def __init__(self, db: Database, runners: dict[str, Callable[[str], None]],
-                 clock: Callable[[], float] = time.time, retry_delay: float = RETRY_DELAY) -> None:
+                 clock: Callable[[], float] = time.time, retry_delay: float = RETRY_DELAY,
+                 lease: float = 0.0) -> None:
         self.db = db
         self.runners = runners
         self.clock = clock
         self.retry_delay = retry_delay
+        self.lease = lease
         self.before_job: Callable[[str, str], None] | None = None
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -85,7 +95,7 @@ class MediaJobs:
         return not thread.is_alive()
 
     def pending(self) -> list[Any]:
-        return self.db.query("SELECT object_id, kind, attempts FROM media_jobs WHERE state = 'pending'"
+        return self.db.query("SELECT object_id, kind, attempts, updated_at FROM media_jobs WHERE state = 'pending'"
                              " ORDER BY created_at, object_id")
 
     def wait_idle(self, timeout: float) -> bool:
@@ -100,12 +110,17 @@ class MediaJobs:
                 self._idle.wait(min(left, 0.05))
         return True
 
+    def claimable(self) -> list[Any]:
+        """The pending jobs this worker may claim now: not waiting for a retry here, and not claimed by another
+        instance within the lease."""
+        now, wall = time.monotonic(), self.clock()
+        return [row for row in self.pending()
+                if self._not_before.get((row["object_id"], row["kind"]), 0.0) <= now
+                and not (row["attempts"] and row["updated_at"] > wall - self.lease)]
+
     def _next(self) -> Any | None:
-        now = time.monotonic()
-        for row in self.pending():
-            if self._not_before.get((row["object_id"], row["kind"]), 0.0) <= now:
-                return row
-        return None
+        jobs = self.claimable()
+        return jobs[0] if jobs else None
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -119,7 +134,7 @@ class MediaJobs:
                     self._wake.wait(self._sleep_time())
                     self._wake.clear()
                     continue
-                self._run(job["object_id"], job["kind"], job["attempts"])
+                self._run(job["object_id"], job["kind"], job["attempts"], job["updated_at"])
             except Exception:  # the database itself failed: never let the worker die, try again later
                 log.exception("media job worker")
                 self.stopping.wait(1.0)
@@ -128,10 +143,10 @@ class MediaJobs:
                     self._busy = False
                     self._idle.notify_all()
 
-    def _sleep_time(self) -> float | None:
+    def _sleep_time(self) -> float:
         if not self._not_before:
-            return None
-        return max(0.01, min(self._not_before.values()) - time.monotonic())
+            return POLL_INTERVAL
+        return min(POLL_INTERVAL, max(0.01, min(self._not_before.values()) - time.monotonic()))
 
     def _finish(self, object_id: str, kind: str, state: str, error: str | None = None) -> None:
         with self.db.write() as conn:
@@ -139,7 +154,7 @@ class MediaJobs:
                          " AND state = 'pending'", (state, error, self.clock(), object_id, kind))
         self._not_before.pop((object_id, kind), None)
 
-    def _run(self, object_id: str, kind: str, attempts: int) -> None:
+    def _run(self, object_id: str, kind: str, attempts: int, updated_at: float) -> None:
         runner = self.runners.get(kind)
         if runner is None:
             self._finish(object_id, kind, "failed", f"no runner for job kind {kind!r}")
@@ -152,9 +167,12 @@ class MediaJobs:
             self.before_job(object_id, kind)
         if self.stopping.is_set():
             return  # left pending: the next start runs it
-        with self.db.write() as conn:
-            conn.execute("UPDATE media_jobs SET attempts = attempts + 1, updated_at = ? WHERE object_id = ?"
-                         " AND kind = ?", (self.clock(), object_id, kind))
+        with self.db.write() as conn:  # the claim: nobody else took this attempt meanwhile
+            claimed = conn.execute("UPDATE media_jobs SET attempts = attempts + 1, updated_at = ? WHERE object_id = ?"
+                                   " AND kind = ? AND state = 'pending' AND attempts = ? AND updated_at = ?",
+                                   (self.clock(), object_id, kind, attempts, updated_at)).rowcount
+        if claimed != 1:
+            return
         try:
             runner(object_id)
         except PermanentJobError as exc:

@@ -119,3 +119,49 @@ def test_an_unreadable_video_fails_its_job_and_keeps_its_page(local_srv):
     page = requests.get(answer["pageUrl"], timeout=30)
     assert page.status_code == 200 and "poster" not in parse(page.text).first("video")
     assert requests.get(answer["url"], timeout=30).status_code == 200
+
+
+def test_two_instances_on_one_database_run_a_job_once(tmp_path):
+    """Several instances (PostgreSQL): a job claimed by one is not taken by another until the lease has passed
+    (the claiming instance died); each attempt is claimed by a compare-and-set. Two `MediaJobs` on two connections
+    to one database file, the wall clock injected."""
+    from snaplark_server.media_jobs import MEASURE, MediaJobs
+    from tray.upload.backoff import FakeClock
+
+    path = tmp_path / "meta.sqlite3"
+    first, second = Database(path), Database(path)
+    with first.write() as conn:
+        conn.execute("INSERT INTO users (name, created_at) VALUES ('alice', 0)")
+        conn.execute("INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at)"
+                     " VALUES ('vid1', 1, 'video', 'videos/vid1.webm', 'video/webm', 1, '', 0)")
+    clock = FakeClock(1_700_000_000.0)
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(object_id: str) -> None:
+        calls.append("a")
+        started.set()
+        release.wait(WAIT)
+
+    a = MediaJobs(first, {MEASURE: slow}, clock=clock, lease=600.0)
+    b = MediaJobs(second, {MEASURE: lambda object_id: calls.append("b")}, clock=clock, lease=600.0)
+    with first.write() as conn:
+        a.enqueue(conn, "vid1")
+    assert [r["object_id"] for r in b.claimable()] == ["vid1"]
+    a.start()
+    try:
+        assert started.wait(WAIT)
+        assert b.claimable() == []  # claimed by a live instance
+        clock.advance(601)
+        assert [r["object_id"] for r in b.claimable()] == ["vid1"]  # the lease is over: a is taken for dead
+        clock.advance(-601)
+        release.set()
+        assert a.wait_idle(WAIT)
+    finally:
+        release.set()
+        a.stop()
+    assert calls == ["a"] and b.claimable() == []
+    row = second.query_one("SELECT state, attempts FROM media_jobs WHERE object_id = 'vid1'")
+    assert (row["state"], row["attempts"]) == ("done", 1)
+    first.close()
+    second.close()
