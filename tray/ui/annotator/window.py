@@ -93,6 +93,7 @@ class AnnotatorWindow:
         self.on_pin = on_pin
         self.save_dir, self._save_chooser, self._clock = save_dir, save_chooser, clock
         self.document = AnnotationDocument(image)
+        self.document.encode_base_ahead()  # Upload/Copy/Save without annotations need not wait for the PNG
         self._prefs = prefs
         start = prefs.load() if prefs is not None else AnnotatorPrefs(ToolKind.ARROW, PALETTE[0], 4)
         self.tool_kind = start.tool
