@@ -74,7 +74,7 @@ class PostgresCluster:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
-                self._admin("SELECT 1")
+                self.admin("SELECT 1")
                 return self
             except Exception:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -85,7 +85,8 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self.root}"
 
-    def _admin(self, sql: str) -> None:
+    def admin(self, sql: str) -> None:
+        """Run ``sql`` as the superuser on the maintenance database."""
         import psycopg
 
         with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as conn:
@@ -94,12 +95,12 @@ class PostgresCluster:
     def create_database(self) -> str:
         """A new empty database; its URL."""
         name = f"t_{uuid.uuid4().hex[:16]}"
-        self._admin(f"CREATE DATABASE {name}")
+        self.admin(f"CREATE DATABASE {name}")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
         name = url.split("?")[0].rsplit("/", 1)[1]
-        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
         if self.proc is not None:

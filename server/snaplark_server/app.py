@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from .config import ServerConfig
 from .databases import open_database
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
-from .errors import ApiError, invalid, unauthorized
+from .errors import ApiError, DatabaseUnavailable, invalid, unauthorized
 from .audit import AuditLog
 from .faults import FaultInjector, FaultMiddleware
 from .links import SiteLinks
@@ -131,6 +131,12 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     async def _storage_unavailable(request: Request, exc: StorageUnavailable) -> JSONResponse:
         log.warning("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
         return _error_response(503, "storage_unavailable", "storage temporarily unavailable, retry later",
+                               {"Retry-After": "5"})
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _database_unavailable(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _error_response(503, "database_unavailable", "database temporarily unavailable, retry later",
                                {"Retry-After": "5"})
 
     @app.exception_handler(OSError)

@@ -91,6 +91,7 @@ class ServerConfig:
     # instances on one database (pg.py). Local storage with PostgreSQL needs a data dir every instance mounts.
     database_url: str | None = None
     database_pool_size: int = 10  # connections per instance (PostgreSQL)
+    database_timeout: float = 10.0  # seconds to wait for a database connection; then 503 database_unavailable
     database_upgrade_at_start: bool = True  # apply missing schema migrations at start (else: snaplark-server db upgrade)
     shared_data_dir: bool = False  # the data dir is the same directory on every instance (NFS, CephFS, ...)
     fault_injection: bool = False
@@ -103,6 +104,8 @@ class ServerConfig:
                                   "(leave it out for SQLite in the data dir)")
         if self.database_pool_size < 1:
             raise ConfigError(f"database_pool_size: must be at least 1, got {self.database_pool_size!r}")
+        if not float(self.database_timeout) > 0:
+            raise ConfigError(f"database_timeout: must be a positive number of seconds, got {self.database_timeout!r}")
         if self.storage not in ("local", "s3"):
             raise ConfigError(f"storage: must be 'local' or 's3', got {self.storage!r}")
         if self.storage == "s3" and not self.s3_bucket:

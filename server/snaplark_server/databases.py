@@ -23,7 +23,8 @@ def open_database(config: ServerConfig, *, upgrade: bool | None = None) -> Any:
         raise ConfigError(f"database_url: PostgreSQL needs psycopg 3 (pip install 'snaplark-tray[postgres]'): "
                           f"{exc}") from None
     upgrade = config.database_upgrade_at_start if upgrade is None else upgrade
-    db = PostgresDatabase(config.database_url, pool_size=config.database_pool_size, migrate=upgrade)
+    db = PostgresDatabase(config.database_url, pool_size=config.database_pool_size, migrate=upgrade,
+                          timeout=config.database_timeout)
     if not upgrade:
         version = db.current_version()
         if version != db.schema_version:

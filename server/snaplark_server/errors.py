@@ -18,6 +18,11 @@ class ApiError(Exception):
         return {"error": self.code, "message": self.message, **self.extra}
 
 
+class DatabaseUnavailable(Exception):
+    """The metadata database cannot be reached in time (PostgreSQL down or restarting, no pooled connection within
+    ``database_timeout``): answered 503 with Retry-After, like an unavailable storage; nothing was acknowledged."""
+
+
 def unauthorized() -> ApiError:
     return ApiError(401, "unauthorized", "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 

@@ -28,6 +28,7 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
+from .errors import DatabaseUnavailable
 from .locks import KeyedLocks
 from .sql_dialect import split_statements, to_postgres
 
@@ -96,7 +97,9 @@ class PostgresDatabase:
 
     kind = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 10, migrate: bool = True, connect_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, migrate: bool = True, connect_timeout: float = 30.0,
+                 timeout: float = 10.0) -> None:
+        """``timeout``: seconds a request waits for a pooled connection before `DatabaseUnavailable` (503)."""
         from .db import SCHEMA_VERSION
 
         self.url = url
@@ -106,8 +109,9 @@ class PostgresDatabase:
         self._process_locks = KeyedLocks()
         self._leader: psycopg.Connection | None = None
         self._leader_guard = threading.Lock()
-        self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), open=False,
-                                    kwargs={"autocommit": True}, configure=self._configure,
+        self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), open=False, timeout=timeout,
+                                    kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
+                                    configure=self._configure,
                                     check=ConnectionPool.check_connection, name="snaplark")
         try:
             self._pool.open(wait=True, timeout=connect_timeout)
@@ -125,16 +129,21 @@ class PostgresDatabase:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
-        bound = getattr(self._local, "conn", None)
-        if bound is not None:
-            yield bound
-            return
-        with self._pool.connection() as conn:
-            self._local.conn = conn
-            try:
-                yield conn
-            finally:
-                self._local.conn = None
+        """The thread's bound connection, else one from the pool for the block; a lost or unreachable server
+        (psycopg's OperationalError, the pool's timeout) is `DatabaseUnavailable`."""
+        try:
+            bound = getattr(self._local, "conn", None)
+            if bound is not None:
+                yield bound
+                return
+            with self._pool.connection() as conn:
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"database {redact_url(self.url)}: {type(exc).__name__}: {exc}") from exc
 
     @contextlib.contextmanager
     def write(self) -> Iterator[PgConnection]:
