@@ -4,8 +4,9 @@
 and ``/s/<id>.<ext>``: the file itself, exactly as before (Range, HEAD), now with ``nosniff``, ``CSP: sandbox``,
 ``Content-Disposition`` (``?download=1`` = attachment), ``ETag`` / ``If-None-Match`` -> 304; ``/v/<id>.jpg``: the
 poster; ``/v/<id>/embed``: the bare player (Twitter player card, oEmbed iframe); ``/oembed?url=...``.
-A deleted object answers 410 Gone on every one of them. ``DELETE /api/v1/objects/<id>`` and
-``POST /api/v1/videos/<id>/trim`` are the owner's (anyone else: 404). Every absolute URL comes from `SiteLinks`.
+A deleted or expired object answers 410 Gone on every one of them. ``DELETE /api/v1/objects/<id>``,
+``PATCH /api/v1/objects/<id>`` (``{"title"}``) and ``POST /api/v1/videos/<id>/trim`` are the owner's (anyone else:
+404). Every absolute URL comes from `SiteLinks`.
 """
 
 from __future__ import annotations
@@ -302,6 +303,16 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         if not ID_RE.match(object_id):
             raise ApiError(404, "object_not_found", "no such object")
         return await run_in_threadpool(shares.delete, user, object_id)
+
+    @app.patch(api_prefix + "/objects/{object_id}")
+    async def patch_object(request: Request, object_id: str) -> dict:
+        user = await current_user(request)
+        if not ID_RE.match(object_id):
+            raise ApiError(404, "object_not_found", "no such object")
+        body = await read_json(request)
+        answer = await run_in_threadpool(shares.set_title, user, object_id, body)
+        view = await lookup("video", object_id) or await lookup("screenshot", object_id)
+        return {**answer, "pageUrl": f"{base_of(request)}/{view.route}/{object_id}"}
 
     @app.post(api_prefix + "/videos/{object_id}/trim")
     async def trim_video(request: Request, object_id: str) -> dict:

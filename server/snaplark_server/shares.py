@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +33,31 @@ log = logging.getLogger(__name__)
 
 POSTER_CONTENT_TYPE = "image/jpeg"
 TRIM_FORMATS = {".webm": "webm", ".mp4": "mp4", ".mkv": "matroska"}
+TITLE_MAX = 200  # characters of an owner-set title
+# control, format (e.g. U+202E right-to-left override: a spoofed title), surrogate, private-use, unassigned
+TITLE_FORBIDDEN_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible formatting character",
+                              "Cs": "a surrogate", "Co": "a private-use character", "Cn": "an unassigned character"}
+
+
+def check_title(value: Any) -> str | None:
+    """The title an owner may set: one line of at most TITLE_MAX characters (NFC, outer spaces removed), no
+    control or invisible formatting characters; None / "" = no title (the page shows the date again). Any other
+    value is a 422 naming what is wrong and where."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid(f"title: expected a string (or null to remove the title), got {type(value).__name__}")
+    title = unicodedata.normalize("NFC", value).strip()
+    if not title:
+        return None
+    if len(title) > TITLE_MAX:
+        raise invalid(f"title: {len(title)} characters; at most {TITLE_MAX}")
+    for i, ch in enumerate(title):
+        what = TITLE_FORBIDDEN_CATEGORIES.get(unicodedata.category(ch))
+        if what is not None:
+            raise invalid(f"title: character {i + 1} is {what} (U+{ord(ch):04X}); a title is one line of "
+                          "visible text")
+    return title
 
 
 @dataclass(frozen=True)
@@ -215,6 +241,28 @@ class ShareService:
             self.audit.record("object.expire", id=view.id, kind=view.kind, key=view.key, user_id=view.user_id)
             count += 1
         return count
+
+    def set_title(self, user: User, object_id: str, body: Any) -> dict[str, Any]:
+        """The owner's title (``PATCH /objects/<id>`` ``{"title": ...}``): the page, og:title and oEmbed use it."""
+        if not isinstance(body, dict):
+            raise invalid("expected a JSON object")
+        extra = sorted(k for k in body if k != "title")
+        if extra:
+            raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}; only 'title' can be set")
+        if "title" not in body:
+            raise invalid("missing field: title")
+        title = check_title(body["title"])
+        view = self._owned(user, object_id)
+        with self._lock(object_id):
+            view = self._owned(user, object_id)
+            gone = view.gone_reason(self.clock())
+            if gone is not None:
+                raise ApiError(410, "expired" if gone == "expired" else "gone", f"this link was {gone}")
+            with self.db.write() as conn:
+                conn.execute("UPDATE objects SET title = ? WHERE id = ?", (title, object_id))
+        self.audit.record("object.title", user=user.name, id=object_id, kind=view.kind, title=title)
+        fresh = self.find(view.kind, object_id)
+        return {"id": object_id, "title": title, "displayTitle": fresh.display_title()}
 
     def trim(self, user: User, object_id: str, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):

@@ -229,6 +229,11 @@ class ApiClient:
         """Extension, the owner's token: the links answer 410 afterwards (ExtensionMissing on a seed server)."""
         return self._call("DELETE", f"/objects/{object_id}", extension=True)
 
+    def set_title(self, object_id: str, title: str | None) -> dict:
+        """Extension, the owner's token: the page, its previews and oEmbed show ``title`` (None/"" removes it);
+        ExtensionMissing on a server without it."""
+        return self._call("PATCH", f"/objects/{object_id}", json_body={"title": title}, extension=True)
+
     def trim_video(self, object_id: str, start: float, end: float | None) -> dict:
         """Extension: the server cuts at keyframes and says the start/end it used (ExtensionMissing: none)."""
         body = {"start": float(start), **({} if end is None else {"end": float(end)})}

@@ -23,4 +23,5 @@ COMMANDS: dict[str, str] = {
     "send": "tell the running tray app to capture, record, stop or quit (for keys bound in the compositor)",
     "delete": "delete an upload on the server: its links answer 410 Gone (delete LINK)",
     "trim": "cut an uploaded video on the server; the same links serve it (trim LINK --start S --end S)",
+    "title": "set the title an upload's page and previews show (title LINK \"text\"; \"\" removes it)",
 }

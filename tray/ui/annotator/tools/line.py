@@ -5,10 +5,9 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, ToolKind, draw_round_caps, rgba, scaled
-from tray.ui.annotator.tools.shapes import EndPointHandles
 
 
-class LineTool(EndPointHandles, AnnotationTool):
+class LineTool(AnnotationTool):
     kind = ToolKind.LINE
     label = "Line"
 
