@@ -10,7 +10,6 @@ import hashlib
 import io
 import random
 import re
-import socket
 import subprocess
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from snaplark_server.runner import ServerThread
 from snaplark_server.users import ensure_local_user
 
 from tests.integration.upload.helpers import MIB, sha256_file
-from tests.procutil import die_with_parent, need_tool, stop_process, wait_until
+from tests.nginx import free_port, running_nginx
+from tests.procutil import need_tool, wait_until
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # a Matroska/WebM file starts with it (the server checks containers at finalize)
@@ -32,12 +32,6 @@ def readme_nginx_block() -> str:
     blocks = re.findall(r"```nginx\n(.*?)```", README.read_text(), flags=re.S)
     assert len(blocks) == 1, "the README should show exactly one nginx example"
     return blocks[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -59,42 +53,18 @@ def proxied(tmp_path):
                      (r"proxy_pass http://127\.0\.0\.1:8765;", f"proxy_pass http://127.0.0.1:{srv.port};")):
         block, n = re.subn(old, new.replace("\\", "\\\\"), block)
         assert n == 1, f"the README's nginx example no longer has {old!r}"
-    prefix = tmp_path / "nginx"
-    prefix.mkdir()
-    conf = prefix / "nginx.conf"
-    conf.write_text(f"""daemon off;
-user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-{block}
-}}
-""")
-    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
     base = f"https://127.0.0.1:{port}"
 
     def up() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"nginx exited: {proc.stderr.read().decode(errors='replace')}")
         try:
             return requests.get(f"{base}/health", verify=str(cert), timeout=2).status_code == 200
         except requests.ConnectionError:
             return False
 
     try:
-        wait_until(up, 20, "nginx in front of the server")
-        yield srv, token, base, str(cert)
+        with running_nginx(tmp_path / "nginx", block, up):
+            yield srv, token, base, str(cert)
     finally:
-        stop_process(proc)
         srv.stop(timeout=10)
 
 
