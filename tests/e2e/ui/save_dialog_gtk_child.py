@@ -71,7 +71,7 @@ def main() -> int:
         return bool(found)
 
     info["dialog_shown"] = pump(root, dialog_up, timeout=20)
-    info["chooser"] = getattr(win._save_chooser, "name", None)
+    info["chooser"] = getattr(win._save.chooser, "name", None)
     info["gtk_loaded"] = "gi.repository.Gtk" in sys.modules
     if info["dialog_shown"]:
         pump(root, timeout=1.5)  # GTK lays the dialog out and lists the folder
@@ -82,7 +82,7 @@ def main() -> int:
             Image.frombytes("RGB", shot.size, shot.rgb).save(OUT / "dialog.png")
         xdotool(root, "windowfocus", "--sync", found[0])
         xdotool(root, "key", "Return")
-        info["answered"] = pump(root, lambda: not win._saving, timeout=20)
+        info["answered"] = pump(root, lambda: not win._save.saving, timeout=20)
         info["dialog_gone"] = pump(root, lambda: not dialog_up(), timeout=10)
     saved = sorted(str(p) for p in Path(info["captures_dir"]).glob("*")) if Path(info["captures_dir"]).exists() \
         else []

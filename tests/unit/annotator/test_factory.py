@@ -7,7 +7,7 @@ def test_enum_is_append_only():
     # Persisted values: existing members must never be renumbered (new tools get new, larger values).
     assert {k.name: k.value for k in ToolKind} == {
         "ARROW": 1, "LINE": 2, "RECTANGLE": 3, "ELLIPSE": 4, "PEN": 5, "HIGHLIGHTER": 6, "TEXT": 7,
-        "PIXELATE": 8, "COUNTER": 9, "ERASER": 10,
+        "PIXELATE": 8, "COUNTER": 9, "ERASER": 10, "SELECT": 11,
     }
 
 

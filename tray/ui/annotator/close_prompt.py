@@ -83,3 +83,51 @@ class DiscardPrompt:
         except Exception:  # noqa: BLE001 - already destroyed with its parent
             pass
         self._on_answer(discard)
+
+
+class CloseGuard:
+    """Whether closing now would lose annotations, and the question when it would.
+
+    The document's changes are counted (every add, remove, edit, undo and redo) and compared with the count when the
+    image was last saved, copied or uploaded (:meth:`kept`). Tk thread only."""
+
+    def __init__(self, document: Any) -> None:
+        self._document = document
+        self._revision = 0  # document changes so far
+        self._kept_revision = 0  # the revision last saved, copied or uploaded
+        self.prompt: DiscardPrompt | None = None  # while it is open
+        document.subscribe(self._count)
+
+    def _count(self) -> None:
+        self._revision += 1
+
+    def kept(self) -> None:
+        self._kept_revision = self._revision
+
+    @property
+    def unsaved(self) -> int:
+        """How many annotations closing now would lose: 0 when there are none, or when the image as it is was
+        saved, copied or uploaded."""
+        return 0 if self._revision == self._kept_revision else len(self._document.items)
+
+    def request(self, parent: Any, close: Callable[[], Any], stay: Callable[[], Any]) -> None:
+        """``close()`` now when nothing would be lost, else after the user says so in the prompt (``stay()`` when
+        they do not). With the prompt already open, it is raised instead."""
+        if self.prompt is not None and not self.prompt.answered:
+            self.prompt.window.lift()
+            return
+        unsaved = self.unsaved
+        if not unsaved:
+            close()
+            return
+
+        def answered(discard: bool) -> None:
+            self.prompt = None
+            (close if discard else stay)()
+
+        self.prompt = DiscardPrompt(parent, unsaved, answered)
+
+    def cancel(self) -> None:
+        """The window closes by itself: an open prompt goes, answered "keep"."""
+        if self.prompt is not None:
+            self.prompt.answer(False)

@@ -21,10 +21,12 @@ from tray.ui.annotator.tools.counter import CounterTool
 
 @dataclass
 class Edit:
-    """One undoable step: ``op`` is "add" or "remove"; entries are (index in items, item), ascending."""
+    """One undoable step: ``op`` is "add", "remove" or "replace"; entries are (index in items, item), ascending.
+    "replace" (an annotation moved, resized or its text edited) has one entry, the item before, and ``after``."""
 
     op: str
     entries: list[tuple[int, AnnotationTool]]
+    after: AnnotationTool | None = None
 
 
 class AnnotationDocument:
@@ -65,6 +67,14 @@ class AnnotationDocument:
         entries = [(index, item) for index, item in enumerate(self.items) if id(item) in ids]
         if entries:
             self._do(Edit("remove", entries))
+
+    def replace(self, item: AnnotationTool, changed: AnnotationTool) -> None:
+        """Put ``changed`` (an edited copy: moved, resized, new text) where ``item`` is, as one undoable step."""
+        for index, existing in enumerate(self.items):
+            if existing is item:
+                self._do(Edit("replace", [(index, item)], after=changed))
+                return
+        raise ValueError(f"{item!r} is not in the document")
 
     def commit(self, tool: AnnotationTool) -> bool:
         """Apply a finished tool gesture (adds it, or for the eraser removes what it touched)."""
@@ -113,6 +123,12 @@ class AnnotationDocument:
         self._changed()
 
     def _apply(self, edit: Edit, *, reverse: bool) -> None:
+        if edit.op == "replace":
+            [(index, before)], after = edit.entries, edit.after
+            old, new = (after, before) if reverse else (before, after)
+            assert self.items[index] is old and new is not None, "document out of sync with its undo history"
+            self.items[index] = new
+            return
         inserting = (edit.op == "add") != reverse
         if inserting:
             for index, item in edit.entries:  # ascending: each index is final position

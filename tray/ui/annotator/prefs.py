@@ -28,8 +28,9 @@ PREFS_FILENAME = "annotator.json"
 SCHEMA_VERSION = 1
 MIN_WIDTH, MAX_WIDTH = 1, 24
 
-#: tools a new window does not start with: the eraser is a one-off correction, not where a new picture begins
-NOT_REMEMBERED = frozenset({ToolKind.ERASER})
+#: tools a new window does not start with: the eraser is a one-off correction and the select tool edits what is
+#: drawn; neither is where a new picture begins
+NOT_REMEMBERED = frozenset({ToolKind.ERASER, ToolKind.SELECT})
 
 
 @dataclass(frozen=True)

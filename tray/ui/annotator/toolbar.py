@@ -16,14 +16,16 @@ from typing import Any, Callable
 from tray.ui.annotator.tools import TOOL_CLASSES, ToolKind
 
 PALETTE = ("#e53935", "#fb8c00", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#212121", "#ffffff")
-TOOL_ORDER = (ToolKind.ARROW, ToolKind.LINE, ToolKind.RECTANGLE, ToolKind.ELLIPSE, ToolKind.PEN,
+TOOL_ORDER = (ToolKind.SELECT, ToolKind.ARROW, ToolKind.LINE, ToolKind.RECTANGLE, ToolKind.ELLIPSE, ToolKind.PEN,
               ToolKind.HIGHLIGHTER, ToolKind.TEXT, ToolKind.PIXELATE, ToolKind.COUNTER, ToolKind.ERASER)
-TOOL_KEYS = {"a": ToolKind.ARROW, "l": ToolKind.LINE, "r": ToolKind.RECTANGLE, "e": ToolKind.ELLIPSE,
-             "p": ToolKind.PEN, "h": ToolKind.HIGHLIGHTER, "t": ToolKind.TEXT, "b": ToolKind.PIXELATE,
-             "n": ToolKind.COUNTER, "x": ToolKind.ERASER}
-TOOL_ICONS = {ToolKind.ARROW: "\u2197", ToolKind.LINE: "\u2571", ToolKind.RECTANGLE: "\u25ad",
-              ToolKind.ELLIPSE: "\u25ef", ToolKind.PEN: "\u270e", ToolKind.HIGHLIGHTER: "\u2590", ToolKind.TEXT: "T",
-              ToolKind.PIXELATE: "\u2592", ToolKind.COUNTER: "\u2460", ToolKind.ERASER: "\u232b"}
+#: one letter each; the region selector (a window of its own, before the annotator) uses C, W, Space and Return
+TOOL_KEYS = {"v": ToolKind.SELECT, "a": ToolKind.ARROW, "l": ToolKind.LINE, "r": ToolKind.RECTANGLE,
+             "e": ToolKind.ELLIPSE, "p": ToolKind.PEN, "h": ToolKind.HIGHLIGHTER, "t": ToolKind.TEXT,
+             "b": ToolKind.PIXELATE, "n": ToolKind.COUNTER, "x": ToolKind.ERASER}
+TOOL_ICONS = {ToolKind.SELECT: "\u2196", ToolKind.ARROW: "\u2197", ToolKind.LINE: "\u2571",
+              ToolKind.RECTANGLE: "\u25ad", ToolKind.ELLIPSE: "\u25ef", ToolKind.PEN: "\u270e",
+              ToolKind.HIGHLIGHTER: "\u2590", ToolKind.TEXT: "T", ToolKind.PIXELATE: "\u2592",
+              ToolKind.COUNTER: "\u2460", ToolKind.ERASER: "\u232b"}
 #: the toolbar says what each tool class calls itself (the README's annotator section uses the same names)
 TOOL_LABELS = {kind: f"{TOOL_ICONS[kind]} {TOOL_CLASSES[kind].label}" for kind in TOOL_ORDER}
 MAX_WIDTH = 24

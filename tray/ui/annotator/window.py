@@ -1,11 +1,14 @@
 """The annotator window: a Tk canvas over the screenshot, a toolbar, palette, stroke width, undo/redo and the
 copy / save / upload actions.
 
-Esc (with no text box open and no drag under way), Ctrl+W and the window's close button close it, asking first
-(close_prompt.py) when there are annotations that were never saved, copied or uploaded. Save without an ``on_save``
-callback asks for a file with the desktop's save dialog (save_chooser.py) in the captures folder, named
-``Screenshot <date> <time>.png``. The tool, colour and width in use are remembered for the next window when a
-``prefs`` store is given (prefs.py).
+Esc (with no text box open, no drag under way and nothing selected), Ctrl+W and the window's close button close it,
+asking first (close_prompt.py) when there are annotations that were never saved, copied or uploaded. Save without an
+``on_save`` callback asks for a file with the desktop's save dialog (save_flow.py). The tool, colour and width in
+use are remembered for the next window when a ``prefs`` store is given (prefs.py).
+
+Editing what is drawn (selection.py): the Select tool (``V``) selects the topmost annotation under a click and drags
+it; with a shape tool a click that draws nothing selects too. Handles resize, Delete removes, and a double-click on a
+text opens its box again. Each change is one undo step.
 
 Threading: Tk thread only. The outside world is reached only through the callbacks, which run synchronously on the
 Tk thread and receive the exported PNG bytes; anything slow (upload, clipboard helpers that block) must be handed
@@ -14,8 +17,9 @@ to another thread by the callee, which reports back with ``dispatcher.post(lambd
 Coordinates: the canvas may show the image scaled (``display_scale``, e.g. 0.5 for a 2x HiDPI capture or to fit a
 small screen); tools always receive image pixels and export always uses the image's native resolution.
 
-Parts: the toolbar (toolbar.py: buttons, palette, width; the tool names and keys) and the text tool's box on the
-canvas (text_box.py) are their own classes; this module is the window, its canvas and what the actions do.
+Parts: the toolbar (toolbar.py: buttons, palette, width; the tool names and keys), the text tool's box on the
+canvas (text_box.py), the selection (selection.py) and the save dialog flow (save_flow.py) are their own classes;
+this module is the window, its canvas and what the actions do.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from tray import paths
+from tray.ui.annotator.close_prompt import CloseGuard
 from tray.ui.annotator.document import AnnotationDocument
 from tray.ui.annotator.prefs import NOT_REMEMBERED, AnnotatorPrefs, AnnotatorPrefsStore
-from tray.ui.annotator.save_chooser import SaveChooser, choose_save_chooser, default_filename
-from tray.ui.annotator.text_box import ENTRY_EDGE, TEXT_ENTRY_CHARS, CanvasTextBox
+from tray.ui.annotator.save_chooser import SaveChooser
+from tray.ui.annotator.save_flow import SaveFlow
+from tray.ui.annotator.selection import Selection
+from tray.ui.annotator.text_box import ENTRY_EDGE, TEXT_ENTRY_CHARS, CanvasTextBox, TextEditing
 from tray.ui.annotator.toolbar import (
     MAX_WIDTH,
     PALETTE,
@@ -43,6 +49,9 @@ from tray.ui.annotator.toolbar import (
 )
 from tray.ui.annotator.tools import AnnotationTool, Style, ToolKind, create_tool
 from tray.ui.annotator.tools.text import TextTool
+
+#: tools whose plain click (no drag) draws nothing: there, a click on an annotation selects it
+CLICK_SELECTS = frozenset({ToolKind.ARROW, ToolKind.LINE, ToolKind.RECTANGLE, ToolKind.ELLIPSE, ToolKind.PIXELATE})
 
 __all__ = ["ENTRY_EDGE", "PALETTE", "TEXT_ENTRY_CHARS", "TOOL_ICONS", "TOOL_KEYS", "TOOL_LABELS", "TOOL_ORDER",
            "AnnotatorWindow", "PngCallback"]
@@ -91,7 +100,8 @@ class AnnotatorWindow:
         self.root = root
         self.on_upload, self.on_save, self.on_copy, self.on_close = on_upload, on_save, on_copy, on_close
         self.on_pin = on_pin
-        self.save_dir, self._save_chooser, self._clock = save_dir, save_chooser, clock
+        self._save = SaveFlow(save_dir=save_dir, chooser=save_chooser, clock=clock, export=self._export_for_save,
+                              on_saved=self._kept, status=self.set_status)
         self.document = AnnotationDocument(image)
         self.document.encode_base_ahead()  # Upload/Copy/Save without annotations need not wait for the PNG
         self._prefs = prefs
@@ -100,12 +110,8 @@ class AnnotatorWindow:
         self._remembered_tool = start.tool
         self.style = Style(start.color, start.width)
         self._active: AnnotationTool | None = None
-        self._text_entry: CanvasTextBox | None = None
         self._closed = False
-        self._revision = 0  # document changes so far
-        self._kept_revision = 0  # the revision last saved, copied or uploaded
-        self._prompt: Any = None  # the DiscardPrompt while it is open
-        self._saving = False  # a save dialog is open
+        self._guard = CloseGuard(self.document)  # counts the changes: subscribed before the redraw
 
         self.window = win = tk.Toplevel(root)
         win.title(title)
@@ -143,19 +149,22 @@ class AnnotatorWindow:
         c.create_image(0, 0, image=self._base_photo, anchor="nw", tags=("base",))
         self._items_view = _View(self.scale, "annotation", self.document)
         self._preview_view = _View(self.scale, "preview", self.document)
+        self.selection = Selection(c, self.document, self._preview_view, self._redraw_items)
+        self._texts = TextEditing(tk, c, self.scale, self.document, self._redraw_items)
 
         c.bind("<ButtonPress-1>", self._on_press)
         c.bind("<B1-Motion>", self._on_drag)
         c.bind("<ButtonRelease-1>", self._on_release)
+        c.bind("<Double-Button-1>", self._on_double_click)
         for seq, fn in {
             "<Control-z>": self.undo, "<Control-Z>": self.redo, "<Control-Shift-z>": self.redo,
             "<Control-y>": self.redo, "<Control-c>": self.copy, "<Control-s>": self.save,
-            "<Control-u>": self.upload, "<Control-p>": self.pin, "<Control-w>": self.request_close, "<Escape>": self._on_escape,
+            "<Control-u>": self.upload, "<Control-p>": self.pin, "<Control-w>": self.request_close,
+            "<Escape>": self._on_escape, "<Delete>": self.delete_selected, "<BackSpace>": self.delete_selected,
         }.items():
             win.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
         win.bind("<KeyPress>", self._on_key)
         win.bind("<Destroy>", self._on_destroy, add="+")
-        self.document.subscribe(self._count_revision)
         self.document.subscribe(self._redraw_items)
         self._redraw_items()
         win.update_idletasks()
@@ -165,6 +174,8 @@ class AnnotatorWindow:
     # -- public API ----------------------------------------------------------------------------------------------
     def select_tool(self, kind: ToolKind) -> None:
         self._commit_text()
+        if kind is not ToolKind.SELECT and kind not in CLICK_SELECTS:
+            self.selection.clear()
         self.tool_kind = kind
         self.toolbar.show_tool(kind)
         self._show_tool_cursor()
@@ -184,8 +195,8 @@ class AnnotatorWindow:
 
     def _show_tool_cursor(self) -> None:
         kind = self.tool_kind
-        self.canvas.configure(cursor="X_cursor" if kind is ToolKind.ERASER else
-                              "xterm" if kind is ToolKind.TEXT else "crosshair")
+        self.canvas.configure(cursor="X_cursor" if kind is ToolKind.ERASER else "xterm" if kind is ToolKind.TEXT
+                              else "left_ptr" if kind is ToolKind.SELECT else "crosshair")
 
     def _remember(self) -> None:
         if self._prefs is not None:
@@ -222,49 +233,19 @@ class AnnotatorWindow:
             self.on_save(self.export_png())
             self._kept()
             return
-        if self._saving:
-            return
         self._commit_text()
-        if self._save_chooser is None:
-            choice = choose_save_chooser()
-            for name, reason in choice.skipped.items():
-                log.info("save dialog %s not used: %s", name, reason)
-            self._save_chooser = choice.chooser
-        folder = self.default_save_folder()
-        filename = default_filename(self._clock())
-        log.info("save dialog (%s) opened in %s with %r", self._save_chooser.name, folder, filename)
-        self._saving = True
-        self._save_chooser.ask(self.window, folder, filename, self._save_chosen)
+        self._save.ask(self.window)
 
     def default_save_folder(self) -> Path:
-        """Where Save starts: ``save_dir`` or the captures folder, created (0700) if missing; home if it cannot
-        be."""
-        folder = Path(self.save_dir) if self.save_dir is not None else paths.captures_dir()
-        try:
-            return paths.ensure_private_dir(folder, ours=False)
-        except OSError as exc:
-            log.warning("cannot create %s for the save dialog (%s); starting in the home folder", folder, exc)
-            return Path.home()
+        return self._save.default_folder()
 
-    def _save_chosen(self, path: Path | None) -> None:
-        """The save dialog's answer (Tk thread). Writes what the document holds now, even if the window has been
-        closed meanwhile: the user asked for the file."""
-        self._saving = False
-        if path is None:
-            self.set_status("Not saved")
-            return
-        png = self.document.export_png() if self._closed else self.export_png()
-        try:
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(png)
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("cannot save the screenshot to %s: %s", path, exc)
-            self.set_status(f"Not saved: {exc.strerror or exc}")
-            return
-        log.info("screenshot saved to %s", path)
-        self._kept()
-        self.set_status(f"Saved {path}")
+    def _export_for_save(self) -> bytes:
+        return self.document.export_png() if self._closed else self.export_png()
+
+    def delete_selected(self) -> None:
+        """Delete / BackSpace: remove the selected annotation (not while a text box is open)."""
+        if self._text_entry is None and self.selection.delete():
+            self.set_status("Annotation deleted \u00b7 Ctrl+Z brings it back")
 
     def pin(self) -> None:
         if self.on_pin is None:
@@ -284,49 +265,29 @@ class AnnotatorWindow:
 
     @property
     def unsaved_annotations(self) -> int:
-        """How many annotations closing now would lose: 0 when there are none, or when the image as it is was
-        saved, copied or uploaded."""
-        if self._revision == self._kept_revision:
-            return 0
-        return len(self.document.items)
+        """How many annotations closing now would lose (0 once the image as it is was saved, copied, uploaded)."""
+        return self._guard.unsaved
 
     def request_close(self) -> None:
         """Esc, Ctrl+W, the window's close button: close, after asking when annotations would be lost."""
-        if self._closed:
-            return
-        if self._prompt is not None and not self._prompt.answered:
-            self._prompt.window.lift()
-            return
-        self._commit_text()
-        unsaved = self.unsaved_annotations
-        if not unsaved:
-            self.close()
-            return
-        from tray.ui.annotator.close_prompt import DiscardPrompt
+        if not self._closed:
+            self._commit_text()
+            self._guard.request(self.window, self.close, self._stay_open)
 
-        self._prompt = DiscardPrompt(self.window, unsaved, self._close_answered)
-
-    def _close_answered(self, discard: bool) -> None:
-        self._prompt = None
-        if discard:
-            self.close()
-        elif not self._closed:
+    def _stay_open(self) -> None:
+        if not self._closed:
             self.window.focus_force()
             self.canvas.focus_set()
 
     def _kept(self) -> None:
-        self._kept_revision = self._revision
-
-    def _count_revision(self) -> None:
-        self._revision += 1
+        self._guard.kept()
 
     def close(self) -> None:
         """Close now, without asking (the app closes the window after an upload, or for a new capture)."""
         if self._closed:
             return
         self._closed = True
-        if self._prompt is not None:
-            self._prompt.answer(False)
+        self._guard.cancel()
         try:
             self.window.destroy()
         except self._tk.TclError:  # already gone with its root
@@ -361,21 +322,35 @@ class AnnotatorWindow:
     def _on_press(self, event: Any) -> None:
         self._commit_text()
         x, y = self._image_xy(event)
+        selecting = self.tool_kind is ToolKind.SELECT
+        if self.selection.grab(x, y, inside_box=selecting):  # on the selected annotation or a handle of it
+            return
+        if selecting:  # the topmost annotation under the click, dragged at once if the button stays down
+            self.selection.select(self.selection.item_at(x, y))
+            self.selection.grab(x, y)
+            return
+        self.selection.clear()
         tool = create_tool(self.tool_kind, Style(self.style.color, self.style.width), self.document.context())
         tool.press(x, y)
         if isinstance(tool, TextTool):
-            self._open_text_entry(tool)
+            self._texts.open_new(tool)
             return
         self._active = tool
         self._draw_preview()
 
     def _on_drag(self, event: Any) -> None:
+        if self.selection.dragging:
+            self.selection.drag_to(*self._image_xy(event))
+            return
         if self._active is None:
             return
         self._active.move(*self._image_xy(event))
         self._draw_preview()
 
     def _on_release(self, event: Any) -> None:
+        if self.selection.dragging:
+            self.selection.finish(*self._image_xy(event))
+            return
         tool, self._active = self._active, None
         self.canvas.delete("preview")
         self._preview_view.images.clear()
@@ -383,14 +358,28 @@ class AnnotatorWindow:
             return
         if tool.release(*self._image_xy(event)):
             self.document.commit(tool)
+        elif self.tool_kind in CLICK_SELECTS:  # a click that drew nothing: select what is under it
+            self.selection.select(self.selection.item_at(*tool.start))
+
+    def _on_double_click(self, event: Any) -> None:
+        """A double-click on a text annotation opens its box again; anywhere else it is a second press."""
+        item = self.selection.item_at(*self._image_xy(event))
+        if not isinstance(item, TextTool):
+            self._on_press(event)
+            return
+        self.selection.clear()
+        self._texts.open_existing(item)
 
     def _on_escape(self) -> None:
-        """Esc cancels the text box or the drag under way; with neither, it closes the window (asking first)."""
+        """Esc cancels the text box, the drag under way or the selection; with none, it closes the window (asking
+        first)."""
         if self._text_entry is not None:
-            self._close_text_entry(commit=False)
+            self._texts.close(commit=False)
         elif self._active is not None:
             self._active = None
             self.canvas.delete("preview")
+        elif self.selection.dragging or self.selection.item is not None:
+            self.selection.clear()
         else:
             self.request_close()
 
@@ -403,24 +392,12 @@ class AnnotatorWindow:
             self.select_tool(kind)
 
     # -- text entry --------------------------------------------------------------------------------------------
-    def _open_text_entry(self, tool: TextTool) -> None:
-        self._text_entry = CanvasTextBox(self._tk, self.canvas, tool, self.scale,
-                                         lambda commit: self._close_text_entry(commit=commit))
+    @property
+    def _text_entry(self) -> CanvasTextBox | None:
+        return self._texts.box
 
     def _commit_text(self) -> None:
-        if self._text_entry is not None:
-            self._close_text_entry(commit=True)
-
-    def _close_text_entry(self, *, commit: bool) -> None:
-        if self._text_entry is None:
-            return
-        box, self._text_entry = self._text_entry, None
-        tool, text = box.tool, box.close()
-        self.canvas.focus_set()
-        if commit:
-            tool.set_text(text)
-            if tool.is_valid():
-                self.document.commit(tool)
+        self._texts.commit()
 
     # -- drawing -----------------------------------------------------------------------------------------------
     def _draw_preview(self) -> None:
@@ -435,7 +412,9 @@ class AnnotatorWindow:
         self.canvas.delete("annotation")
         self._items_view.images.clear()
         for item in self.document.items:
-            item.draw(self.canvas, self._items_view)
+            if item is not self.selection.hidden and item is not self._texts.edited:
+                item.draw(self.canvas, self._items_view)
+        self.selection.sync()
         self.canvas.tag_raise("preview")
         self.canvas.tag_raise("text-entry")
         self.toolbar.show_history(can_undo=self.document.can_undo, can_redo=self.document.can_redo)

@@ -14,6 +14,7 @@ from tray.ui.annotator.tools.line import LineTool
 from tray.ui.annotator.tools.pen import PenTool
 from tray.ui.annotator.tools.pixelate import PixelateTool
 from tray.ui.annotator.tools.rectangle import RectangleTool
+from tray.ui.annotator.tools.select import SelectTool
 from tray.ui.annotator.tools.text import TextTool
 
 TOOL_CLASSES: dict[ToolKind, type[AnnotationTool]] = {
@@ -27,6 +28,7 @@ TOOL_CLASSES: dict[ToolKind, type[AnnotationTool]] = {
     ToolKind.PIXELATE: PixelateTool,
     ToolKind.COUNTER: CounterTool,
     ToolKind.ERASER: EraserTool,
+    ToolKind.SELECT: SelectTool,
 }
 
 
@@ -52,5 +54,5 @@ def tool_from_dict(data: dict[str, Any]) -> AnnotationTool:
 __all__ = [
     "AnnotationTool", "CanvasView", "Style", "ToolContext", "ToolKind", "TOOL_CLASSES", "create_tool",
     "tool_from_dict", "ArrowTool", "LineTool", "RectangleTool", "EllipseTool", "PenTool", "HighlighterTool",
-    "TextTool", "PixelateTool", "CounterTool", "EraserTool",
+    "TextTool", "PixelateTool", "CounterTool", "EraserTool", "SelectTool",
 ]

@@ -5,10 +5,10 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, ToolKind, draw_round_caps, rgba, scaled
-from tray.ui.annotator.tools.shapes import arrow_geometry
+from tray.ui.annotator.tools.shapes import EndPointHandles, arrow_geometry
 
 
-class ArrowTool(AnnotationTool):
+class ArrowTool(EndPointHandles, AnnotationTool):
     """A line from the press point with a filled head at the release point."""
 
     kind = ToolKind.ARROW

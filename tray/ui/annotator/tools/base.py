@@ -14,6 +14,7 @@ independent back ends that must agree:
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 from abc import ABC, abstractmethod
@@ -39,6 +40,7 @@ class ToolKind(enum.Enum):
     PIXELATE = 8  # the blur tool: destroys the pixels under it on export
     COUNTER = 9
     ERASER = 10
+    SELECT = 11  # not an annotation: selects, moves, resizes and edits the ones drawn
 
     @property
     def key(self) -> str:
@@ -138,6 +140,26 @@ class AnnotationTool(ABC):
         if len(pts) == 1:
             return math.dist(pts[0], (x, y)) <= reach
         return any(distance_to_segment((x, y), a, b) <= reach for a, b in zip(pts, pts[1:]))
+
+    # -- editing after drawing (the select tool) -----------------------------------------------------------------
+    def copy(self) -> "AnnotationTool":
+        """An independent copy: an edit replaces the annotation by a changed copy, so that undo puts it back."""
+        clone = copy.copy(self)
+        clone.style = Style(self.style.color, self.style.width)
+        clone.points = list(self.points)
+        return clone
+
+    def translate(self, dx: float, dy: float) -> None:
+        """Move the whole annotation by (dx, dy) image pixels."""
+        self.points = [(x + dx, y + dy) for x, y in self.points]
+
+    def handles(self) -> list[Point]:
+        """Where the resize handles are (image pixels); none for annotations that can only be moved."""
+        return []
+
+    def drag_handle(self, index: int, x: float, y: float) -> None:
+        """Put handle ``index`` of :meth:`handles` at (x, y), reshaping the annotation."""
+        raise ValueError(f"{type(self).__name__} has no resize handles")
 
     # -- drawing -------------------------------------------------------------------------------------------------
     @abstractmethod

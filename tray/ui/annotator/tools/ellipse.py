@@ -6,10 +6,10 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, ToolKind, normalized_rect, rgba
-from tray.ui.annotator.tools.shapes import stroke_box
+from tray.ui.annotator.tools.shapes import CornerHandles, stroke_box
 
 
-class EllipseTool(AnnotationTool):
+class EllipseTool(CornerHandles, AnnotationTool):
     """Ellipse inscribed in the dragged rectangle; stroke centred on it."""
 
     kind = ToolKind.ELLIPSE

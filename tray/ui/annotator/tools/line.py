@@ -5,9 +5,10 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, ToolKind, draw_round_caps, rgba, scaled
+from tray.ui.annotator.tools.shapes import EndPointHandles
 
 
-class LineTool(AnnotationTool):
+class LineTool(EndPointHandles, AnnotationTool):
     kind = ToolKind.LINE
     label = "Line"
 

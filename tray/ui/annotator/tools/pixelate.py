@@ -6,6 +6,7 @@ from typing import Any
 from PIL import Image
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, Style, ToolContext, ToolKind, normalized_rect
+from tray.ui.annotator.tools.shapes import CornerHandles
 
 MIN_BLOCK = 8
 
@@ -17,7 +18,7 @@ def pixelate(region: Image.Image, block: int) -> Image.Image:
     return small.resize((w, h), Image.Resampling.NEAREST)
 
 
-class PixelateTool(AnnotationTool):
+class PixelateTool(CornerHandles, AnnotationTool):
     """The blur tool: the dragged rectangle is pixelated in the exported image (real pixels, not an overlay).
 
     Cells are ``block`` image pixels (at least 8, and larger for big areas, so text stays unreadable).

@@ -5,10 +5,10 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from tray.ui.annotator.tools.base import AnnotationTool, CanvasView, ToolKind, normalized_rect, rgba
-from tray.ui.annotator.tools.shapes import stroke_box
+from tray.ui.annotator.tools.shapes import CornerHandles, stroke_box
 
 
-class RectangleTool(AnnotationTool):
+class RectangleTool(CornerHandles, AnnotationTool):
     """Outline rectangle; the stroke is centred on the dragged edges."""
 
     kind = ToolKind.RECTANGLE

@@ -1,10 +1,43 @@
-"""Shared drawing for the two-point shape tools (line, arrow, rectangle, ellipse)."""
+"""Shared drawing for the two-point shape tools (line, arrow, rectangle, ellipse), and their resize handles."""
 
 from __future__ import annotations
 
 import math
 
-from tray.ui.annotator.tools.base import Point
+from tray.ui.annotator.tools.base import Point, normalized_rect
+
+
+class EndPointHandles:
+    """Line and arrow: a handle on each end; dragging one moves that end only."""
+
+    points: list[Point]
+
+    def handles(self) -> list[Point]:
+        return [self.points[0], self.points[-1]] if self.points else []
+
+    def drag_handle(self, index: int, x: float, y: float) -> None:
+        if index not in (0, 1):
+            raise ValueError(f"end point handle {index}: there are two (0 and 1)")
+        self.points[0 if index == 0 else -1] = (float(x), float(y))
+
+
+class CornerHandles:
+    """Rectangle, ellipse, blur: a handle on each corner (top-left, top-right, bottom-right, bottom-left); dragging
+    one keeps the opposite corner where it is (dragged past it, the shape flips)."""
+
+    points: list[Point]
+
+    def handles(self) -> list[Point]:
+        if not self.points:
+            return []
+        l, t, r, b = normalized_rect(self.points[0], self.points[-1])
+        return [(l, t), (r, t), (r, b), (l, b)]
+
+    def drag_handle(self, index: int, x: float, y: float) -> None:
+        corners = self.handles()
+        if not 0 <= index < len(corners):
+            raise ValueError(f"corner handle {index}: there are four (0..3)")
+        self.points = [corners[(index + 2) % 4], (float(x), float(y))]
 
 
 def arrow_geometry(start: Point, end: Point, width: int) -> tuple[Point, list[Point]]:
