@@ -2,7 +2,8 @@
 
 ``reference``  our snaplark-server (seed + every extension), in-process, with its fault hook and a movable clock;
 ``seed``       :class:`tests.seed_server.SeedServer`, a strict server that speaks only the seed document;
-``postgres``   the reference server on a real PostgreSQL (tests/postgres.py) instead of SQLite.
+``postgres``   the reference server on a real PostgreSQL (tests/postgres.py) instead of SQLite;
+``balanced``   two reference instances on one PostgreSQL behind an nginx round-robin balancer (balanced_server.py).
 
 Both offer: ``url``, ``api_url``, ``token``, ``start/stop/restart``, ``fault(route, count, status, delay,
 retry_after)``, ``faults_pending()``, ``clear_faults()``, ``held_parts(session_id) -> (state, [(index, size)])``,
@@ -21,7 +22,7 @@ import requests
 
 from tests.seed_server import SeedServer
 
-KINDS = ["reference", "seed", "postgres"]
+KINDS = ["reference", "seed", "postgres", "balanced"]
 
 
 class ReferenceServer:
@@ -148,6 +149,10 @@ class SeedKind(SeedServer):
 def make_server(kind: str, data_dir: Path, **kwargs):
     if kind in ("reference", "postgres"):
         return ReferenceServer(data_dir, **kwargs)
+    if kind == "balanced":
+        from tests.balanced_server import BalancedServer
+
+        return BalancedServer(data_dir, **kwargs)
     assert kind == "seed", kind
     return SeedKind(data_dir)
 
@@ -156,7 +161,8 @@ def make_server(kind: str, data_dir: Path, **kwargs):
 def server_each_kind(request, tmp_path):
     """``server`` of each kind: import this into a test module to run its tests against both (it overrides the
     reference-only ``server`` fixture of tests/conftest.py). ``indirect`` parametrization picks one kind."""
-    extra = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgres" else {}
+    extra = {"database_url": request.getfixturevalue("postgres_url")} if request.param in ("postgres", "balanced") \
+        else {}
     srv = make_server(request.param, tmp_path / "server-data", **extra).start()
     yield srv
     srv.stop()
