@@ -187,7 +187,8 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
 
     def url_builder(request: Request) -> Callable[[str, str], str]:
         base = links.base(request.scope, request.headers.get("host"))  # never a Host that is not allowed
-        return lambda kind, name: f"{base}/{kind}/{name}"
+        files = links.file_base(base)  # a name with an extension is a raw file: user_content_base_url when set
+        return lambda kind, name: f"{files if '.' in name else base}/{kind}/{name}"
 
     async def read_json(request: Request) -> Any:
         ctype = request.headers.get("content-type", "")

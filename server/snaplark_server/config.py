@@ -53,6 +53,10 @@ class ServerConfig:
     # links.py: the server's own public address for every link it returns (pages, posters, oEmbed, raw files when
     # public_base_url is not set) ...
     site_url: str | None = None
+    # ... and raw files (/v/<id>.webm, /s/<id>.png, posters) are linked from this separate origin when set (e.g.
+    # https://usercontent.example.com, a second name for this server): a file can never run in the pages' origin.
+    # Pages asked for on it answer 404; files asked for on the site's origin are redirected to it (links.py)
+    user_content_base_url: str | None = None
     # ... else the request's Host when it is one of these (name, name:port, *.domain); None = the bind address,
     # localhost and 127.0.0.1. Any other Host gets links to the first of them, never to itself.
     allowed_hosts: list[str] | None = None
@@ -148,6 +152,11 @@ class ServerConfig:
             self.min_part_size = max(self.min_part_size, S3_MIN_PART_SIZE)
         if self.public_base_url:
             self.public_base_url = self.public_base_url.rstrip("/")
+        if self.user_content_base_url:
+            if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", self.user_content_base_url):
+                raise ConfigError(f"user_content_base_url: expected http(s)://host[:port][/path], got "
+                                  f"{self.user_content_base_url!r}")
+            self.user_content_base_url = self.user_content_base_url.rstrip("/")
         if self.site_url:
             if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", self.site_url):
                 raise ConfigError(f"site_url: expected http(s)://host[:port][/path], got {self.site_url!r}")

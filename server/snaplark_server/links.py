@@ -11,13 +11,17 @@ So the base of every link is, in this order:
 3. else the first concrete allowed host (not a wildcard nor 0.0.0.0/::) with the port the request arrived on.
 
 The scheme is the request's (uvicorn takes ``X-Forwarded-Proto`` from trusted proxies). Raw files may instead be
-served from ``public_base_url`` (S3 / CDN) by the storage backend; that is decided by the callers.
+served from ``public_base_url`` (S3 / CDN) by the storage backend; that is decided by the callers. Otherwise raw files
+are linked from ``user_content_base_url`` when it is set: a separate origin (another name for this server), so a
+file a browser is tricked into rendering never runs in the pages' origin. On that origin only files are served
+(`is_user_content_host`; pages answer 404), and files asked for on the site's origin are redirected to it.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .config import ServerConfig
@@ -42,7 +46,18 @@ class SiteLinks:
 
     def __init__(self, config: "ServerConfig") -> None:
         self.site_url = config.site_url
+        self.user_content = config.user_content_base_url
+        self.user_content_host = (urlsplit(config.user_content_base_url).netloc.lower()
+                                  if config.user_content_base_url else None)
         self.allowed = [entry.lower() for entry in config.effective_allowed_hosts()]
+
+    def file_base(self, base: str) -> str:
+        """Where raw files are linked from: ``user_content_base_url``, else the site's ``base``."""
+        return self.user_content or base
+
+    def is_user_content_host(self, host_header: str | None) -> bool:
+        """Whether a request came for the user-content origin (its Host is ``user_content_base_url``'s)."""
+        return self.user_content_host is not None and (host_header or "").strip().lower() == self.user_content_host
 
     def host_allowed(self, name: str, port: int | None) -> bool:
         for entry in self.allowed:

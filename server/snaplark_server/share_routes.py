@@ -18,7 +18,7 @@ from typing import Awaitable, Callable
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
@@ -103,20 +103,22 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     placeholder = (TEMPLATES / "video-placeholder.png").read_bytes()  # a video's preview until its poster exists
     icon = (TEMPLATES / "favicon.svg").read_bytes()
     extra_origin = ""
-    if public_base_url:
-        parts = urlsplit(public_base_url)
-        extra_origin = f" {parts.scheme}://{parts.netloc}"
+    for other in (public_base_url, links.user_content):  # where the pages' media and images may come from
+        if other:
+            parts = urlsplit(other)
+            extra_origin += f" {parts.scheme}://{parts.netloc}"
+    own = links.user_content or ""  # the prefix of this server's own raw files in pages (relative without it)
 
     def base_of(request: Request) -> str:
         return links.base(request.scope, request.headers.get("host"))
 
     def file_url(view: ObjectView, base: str) -> str:
-        return storage.public_url(view.key) or f"{base}/{view.route}/{view.id}.{view.ext}"
+        return storage.public_url(view.key) or f"{links.file_base(base)}/{view.route}/{view.id}.{view.ext}"
 
     def poster_url(view: ObjectView, base: str) -> str | None:
         if not view.poster_key:
             return None
-        return storage.public_url(view.poster_key) or f"{base}/v/{view.id}.jpg"
+        return storage.public_url(view.poster_key) or f"{links.file_base(base)}/v/{view.id}.jpg"
 
     def page_csp(frames: str) -> str:
         return PAGE_CSP.format(extra=extra_origin, frames=frames)
@@ -163,11 +165,11 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         if pw and pw > 1280:  # media.POSTER_MAX_WIDTH: a wide video's poster is scaled down
             pw, ph = 1280, round(view.height * 1280 / view.width)
         own_file = storage.public_url(view.key) is None
-        file_src = f"/{view.route}/{view.id}.{view.ext}" if own_file else file_url(view, base)
+        file_src = f"{own}/{view.route}/{view.id}.{view.ext}" if own_file else file_url(view, base)
         return dict(
             obj=view, base="", title=view.display_title(), page_url=page_url, file_url=file_url(view, base),
-            file_src=file_src, download_src=f"/{view.route}/{view.id}.{view.ext}?download=1",
-            poster_url=poster, poster_src=(f"/v/{view.id}.jpg" if view.poster_key and
+            file_src=file_src, download_src=f"{own}/{view.route}/{view.id}.{view.ext}?download=1",
+            poster_url=poster, poster_src=(f"{own}/v/{view.id}.jpg" if view.poster_key and
                                            storage.public_url(view.poster_key) is None else poster),
             poster_width=pw, poster_height=ph,
             # previews (og:image, twitter:image) need an image at once: until the background job has made the
@@ -207,8 +209,19 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
             return Response(status_code=status, headers=headers)
         return StreamingResponse(storage.iter_range(key, start, end), status_code=status, headers=headers)
 
+    def user_content_origin(request: Request) -> bool:
+        return links.is_user_content_host(request.headers.get("host"))
+
+    def not_on_user_content() -> ApiError:
+        return ApiError(404, "not_found", "pages are not served on the user-content origin")
+
     async def serve(request: Request, kind: str, name: str) -> Response:
         stem, dot, ext = name.partition(".")
+        if links.user_content and (not dot) == user_content_origin(request):
+            if not dot:  # a page on the user-content origin: never HTML there
+                raise not_on_user_content()
+            target = f"{links.user_content}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(target, status_code=307, headers={"cache-control": "no-cache"})
         if not dot:  # the page
             view = await lookup(kind, stem)
             if gone(view):
@@ -241,6 +254,8 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
 
     @app.get("/v/{object_id}/embed")
     async def embed_video(request: Request, object_id: str) -> Response:
+        if user_content_origin(request):
+            raise not_on_user_content()
         view = await lookup("video", object_id)
         if gone(view):
             return gone_page(request, view)

@@ -226,3 +226,31 @@ def test_screenshot_page_shows_the_image(server, chromium, tmp_path):
     assert console_errors(chromium) == []
     png = requests.get(file_url, timeout=10).content
     assert Image.open(io.BytesIO(png)).size == (800, 500)
+
+
+def test_page_plays_media_from_the_user_content_origin(recordings, chromium, tmp_path):
+    """``user_content_base_url``: the page at http://127.0.0.1:PORT plays the file, shows the poster and offers the
+    download from http://localhost:PORT -- another origin, allowed by the page's CSP, with no console error."""
+    from snaplark_server.activation import bind_listener
+    from snaplark_server.config import ServerConfig
+    from snaplark_server.runner import ServerThread
+    from snaplark_server.users import create_user
+
+    sock = bind_listener("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = ServerConfig(data_dir=tmp_path / "server", port=port, cleanup_interval=3600.0,
+                          site_url=f"http://127.0.0.1:{port}", user_content_base_url=f"http://localhost:{port}")
+    thread = ServerThread(config, sock=sock).start()
+    try:
+        token = create_user(thread.app.state.db, "alice")
+        link, file_url = upload((thread, token), recordings["webm"], tmp_path)
+        assert thread.app.state.media_jobs.wait_idle(60)
+        assert link.startswith(f"http://127.0.0.1:{port}/v/") and file_url.startswith(f"http://localhost:{port}/v/")
+        chromium.get(link)
+        wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the video's metadata")
+        state = play_and_seek(chromium)
+        assert state["src"] == file_url and state["poster"] == f"{file_url.rsplit('.', 1)[0]}.jpg", state
+        assert decoded_image_width(chromium, state["poster"]) == SIZE[0]
+        assert console_errors(chromium) == []
+    finally:
+        thread.stop()
