@@ -13,6 +13,7 @@ import requests
 
 from tests.integration.upload.helpers import MIB, sha256_file
 from tests.nginx import free_port, running_nginx
+from tests.procutil import wait_until
 
 from .test_reverse_proxy import make_engine
 
@@ -41,15 +42,15 @@ def balanced(make_server, tmp_path):
         }}
     }}"""
     base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{base}/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    with running_nginx(tmp_path / "nginx", block, up):
+    with running_nginx(tmp_path / "nginx", block, lambda: _answers(base)):
         yield base, [a, b], b.token, parts_at
+
+
+def _answers(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/health", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
 
 
 def test_recording_parts_land_on_both_instances_and_the_file_matches(balanced, tmp_path):
@@ -70,3 +71,72 @@ def test_recording_parts_land_on_both_instances_and_the_file_matches(balanced, t
     for via in (base, a.url, b.url):  # through the balancer and from either instance
         r = requests.get(url.replace(base, via), headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sha256_file(path)
+
+
+def test_kill_9_of_one_instance_mid_recording_loses_and_duplicates_nothing(tmp_path, postgres_url, monkeypatch):
+    """Two ``snaplark-server serve`` processes (one PostgreSQL, one shared data dir) behind the balancer; a live
+    recording is streamed in parts; after some parts one instance is killed with SIGKILL; the balancer routes
+    around it and the client finishes: the parts the dead instance acknowledged count, none is sent twice."""
+    from tray.upload.journal import UploadJournal
+
+    from .conftest import start_cli_server, stop_process
+    from .test_cli_users import run_cli
+    from .test_reverse_proxy import sent_while_recording
+
+    monkeypatch.setenv("SNAPLARK_DATABASE_URL", postgres_url)
+    data = tmp_path / "shared"
+    config = tmp_path / "server.toml"
+    config.write_text("shared_data_dir = true\n")
+    started = [start_cli_server(data, global_args=("--config", str(config))) for _ in range(2)]
+    procs = [proc for proc, _ in started]
+    ports = [int(url.rsplit(":", 1)[1]) for _, url in started]
+    token = run_cli(data, "user", "add", "alice").stdout.strip().splitlines()[-1]
+    port = free_port()
+    block = f"""
+    upstream snaplark {{ server 127.0.0.1:{ports[0]}; server 127.0.0.1:{ports[1]}; }}
+    log_format upstreams '$request $status $upstream_addr';
+    server {{
+        listen 127.0.0.1:{port};
+        access_log {tmp_path}/upstreams.log upstreams;
+        client_max_body_size 80m;
+        proxy_request_buffering off;
+        location / {{ proxy_pass http://snaplark; proxy_set_header Host $http_host; }}
+    }}"""
+    base = f"http://127.0.0.1:{port}"
+    path = tmp_path / "rec.webm"
+    size = 6 * MIB
+    rng = random.Random(9)
+    path.write_bytes(b"\x1a\x45\xdf\xa3" + rng.randbytes(size - 4))
+    journal = UploadJournal(tmp_path / "client" / "uploads.sqlite3").open()
+    try:
+        with running_nginx(tmp_path / "nginx", block, lambda: _answers(base)):
+            engine = make_engine(f"{base}/api/v1", token, True, journal)
+            try:
+                up = engine.start_recording_upload(path, {"resolution": "1280x720"})
+                marks = list(range(300 * 1024, size, 300 * 1024))
+                for i, n in enumerate(marks):
+                    if i == len(marks) // 2:
+                        procs[0].kill()  # SIGKILL, mid-recording: half the parts are acknowledged
+                        procs[0].wait(10)
+                    up.durable(n)
+                    wait_until(lambda: sent_while_recording(journal.parts(up.id), n), 30, f"parts up to {n}")
+                up.finished(size, 6.0, {})
+                url = up.wait(60)
+            finally:
+                assert engine.stop(10)
+        parts = journal.parts(up.id)
+        assert [p.index for p in parts] == list(range(len(parts))) and all(p.acked for p in parts)
+        stored = [line.rsplit(" 200 ", 1)[1] for line in (tmp_path / "upstreams.log").read_text().splitlines()
+                  if line.startswith("POST /api/v1/videos/chunk") and " 200 " in line]
+        assert len(stored) == len(parts) > 10  # each part stored once: none re-sent after the kill
+        dead, alive = (f"127.0.0.1:{p}" for p in ports)
+        assert dead in stored[: len(stored) // 2] and alive in stored  # both served parts before the kill ...
+        assert any(addr == f"{dead}, {alive}" for addr in stored)  # ... after it the balancer routed around it
+        assert all(addr.endswith(alive) for addr in stored[len(stored) // 2 + 1:])
+        survivor = f"http://127.0.0.1:{ports[1]}"
+        r = requests.get(url.replace(base, survivor), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sha256_file(path)
+    finally:
+        journal.close()
+        for p in procs:
+            stop_process(p)
