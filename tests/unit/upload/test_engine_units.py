@@ -30,8 +30,10 @@ def test_check_uploadable(tmp_path):
     (tmp_path / "e.png").write_bytes(b"")
     with pytest.raises(LocalFileError, match="empty"):
         check_uploadable(tmp_path / "e.png")
-    (tmp_path / "a.gif").write_bytes(b"GIF89a")
-    with pytest.raises(LocalFileError, match="unsupported"):
-        check_uploadable(tmp_path / "a.gif")
+    (tmp_path / "a.bmp").write_bytes(b"BM")
+    with pytest.raises(LocalFileError, match="unsupported file type .bmp"):
+        check_uploadable(tmp_path / "a.bmp")
+    (tmp_path / "a.gif").write_bytes(b"GIF89a")  # GIF clips (record --format gif) upload as images
+    check_uploadable(tmp_path / "a.gif")
     (tmp_path / "ok.webm").write_bytes(b"\x1a\x45\xdf\xa3")
     check_uploadable(tmp_path / "ok.webm")
