@@ -14,3 +14,10 @@ def _collect_tk_garbage_on_main_thread():
     (Tcl_AsyncDelete). Collect after every e2e test, here, on the main thread."""
     yield
     gc.collect()
+
+
+@pytest.fixture
+def desktop_capture() -> dict:
+    """``[capture]`` settings of the whole-app ``desktop`` fixture (tests/e2e/test_desktop_app.py) over its
+    defaults (no countdown, 10 fps); a test module overrides this fixture to record differently."""
+    return {}

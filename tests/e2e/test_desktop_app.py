@@ -11,6 +11,7 @@ Screenshots of each step go to test-artifacts/app/.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import socket
@@ -102,7 +103,7 @@ class AppProcess:
 
 
 @pytest.fixture
-def desktop(xvfb, keyring_env, tmp_path):
+def desktop(xvfb, keyring_env, tmp_path, desktop_capture):
     need_tool("trayer", "xdotool", "xclip", "import", "xwininfo")
     notifications = RecordingNotificationService().start()
     env = dict(keyring_env)
@@ -122,8 +123,9 @@ def desktop(xvfb, keyring_env, tmp_path):
     try:
         wait_until(lambda: "trayer" in sh("xwininfo", "-root", "-tree"), 10, "trayer panel")
         # first run: no config file yet -> defaults + welcome; the embedded server on a free port via env config
-        cfg.write_text(f"schema_version = 2\n[server]\nembedded_port = {free_port()}\n[capture]\ncountdown = 0\n"
-                       f"fps = 10\n")
+        capture = {"countdown": 0, "fps": 10, **desktop_capture}
+        cfg.write_text(f"schema_version = 2\n[server]\nembedded_port = {free_port()}\n[capture]\n"
+                       + "".join(f"{key} = {json.dumps(value)}\n" for key, value in capture.items()))
         app = AppProcess(env, tmp_path)
         app.wait_log(r"tray app running", 60)
         yield app, notifications, tmp_path

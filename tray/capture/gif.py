@@ -37,6 +37,16 @@ def too_long_message(seconds: float) -> str:
             f"(--format webm), or trim it to {GIF_MAX_SECONDS} s or less first")
 
 
+def gif_max_duration(setting: float) -> float:
+    """How long a GIF recording may run: ``capture.max_duration`` (0 = no limit) capped at the GIF limit."""
+    return float(GIF_MAX_SECONDS) if setting == 0 else min(float(setting), float(GIF_MAX_SECONDS))
+
+
+def stopped_at_limit(duration: float) -> bool:
+    """Whether a recording of ``duration`` s ended at the GIF limit (the recorder stops a few ms either side)."""
+    return duration >= GIF_MAX_SECONDS - 0.05
+
+
 @dataclass(frozen=True)
 class GifResult:
     path: Path

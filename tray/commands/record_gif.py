@@ -20,22 +20,20 @@ PROG = "snaplark record"
 def gif_recording_options(max_duration: float, *, explicit: bool) -> tuple[float, str | None]:
     """The recorder's max duration for a GIF (the limit when none or a longer one is set in the settings), and the
     refusal of an ``explicit`` ``--duration`` longer than the limit."""
-    from tray.capture.gif import GIF_MAX_SECONDS
+    from tray.capture.gif import GIF_MAX_SECONDS, gif_max_duration
 
-    if max_duration > GIF_MAX_SECONDS and not explicit:
-        return float(GIF_MAX_SECONDS), None
-    if max_duration > GIF_MAX_SECONDS:
+    if max_duration > GIF_MAX_SECONDS and explicit:
         return 0.0, (f"--duration {max_duration:g} is longer than GIF clips may be ({GIF_MAX_SECONDS} s): record "
                      "as webm or mp4 (--format webm), or ask for less")
-    return (max_duration or float(GIF_MAX_SECONDS)), None
+    return gif_max_duration(max_duration), None
 
 
 def finish(result: Any, gif_path: Path, settings: Any, upload: bool) -> int:
     """After the recording stopped: convert, remove the spool, upload or print the path. Returns the exit code."""
-    from tray.capture.gif import GIF_MAX_SECONDS, GifTooLong, convert_to_gif
+    from tray.capture.gif import GIF_MAX_SECONDS, GifTooLong, convert_to_gif, stopped_at_limit
 
     spool = Path(result.path)
-    if result.duration >= GIF_MAX_SECONDS - 0.05:
+    if stopped_at_limit(result.duration):
         print(f"{PROG}: stopped at the GIF limit of {GIF_MAX_SECONDS} s", file=sys.stderr)
     try:
         gif = convert_to_gif(spool, gif_path, duration=result.duration)

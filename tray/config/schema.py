@@ -54,7 +54,8 @@ class HotkeySettings:
 class CaptureSettings:
     fps: int = field(default=30, metadata=_opt(v_int_range(1, 120)))
     # "webm": VP9 + Opus; "mp4": H.264 + AAC, fragmented (tray.capture.encoder). docs/playback.md: which plays where
-    format: str = field(default="webm", metadata=_opt(v_choice("webm", "mp4")))
+    # "gif": a WebM spool made an animated GIF when it stops, at most 60 s, no sound (tray.capture.gif)
+    format: str = field(default="webm", metadata=_opt(v_choice("webm", "mp4", "gif")))
     bitrate: int = field(default=2_500_000, metadata=_opt(v_int_range(1, None)))  # bits per second
     cursor: bool = field(default=True, metadata=_opt(v_bool))
     countdown: int = field(default=3, metadata=_opt(v_int_range(0, 10)))  # seconds

@@ -2,7 +2,8 @@
 :class:`~tray.recording.RecordingSession` (recorder + the upload it streams into) -> control bar -> stop -> link.
 
 A full-screen recording holds Snaplark's own notifications back until it ends (they would be in the video); the
-tray icon shows the state meanwhile.
+tray icon shows the state meanwhile. With ``capture.format = "gif"`` nothing streams: the WebM spool becomes a GIF
+when the recording stops and is uploaded then (gif_recording.py; at most 60 s, told at the start).
 
 Threading: Tk thread only. The recorder's callbacks and the threads that stop it or wait for its end only ``post``.
 """
@@ -32,6 +33,7 @@ class ActiveRecording:
     control: Any = None  # None: no room outside the region (full screen) and the OS cannot hide it from capture
     border: Any = None
     full_screen: bool = False  # our notifications are held back until it ends (they would be in the video)
+    gif: bool = False  # capture.format = "gif": the spool (WebM, not streamed) becomes a GIF at the end
 
 
 class RecordingFlow:
@@ -72,8 +74,15 @@ class RecordingFlow:
         ctx.warm_upload_path()
         settings = ctx.settings
         cap = settings.capture
-        fmt = recording_format(cap.format)  # capture.format: webm or mp4
+        gif = cap.format == "gif"  # a WebM spool, converted when it stops (gif_recording.py)
+        fmt = recording_format("webm" if gif else cap.format)  # capture.format: webm, mp4 or gif
         path = recording_path(settings.upload.ensure_save_dir(), ext=fmt.extension)
+        max_duration = float(cap.max_duration)
+        if gif:
+            from tray.capture.gif import gif_max_duration
+
+            max_duration = gif_max_duration(max_duration)
+        streamed = settings.upload.auto_upload and not gif
 
         def on_state(state: RecorderState) -> None:  # recorder threads
             ctx.post(lambda: ctx.tray.set_recording(
@@ -83,23 +92,32 @@ class RecordingFlow:
             ctx.post(lambda: ctx.notify_error("Recording without sound", failure.message))
 
         session = RecordingSession(
-            path, uploader=ctx.stack.engine if settings.upload.auto_upload else None, on_state=on_state,
+            path, uploader=ctx.stack.engine if streamed else None, on_state=on_state,
             on_upload=lambda upload: ctx.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
             format=fmt.name, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
-            max_duration=float(cap.max_duration), audio=audio_spec(cap.audio, cap.mic_device),
+            max_duration=max_duration, audio=audio_spec(cap.audio, cap.mic_device),
             on_audio_failure=on_audio_failure)
         try:
             session.prepare()  # bad region, no display: told now, before any countdown
         except Exception as exc:  # noqa: BLE001
             ctx.notify_error("Recording failed to start", str(exc))
             return
-        rec = ActiveRecording(session, region, path, full_screen=covers_a_monitor(region, self._monitors()))
+        rec = ActiveRecording(session, region, path, full_screen=covers_a_monitor(region, self._monitors()),
+                              gif=gif)
+        notice = ""
+        if gif:
+            from tray.ui.gif_recording import limit_notice
+
+            notice = limit_notice(max_duration)
+            log.info("%s", notice)
         if rec.full_screen:
             ctx.notification_hold.hold()
         # What is recorded (even-sized, inside the selection) gets the border just outside it, from now on.
         rec.border = RecordingBorder(ctx.root, session.region, screen)
         if cap.countdown <= 0:
             self._begin(rec, screen)
+            if notice and self.active is rec and not rec.full_screen:  # (held, it would come after the clip)
+                ctx.confirm("GIF recording", notice)
             return
         from tray.ui.countdown import CountdownOverlay
 
@@ -113,9 +131,11 @@ class RecordingFlow:
             log.info("recording cancelled during the countdown; nothing was recorded")
 
         stop_key = ctx.hotkey_display("stop_recording")
+        hint = f"Esc to cancel · {stop_key} stops" if stop_key else "Esc to cancel"
+        if gif:
+            hint = f"GIF · at most {max_duration:g} s · {hint}"
         self.countdown = CountdownOverlay(ctx.root, session.region, screen, cap.countdown,
-                                          on_done=counted_down, on_cancel=cancelled,
-                                          hint=f"Esc to cancel · {stop_key} stops" if stop_key else "Esc to cancel")
+                                          on_done=counted_down, on_cancel=cancelled, hint=hint)
         ctx.tray.set_recording(True)  # the menu's Stop item cancels the countdown
 
     def _begin(self, rec: ActiveRecording, screen: Region) -> None:
@@ -199,6 +219,9 @@ class RecordingFlow:
         ctx.tray.set_state(TrayState.IDLE)
         auto_upload = ctx.settings.upload.auto_upload
         result = rec.session.result
+        if rec.gif:
+            self._finish_gif(rec, result, auto_upload)
+            return
         if result is not None and result.error:
             ctx.notify_error("Recording stopped", f"{result.error}. What was recorded is kept at {rec.path}"
                              + (" and is being uploaded." if auto_upload else "."))
@@ -206,6 +229,15 @@ class RecordingFlow:
             self.recent.await_url(upload, copy=True)
         if not auto_upload:
             ctx.notifier.notify("Recording saved", str(rec.path))
+
+    def _finish_gif(self, rec: ActiveRecording, result: Any, auto_upload: bool) -> None:
+        from tray.ui.gif_recording import GifFinisher
+
+        if result is not None and result.error:
+            self.ctx.notify_error("Recording stopped", f"{result.error}. What was recorded becomes a GIF.")
+        engine = self.ctx.stack.engine if auto_upload else None
+        GifFinisher(self.ctx, engine.upload_screenshot if engine is not None else None,
+                    lambda upload: self.recent.await_url(upload, copy=True)).finish(result, rec.path)
 
     def toggle_pause(self) -> None:
         if self.active is not None:

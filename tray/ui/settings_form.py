@@ -46,8 +46,8 @@ TABS: dict[str, list[FieldSpec]] = {
     "Capture": [
         FieldSpec("capture.fps", "Frames per second", "text", hint="1..120"),
         FieldSpec("capture.bitrate", "Video bitrate (bit/s)", "text"),
-        FieldSpec("capture.format", "Recording format", "choice", ("webm", "mp4"),
-                  hint="mp4 plays on more devices"),
+        FieldSpec("capture.format", "Recording format", "choice", ("webm", "mp4", "gif"),
+                  hint="mp4 plays on more devices; gif: short clips, at most 60 s, no sound"),
         FieldSpec("capture.audio", "Sound", "choice", ("auto", "none", "mic", "system", "both")),
         FieldSpec("capture.cursor", "Record the mouse pointer", "bool"),
         FieldSpec("capture.countdown", "Countdown (seconds)", "text", hint="0..10"),

@@ -167,16 +167,17 @@ def test_recorder_refuses_a_format_its_file_name_contradicts(tmp_path, path, fmt
     assert str(err.value) == message
 
 
-def test_capture_format_setting_accepts_mp4_and_names_both_choices_when_wrong(tmp_path):
+def test_capture_format_setting_accepts_mp4_and_gif_and_names_the_choices_when_wrong(tmp_path):
     from tray.config import ConfigError, load_config
 
     p = tmp_path / "config.toml"
-    p.write_text('schema_version = 2\n[capture]\nformat = "mp4"\n')
-    assert load_config(p).capture.format == "mp4"
+    for fmt in ("mp4", "gif"):
+        p.write_text(f'schema_version = 2\n[capture]\nformat = "{fmt}"\n')
+        assert load_config(p).capture.format == fmt
     p.write_text('schema_version = 2\n[capture]\nformat = "mov"\n')
     with pytest.raises(ConfigError) as err:
         load_config(p)
-    assert str(err.value) == f"invalid setting in {p}: capture.format = 'mov': must be one of 'webm', 'mp4'"
+    assert str(err.value) == f"invalid setting in {p}: capture.format = 'mov': must be one of 'webm', 'mp4', 'gif'"
 
 
 @pytest.mark.parametrize("argv, message", [
