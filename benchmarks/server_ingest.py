@@ -20,6 +20,11 @@ Goals: ingest throughput >= 0.5 x raw sequential write (issue 4); peak server RS
     python benchmarks/server_ingest.py --sessions 20 --total-mib 1024 --json
     python benchmarks/server_ingest.py --attack-connections 0     # ingest only
     python benchmarks/server_ingest.py --server-config limits.toml  # with quotas, reserve, access log ... set
+
+Scale-out (issue 17, benchmarks/_server_scale.py): N instances behind nginx, SQLite or PostgreSQL, local or S3;
+throughput and p95 part latency per setup, 20 concurrent recordings, and the 2-vs-1 instance ratio:
+
+    python benchmarks/server_ingest.py --instances 1,2 --database sqlite,postgres --storage local,s3
 """
 
 from __future__ import annotations
@@ -296,7 +301,13 @@ def main() -> int:
     ap.add_argument("--server-config", type=Path, default=None,
                     help="TOML config file of every server started (limits, quotas, access_log ...)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--instances", type=_csv(int), default=None, help="scale-out: e.g. 1,2 (instances behind nginx)")
+    ap.add_argument("--database", type=_csv(str, ("sqlite", "postgres")), default=None, help="scale-out: sqlite,postgres")
+    ap.add_argument("--storage", type=_csv(str, ("local", "s3")), default=None, help="scale-out: local,s3")
+    ap.add_argument("--part-mib", type=int, default=5, help="scale-out: part size (S3 needs >= 5)")
     args = ap.parse_args()
+    if args.instances or args.database or args.storage:
+        return _scale_out(args)
 
     total = args.total_mib * MiB
     part_size = total // (args.sessions * args.parts)
@@ -384,6 +395,46 @@ def main() -> int:
                   f"{args.attack_nofile}): p99 {result['health_p99_ms']} ms (goal <= 50; un-attacked server "
                   f"{result['health_control_p99_ms']} ms), {result['health_unanswered_5s']} of "
                   f"{result['health_probes']} unanswered in 5 s (goal 0)")
+    return 0
+
+
+def _csv(kind, allowed: tuple = ()):
+    def parse(text: str) -> list:
+        values = [kind(v.strip()) for v in text.split(",") if v.strip()]
+        bad = [v for v in values if allowed and v not in allowed]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(map(str, allowed)) or kind.__name__}")
+        return values
+    return parse
+
+
+def _scale_out(args) -> int:
+    from _server_scale import run
+
+    args.instances = args.instances or [1, 2]
+    args.database = args.database or ["sqlite", "postgres"]
+    args.storage = args.storage or ["local", "s3"]
+    if args.sessions == 20 and args.parts == 10:  # the single-server defaults: 1 GiB is too much for moto's RAM
+        args.parts = 2
+    root = Path(tempfile.mkdtemp(prefix="snaplark-bench-scale-", dir=args.dir))
+    try:
+        result = run(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.sessions} concurrent recordings x {args.parts} parts of {result['part_mib']:g} MiB, through nginx; "
+          f"{result['cpu_count']} CPUs")
+    for name, r in result["setups"].items():
+        if isinstance(r, str):
+            print(f"{name:36s} {r}")
+            continue
+        print(f"{name:36s} {r['mib_per_s']:7.1f} MiB/s  p95 part {r['p95_part_ms']:7.1f} ms  "
+              f"{r['finalized_with_sha256']}/{r['recordings']} finalized with sha256" + (
+                  f"  ERRORS {r['errors']}" if r["errors"] else ""))
+    for name, ratio in result["throughput_ratio_2_vs_1_instances"].items():
+        print(f"2 vs 1 instances ({name}): throughput x{ratio}")
     return 0
 
 
