@@ -237,6 +237,7 @@ class UploadStack:
 
     def open(self) -> "UploadStack":
         from tray.upload.engine import UploadEngine
+        from tray.config.validation import parse_duration
         from tray.upload.history import UploadHistory
         from tray.upload.journal import UploadJournal, default_journal_path
 
@@ -249,6 +250,7 @@ class UploadStack:
             self.engine = UploadEngine(self.connection.client, self.journal, server_url=self.connection.api_url,
                                        keep_local_copy=self.settings.upload.keep_local_copy,
                                        copy=self.settings.upload.copy,
+                                       expires_in=parse_duration(self.settings.upload.expires),
                                        on_event=self._on_event)
         except Exception:
             self.close()

@@ -1,5 +1,6 @@
 """``--expires DURATION`` of ``snaplark upload``, ``shot`` and ``record``: how long the server keeps the upload
-(``7d``, ``12h``, ``30m``, ``2w``, seconds, or ``never``), else the ``upload.expires`` setting. The engine sends it as
+(``7d``, ``12h``, ``30m``, ``2w``, seconds, or ``never``), else the ``upload.expires`` setting (the engine's
+default: tray.upload.engine). The engine sends it as
 the extension field ``expiresIn`` (at finalize for a video, a form field with a screenshot); a server that took it
 answers ``expiresAt``, which is said on stderr. A seed-only server ignores the field: when an expiry was asked for
 and the answer has no ``expiresAt``, the user is told the link will not expire."""
@@ -29,33 +30,31 @@ def add_expires_argument(parser: argparse.ArgumentParser) -> None:
                              "(default: upload.expires; servers without the expiry extension keep it)")
 
 
-def expires_in(args: argparse.Namespace, settings: Any) -> int | None:
-    """Seconds the upload should live, or None: ``--expires`` when given, else ``upload.expires``."""
+def metadata_for(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The upload metadata ``--expires`` asks for: None when not given (the engine applies ``upload.expires``),
+    ``{"expiresIn": None}`` for ``never``, else ``{"expiresIn": seconds}``."""
     asked = getattr(args, "expires", None)
-    if asked is not None:
-        return asked or None
-    configured = getattr(getattr(settings, "upload", None), "expires", "") if settings is not None else ""
-    if not configured:
+    if asked is None:
         return None
+    return {"expiresIn": asked or None}
+
+
+def default_seconds(settings: Any) -> int | None:
+    """``upload.expires`` in seconds (the engine's default), None for never or without settings."""
     from tray.config.validation import parse_duration
 
-    return parse_duration(configured)
-
-
-def metadata(seconds: int | None) -> dict[str, Any] | None:
-    """The upload metadata that carries the expiry through the engine and its journal."""
-    return None if seconds is None else {"expiresIn": int(seconds)}
+    return parse_duration(settings.upload.expires) if settings is not None else None
 
 
 class ExpiringUploader:
-    """The engine as a recording's uploader, with ``expiresIn`` added to each recording's metadata."""
+    """The engine as a recording's uploader, with what ``--expires`` asked for in each recording's metadata."""
 
-    def __init__(self, engine: Any, seconds: int | None) -> None:
+    def __init__(self, engine: Any, meta: dict[str, Any] | None) -> None:
         self.engine = engine
-        self.seconds = seconds
+        self.meta = meta or {}
 
-    def start_recording_upload(self, path: Any, meta: dict | None = None) -> Any:
-        return self.engine.start_recording_upload(path, {**(meta or {}), **(metadata(self.seconds) or {})})
+    def start_recording_upload(self, path: Any, metadata: dict | None = None) -> Any:
+        return self.engine.start_recording_upload(path, {**(metadata or {}), **self.meta})
 
 
 def report(upload: Any, prog: str, server: str | None = None) -> None:
@@ -70,4 +69,4 @@ def report(upload: Any, prog: str, server: str | None = None) -> None:
               f"{upload.url} stays until someone deletes it", file=sys.stderr)
 
 
-__all__ = ["ExpiringUploader", "add_expires_argument", "expires_in", "metadata", "report"]
+__all__ = ["ExpiringUploader", "add_expires_argument", "default_seconds", "metadata_for", "report"]

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tray.commands.expiry_option import ExpiringUploader, add_expires_argument, expires_in, report
+from tray.commands.expiry_option import ExpiringUploader, add_expires_argument, metadata_for, report
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             log.exception("upload engine unavailable")
             print(f"{prog}: upload unavailable ({exc}); recording locally only", file=sys.stderr)
     try:
-        uploader = ExpiringUploader(stack.engine, expires_in(args, settings)) if stack else None
+        uploader = ExpiringUploader(stack.engine, metadata_for(args)) if stack else None
         return _record(RecordingSession(output, uploader=uploader, **options), prog, fps)
     finally:
         if stack is not None:

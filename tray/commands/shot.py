@@ -222,7 +222,7 @@ def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
 
     try:
         with UploadStack(settings) as stack:
-            upload = stack.engine.upload_screenshot(path, expires_in=expiry_option.expires_in(args, settings))
+            upload = stack.engine.upload_screenshot(path, expiry_option.metadata_for(args))
             try:
                 url = upload.wait(args.timeout, stop_on_login=True)
             except LoginRequired:

@@ -206,9 +206,10 @@ def _upload(args: argparse.Namespace, connection: Any, journal: Any, files: list
 
     bars = _Bars(enabled=not args.no_progress)
     settings = _upload_settings(args)
-    expiry = expiry_option.metadata(expiry_option.expires_in(args, settings))
+    expiry = expiry_option.metadata_for(args)
     engine = UploadEngine(connection.client, journal, on_event=bars, server_url=connection.api_url,
-                          copy=settings.upload.copy if settings is not None else "page")
+                          copy=settings.upload.copy if settings is not None else "page",
+                          expires_in=expiry_option.default_seconds(settings))
     status = EXIT_OK
     try:
         uploads = engine.resume_all() if args.resume else []

@@ -60,7 +60,9 @@ class UploadEngine:
     again costs a full pass of CPU that, with the embedded server in the same process, is taken from the server.
     ``copy``: the ``upload.copy`` setting -- an upload completes with its share page's link when the server gives
     one and this is ``"page"``, else with the file's (tray.upload.links). The engine's default is the file (what
-    every server answers); the app and the CLI pass the setting, whose default is the page.
+    every server answers); the app and the CLI pass the setting, whose default is the page. ``expires_in``: the
+    ``upload.expires`` setting in seconds (None: never) -- an upload whose metadata has no ``expiresIn`` gets it;
+    ``{"expiresIn": None}`` in the metadata asks for no expiry (``--expires never``).
     """
 
     def __init__(self, client_factory: Callable[[], ApiClient], journal: UploadJournal, *,
@@ -68,7 +70,7 @@ class UploadEngine:
                  rng: random.Random | None = None, on_event: Callable[[object], None] | None = None,
                  part_size: int = PART_SIZE, keep_local_copy: bool = True, verify_whole_file: bool = False,
                  backoff_schedule: tuple[float, ...] | None = None, server_url: str | None = None,
-                 wall_clock: Callable[[], float] = time.time, copy: str = "file"):
+                 wall_clock: Callable[[], float] = time.time, copy: str = "file", expires_in: int | None = None):
         self._client_factory = client_factory
         self.journal = journal
         self.clock = clock
@@ -78,6 +80,7 @@ class UploadEngine:
         self._options = WorkerOptions(part_size=part_size, keep_local_copy=keep_local_copy,
                                       verify_whole_file=verify_whole_file, wall_clock=wall_clock, copy=copy)
         self.server_url = server_url
+        self.expires_in = expires_in
         self._wall_clock = wall_clock
         self._uploads: dict[int, RecordingUpload] = {}
         self._threads: dict[int, threading.Thread] = {}
@@ -94,7 +97,7 @@ class UploadEngine:
     def start_recording_upload(self, path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
         """A session for a file that is still being written; feed it through the returned sink."""
         path = Path(path).absolute()
-        meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
+        meta = seed_init_metadata(path, self._with_expiry(metadata), int(self._wall_clock() * 1000))
         return self._create("video", path, meta)
 
     def upload_file(self, path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
@@ -102,20 +105,27 @@ class UploadEngine:
         path = Path(path).absolute()
         check_uploadable(path)
         if path.suffix.lower() in IMAGE_EXTENSIONS:
-            return self.upload_screenshot(path, expires_in=(metadata or {}).get("expiresIn"))
+            return self.upload_screenshot(path, {k: v for k, v in (metadata or {}).items() if k == "expiresIn"})
         size = path.stat().st_size
-        meta = seed_init_metadata(path, metadata, int(self._wall_clock() * 1000))
+        meta = seed_init_metadata(path, self._with_expiry(metadata), int(self._wall_clock() * 1000))
         duration = float((metadata or {}).get("duration", 0.0) or 0.0)
         return self._create("video", path, meta, finished=True, total_size=size, duration=duration)
 
-    def upload_screenshot(self, png_path: str | Path, expires_in: int | None = None) -> RecordingUpload:
+    def upload_screenshot(self, png_path: str | Path, metadata: dict[str, Any] | None = None) -> RecordingUpload:
         """``POST /screenshots/upload``; failures keep the file and the journal entry (retried, resumed later).
-        ``expires_in``: seconds the server should keep it (kept in the metadata as ``expiresIn``, like a video's)."""
+        ``metadata``: ``{"expiresIn": seconds | None}`` to choose the expiry (else the engine's ``expires_in``)."""
         path = Path(png_path).absolute()
         check_uploadable(path)
         size = path.stat().st_size
-        meta: dict[str, Any] = {"filename": path.name, **({} if expires_in is None else {"expiresIn": expires_in})}
+        meta = {**self._with_expiry(metadata), "filename": path.name}
         return self._create("screenshot", path, meta, finished=True, total_size=size)
+
+    def _with_expiry(self, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        """``metadata`` with the default ``expiresIn`` when it does not choose one (upload.expires)."""
+        meta = dict(metadata or {})
+        if "expiresIn" not in meta and self.expires_in:
+            meta["expiresIn"] = int(self.expires_in)
+        return meta
 
     def resume_all(self) -> list[RecordingUpload]:
         """Start a worker for every journal session that is neither completed nor failed (after a restart)."""

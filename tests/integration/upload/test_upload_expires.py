@@ -84,3 +84,36 @@ def test_bad_expires_is_a_usage_error(tmp_path, capsys):
     shot, _video = files(tmp_path)
     assert main(["upload", "--server", "http://127.0.0.1:9/api/v1", "--expires", "soon", str(shot)]) == 2
     assert "argument --expires: expected a duration like 7d, 12h" in capsys.readouterr().err
+
+
+def test_the_engine_applies_upload_expires_unless_the_upload_chooses(server, tmp_path):
+    """What the tray app does (tray.services.UploadStack passes upload.expires as the engine's ``expires_in``): every
+    upload gets it -- screenshots, finished files and recordings streamed while recorded -- unless its metadata
+    chooses (``{"expiresIn": None}`` = never, as ``--expires never``)."""
+    from tray.upload.journal import UploadJournal
+
+    from .helpers import TokenHolder, make_engine
+
+    if server.kind == "seed":
+        pytest.skip("the seed-only server answers no expiresAt")
+    shot, video = files(tmp_path)
+    with UploadJournal(tmp_path / "journal.sqlite3") as journal:
+        engine = make_engine(server.api_url, TokenHolder(server.token), journal, expires_in=3600)
+        try:
+            ups = [engine.upload_screenshot(shot), engine.upload_file(video),
+                   engine.upload_screenshot(shot, {"expiresIn": None}), engine.upload_file(video, {"expiresIn": 60})]
+            (tmp_path / "live.webm").write_bytes(video.read_bytes())  # the recorder wrote it; the sink is told
+            live = engine.start_recording_upload(tmp_path / "live.webm")
+            live.durable(video.stat().st_size)
+            live.finished(video.stat().st_size, 1.0)
+            for up in ups + [live]:
+                up.wait(60)
+        finally:
+            assert engine.stop(10)
+    now = server.clock()
+    stated = [None if up.expires_at is None else
+              datetime.strptime(up.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+              for up in ups + [live]]
+    assert stated[2] is None
+    for got, want in zip(stated[:2] + stated[3:], (3600, 3600, 60, 3600)):
+        assert got == pytest.approx(now + want, abs=120)
