@@ -92,7 +92,11 @@ class S3Storage:
         except ClientError as exc:
             if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
                 log.info("creating bucket %s", self.bucket)
-                self._client.create_bucket(Bucket=self.bucket)
+                try:
+                    self._client.create_bucket(Bucket=self.bucket)
+                except ClientError as race:  # another instance starting at the same time created it first
+                    if _code(race) != "BucketAlreadyOwnedByYou":
+                        raise
             else:
                 raise
 
