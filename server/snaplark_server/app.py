@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 
 from .config import ServerConfig
 from .databases import open_database
+from .direct_parts import register_direct_part_routes
 from .disk_space import DiskReserve, FreeSpace, is_disk_full, storage_full
 from .errors import ApiError, DatabaseUnavailable, invalid, unauthorized
 from .audit import AuditLog
@@ -285,6 +286,9 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
 
     register_share_routes(app, shares=shares, storage=storage, links=links, public_base_url=config.public_base_url,
                           api_prefix=API_PREFIX, current_user=current_user, read_json=read_json)
+    # parts straight to S3 through presigned URLs, counted after ListParts (direct_parts.py); S3 storage only
+    app.state.direct_parts = register_direct_part_routes(app, service=service, storage=storage, api_prefix=API_PREFIX,
+                                                         current_user=current_user, read_json=read_json)
 
     # request ids, access log and request metrics around every route (added after the others = outside them); the
     # fault injection of tests stays outermost: it needs uvicorn's own receive() to drop a connection

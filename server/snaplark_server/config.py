@@ -49,6 +49,11 @@ class ServerConfig:
     s3_region: str | None = None
     s3_prefix: str = ""
     s3_max_attempts: int = 4  # boto3 attempts per S3 call before the API answers 503
+    # parts straight to storage (direct_parts.py, S3 only): clients PUT parts to presigned UploadPart URLs valid
+    # this many seconds, signed for s3_presign_endpoint_url (the S3 address clients reach; default s3_endpoint_url)
+    direct_parts: bool = True
+    direct_part_url_expiry: int = 300
+    s3_presign_endpoint_url: str | None = None
     public_base_url: str | None = None  # where stored objects are public (S3 bucket / CDN): raw-file links
     # links.py: the server's own public address for every link it returns (pages, posters, oEmbed, raw files when
     # public_base_url is not set) ...
@@ -114,6 +119,9 @@ class ServerConfig:
             raise ConfigError(f"storage: must be 'local' or 's3', got {self.storage!r}")
         if self.storage == "s3" and not self.s3_bucket:
             raise ConfigError("s3_bucket: required when storage = 's3'")
+        if not (1 <= int(self.direct_part_url_expiry) <= 604800):  # S3's own limit for a presigned URL: 7 days
+            raise ConfigError(f"direct_part_url_expiry: expected seconds in [1, 604800], "
+                              f"got {self.direct_part_url_expiry!r}")
         if not (0 <= int(self.port) <= 65535):
             raise ConfigError(f"port: out of range: {self.port!r}")
         if self.max_part_size <= 0 or self.max_parts <= 0 or self.max_screenshot_size <= 0 \

@@ -152,6 +152,8 @@ def parse_chunk_index(raw: str, max_parts: int) -> int:
 class UploadService:
     """See the module docstring for the threading contract."""
 
+    offers_direct_parts = False  # set by direct_parts.register_direct_part_routes when the storage can presign
+
     def __init__(self, config: ServerConfig, db: Database, storage: StorageBackend,
                  clock: Callable[[], float] = time.time, audit: AuditLog | None = None,
                  media_jobs: MediaJobs | None = None) -> None:
@@ -247,8 +249,10 @@ class UploadService:
                 raise
         self.audit.record("video.init", user=user.name, sessionId=session_id, id=video_id, key=key,
                           filename=metadata["filename"], codec=metadata["codec"])
-        # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording
-        return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts}
+        # extension: the part limits, so a client may stream parts smaller than 5 MiB while recording; directParts
+        # when a client may PUT parts straight to storage (direct_parts.py)
+        return {"sessionId": session_id, "minPartSize": self.config.min_part_size, "maxParts": self.config.max_parts,
+                **({"directParts": True} if self.offers_direct_parts else {})}
 
     def store_chunk(self, user: User, fields: dict[str, str], spooled: SpooledFile | None) -> dict[str, Any]:
         """Store one part; the spool file is consumed (stored or deleted) in every case."""
@@ -279,21 +283,27 @@ class UploadService:
                 held = self.db.query_one("SELECT size FROM parts WHERE session_id = ? AND idx = ?", (session_id, index))
                 self.limits.check_bytes(user.id, spooled.size, held["size"] if held is not None else 0)
                 etag = self.storage.store_part(session_id, row["object_key"], row["upload_id"], index, spooled)
-                now = self.clock()
-                with self.db.write() as conn:
-                    self.limits.record_ingest(conn, user.id, spooled.size)
-                    conn.execute(
-                        "INSERT INTO parts (session_id, idx, size, sha256, etag, received_at, head)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, idx) DO UPDATE SET size = excluded.size,"
-                        " sha256 = excluded.sha256, etag = excluded.etag, received_at = excluded.received_at,"
-                        " head = excluded.head",
-                        (session_id, index, spooled.size, spooled.sha256, etag, now, spooled.head[:HEAD_BYTES]),
-                    )
-                    conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))
+                self.count_part(user, session_id, index, spooled.size, spooled.sha256, etag, spooled.head)
                 return answer
         finally:
             if spooled is not None:
                 spooled.discard()  # no-op when the storage already took the file
+
+    def count_part(self, user: User, session_id: str, index: int, size: int, sha256: str, etag: str | None,
+                   head: bytes | None) -> None:
+        """Record a part the storage holds (the caller holds the session's lock): the chunk path after storing its
+        bytes, the direct path (direct_parts.py) after ListParts confirmed them."""
+        now = self.clock()
+        with self.db.write() as conn:
+            self.limits.record_ingest(conn, user.id, size)
+            conn.execute(
+                "INSERT INTO parts (session_id, idx, size, sha256, etag, received_at, head)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, idx) DO UPDATE SET size = excluded.size,"
+                " sha256 = excluded.sha256, etag = excluded.etag, received_at = excluded.received_at,"
+                " head = excluded.head",
+                (session_id, index, size, sha256, etag, now, None if head is None else head[:HEAD_BYTES]),
+            )
+            conn.execute("UPDATE sessions SET last_activity = ? WHERE id = ?", (now, session_id))
 
     def status(self, user: User, session_id: str) -> dict[str, Any]:
         row = self._session(user, session_id)
