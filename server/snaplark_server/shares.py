@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -141,12 +140,11 @@ class ShareService:
         self.storage = storage
         self.clock = clock
         self.audit = audit if audit is not None else AuditLog(config.data_dir, clock)  # audit.py (opened lazily)
-        self._locks_guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
 
-    def _lock(self, object_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(object_id, threading.Lock())
+    def _lock(self, object_id: str):
+        """The object's lock (measure, delete, trim, expiry): from the database, so it holds across every instance
+        on one PostgreSQL database (pg.py) as well as between the threads of one process (SQLite)."""
+        return self.db.lock(f"object:{object_id}")
 
     def find(self, kind: str, object_id: str) -> ObjectView | None:
         row = self.db.query_one("SELECT * FROM objects WHERE id = ? AND kind = ?", (object_id, kind))

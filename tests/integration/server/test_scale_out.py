@@ -135,3 +135,27 @@ def test_cleanup_with_two_instances_cleans_each_expired_session_exactly_once(pai
     sid = init_session(other)
     clock.t += 101
     assert cleanup_once(other.service, other.db) == 1 and aborted[-1] == sid
+
+
+def test_an_objects_lock_holds_across_instances(pair):
+    """While instance A holds a screenshot's lock (as its poster job or a trim would), its owner's delete sent to
+    instance B waits for it (seen waiting in pg_locks) and then completes."""
+    from .test_screenshots import png_bytes, upload
+
+    a, b = pair[:2]
+    r = upload(a, png_bytes())
+    assert r.status_code == 200, r.text
+    object_id = r.json()["url"].rsplit("/", 1)[1].split(".")[0]
+    answer = {}
+    with a.thread.app.state.shares._lock(object_id):
+        deleting = threading.Thread(target=lambda: answer.setdefault("r", requests.delete(
+            f"{b.api_url}/objects/{object_id}", headers=b.headers(), timeout=60)))
+        deleting.start()
+        deadline = time.monotonic() + 30
+        while _waiting_advisory_locks(a.db) < 1:
+            assert time.monotonic() < deadline and deleting.is_alive(), "B's delete did not wait for A's lock"
+            time.sleep(0.02)
+        assert "r" not in answer
+    deleting.join(60)
+    assert answer["r"].status_code == 200, answer["r"].text
+    assert requests.get(r.json()["url"], timeout=10).status_code == 410
