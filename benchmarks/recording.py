@@ -45,9 +45,12 @@ VP9 reaches at 1x: the x264 bitrate and recording CPU that reach it are interpol
 log bitrate, CPU linear in between) and printed as x264 / VP9 ratios, or flagged when x264's ladder never reaches it;
 the whole ladder is printed too. Video only (AAC vs Opus is not the question).
 
+``--webcam`` (issue 19; instead of the runs above): ours without and with the webcam bubble, the camera a file
+played as one (benchmarks/_webcam_cpu.py): the CPU the bubble adds, in % of a core and as a ratio.
+
 Usage: python benchmarks/recording.py [--seconds 10] [--fps 30] [--bitrate 2500000] [--sizes 1920x1080,1280x720]
                                       [--scenes moving,static] [--repeat N] [--audio] [--quality-frames 40]
-                                      [--codecs] [--before-damage] [--json out.json]
+                                      [--codecs] [--before-damage] [--webcam] [--json out.json]
 Needs Xvfb, ffmpeg, ffprobe, python3-tk (and pulseaudio, pulseaudio-utils for --audio). Timings depend on the
 machine and its load; this is not a test.
 """
@@ -528,10 +531,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: ours in webm (libvpx-vp9) vs mp4 (libx264) at equal quality (CODEC_LADDER)")
     ap.add_argument("--before-damage", action="store_true",
                     help="static scenes: also ours with SNAPLARK_X11_DAMAGE=0 (grab every tick), in the same run")
+    ap.add_argument("--webcam", action="store_true",
+                    help="instead: ours without and with the webcam bubble (file-fed camera), the CPU it adds")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
     if args.codecs:
         return main_codecs(args)
+    if args.webcam:
+        from _webcam_cpu import main_webcam
+
+        return main_webcam(args)
     results, alone = [], []
     with tempfile.TemporaryDirectory(prefix="snaplark-bench-") as tmp:
         sound = Sound(Path(tmp) / "pulse") if args.audio else None

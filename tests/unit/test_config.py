@@ -303,8 +303,8 @@ def test_get_value_and_keys():
     s = Settings()
     assert config.get_value(s, "capture.fps") == 30
     assert config.get_value(s, "schema_version") == 2
-    assert len(config.setting_keys()) == 25  # + capture.audio, capture.mic_device, hotkeys.copy_text, upload.copy,
-    # hotkeys.capture_window, capture.window_frame, upload.expires
+    assert len(config.setting_keys()) == 28  # + capture.audio, capture.mic_device, hotkeys.copy_text, upload.copy,
+    # hotkeys.capture_window, capture.window_frame, upload.expires, capture.webcam, webcam_device, webcam_corner
     with pytest.raises(KeyError):
         config.get_value(s, "capture.nope")
     with pytest.raises(KeyError):

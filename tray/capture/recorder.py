@@ -38,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from tray_platform.base import AudioInput, DisplayInfo, Region, ScreenCapture
 
@@ -99,7 +99,8 @@ class Recorder:
                  audio: AudioSpec | None = None,
                  audio_input: AudioInput | None = None,
                  on_audio_failure: Callable[[AudioFailure], None] | None = None,
-                 format: str = DEFAULT_FORMAT):
+                 format: str = DEFAULT_FORMAT, webcam: Any = None,
+                 camera_factory: Callable[[str, int], Any] | None = None):
         if sink is not None and sink_factory is not None:
             raise ValueError("give sink or sink_factory, not both")
         if not isinstance(fps, int) or not 1 <= fps <= 120:
@@ -138,6 +139,9 @@ class Recorder:
         self._audio_input = audio_input
         self._on_audio_failure = on_audio_failure
         self._audio: AudioCapture | None = None  # set in start() when an input works
+        self.webcam = webcam  # a tray.capture.webcam_bubble.WebcamSpec: the webcam bubble composited in
+        self._camera_factory = camera_factory  # (device, diameter) -> a camera (tray.capture.webcam.Camera)
+        self._camera: Any = None  # open from start() on; the capture loop's BubbleCapture closes it at the end
 
         self._done = threading.Event()
         self.region: Region | None = None
@@ -189,12 +193,20 @@ class Recorder:
 
             self._capture_factory = default_capture_factory(cursor=self.cursor)
         region = self.region
+        capture_factory = self._capture_factory
         audio = None
         if self.audio.kinds:
             audio = AudioCapture(self.audio, audio_input=self._audio_input, clock=self._clock,
                                  on_failure=self._on_audio_failure)
             if not audio.open():  # raises UnknownAudioDevice; other problems were reported
                 audio = None
+        if self.webcam is not None:  # opened now: a camera that cannot be is told before anything is recorded
+            try:
+                capture_factory = self._with_bubble(capture_factory, region)
+            except BaseException:
+                if audio:
+                    audio.close_unstarted()
+                raise
         writer = make_writer(self.format.name, self.output_path, region.width, region.height, fps=self.fps,
                              bitrate=self.bitrate, on_durable=self._durable, clock=self._clock,
                              durable_interval=self._durable_interval,
@@ -204,6 +216,7 @@ class Recorder:
         except BaseException:
             if audio:
                 audio.close_unstarted()
+            self._close_camera()
             raise
         if self._sink is None:
             try:
@@ -213,6 +226,7 @@ class Recorder:
                 writer.abort()
                 if audio:
                     audio.close_unstarted()
+                self._close_camera()
                 self.output_path.unlink(missing_ok=True)
                 raise
         self._audio = audio
@@ -221,7 +235,7 @@ class Recorder:
         maxsize = max(2, min(self._max_queue_frames, MAX_QUEUE_BYTES // max(1, frame_bytes)))
         self._queue = queue.Queue(maxsize=maxsize)
         capture = CaptureLoop(control=self._control, frames=self._queue, stats=self.stats,
-                              capture_factory=self._capture_factory, make_converter=writer.converter, region=region,
+                              capture_factory=capture_factory, make_converter=writer.converter, region=region,
                               fps=self.fps, countdown=self.countdown, max_duration=self.max_duration,
                               keepalive=self._keepalive, clock=self._clock, sleeper=self._sleeper,
                               on_countdown=self._on_countdown, encoder_alive=lambda: self._threads[1].is_alive())
@@ -237,6 +251,25 @@ class Recorder:
             t.start()
         if audio:
             audio.start()
+
+    def _with_bubble(self, capture_factory: Callable[[], ScreenCapture], region: Region) -> Callable[[], Any]:
+        """Open the webcam and return a capture factory whose grabs carry its bubble (webcam_bubble.py)."""
+        from tray.capture.webcam_bubble import BubbleCapture
+
+        spec = self.webcam
+        diameter = spec.place(region.width, region.height)[2]
+        if self._camera_factory is None:
+            from tray.capture.webcam import Camera
+
+            self._camera_factory = Camera
+        camera = self._camera_factory(spec.device, diameter)
+        camera.start()
+        self._camera = camera
+        return lambda: BubbleCapture(capture_factory(), camera, spec)
+
+    def _close_camera(self) -> None:
+        if self._camera is not None:
+            self._camera.close()
 
     def pause(self) -> None:
         self._control.pause()

@@ -52,6 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("webm", "mp4", "gif"), default=None,
                         help="webm (VP9 + Opus) or mp4 (H.264 + AAC, plays in Safari and more chat apps); default: "
                              "the --output file's suffix, else capture.format")
+    parser.add_argument("--webcam", dest="webcam", action="store_true", default=None,
+                        help="the webcam in a round bubble in a corner of the video (default: capture.webcam)")
+    parser.add_argument("--no-webcam", dest="webcam", action="store_false")
+    parser.add_argument("--webcam-device", metavar="DEV", default=None,
+                        help="camera: /dev/videoN (Linux), a DirectShow name (Windows), an index (macOS), or "
+                             "file:PATH to play a video as the camera (default: capture.webcam_device)")
+    parser.add_argument("--webcam-corner", choices=("bottom-right", "bottom-left", "top-right", "top-left"),
+                        default=None, help="where the bubble goes (default: capture.webcam_corner)")
     parser.add_argument("--no-upload", action="store_true", help="keep the recording local only")
     add_expires_argument(parser)
     parser.add_argument("--output", type=Path, metavar="PATH",
@@ -124,9 +132,11 @@ def run(args: argparse.Namespace) -> int:
         if max_duration < 0:
             raise InvalidCaptureTarget(f"--duration must not be negative, got {max_duration}")
         from tray.capture.audio import audio_spec
+        from tray.capture.webcam_bubble import webcam_from_settings
 
+        webcam = webcam_from_settings(cap, enabled=args.webcam, device=args.webcam_device, corner=args.webcam_corner)
         options = dict(format=fmt.name, region=region, monitor=args.monitor, fps=fps, bitrate=bitrate,
-                       cursor=cursor, countdown=countdown, max_duration=max_duration,
+                       webcam=webcam, cursor=cursor, countdown=countdown, max_duration=max_duration,
                        audio=audio_spec(audio_mode, mic_device),
                        on_audio_failure=lambda f: print(f"{prog}: {f.message}", file=sys.stderr, flush=True),
                        on_countdown=lambda n: print(f"recording in {n}...", file=sys.stderr, flush=True))

@@ -65,6 +65,11 @@ class CaptureSettings:
     mic_device: str = field(default="", metadata=_opt(v_str))  # "" = the system's default microphone
     # window capture with the window manager's title bar and borders (tray.capture.window says why by default)
     window_frame: bool = field(default=True, metadata=_opt(v_bool))
+    # the webcam bubble in recordings (tray.capture.webcam_bubble): a round webcam picture in a corner
+    webcam: bool = field(default=False, metadata=_opt(v_bool))
+    webcam_device: str = field(default="", metadata=_opt(v_str))  # "" = the first camera; "file:PATH" = a video
+    webcam_corner: str = field(default="bottom-right", metadata=_opt(
+        v_choice("bottom-right", "bottom-left", "top-right", "top-left")))
 
 
 @dataclass(frozen=True)

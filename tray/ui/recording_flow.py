@@ -65,6 +65,7 @@ class RecordingFlow:
         notifications back from the countdown on (one shown now would still be on screen when recording starts)."""
         from tray.capture.audio import audio_spec
         from tray.capture.encoder import recording_format
+        from tray.capture.webcam_bubble import webcam_from_settings
         from tray.capture.recorder import RecorderState
         from tray.recording import RecordingSession, recording_path
         from tray.ui.recording_border import RecordingBorder
@@ -95,7 +96,7 @@ class RecordingFlow:
             path, uploader=ctx.stack.engine if streamed else None, on_state=on_state,
             on_upload=lambda upload: ctx.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
             format=fmt.name, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
-            max_duration=max_duration, audio=audio_spec(cap.audio, cap.mic_device),
+            max_duration=max_duration, audio=audio_spec(cap.audio, cap.mic_device), webcam=webcam_from_settings(cap),
             on_audio_failure=on_audio_failure)
         try:
             session.prepare()  # bad region, no display: told now, before any countdown

@@ -53,6 +53,10 @@ TABS: dict[str, list[FieldSpec]] = {
         FieldSpec("capture.countdown", "Countdown (seconds)", "text", hint="0..10"),
         FieldSpec("capture.max_duration", "Longest recording (seconds)", "text", hint="0 = no limit"),
         FieldSpec("capture.window_frame", "Window capture includes title bar and borders", "bool"),
+        FieldSpec("capture.webcam", "Webcam bubble in recordings", "bool"),
+        FieldSpec("capture.webcam_corner", "Webcam bubble corner", "choice",
+                  ("bottom-right", "bottom-left", "top-right", "top-left")),
+        FieldSpec("capture.webcam_device", "Webcam", "text", hint="empty = the first camera (/dev/video0)"),
         FieldSpec("upload.save_dir", "Save captures in", "folder", hint="empty = the default folder"),
     ],
     "Upload/Server": [
