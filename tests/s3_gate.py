@@ -4,10 +4,12 @@
   "Request has expired", judged by the gate's own movable clock (``advance(seconds)``);
 * a ``Content-MD5`` header that is not the body's MD5 -> ``400 BadDigest``.
 
-Everything else is passed to moto unchanged. ``tamper_next_puts(n, how)`` makes the gate store other bytes for the
+Everything else is passed to moto unchanged. ``expire_next_puts(n)``: the next ``n`` presigned PUTs are answered
+as expired whatever the clock says. ``tamper_next_puts(n, how)`` makes the gate store other bytes for the
 next ``n`` part PUTs (``"flip"``: the first byte changed; ``"grow"``: one byte appended) with a matching
 Content-MD5 -- a storage that ends up holding bytes the client did not send (a stale or interfered PUT), which only
-the server's ListParts check at count time can notice. ``puts`` counts the part PUTs that reached the gate.
+the server's ListParts check at count time can notice. ``puts`` counts the presigned part PUTs that reached the gate
+(the server's own UploadParts for /videos/chunk are not counted).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class S3Gate:
         self.puts = 0
         self.expired = 0
         self._tamper: list[str] = []
+        self._expire_next = 0
         self._lock = threading.Lock()
         self._http = threading.local()
         gate = self
@@ -72,6 +75,11 @@ class S3Gate:
     def advance(self, seconds: float) -> None:
         self.offset += seconds
 
+    def expire_next_puts(self, count: int) -> None:
+        """The next ``count`` presigned PUTs are refused as expired (URLs that waited too long)."""
+        with self._lock:
+            self._expire_next += count
+
     def tamper_next_puts(self, count: int, how: str = "flip") -> None:
         assert how in ("flip", "grow")
         with self._lock:
@@ -88,10 +96,13 @@ class S3Gate:
         body = h.rfile.read(length) if length else b""
         query = parse_qs(urlsplit(h.path).query)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_BY_HOP}
-        is_part_put = h.command == "PUT" and "partNumber" in query and "uploadId" in query
+        is_part_put = h.command == "PUT" and "partNumber" in query and "X-Amz-Signature" in query  # presigned
         if "X-Amz-Expires" in query:
             signed = calendar.timegm(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ"))
-            if time.time() + self.offset > signed + int(query["X-Amz-Expires"][0]):
+            with self._lock:
+                late = self._expire_next > 0
+                self._expire_next -= late
+            if late or time.time() + self.offset > signed + int(query["X-Amz-Expires"][0]):
                 self.expired += 1
                 return self._answer(h, 403, _s3_error("AccessDenied", "Request has expired"))
         md5 = h.headers.get("Content-MD5")
@@ -125,3 +136,14 @@ class S3Gate:
         h.end_headers()
         if not head:
             h.wfile.write(content)
+
+
+def server_received_bytes(app) -> dict[str, float]:
+    """Request body bytes a reference server's app received, by route (its snaplark_http_request_bytes counter):
+    what the tests of parts straight to storage compare with the bytes that went to the gate instead."""
+    out = {}
+    for family in app.state.metrics.bytes_in.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                out[sample.labels["route"]] = sample.value
+    return out

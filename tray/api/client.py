@@ -10,8 +10,7 @@ only ever sent to the origin it was configured for.
 
 from __future__ import annotations
 
-import dataclasses
-import email.utils
+import base64
 import functools
 import hashlib
 import json
@@ -32,9 +31,12 @@ from tray.api.errors import (
     Offline,
     PermanentError,
     SessionGone,
+    StorageRefused,
     TransientError,
 )
+from tray.api.http_text import parse_retry_after, unreachable_message
 from tray.api.multipart import MultipartBody
+from tray.api.video_session import PartTarget, VideoSession, optional_count
 
 if TYPE_CHECKING:
     import requests
@@ -78,64 +80,6 @@ def _may_carry_token(configured: str, target: str) -> bool:
     if (t_scheme, t_host, t_port) == (scheme, host, port):
         return True
     return scheme == "http" and t_scheme == "https" and t_host == host and port == 80 and t_port == 443
-
-
-def unreachable_message(url: str, exc: BaseException, timeout: tuple[float, float]) -> str:
-    """One sentence for "no HTTP answer", naming the server and the likely fix; never urllib3's retry text (that
-    goes to the log)."""
-    requests = _requests()
-    parts = urlsplit(url)
-    where = f"{parts.scheme}://{parts.netloc}"
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        why = f"no connection within {timeout[0]:g} s (a firewall, or the host is down)"
-    elif isinstance(exc, requests.exceptions.Timeout):
-        why = f"it accepted the connection but sent no answer for {timeout[1]:g} s (Timeout)"
-    elif "NameResolution" in text or "Name or service not known" in text or "nodename nor servname" in text \
-            or "getaddrinfo failed" in text:
-        why = f"the host name {parts.hostname!r} does not resolve (a typo in server.url, or no network)"
-    elif "Connection refused" in text or "ConnectionRefused" in text:
-        why = f"the connection was refused: nothing listens on port {parts.port or parts.scheme}"
-    else:
-        why = "the connection was dropped before an answer came"
-    return f"cannot reach {where}: {why}; check server.url and that the server is running"
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unparseable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now())
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoSession:
-    """What ``/videos/init`` answered. ``min_part_size``/``max_parts`` are None when the server did not say."""
-    session_id: str
-    min_part_size: int | None = None
-    max_parts: int | None = None
-
-
-def _optional_count(body: dict, key: str, least: int) -> int | None:
-    """An optional integer extension field; a malformed one is ignored (the seed's defaults apply)."""
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        log.warning("ignoring the server's %s=%r: not an integer >= %d", key, value, least)
-        return None
-    return value
 
 
 class ApiClient:
@@ -244,10 +188,11 @@ class ApiClient:
 
     def video_init_session(self, metadata: dict) -> "VideoSession":
         """``/videos/init``: the new session id, and the part limits when the server states them (an extension:
-        ``minPartSize``, ``maxParts``; a seed server says neither and gets 5 MiB parts)."""
+        ``minPartSize``, ``maxParts``; a seed server says neither and gets 5 MiB parts), and ``directParts``."""
         body = self._call("POST", "/videos/init", json_body=metadata)
         return VideoSession(self._require(body, "sessionId", "/videos/init"),
-                            _optional_count(body, "minPartSize", 0), _optional_count(body, "maxParts", 1))
+                            optional_count(body, "minPartSize", 0), optional_count(body, "maxParts", 1),
+                            direct_parts=body.get("directParts") is True)
 
     def video_chunk(self, session_id: str, index: int, data: bytes | memoryview, sha256: str | None = None) -> dict:
         fields = [("sessionId", session_id), ("chunkIndex", str(int(index)))]
@@ -262,6 +207,39 @@ class ApiClient:
             raise ChecksumMismatch(f"server stored part {index} with sha256 {echoed}, sent {sha256}",
                                    status=200, code="checksum_mismatch", body=body)
         return body
+
+    # parts straight to storage (extension, docs/api-extensions.md): url -> PUT -> complete; 501/404: not offered
+    def video_part_url(self, session_id: str, index: int, size: int, md5: str) -> PartTarget:
+        path = f"/videos/{session_id}/parts/{int(index)}/url"
+        body = self._call("POST", path, json_body={"size": int(size), "md5": md5}, session=True, extension=True)
+        return PartTarget.from_answer(body, path)
+
+    def video_part_complete(self, session_id: str, index: int, size: int, md5: str, sha256: str,
+                            head: bytes) -> dict:
+        """The part is in storage: the server checks it there (size, MD5) and counts it, or refuses (422)."""
+        path = f"/videos/{session_id}/parts/{int(index)}/complete"
+        payload = {"size": int(size), "md5": md5, "sha256": sha256, "head": base64.b64encode(head).decode("ascii")}
+        body = self._call("POST", path, json_body=payload, session=True, extension=True)
+        if body.get("received") is not True:
+            raise NotSnaplarkServer(f"{path} did not answer received: true", body=body, url=self.base_url)
+        return body
+
+    def put_to_storage(self, target: PartTarget, data: bytes) -> None:
+        """PUT a part to a presigned storage URL: never with the token, never redirected. StorageRefused when the
+        storage answers anything but 2xx (``status`` None: it did not answer at all). The URL itself is a short-lived
+        credential: errors name only its host."""
+        requests = _requests()
+        try:
+            resp = self._session.request("PUT", target.url, data=bytes(data), headers=target.headers,
+                                         timeout=(self.connect_timeout, self.read_timeout(len(data))),
+                                         allow_redirects=False, verify=self._verify)
+        except requests.exceptions.RequestException as exc:
+            raise StorageRefused(f"the storage at {urlsplit(target.url).netloc} did not answer: "
+                                 f"{type(exc).__name__}", url=urlsplit(target.url).netloc) from exc
+        with resp:
+            if not 200 <= resp.status_code < 300:
+                raise StorageRefused(f"the storage refused the part: {resp.status_code} {resp.text[:200]!r}",
+                                     status=resp.status_code, url=urlsplit(target.url).netloc)
 
     def video_status(self, session_id: str) -> dict | None:
         """Server's view of a session, or None when the server does not implement the status extension."""

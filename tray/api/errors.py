@@ -15,6 +15,7 @@ Offline                connection error or timeout                pause, probe `
 PermanentError         any other 4xx                              keep the file, tell the user
 NotSnaplarkServer      an answer that is not this API             tell the user the URL is wrong
 ExtensionMissing       404/405/501 from an optional extension     do without it (``shared/API.md``)
+StorageRefused         a presigned storage URL refused a part     send that part to ``/videos/chunk``
 =====================  =========================================  ==========================================
 """
 
@@ -80,6 +81,11 @@ class PermanentError(ApiError):
 
 class NotSnaplarkServer(PermanentError):
     """The URL answered, but not as a Snaplark API (HTML page, unexpected JSON, wrong content type)."""
+
+
+class StorageRefused(ApiError):
+    """A part PUT straight to storage (a presigned URL) was refused (``status``: 403 expired URL, 400 bad digest,
+    5xx) or not answered (``status`` None). The part then goes to ``/videos/chunk``; never an error for the user."""
 
 
 class ExtensionMissing(ApiError):

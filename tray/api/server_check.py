@@ -27,10 +27,13 @@ from tray.api.errors import (
     ApiError,
     AuthRequired,
     ChecksumMismatch,
+    ExtensionMissing,
+    Incomplete,
     NotSnaplarkServer,
     Offline,
     PermanentError,
     SessionGone,
+    StorageRefused,
 )
 
 API_PREFIX = "/api/v1"
@@ -193,8 +196,9 @@ def _test_upload(client: ApiClient, s: Survey, clock: Callable[[], float]) -> No
     data = tiny_webm()
     sha = hashlib.sha256(data).hexdigest()
     stamp = int(clock() * 1000)
-    session = client.video_init({"filename": f"snaplark-server-check-{stamp}.webm", "timestamp": stamp, "fps": 1,
-                                 "codec": "vp9", "bitrate": 100_000, "resolution": "16x16"})
+    started = client.video_init_session({"filename": f"snaplark-server-check-{stamp}.webm", "timestamp": stamp,
+                                         "fps": 1, "codec": "vp9", "bitrate": 100_000, "resolution": "16x16"})
+    session = started.session_id
     s.add("POST /videos/init", True, f"session {session}")
     wrong = hashlib.sha256(b"snaplark server check: deliberately wrong").hexdigest()
     try:
@@ -208,6 +212,11 @@ def _test_upload(client: ApiClient, s: Survey, clock: Callable[[], float]) -> No
     s.add("per-part sha256", part_sha, "a part with a wrong sha256 was refused (422)" if part_sha else
           "a part with a wrong sha256 was accepted" + (" (echoed)" if body.get("sha256") else ""),
           "parts are not verified in transit; TCP checksums only")
+    if started.direct_parts:
+        s.add("parts straight to storage", *_direct_part(client, session, data, sha),
+              "this client sends every part through the server (/videos/chunk)")
+    else:
+        s.add("parts straight to storage", False, "not offered", "every part goes through the server (/videos/chunk)")
     try:
         status = client.video_status(session)
     except SessionGone:
@@ -221,6 +230,8 @@ def _test_upload(client: ApiClient, s: Survey, clock: Callable[[], float]) -> No
         if exc.status != 422:
             raise
         whole_sha = True
+        if isinstance(exc.body, dict) and exc.body.get("partsDiscarded"):  # S3: the refused assembly used them up
+            client.video_chunk(session, 0, data, sha)
         result = client.video_finalize(session, 1, [0], 1.0, {"snaplarkServerCheck": True}, sha256=sha)
     s.add("POST /videos/finalize", True, f"url {result['url']}")
     s.add("whole-file sha256", whole_sha, "a finalize with a wrong sha256 was refused (422)" if whole_sha else
@@ -245,3 +256,17 @@ def _served_with_range(client: ApiClient, url: str, data: bytes) -> tuple[bool, 
     except ApiError:
         ranged = False
     return served, ranged
+
+
+def _direct_part(client: ApiClient, session: str, data: bytes, sha: str) -> tuple[bool, str]:
+    """Send the check's part again, straight to storage as an upload would: (worked, what happened)."""
+    md5 = hashlib.md5(data).hexdigest()
+    try:
+        target = client.video_part_url(session, 0, len(data), md5)
+        client.put_to_storage(target, data)
+        client.video_part_complete(session, 0, len(data), md5, sha, data[:16])
+    except StorageRefused as exc:
+        return False, f"offered, but {exc}"
+    except (PermanentError, ChecksumMismatch, Incomplete, ExtensionMissing) as exc:
+        return False, f"offered, but the part was not counted: {exc}"
+    return True, f"a part went to {urlsplit(target.url).netloc} and the server counted it"

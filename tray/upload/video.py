@@ -24,6 +24,7 @@ from tray.upload.errors import CorruptLocalFile, Restart
 from tray.upload.files import INIT_FIELDS, file_size, range_sha256
 from tray.upload.journal import PartRecord
 from tray.upload.links import UploadLinks
+from tray.upload.part_sender import PartSender
 from tray.upload.policy import CallPolicy
 from tray.upload.session import IDLE_WAIT, RecordingUpload
 from tray.upload.state import UploadState
@@ -49,6 +50,7 @@ class VideoProtocol:
         self.verify_whole_file = verify_whole_file
         self.resumed = resumed
         self.journal = ctx.journal
+        self.sender = PartSender(policy, upload.id)  # straight to storage when offered (part_sender.py)
         self.cutter: PartCutter | None = None
         self._finish_cut = False
         self._helper: concurrent.futures.ThreadPoolExecutor | None = None
@@ -110,6 +112,7 @@ class VideoProtocol:
         session_id = answer.session_id
         self.journal.reset_acks(u.id, session_id)
         u.new_server_session(session_id)
+        self.sender.offer(answer.direct_parts)
         self._stream_parts(answer)
         self._go(S.UPLOADING, f"session {session_id}")
 
@@ -239,7 +242,7 @@ class VideoProtocol:
             self._prefetch_next(part)
             sid = u.server_session_id
             try:
-                self.policy.call(client, lambda: client.video_chunk(sid, part.index, data, sha))
+                self.sender.send(client, sid, part.index, data, sha)
             except ChecksumMismatch as exc:
                 mismatches += 1
                 u.part_refused(part.index)

@@ -11,7 +11,7 @@ import boto3
 import pytest
 import requests
 
-from tests.s3_gate import S3Gate
+from tests.s3_gate import S3Gate, server_received_bytes
 
 from .conftest import FIVE_MIB, finalize, init_session, make_parts, send_chunk, sha
 
@@ -24,13 +24,7 @@ def gate(moto_endpoint):
 
 
 def received_bytes(s) -> dict[str, float]:
-    """Request body bytes the server received, by route."""
-    out = {}
-    for family in s.thread.app.state.metrics.bytes_in.collect():
-        for sample in family.samples:
-            if sample.name.endswith("_total"):
-                out[sample.labels["route"]] = sample.value
-    return out
+    return server_received_bytes(s.thread.app)
 
 
 def md5_hex(data: bytes) -> str:
