@@ -35,6 +35,8 @@ from tray.ui.sound_menu import SoundMenu
 
 log = logging.getLogger(__name__)
 
+TRIM_HEAP_TICKS = 120  # ticks are 0.5 s apart: the C heap's free pages go back to the OS once a minute when idle
+
 
 def _shared(name: str) -> property:
     """``DesktopApp.<name>`` is the context's field (the parts read it there)."""
@@ -186,6 +188,10 @@ class DesktopApp:
             self.tray.check_host()  # a panel that starts after us (login races) still gets the icon
         if self._ticks % 20 == 0:
             self.sound.refresh()  # microphones plugged in or out show up in the menu (listed off this thread)
+        if self._ticks % TRIM_HEAP_TICKS == 4 and self.recording is None:
+            from tray_platform.memory import trim_heap
+
+            trim_heap()  # 2 s after start, then each minute: start-up's and captures' freed heap back to the OS
         if self.recording is not None and self.tray is not None:
             from tray.ui.tray_icon import TrayState
 
