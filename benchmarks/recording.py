@@ -175,9 +175,24 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def run_child(cmd: list[str], env: dict, timeout: float) -> tuple[int, str, str, float, float, int]:
-    """Run ``cmd``; return (rc, stdout, stderr, cpu seconds (user+sys), wall seconds, peak RSS bytes)."""
+STEADY_AFTER = 3.0  # s: the "steady" CPU figures leave out each child's start (imports, encoder set-up)
+
+
+def proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user+sys) a running process has used so far (/proc), None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(cmd: list[str], env: dict, timeout: float,
+              steady: dict | None = None) -> tuple[int, str, str, float, float, int]:
+    """Run ``cmd``; return (rc, stdout, stderr, cpu seconds (user+sys), wall seconds, peak RSS bytes). With
+    ``steady``, also put there the CPU and wall seconds after the first STEADY_AFTER s (``cpu``, ``wall``)."""
     t0 = time.monotonic()
+    at: tuple[float, float] | None = None
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out: dict[str, str] = {}
     readers = [threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read()), daemon=True)
@@ -193,8 +208,13 @@ def run_child(cmd: list[str], env: dict, timeout: float) -> tuple[int, str, str,
             proc.kill()
             pid, status, ru = os.wait4(proc.pid, 0)
             break
+        if steady is not None and at is None and time.monotonic() - t0 >= STEADY_AFTER:
+            cpu_now = proc_cpu(proc.pid)
+            at = (time.monotonic(), cpu_now) if cpu_now is not None else None
         time.sleep(0.05)
     wall = time.monotonic() - t0
+    if steady is not None and at is not None:
+        steady.update(cpu=ru.ru_utime + ru.ru_stime - at[1], wall=t0 + wall - at[0])
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join(10)
@@ -228,11 +248,12 @@ def tone_shares(path: Path) -> dict[str, float] | None:
 
 
 def run_ours(display: str, w: int, h: int, args, out: Path, audio: str, env: dict) -> dict:
+    steady: dict = {}
     rc, so, se, cpu, wall, rss = run_child([sys.executable, "-c", OURS, str(out), str(w), str(h), str(args.fps),
                                             str(args.bitrate), str(args.seconds), audio],
                                            {**env, "DISPLAY": display, "PYTHONPATH": os.pathsep.join(
                                                [str(REPO), str(REPO / "platform")])},
-                                           args.seconds * 6 + 60)
+                                           args.seconds * 6 + 60, steady)
     if rc != 0:
         raise RuntimeError(f"recorder failed: {se[-2000:]}")
     info = json.loads(so.strip().splitlines()[-1])
@@ -241,7 +262,8 @@ def run_ours(display: str, w: int, h: int, args, out: Path, audio: str, env: dic
     return {"tool": "ours", "audio": audio, "frames": frames, "duration": duration,
             "delivered_fps": delivered / duration, "encoded_fps": frames / duration, "cpu": cpu,
             "recording_cpu": info["recording_cpu"], "wall": wall, "rss_mib": rss / 2**20,
-            "bytes": out.stat().st_size, "kbps": out.stat().st_size * 8 / duration / 1000, "detail": info}
+            "bytes": out.stat().st_size, "kbps": out.stat().st_size * 8 / duration / 1000, "detail": info,
+            "steady": steady}
 
 
 def ffmpeg_audio_args(pulse_server: str, limit: float) -> list[str]:
@@ -263,14 +285,15 @@ def run_ffmpeg(display: str, w: int, h: int, args, out: Path, audio: str, env: d
            "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-lag-in-frames", "0",
            "-b:v", str(args.bitrate), "-g", str(5 * args.fps), "-pix_fmt", "yuv420p", "-fps_mode", "passthrough",
            "-f", "webm", "-cluster_time_limit", "1000", "-cluster_size_limit", "4000000", str(out)]
-    rc, _so, se, cpu, wall, rss = run_child(cmd, env, args.seconds * 6 + 60)
+    steady: dict = {}
+    rc, _so, se, cpu, wall, rss = run_child(cmd, env, args.seconds * 6 + 60, steady)
     if rc != 0:
         raise RuntimeError(f"ffmpeg failed: {se[-2000:]}")
     frames, duration = probe(out)
     return {"tool": "ffmpeg", "audio": audio, "frames": frames, "duration": duration,
             "delivered_fps": frames / duration, "encoded_fps": frames / duration, "cpu": cpu,
             "recording_cpu": cpu, "wall": wall, "rss_mib": rss / 2**20, "bytes": out.stat().st_size,
-            "kbps": out.stat().st_size * 8 / duration / 1000}
+            "kbps": out.stat().st_size * 8 / duration / 1000, "steady": steady}
 
 
 class Sound:
@@ -308,7 +331,7 @@ def record_all(display: str, scene: PatternScene, args, base: Path, order: int, 
     env = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"}
     jobs = [("ours", lambda out: run_ours(display, w, h, args, out, "none", env)),
             ("ffmpeg", lambda out: run_ffmpeg(display, w, h, args, out, "none", env))]
-    if args.before_damage and not scene.moving:  # issue 21: the same recorder grabbing every tick (no X DAMAGE)
+    if args.before_damage:  # issue 21: the same recorder grabbing every tick (no X DAMAGE)
         jobs.append(("ours-nodamage", lambda out: run_ours(display, w, h, args, out, "none",
                                                            {**env, "SNAPLARK_X11_DAMAGE": "0"})))
     if sound is not None:
@@ -399,6 +422,14 @@ def report_row(size: str, scene_name: str, got: dict, args) -> dict:
           f"dropped, {ours['detail']['late_ticks']} late]", flush=True)
     print(f"{'':{len(size)}} {'':6}  picture  ours   {ours['quality_line']}\n"
           f"{'':{len(size)}} {'':6}           ffmpeg {ff['quality_line']}", flush=True)
+    if ours.get("steady") and ff.get("steady"):  # CPU per second after each child's first STEADY_AFTER s
+        rate = {k: r["steady"]["cpu"] / r["steady"]["wall"] for k, r in got.items() if r.get("steady")}
+        row["steady_cpu_ratio"] = rate["ours"] / rate["ffmpeg"]
+        print(f"{'':{len(size)}} {'':6}  steady (after {STEADY_AFTER:.0f} s): "
+              + ", ".join(f"{k} {v * 100:.1f} %" for k, v in rate.items())
+              + f" of a core; ours/ffmpeg x{row['steady_cpu_ratio']:.3f}"
+              + (f", without DAMAGE x{rate['ours-nodamage'] / rate['ffmpeg']:.3f}" if "ours-nodamage" in rate
+                 else ""), flush=True)
     if "ours-nodamage" in got:  # before/after X DAMAGE, both against the same ffmpeg run
         nd = got["ours-nodamage"]
         row.update(nodamage_cpu_ratio=nd["cpu"] / ff["cpu"],
@@ -503,6 +534,9 @@ def print_goals(results: list[dict], alone: list[dict]) -> None:
         if "nodamage_cpu_ratio" in mine[0]:
             before = statistics.median(r["nodamage_cpu_ratio"] for r in mine)
             line += f" (without DAMAGE, same run: x{before:.2f})"
+        if all("steady_cpu_ratio" in r for r in mine):
+            steady = statistics.median(r["steady_cpu_ratio"] for r in mine)
+            line += f"; after the first {STEADY_AFTER:.0f} s: x{steady:.3f} {verdict(steady <= goal)}"
         if "audio_cpu_ratio" in mine[0]:
             acpu = statistics.median(r["audio_cpu_ratio"] for r in mine)
             added = statistics.median(r["ours_audio_core_pct"] for r in mine)
@@ -530,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--codecs", action="store_true",
                     help="instead: ours in webm (libvpx-vp9) vs mp4 (libx264) at equal quality (CODEC_LADDER)")
     ap.add_argument("--before-damage", action="store_true",
-                    help="static scenes: also ours with SNAPLARK_X11_DAMAGE=0 (grab every tick), in the same run")
+                    help="also ours with SNAPLARK_X11_DAMAGE=0 (grab every tick, as before), in the same run")
     ap.add_argument("--webcam", action="store_true",
                     help="instead: ours without and with the webcam bubble (file-fed camera), the CPU it adds")
     ap.add_argument("--json", type=Path, help="write all results here")

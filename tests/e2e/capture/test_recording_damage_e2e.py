@@ -18,7 +18,7 @@ import pytest
 from tray_platform.base import Region
 
 from tray.capture.recorder import Recorder
-from tests.procutil import need_tool, start_xvfb, stop_process
+from tests.procutil import need_tool, start_xvfb, stop_process, wait_until
 from tests.unit.capture.test_capture_unit import FakeTime
 
 pytestmark = pytest.mark.e2e
@@ -164,3 +164,30 @@ def test_without_damage_every_deadline_is_grabbed(black_screen, tmp_path, monkey
     result = record(black_screen, tmp_path / "nodamage.webm", seconds=1.0, cursor=False, actions={})
     s = result.stats
     assert s.grabs_skipped_unchanged == 0 and s.ticks == FPS and s.frames_skipped_identical == FPS - 1, s
+
+
+def test_a_busy_screen_is_not_asked_about_at_every_deadline_and_a_still_one_is_again(black_screen):
+    from tray_platform.linux import x11_damage
+
+    black_screen.reset()
+    watch = x11_damage.open_damage_watch(black_screen.name, cursor=False)
+    region = Region(0, 0, W, H)
+    try:
+        assert watch.changed(region)  # the damage of the reset
+        assert not watch.changed(region)  # still: no streak
+        watch.checks = 0
+        answers = []
+        for n in range(60):  # the screen changes before every deadline
+            black_screen.pixel(n % W, 10)
+            wait_until(watch._display.pending_events, 10, "the DamageNotify")  # read, not taken from the queue
+            answers.append(watch.changed(region))
+        busy = x11_damage.BUSY_AFTER
+        assert all(answers)  # every deadline grabbed
+        assert watch.checks == busy + 1  # 30 asked, then 15 answered unasked, one asked, 14 unasked
+        # the screen stops: what is left of the unasked stretch, the check that finds the last changes, one more
+        # unasked stretch, then the watch answers False again
+        skip = x11_damage.BUSY_SKIP
+        still = [watch.changed(region) for _ in range(4 * skip)]
+        assert still[:2] == [True, True] and not any(still[2 * skip + 1:])
+    finally:
+        watch.close()
