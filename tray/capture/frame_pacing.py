@@ -130,13 +130,14 @@ class CaptureLoop:
                     stats.late_ticks += missed
                     next_tick += missed * interval
                 next_tick += interval  # a little late: grab now and keep the grid (catches up, like x11grab)
-                stats.ticks += 1
                 if (changed is not None and not changed(region) and prev is not None
                         and now - last_grab_at < SAFETY_GRAB_SECONDS - 1e-6
                         and now - last_queued_at < self._keepalive - 1e-6):
+                    stats.ticks += 1
                     stats.grabs_skipped_unchanged += 1
                     continue
                 width, height, data = capture.grab(region)
+                stats.ticks += 1
                 last_grab_at = now
                 pts = round((now - t0 - paused_total) * 1000)
                 same = prev is not None and data == prev
