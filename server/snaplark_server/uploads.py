@@ -325,6 +325,7 @@ class UploadService:
             "state": row["state"],
             "parts": [{"chunkIndex": p.index, "size": p.size, "sha256": p.sha256} for p in parts],
             "expiresAt": expires,
+            **({"directParts": True} if self.offers_direct_parts and row["state"] == "open" else {}),
         }
 
     def finalize(self, user: User, body: Any, url_for: Callable[[str, str], str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ answer, the URL expired twice, the server refuses the stored copy at count time)
 ``/videos/chunk`` instead; a storage the client cannot reach at all, or a server without the extension, turns the
 direct path off for the rest of the upload. A session the server lost (SessionGone) goes to the caller as always.
 
-A resumed upload (after a restart) has no init answer and sends its parts through the server.
+A resumed upload (after a restart) learns the same from the session's ``/status`` (``directParts``).
 
 Threading: one PartSender per upload, used only by that upload's worker thread.
 """
@@ -37,7 +37,7 @@ class PartSender:
         self.fallbacks = 0  # parts the direct path failed for, sent to /videos/chunk instead
 
     def offer(self, direct_parts: bool) -> None:
-        """What the init answer said (a new session: a re-init after the server lost one says it again)."""
+        """What the init answer (or, for a resumed session, ``/status``) said."""
         self.direct = bool(direct_parts)
         if self.direct:
             log.info("upload %s: the server takes parts straight to its storage", self.upload_id)

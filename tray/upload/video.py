@@ -146,6 +146,7 @@ class VideoProtocol:
         if status is None:
             log.info("upload %s: the server has no status endpoint; trusting the journal", u.id)
             return
+        self.sender.offer(status.get("directParts") is True)  # said again for a resumed session
         self._apply_server_parts(status)
 
     def _apply_server_parts(self, status: dict) -> None:

@@ -6,6 +6,8 @@ an expired URL, an unreachable storage: that part goes to /videos/chunk, nothing
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tray.api.client import ApiClient
@@ -97,6 +99,29 @@ def test_a_recording_goes_straight_to_storage_and_the_server_never_sees_its_byte
     got = srv.received()
     assert CHUNK_ROUTE not in got and sum(got.values()) < 16 * 1024, got  # JSON only; 12 MiB went to S3
     assert gate.puts == 3
+
+
+def test_an_upload_resumed_after_a_restart_still_goes_straight_to_storage(s3_server, gate, journal, tmp_path):
+    srv = s3_server()
+    path = tmp_path / "rec.webm"
+    sha = write_random(path, 11 * MIB + 7)
+    engine = make_engine(srv.api_url, TokenHolder(srv.token), journal, scale=0.001)
+    up = engine.start_recording_upload(path)
+    up.durable(11 * MIB)  # part 1 (5 MiB) is cut and sent; part 0 waits for the end of the recording
+    deadline = time.monotonic() + 30
+    while sum(p.acked for p in journal.parts(up.id)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert engine.stop(10)  # the app quits mid-recording
+    assert [p.acked for p in journal.get_session(up.id).parts] == [False, True]
+    engine2 = make_engine(srv.api_url, TokenHolder(srv.token), journal)
+    try:
+        (again,) = engine2.resume_all()  # the session's /status says directParts again
+        url = again.wait(60)
+    finally:
+        assert engine2.stop(10)
+    assert download_sha(srv.url, url, srv.token) == sha
+    got = srv.received()
+    assert CHUNK_ROUTE not in got and gate.puts == 3, got
 
 
 @pytest.mark.parametrize("how, code", [("flip", "checksum_mismatch"), ("grow", "size_mismatch")])
