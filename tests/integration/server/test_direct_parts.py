@@ -164,3 +164,22 @@ def test_not_offered_with_local_storage_or_when_turned_off(make_server, moto_end
     assert r.status_code == 501 and r.json()["error"] == "direct_parts_not_offered"
     assert "/videos/chunk" in r.json()["message"]
     assert complete(s, sid, 0, data).status_code == 501
+
+
+def test_url_from_one_instance_and_count_on_another(make_server, gate):
+    """Two instances on one PostgreSQL database and one bucket (no sticky sessions): a part's URL comes from one,
+    its count from the other, finalize from either."""
+    a = make_server("s3", database="postgres", s3_endpoint_url=gate.url, s3_bucket="snaplark-shared-direct")
+    b = make_server("s3", database="postgres", s3_endpoint_url=gate.url, s3_bucket="snaplark-shared-direct")
+    sid = init_session(a)
+    parts = make_parts([FIVE_MIB, 4321])
+    for index, (asker, counter) in ((1, (a, b)), (0, (b, a))):
+        target = ask_url(asker, sid, index, parts[index]).json()
+        assert put(target, parts[index]).status_code == 200
+        r = complete(counter, sid, index, parts[index])
+        assert r.status_code == 200, r.text
+    whole = b"".join(parts)
+    r = finalize(b, sid, 2, sha256=sha(whole))
+    assert r.status_code == 200, r.text
+    assert finalize(a, sid, 2, sha256=sha(whole)).json()["key"] == r.json()["key"]
+    assert sum(received_bytes(a).values()) + sum(received_bytes(b).values()) < 8 * 1024
