@@ -1,12 +1,13 @@
 """Two server instances behind a real round-robin load balancer (nginx from apt), on one PostgreSQL database and one
 S3 bucket (moto), no sticky sessions (issue 17): the upload engine talks to the balanced URL only; the parts of one
-recording land on both instances and the stored file is sha256-identical to the local one."""
+recording land on both instances (or, with parts straight to S3, both instances hand out part URLs and count parts)
+and the stored file is sha256-identical to the local one; a SIGKILLed instance is routed around."""
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import random
+import re
 
 import pytest
 import requests
@@ -18,21 +19,29 @@ from tests.procutil import wait_until
 from .test_reverse_proxy import make_engine
 
 
-@pytest.fixture
-def balanced(make_server, tmp_path):
-    """(balanced base URL, [instance, instance], token, {instance port: parts it stored})."""
-    a = make_server("s3", database="postgres")
-    b = make_server("s3", database="postgres", s3_bucket=a.thread.config.s3_bucket)
-    parts_at: collections.Counter = collections.Counter()
-    for s in (a, b):  # count the parts each instance stores
-        real = s.service.store_chunk
-        s.service.store_chunk = lambda *args, _real=real, _port=s.thread.port: (
-            parts_at.update([_port]), _real(*args))[1]
+UPSTREAM_LOG = "log_format upstreams '$request $status $upstream_addr';"
+
+
+def upstream_log(path) -> list[tuple[str, str, str]]:
+    """(request line, status, upstream address(es)) of each request the balancer logged."""
+    return [re.match(r"^(.*) (\d{3}) (.*)$", line).groups() for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(params=["chunk", "direct"])
+def balanced(request, make_server, tmp_path):
+    """(balanced base URL, [instance, instance], token, balancer's upstream log). ``chunk``: parts go through the
+    servers (POST /videos/chunk); ``direct``: straight to S3 with presigned URLs, the servers count them."""
+    extra = {"direct_parts": request.param == "direct"}
+    a = make_server("s3", database="postgres", **extra)
+    b = make_server("s3", database="postgres", s3_bucket=a.thread.config.s3_bucket, **extra)
     port = free_port()
+    log = tmp_path / "upstreams.log"
     block = f"""
     upstream snaplark {{ server 127.0.0.1:{a.thread.port}; server 127.0.0.1:{b.thread.port}; }}
+    {UPSTREAM_LOG}
     server {{
         listen 127.0.0.1:{port};
+        access_log {log} upstreams;
         client_max_body_size 80m;
         proxy_request_buffering off;
         location / {{
@@ -43,7 +52,11 @@ def balanced(make_server, tmp_path):
     }}"""
     base = f"http://127.0.0.1:{port}"
     with running_nginx(tmp_path / "nginx", block, lambda: _answers(base)):
-        yield base, [a, b], b.token, parts_at
+        yield base, [a, b], b.token, log
+
+
+def balanced_kind(s) -> str:
+    return "direct" if s.thread.config.direct_parts else "chunk"
 
 
 def _answers(base: str) -> bool:
@@ -56,7 +69,7 @@ def _answers(base: str) -> bool:
 def test_recording_parts_land_on_both_instances_and_the_file_matches(balanced, tmp_path):
     from tray.upload.journal import UploadJournal
 
-    base, (a, b), token, parts_at = balanced
+    base, (a, b), token, log = balanced
     path = tmp_path / "rec.webm"
     path.write_bytes(b"\x1a\x45\xdf\xa3" + random.Random(3).randbytes(17 * MIB))
     journal = UploadJournal(tmp_path / "client" / "uploads.sqlite3").open()
@@ -67,7 +80,14 @@ def test_recording_parts_land_on_both_instances_and_the_file_matches(balanced, t
         assert engine.stop(10)
         journal.close()
     assert url.startswith(f"{base}/v/"), url
-    assert set(parts_at) == {a.thread.port, b.thread.port} and sum(parts_at.values()) == 4, parts_at
+    requests_ok = [(line.split(" ")[1], addr) for line, status, addr in upstream_log(log) if status == "200"]
+    chunks = [addr for path, addr in requests_ok if path == "/api/v1/videos/chunk"]
+    direct = [addr for path, addr in requests_ok if "/parts/" in path]  # a part's URL asked, then its count
+    instances = {f"127.0.0.1:{s.thread.port}" for s in (a, b)}
+    if balanced_kind(a) == "direct":  # no part byte went through a server; each instance did some of the work
+        assert chunks == [] and len(direct) == 2 * 4 and set(direct) == instances, direct
+    else:  # the parts themselves landed on both instances
+        assert direct == [] and len(chunks) == 4 and set(chunks) == instances, chunks
     for via in (base, a.url, b.url):  # through the balancer and from either instance
         r = requests.get(url.replace(base, via), headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sha256_file(path)
@@ -94,7 +114,7 @@ def test_kill_9_of_one_instance_mid_recording_loses_and_duplicates_nothing(tmp_p
     port = free_port()
     block = f"""
     upstream snaplark {{ server 127.0.0.1:{ports[0]}; server 127.0.0.1:{ports[1]}; }}
-    log_format upstreams '$request $status $upstream_addr';
+    {UPSTREAM_LOG}
     server {{
         listen 127.0.0.1:{port};
         access_log {tmp_path}/upstreams.log upstreams;
@@ -126,8 +146,8 @@ def test_kill_9_of_one_instance_mid_recording_loses_and_duplicates_nothing(tmp_p
                 assert engine.stop(10)
         parts = journal.parts(up.id)
         assert [p.index for p in parts] == list(range(len(parts))) and all(p.acked for p in parts)
-        stored = [line.rsplit(" 200 ", 1)[1] for line in (tmp_path / "upstreams.log").read_text().splitlines()
-                  if line.startswith("POST /api/v1/videos/chunk") and " 200 " in line]
+        stored = [addr for line, status, addr in upstream_log(tmp_path / "upstreams.log")
+                  if line.startswith("POST /api/v1/videos/chunk ") and status == "200"]
         assert len(stored) == len(parts) > 10  # each part stored once: none re-sent after the kill
         dead, alive = (f"127.0.0.1:{p}" for p in ports)
         assert dead in stored[: len(stored) // 2] and alive in stored  # both served parts before the kill ...
