@@ -46,15 +46,17 @@ def default_seconds(settings: Any) -> int | None:
     return parse_duration(settings.upload.expires) if settings is not None else None
 
 
-class ExpiringUploader:
-    """The engine as a recording's uploader, with what ``--expires`` asked for in each recording's metadata."""
+def with_flag(settings: Any, args: argparse.Namespace) -> Any:
+    """``settings`` with ``upload.expires`` replaced by ``--expires`` when given, for commands whose uploads start
+    in code that reads the settings (``snaplark record``: the engine streaming the recording, and the GIF made at
+    the end and uploaded as an image)."""
+    asked = getattr(args, "expires", None)
+    if asked is None or settings is None:
+        return settings
+    import dataclasses
 
-    def __init__(self, engine: Any, meta: dict[str, Any] | None) -> None:
-        self.engine = engine
-        self.meta = meta or {}
-
-    def start_recording_upload(self, path: Any, metadata: dict | None = None) -> Any:
-        return self.engine.start_recording_upload(path, {**(metadata or {}), **self.meta})
+    upload = dataclasses.replace(settings.upload, expires=f"{asked}s" if asked else "never")
+    return dataclasses.replace(settings, upload=upload)
 
 
 def report(upload: Any, prog: str, server: str | None = None) -> None:
@@ -69,4 +71,4 @@ def report(upload: Any, prog: str, server: str | None = None) -> None:
               f"{upload.url} stays until someone deletes it", file=sys.stderr)
 
 
-__all__ = ["ExpiringUploader", "add_expires_argument", "default_seconds", "metadata_for", "report"]
+__all__ = ["add_expires_argument", "default_seconds", "metadata_for", "report", "with_flag"]

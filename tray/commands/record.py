@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tray.commands.expiry_option import ExpiringUploader, add_expires_argument, metadata_for, report
+from tray.commands.expiry_option import add_expires_argument, report, with_flag
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from tray.capture.target import parse_region
     from tray.recording import RecordingSession
 
-    settings = _settings(args)
+    settings = with_flag(_settings(args), args)  # --expires: the engine's default for this run (GIF too)
     cap = settings.capture if settings is not None else None
     fps = args.fps if args.fps is not None else (cap.fps if cap else 30)
     bitrate = args.bitrate if args.bitrate is not None else (cap.bitrate if cap else 2_500_000)
@@ -157,8 +157,7 @@ def run(args: argparse.Namespace) -> int:
             log.exception("upload engine unavailable")
             print(f"{prog}: upload unavailable ({exc}); recording locally only", file=sys.stderr)
     try:
-        uploader = ExpiringUploader(stack.engine, metadata_for(args)) if stack else None
-        return _record(RecordingSession(output, uploader=uploader, **options), prog, fps)
+        return _record(RecordingSession(output, uploader=stack.engine if stack else None, **options), prog, fps)
     finally:
         if stack is not None:
             stack.close()
