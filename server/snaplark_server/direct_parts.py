@@ -148,7 +148,7 @@ class DirectParts:
 
     def _open_session(self, user: User, session_id: str, raw_index: str) -> tuple[Any, int]:
         index = parse_chunk_index(raw_index, self.config.max_parts)
-        return self.service._session(user, session_id), index
+        return self.service.session_row(user, session_id), index
 
     def part_url(self, user: User, session_id: str, raw_index: str, body: Any) -> dict[str, Any]:
         signer = self._offered()
@@ -158,8 +158,8 @@ class DirectParts:
         size, md5 = _size(body, self.config.max_part_size), _md5(body)
         svc = self.service
         row, index = self._open_session(user, session_id, raw_index)
-        with svc._lock(session_id):
-            row = svc._session(user, session_id)
+        with svc.session_lock(session_id):
+            row = svc.session_row(user, session_id)
             if row["state"] != "open":
                 raise ApiError(409, "session_finalized", "the session is already finalized")
             held = svc.db.query_one("SELECT size FROM parts WHERE session_id = ? AND idx = ?", (session_id, index))
@@ -185,8 +185,8 @@ class DirectParts:
         row, index = self._open_session(user, session_id, raw_index)
         head = _head(body, index)
         answer = {"received": True, "chunkIndex": index, "sha256": sha, "size": size}
-        with svc._lock(session_id):
-            row = svc._session(user, session_id)
+        with svc.session_lock(session_id):
+            row = svc.session_row(user, session_id)
             if row["state"] == "finalized":
                 held = svc.db.query_one("SELECT sha256 FROM parts WHERE session_id = ? AND idx = ?",
                                         (session_id, index))
@@ -196,7 +196,7 @@ class DirectParts:
             try:
                 stored = signer.held(row["object_key"], row["upload_id"], index)
             except KeyError:  # the multipart upload was aborted behind our back: the session is gone
-                svc._expire(row, force=True)
+                svc.drop_lost_session(row)
                 raise session_not_found() from None
             if stored is None:
                 raise ApiError(409, "part_not_uploaded",

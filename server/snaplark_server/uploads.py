@@ -289,6 +289,20 @@ class UploadService:
             if spooled is not None:
                 spooled.discard()  # no-op when the storage already took the file
 
+    # --- the session rules for another route to the same parts (direct_parts.py) ------------------------------
+
+    def session_lock(self, session_id: str):
+        """The session's lock (see ``_lock``): everything that touches the session's parts holds it."""
+        return self._lock(session_id)
+
+    def session_row(self, user: User, session_id: Any) -> Any:
+        """The caller's session row (404 for unknown, another user's, or expired)."""
+        return self._session(user, session_id)
+
+    def drop_lost_session(self, row) -> None:
+        """The storage lost the session's upload (aborted elsewhere): forget the session."""
+        self._expire(row, force=True)
+
     def count_part(self, user: User, session_id: str, index: int, size: int, sha256: str, etag: str | None,
                    head: bytes | None) -> None:
         """Record a part the storage holds (the caller holds the session's lock): the chunk path after storing its
