@@ -312,30 +312,29 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
 
     # --- the owner's actions ----------------------------------------------------------------------------------
 
-    @app.delete(api_prefix + "/objects/{object_id}")
-    async def delete_object(request: Request, object_id: str) -> dict:
+    async def owner(request: Request, object_id: str, what: str = "object") -> User:
+        """The caller (401 without a valid token) and a well-formed id (else 404, like someone else's object)."""
         user = await current_user(request)
         if not ID_RE.match(object_id):
-            raise ApiError(404, "object_not_found", "no such object")
+            raise ApiError(404, "object_not_found", f"no such {what}")
+        return user
+
+    @app.delete(api_prefix + "/objects/{object_id}")
+    async def delete_object(request: Request, object_id: str) -> dict:
+        user = await owner(request, object_id)
         return await run_in_threadpool(shares.delete, user, object_id)
 
     @app.patch(api_prefix + "/objects/{object_id}")
     async def patch_object(request: Request, object_id: str) -> dict:
-        user = await current_user(request)
-        if not ID_RE.match(object_id):
-            raise ApiError(404, "object_not_found", "no such object")
-        body = await read_json(request)
-        answer = await run_in_threadpool(shares.set_title, user, object_id, body)
+        user = await owner(request, object_id)
+        answer = await run_in_threadpool(shares.set_title, user, object_id, await read_json(request))
         view = await lookup("video", object_id) or await lookup("screenshot", object_id)
         return {**answer, "pageUrl": f"{base_of(request)}/{view.route}/{object_id}"}
 
     @app.post(api_prefix + "/videos/{object_id}/trim")
     async def trim_video(request: Request, object_id: str) -> dict:
-        user = await current_user(request)
-        if not ID_RE.match(object_id):
-            raise ApiError(404, "object_not_found", "no such video")
-        body = await read_json(request)
-        answer = await run_in_threadpool(shares.trim, user, object_id, body)
+        user = await owner(request, object_id, "video")
+        answer = await run_in_threadpool(shares.trim, user, object_id, await read_json(request))
         view = await lookup("video", object_id)
         base = base_of(request)
         return {**answer, "url": file_url(view, base), "pageUrl": f"{base}/v/{object_id}"}

@@ -22,6 +22,13 @@ class OwnerAction:
     what: str  # "video or screenshot": what a link must name
 
 
+def add_link_arguments(parser: argparse.ArgumentParser, link_help: str) -> None:
+    """``LINK`` and ``--server URL``, which every owner action takes; the command adds its own after them."""
+    parser.add_argument("link", metavar="LINK", help=link_help)
+    parser.add_argument("--server", metavar="URL", help="API base URL (default: server.url from the settings; "
+                                                       "empty there = the embedded server)")
+
+
 def run_owner_action(action: OwnerAction, args: argparse.Namespace, act: Callable[[Any, str, str], str], *,
                      connection: Any = None, out: TextIO) -> int:
     import sys

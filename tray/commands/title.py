@@ -8,14 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tray.commands.owner_actions import OwnerAction, UsageError, run_owner_action
+from tray.commands.owner_actions import OwnerAction, UsageError, add_link_arguments, run_owner_action
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("link", metavar="LINK", help="the share page or file link the upload gave")
+    add_link_arguments(parser, "the share page or file link the upload gave")
     parser.add_argument("title", metavar="TEXT", help='the new title (one line, at most 200 characters); "" removes it')
-    parser.add_argument("--server", metavar="URL", help="API base URL (default: server.url from the settings; "
-                                                       "empty there = the embedded server)")
 
 
 def run(args: argparse.Namespace, *, connection=None) -> int:
