@@ -10,7 +10,6 @@ ratio; then the medians.
 
 from __future__ import annotations
 
-import fractions
 import json
 import os
 import statistics
@@ -37,27 +36,22 @@ print(json.dumps({"frames": r.frames, "duration": r.duration, "ticks": s.ticks, 
 
 def camera_file(path: Path, seconds: float = 4.0) -> Path:
     """A moving, noisy 640x480 MJPEG clip (a face-sized blob over noise), ``seconds`` long."""
-    import av
     import numpy as np
+
+    from tests.video_clips import write_clip
 
     w, h, fps = CAMERA
     rng = np.random.default_rng(7)
-    out = av.open(str(path), "w")
-    stream = out.add_stream("mjpeg", rate=fps)
-    stream.width, stream.height, stream.pix_fmt = w, h, "yuvj420p"
     yy, xx = np.mgrid[0:h, 0:w]
-    for i in range(round(seconds * fps)):
+
+    def picture(i: int):
         rgb = rng.integers(60, 120, (h, w, 3), dtype=np.uint8)
         cx, cy = w // 2 + int(80 * np.sin(i / 10)), h // 2 + int(40 * np.cos(i / 13))
         rgb[(xx - cx) ** 2 + (yy - cy) ** 2 < 120 ** 2] = (220, 170, 140)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuvj420p")
-        frame.pts, frame.time_base = i, fractions.Fraction(1, fps)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    return path
+        return rgb
+
+    return write_clip(path, (picture(i) for i in range(round(seconds * fps))), fps, codec="mjpeg",
+                      pix_fmt="yuvj420p")
 
 
 def run(display: str, w: int, h: int, args, out: Path, camera: Path | None) -> dict:

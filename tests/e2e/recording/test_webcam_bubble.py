@@ -8,7 +8,6 @@ A camera that cannot be opened is refused before anything is recorded, naming it
 
 from __future__ import annotations
 
-import fractions
 import os
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from recording_helpers import ARTIFACTS, decode_frames
+
+from tests.video_clips import write_clip
 
 pytestmark = pytest.mark.e2e
 av = pytest.importorskip("av")
@@ -28,21 +29,15 @@ DIAMETER, MARGIN = 90, 16  # a quarter of the shorter side; 16 px from the edges
 
 
 def camera_file(path: Path, fps: int = 10, seconds: float = 1.2) -> Path:
-    out = av.open(str(path), "w")
-    stream = out.add_stream("libvpx-vp9", rate=fps)
-    stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-    for i in range(round(fps * seconds)):
-        left, right = PAIRS[(i * len(PAIRS)) // round(fps * seconds)]
+    n = round(fps * seconds)
+
+    def picture(i: int) -> np.ndarray:
+        left, right = PAIRS[(i * len(PAIRS)) // n]
         rgb = np.zeros((240, 320, 3), dtype=np.uint8)
         rgb[:, :160], rgb[:, 160:] = left, right
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-        frame.pts, frame.time_base = i, fractions.Fraction(1, fps)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    return path
+        return rgb
+
+    return write_clip(path, (picture(i) for i in range(n)), fps)
 
 
 def record(screen, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -109,3 +104,60 @@ def test_a_real_v4l2_camera_is_recorded(pattern_screen, tmp_path):
     x0, y0 = REGION[2] - DIAMETER - MARGIN, REGION[3] - DIAMETER - MARGIN
     centre = (slice(y0 + 30, y0 + 60), slice(x0 + 30, x0 + 60))
     assert any(np.abs(f[centre].astype(int) - reference[centre].astype(int)).mean() > 8 for f in frames)
+
+
+def test_the_bubble_is_dragged_during_the_countdown_and_recorded_where_it_was_left(make_app, pattern_screen,
+                                                                                  tmp_path):
+    """The tray's way (capture.webcam = true, a 2 s countdown): the bubble's stand-in appears at the bottom-right
+    corner of the region, is dragged (xdotool) near the top-left, is gone when recording starts, and the
+    recording's bubble is where it was left."""
+    import dataclasses
+    import subprocess
+    import time
+
+    from recording_helpers import grab_screen, pump, pump_until
+    from tray_platform.base import Region
+
+    from tray.ui.webcam_preview import DISC
+
+    region = Region(160, 80, 640, 360)
+    app = make_app(countdown=2)
+    cam = camera_file(tmp_path / "camera.webm")
+    app.settings = dataclasses.replace(app.settings, capture=dataclasses.replace(
+        app.settings.capture, webcam=True, webcam_device=f"file:{cam}"))
+    app.recordings.start(region, pattern_screen.region)
+    corner = (region.left + region.width - MARGIN - DIAMETER // 2, region.top + region.height - MARGIN - DIAMETER // 2)
+    pump(app.root, 0.3)
+    shot = grab_screen(ARTIFACTS / "webcam-preview-before.png")
+    disc = tuple(int(DISC[i:i + 2], 16) for i in (1, 3, 5))
+    assert near(shot[corner[1] + 20, corner[0]], disc, 8), "no bubble stand-in at the region's bottom-right"
+    target = (region.left + 120, region.top + 100)  # the stand-in's centre is dropped here
+    for args in (("mousemove", *map(str, corner)), ("mousedown", "1"),
+                 ("mousemove", str((corner[0] + target[0]) // 2), str((corner[1] + target[1]) // 2)),
+                 ("mousemove", *map(str, target)), ("mouseup", "1")):
+        subprocess.run(["xdotool", *args], check=True, timeout=10)
+        pump(app.root, 0.05)
+    shot = grab_screen(ARTIFACTS / "webcam-preview-moved.png")
+    assert near(shot[target[1] + 20, target[0]], disc, 8), "the stand-in did not follow the drag"
+    assert not near(shot[corner[1] + 20, corner[0]], disc, 8)
+    pump_until(app.root, lambda: app.recording is not None, 5, "the recording to start after the countdown")
+    t0 = time.monotonic()
+    pump(app.root, 1.5)
+    rec = app.recording
+    app.stop_recording()
+    pump_until(app.root, lambda: app.recording is None, 30, "the recording to end")
+    assert time.monotonic() - t0 < 60
+    frames = decode_frames(rec.path)
+    reference = pattern_screen.reference[region.top:region.bottom, region.left:region.right]
+    dropped = (target[0] - region.left, target[1] - region.top)
+    old = (corner[0] - region.left, corner[1] - region.top)
+    for i, frame in enumerate(frames):
+        left = frame[dropped[1], dropped[0] - DIAMETER // 4]
+        right = frame[dropped[1], dropped[0] + DIAMETER // 4]
+        assert any(near(left, a, 40) and near(right, b, 40) for a, b in PAIRS), (i, left, right)
+        # where the bubble was first, and where its stand-in was: the screen (no stand-in in the video)
+        assert near(frame[old[1], old[0]], reference[old[1], old[0]], 24), (i, frame[old[1], old[0]])
+        assert near(frame[old[1] + 20, old[0]], reference[old[1] + 20, old[0]], 24)
+    from PIL import Image
+
+    Image.fromarray(frames[-1]).save(ARTIFACTS / "webcam-dragged.png")

@@ -3,12 +3,12 @@ hint, the per-OS camera input, and the file-fed camera reading a real video file
 
 from __future__ import annotations
 
-import fractions
 import time
 
 import numpy as np
 import pytest
 
+from tests.video_clips import write_clip
 from tray.capture.errors import InvalidCaptureTarget
 from tray.capture.webcam import Camera, camera_input
 from tray.capture.webcam_bubble import BubbleCapture, WebcamSpec, composite, disc_alpha, webcam_from_settings
@@ -115,22 +115,9 @@ def test_camera_input_per_os():
 
 
 def test_the_file_fed_camera_plays_the_file_in_a_loop_as_squares(tmp_path):
-    import av
-
-    path = tmp_path / "cam.webm"
-    out = av.open(str(path), "w")
-    stream = out.add_stream("libvpx-vp9", rate=20)
-    stream.width, stream.height, stream.pix_fmt = 160, 80, "yuv420p"
-    for i in range(4):  # 0.2 s: left half red, right half blue
-        rgb = np.zeros((80, 160, 3), dtype=np.uint8)
-        rgb[:, :80], rgb[:, 80:] = (220, 30, 30), (30, 30, 220)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-        frame.pts, frame.time_base = i, fractions.Fraction(1, 20)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
+    rgb = np.zeros((80, 160, 3), dtype=np.uint8)
+    rgb[:, :80], rgb[:, 80:] = (220, 30, 30), (30, 30, 220)  # left half red, right half blue
+    path = write_clip(tmp_path / "cam.webm", [rgb] * 4, 20)  # 0.2 s
     camera = Camera(f"file:{path}", 40)
     camera.start()
     try:
