@@ -84,6 +84,7 @@ class RecordingFlow:
 
             max_duration = gif_max_duration(max_duration)
         streamed = settings.upload.auto_upload and not gif
+        webcam = webcam_from_settings(cap)  # the webcam bubble, or None
 
         def on_state(state: RecorderState) -> None:  # recorder threads
             ctx.post(lambda: ctx.tray.set_recording(
@@ -96,7 +97,7 @@ class RecordingFlow:
             path, uploader=ctx.stack.engine if streamed else None, on_state=on_state,
             on_upload=lambda upload: ctx.progress.recording_started(upload, session.elapsed),  # "Recording 00:12"
             format=fmt.name, region=region, fps=cap.fps, bitrate=cap.bitrate, cursor=cap.cursor,
-            max_duration=max_duration, audio=audio_spec(cap.audio, cap.mic_device), webcam=webcam_from_settings(cap),
+            max_duration=max_duration, audio=audio_spec(cap.audio, cap.mic_device), webcam=webcam,
             on_audio_failure=on_audio_failure)
         try:
             session.prepare()  # bad region, no display: told now, before any countdown
@@ -122,12 +123,19 @@ class RecordingFlow:
             return
         from tray.ui.countdown import CountdownOverlay
 
+        preview: Any = None  # the webcam bubble's stand-in, dragged during the countdown (webcam_preview.py)
+
         def counted_down() -> None:
             self.countdown = None
+            if preview is not None:
+                self._bubble_placed(rec, screen, webcam, preview)
+                return
             self._begin(rec, screen)
 
         def cancelled() -> None:
             self.countdown = None
+            if preview is not None:
+                preview.close()
             self._not_started(rec)
             log.info("recording cancelled during the countdown; nothing was recorded")
 
@@ -135,9 +143,27 @@ class RecordingFlow:
         hint = f"Esc to cancel · {stop_key} stops" if stop_key else "Esc to cancel"
         if gif:
             hint = f"GIF · at most {max_duration:g} s · {hint}"
+        # (with the bubble's stand-in on screen the countdown holds no pointer grab: the stand-in is dragged)
         self.countdown = CountdownOverlay(ctx.root, session.region, screen, cap.countdown,
-                                          on_done=counted_down, on_cancel=cancelled, hint=hint)
+                                          on_done=counted_down, on_cancel=cancelled, hint=hint, grab=webcam is None)
+        if webcam is not None:
+            from tray.ui.webcam_preview import BubblePreview
+
+            preview = BubblePreview(ctx.root, session.region, webcam, on_escape=self.stop)
         ctx.tray.set_recording(True)  # the menu's Stop item cancels the countdown
+
+    def _bubble_placed(self, rec: ActiveRecording, screen: Region, webcam: Any, preview: Any) -> None:
+        """The countdown is over: the bubble goes where its stand-in was left; the stand-in goes (and is gone from
+        the screen, a round trip and a moment later) before the recorder starts."""
+        import dataclasses
+
+        rec.session.recorder.webcam = dataclasses.replace(webcam, position=preview.position)
+        preview.close()
+        try:
+            self.ctx.root.winfo_pointerxy()  # a round trip: the X server has removed it
+        except Exception:  # noqa: BLE001
+            pass
+        self.ctx.root.after(150, lambda: self._begin(rec, screen))
 
     def _begin(self, rec: ActiveRecording, screen: Region) -> None:
         """Start the recorder; show the control bar outside the recorded area (none for a full-screen recording
