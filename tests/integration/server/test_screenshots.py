@@ -61,8 +61,10 @@ def test_client_filename_is_never_a_path(srv):
 
 def test_not_an_image_is_415_and_nothing_stored(srv):
     before = stored_files(srv)
-    r = upload(srv, b"GIF89a not what we take" * 10, "x.png")
+    r = upload(srv, b"%PDF-1.4 not what we take" * 10, "x.png")
     assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
+    r = upload(srv, b"GIF89a but no picture" * 10, "x.gif")  # GIF clips are taken, broken ones are not
+    assert r.status_code == 422 and r.json()["error"] == "invalid_image" and "GIF" in r.json()["message"]
     r = upload(srv, b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50)
     assert r.status_code == 422 and r.json()["error"] == "invalid_image"
     r = upload(srv, png_bytes()[:40])  # truncated PNG
