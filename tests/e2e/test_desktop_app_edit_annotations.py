@@ -81,9 +81,10 @@ def test_select_move_resize_and_retype_in_the_app_reach_the_uploaded_png(desktop
     xdo("key", "Return")
     time.sleep(0.3)
     snap("edit-04-retyped.png")
+    before = clipboard()  # (an earlier test's link may still be there)
     xdo("key", "ctrl+u")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()), 30,
-                      "the screenshot's link on the clipboard")
+    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c and c != before
+                                       else None)(clipboard()), 30, "the screenshot's link on the clipboard")
     png = Image.open(io.BytesIO(requests.get(file_of(link), timeout=10).content))
     assert png.format == "PNG" and png.size == (400, 300)
     reds = set(red_pixels(png))

@@ -54,9 +54,10 @@ def test_tray_hotkey_records_a_gif_uploaded_as_an_image_with_its_link_on_the_cli
         xdo("mousemove", str(520 + 30 * i), str(220 + 20 * i))
         time.sleep(0.25)
     snap("gif-01-recording.png")
+    before = clipboard()  # (an earlier test's link may still be there)
     xdo("key", "ctrl+alt+q")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()), 60,
-                      "the GIF's share link on the clipboard")
+    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c and c != before
+                                       else None)(clipboard()), 60, "the GIF's share link on the clipboard")
     url = file_of(link)
     assert url.endswith(".gif"), (link, url)
     response = requests.get(url, timeout=20)
