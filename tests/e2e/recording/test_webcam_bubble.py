@@ -161,3 +161,25 @@ def test_the_bubble_is_dragged_during_the_countdown_and_recorded_where_it_was_le
     from PIL import Image
 
     Image.fromarray(frames[-1]).save(ARTIFACTS / "webcam-dragged.png")
+
+
+def test_escape_still_cancels_the_countdown_with_the_bubble_stand_in_shown(make_app, pattern_screen, tmp_path):
+    """Without its pointer grab (the stand-in must be draggable) the countdown still hears Esc: both go, nothing
+    is recorded, the screen is as before."""
+    import dataclasses
+    import subprocess
+
+    from recording_helpers import grab_screen, pump
+    from tray_platform.base import Region
+
+    app = make_app(countdown=3)
+    app.settings = dataclasses.replace(app.settings, capture=dataclasses.replace(
+        app.settings.capture, webcam=True, webcam_device=f"file:{camera_file(tmp_path / 'camera.webm')}"))
+    app.recordings.start(Region(160, 80, 640, 360), pattern_screen.region)
+    pump(app.root, 0.6)
+    subprocess.run(["xdotool", "key", "Escape"], check=True, timeout=10)
+    pump(app.root, 3.5)  # past the moment the countdown would have ended
+    assert app.recording is None and app.countdown is None
+    assert np.array_equal(grab_screen(), pattern_screen.reference), "the countdown or the stand-in is left"
+    folder = app.settings.upload.resolved_save_dir()
+    assert not (folder.exists() and list(folder.glob("recording-*")))
