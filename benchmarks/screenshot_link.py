@@ -31,7 +31,6 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +46,7 @@ for path in (str(REPO), str(REPO / "platform"), str(REPO / "server"), str(HERE))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import _desktop_env as denv  # noqa: E402
-from hotkey_latency import pct, summary, verdict  # noqa: E402
+from hotkey_latency import pct, read_clipboard, summary, verdict  # noqa: E402
 
 WIDTH, HEIGHT = 1920, 1080
 GOAL_P95_MS = 100.0
@@ -181,17 +180,13 @@ def encoder_table(rounds: int) -> list[dict]:
 
 
 # ============================================================================ 2. end to end
-def read_clipboard(env: dict) -> str:
-    return subprocess.run(["xclip", "-o", "-selection", "clipboard"], capture_output=True, text=True, env=env,
-                          timeout=5).stdout.strip()
-
-
 def cpu_s() -> float:
     """This process (client + in-process server) and its waited-for children (xclip)."""
     t = os.times()
     return time.process_time() + t.children_user + t.children_system
 
 
+PHASES = ("capture+png", "save", "upload", "clipboard")
 PATHS = {  # name -> what the user waits for
     "new": "capture_png(0) [png_fast] -> file -> upload -> clipboard",
     "old": "capture_png(0, compress_level=1) [Pillow] -> file -> upload -> clipboard",
@@ -261,19 +256,20 @@ def link_bench(work: Path, tries: int) -> dict:
 
             def one(kind: str, i: int) -> dict:
                 doc = prepare(kind)
-                c0, t0 = cpu_s(), time.perf_counter()
+                c0, marks = cpu_s(), [time.perf_counter()]
                 png, want = produce(kind, doc)
-                t1 = time.perf_counter()
+                marks.append(time.perf_counter())
                 path = shots / f"{kind}-{i}.png"
                 path.write_bytes(png)
-                t2 = time.perf_counter()
+                marks.append(time.perf_counter())
                 link = engine.upload_screenshot(path).wait(30)
-                t3 = time.perf_counter()
+                marks.append(time.perf_counter())
                 clip.copy_text(link)
-                t4 = time.perf_counter()
+                marks.append(time.perf_counter())
                 last[kind] = (link, png, want)
-                return {"link": link, "bytes": len(png), "total": t4 - t0, "capture+png": t1 - t0,
-                        "save": t2 - t1, "upload": t3 - t2, "clipboard": t4 - t3, "cpu": cpu_s() - c0}
+                phases = dict(zip(PHASES, (b - a for a, b in zip(marks, marks[1:]))))
+                return {"link": link, "bytes": len(png), "total": marks[-1] - marks[0], "cpu": cpu_s() - c0,
+                        **phases}
 
             try:
                 kinds = list(PATHS)
@@ -310,7 +306,7 @@ def link_bench(work: Path, tries: int) -> dict:
     for kind in PATHS:
         parts = "  ".join(f"{p} {statistics.median(r[p] for r in runs[kind]) * 1000:.1f}"
                           f"/{pct([r[p] * 1000 for r in runs[kind]], 95):.1f}"
-                          for p in ("capture+png", "save", "upload", "clipboard"))
+                          for p in PHASES)
         kib = statistics.median(r["bytes"] for r in runs[kind]) / 1024
         print(f"  {kind:7} phases p50/p95: {parts}   (PNG {kib:.0f} KiB; the uploaded file decodes to exactly the "
               f"capture: {'yes' if checks[kind] else 'NO'})")
