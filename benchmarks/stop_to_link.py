@@ -185,8 +185,10 @@ class RssSampler:
 
 
 def record_and_upload(work: Path, server: ServerProcess, display, seconds: float, name: str,
-                      rss_interval: float | None = None, fmt: str = "webm") -> dict:
-    """One recording of ``seconds`` streamed into the engine; returns timings (and RSS samples if asked)."""
+                      rss_interval: float | None = None, fmt: str = "webm",
+                      size: tuple[int, int] = (WIDTH, HEIGHT)) -> dict:
+    """One recording of ``seconds`` (``size``, from the top-left corner) streamed into the engine; returns timings
+    (and RSS samples if asked)."""
     from tray.api.client import ApiClient
     from tray.capture.recorder import Recorder
     from tray.upload.engine import UploadEngine
@@ -243,7 +245,7 @@ def record_and_upload(work: Path, server: ServerProcess, display, seconds: float
         uploads.append(engine.start_recording_upload(p, metadata))
         return TimedSink(uploads[-1])
 
-    recorder = Recorder(path, format=fmt, region=Region(0, 0, WIDTH, HEIGHT), fps=FPS, bitrate=BITRATE, cursor=False,
+    recorder = Recorder(path, format=fmt, region=Region(0, 0, *size), fps=FPS, bitrate=BITRATE, cursor=False,
                         sink_factory=sink_factory, display_info=X11DisplayInfo(display=display),
                         capture_factory=lambda: X11ScreenCapture(display=display, with_cursor=False))
     sampler = None
