@@ -52,6 +52,7 @@ GOAL_UPLOAD_P95_MS = 300.0
 GOAL_IDLE_CPU_PCT = 0.5
 GOAL_IDLE_RSS_MIB = 80.0
 GOAL_IDLE_RSS_RATIO = 1.1  # issue 21 goal 4: idle RSS <= 1.1x the bare pystray icon's in the same run
+GOAL_IDLE_CPU_PCT_21 = 0.2  # issue 21 goal 4: ... with CPU < 0.2 %
 GOAL_OVERLAY_P95_RATIO = 1.0  # issue 21 goal 4: hotkey -> overlay p95 <= 1.0x the minimal Tk peer's
 MIB = 1024 * 1024
 
@@ -607,7 +608,9 @@ def report_idle(res: dict, settle: float) -> dict:
     rss_ratio = ours["rss_max_mib"] / peer["rss_max_mib"]
     ratio_ok = rss_ratio <= GOAL_IDLE_RSS_RATIO
     print(f"goal RSS <= {GOAL_IDLE_RSS_RATIO:.1f}x peer: {rss_ratio:.2f}x -> {verdict(ratio_ok)}")
-    return {"cpu_ok": cpu_ok, "rss_ok": rss_ok, "rss_ratio_ok": ratio_ok}
+    cpu21_ok = ours["cpu_pct"] < GOAL_IDLE_CPU_PCT_21
+    print(f"goal CPU < {GOAL_IDLE_CPU_PCT_21} % (issue 21): ours {ours['cpu_pct']:.2f} % -> {verdict(cpu21_ok)}")
+    return {"cpu_ok": cpu_ok, "rss_ok": rss_ok, "rss_ratio_ok": ratio_ok and cpu21_ok}
 
 
 # ============================================================================ driver
@@ -674,7 +677,8 @@ def run(args: argparse.Namespace) -> int:
           f"{verdict(results['overlay_xdotool']['ok'])}), upload p95 {upload}, "
           f"idle CPU {verdict(results['idle']['cpu_ok'])}, idle RSS {verdict(results['idle']['rss_ok'])}   "
           f"[{load_note()}]")
-    print(f"issue 21 goal 4: idle RSS <= {GOAL_IDLE_RSS_RATIO}x peer {verdict(results['idle']['rss_ratio_ok'])}, "
+    print(f"issue 21 goal 4: idle RSS <= {GOAL_IDLE_RSS_RATIO}x peer with CPU < {GOAL_IDLE_CPU_PCT_21} % "
+          f"{verdict(results['idle']['rss_ratio_ok'])}, "
           f"overlay p95 <= {GOAL_OVERLAY_P95_RATIO}x peer {verdict(results['overlay']['ratio_ok'])} (XTEST t0; "
           f"with xdotool t0 {verdict(results['overlay_xdotool']['ratio_ok'])})")
     return 0

@@ -42,7 +42,7 @@ def _fresh_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env.pop("WAYLAND_DISPLAY", None)
     (tmp_path / "run").mkdir(mode=0o700)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=str(tmp_path))
+                          check=False, env=env, cwd=str(tmp_path))
 
 
 def test_idle_tray_app_has_not_imported_what_only_captures_need(tmp_path):
