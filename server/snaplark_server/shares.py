@@ -198,8 +198,10 @@ class ShareService:
     # --- owner actions ----------------------------------------------------------------------------------------
 
     def delete(self, user: User, object_id: str) -> dict[str, Any]:
-        """Tombstone first (every link answers 410 at once), then the stored bytes; a repeat finishes a delete
-        whose storage step failed and answers the same."""
+        """Tombstone first (every link answers 410 at once), then the stored bytes. Idempotent in effect, not in
+        answer: the object stays deleted and a repeat removes again whatever bytes a failed storage step left, but
+        only the delete that deleted it answers 200; a repeat (or an expired object) answers 410 -- ``gone`` with
+        the first ``deletedAt``, or ``expired`` -- which clients read as "deleted already"."""
         view = self._owned(user, object_id)
         with self._lock(object_id):
             view = self._owned(user, object_id)
@@ -211,9 +213,16 @@ class ShareService:
             self.storage.delete_object(view.key)
             if view.poster_key:
                 self.storage.delete_object(view.poster_key)
+        if view.deleted_at is not None:
+            reason = view.gone_reason(self.clock())
+            log.info("%s %s: delete repeated (%s already)", view.kind, object_id, reason)
+            self.audit.record("object.delete", user=user.name, id=object_id, kind=view.kind, key=view.key,
+                              repeat=True)
+            if reason == "expired":
+                raise ApiError(410, "expired", "this link has expired", deletedAt=_iso(deleted_at))
+            raise ApiError(410, "gone", "this link was deleted already", deletedAt=_iso(deleted_at))
         log.info("%s %s deleted by its owner", view.kind, object_id)
-        self.audit.record("object.delete", user=user.name, id=object_id, kind=view.kind, key=view.key,
-                          repeat=True if view.deleted_at is not None else None)
+        self.audit.record("object.delete", user=user.name, id=object_id, kind=view.kind, key=view.key)
         return {"id": object_id, "deleted": True, "deletedAt": _iso(deleted_at)}
 
     def delete_expired(self) -> int:

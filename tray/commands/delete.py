@@ -25,9 +25,13 @@ def run(args: argparse.Namespace, *, connection=None) -> int:
         try:
             answer = client.delete_object(object_id)
         except ApiError as exc:
-            if exc.status == 410:  # gone already: the journal may not know yet (deleted from another computer)
-                record_deleted(args.link)
-            raise
+            if exc.status != 410:
+                raise
+            # Gone already (deleted from another computer, or expired): what was asked for holds, so this is no
+            # failure; the journal may not know yet.
+            record_deleted(args.link)
+            why = "had expired" if exc.code == "expired" else "was deleted"
+            return f"{args.link} {why} already; its links answer 410 Gone"
         record_deleted(args.link)
         return f"deleted {args.link} ({kind} {answer.get('id', object_id)}); its links now answer 410 Gone"
 

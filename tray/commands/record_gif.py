@@ -51,4 +51,4 @@ def finish(result: Any, gif_path: Path, settings: Any, upload: bool) -> int:
         return 0
     from tray.commands.shot import _upload
 
-    return _upload(settings, gif.path, argparse.Namespace(timeout=600.0, copy=False))
+    return _upload(settings, gif.path, argparse.Namespace(timeout=600.0, copy=False), prog=PROG, what="GIF")

@@ -48,8 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="how long to wait for the upload before leaving it queued (default 120)")
 
 
-def _err(msg: str) -> None:
-    print(f"snaplark shot: {msg}", file=sys.stderr)
+def _err(msg: str, prog: str = "snaplark shot") -> None:
+    print(f"{prog}: {msg}", file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -214,7 +214,10 @@ def pin(png: bytes, at: tuple[int, int] | None) -> None:
         root.destroy()
 
 
-def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
+def _upload(settings: Any, path: Path, args: argparse.Namespace, prog: str = "snaplark shot",
+            what: str = "screenshot") -> int:
+    """Upload the image ``path`` as a screenshot and print its link; ``prog`` prefixes every line on stderr (the
+    command the user ran: ``snaplark record --format gif`` uploads its GIF here too), ``what`` names the file."""
     from tray.api.errors import ApiError
     from tray.commands import expiry_option
     from tray.services import ServerUnavailable, UploadStack
@@ -228,20 +231,20 @@ def _upload(settings: Any, path: Path, args: argparse.Namespace) -> int:
             except LoginRequired:
                 api_url = stack.connection.api_url
                 _err(f"{api_url} refused the token (401): log in with `snaplark login --server {api_url}`; the "
-                     f"upload stays queued (`snaplark upload --resume`). The screenshot is at {path}")
+                     f"upload stays queued (`snaplark upload --resume`). The {what} is at {path}", prog)
                 return EXIT_FAILED
             except TimeoutError:
                 _err(f"upload still pending after {args.timeout:g} s; it stays queued and resumes at the next "
-                     f"start (`snaplark upload --resume`). The screenshot is at {path}")
+                     f"start (`snaplark upload --resume`). The {what} is at {path}", prog)
                 return EXIT_FAILED
     except (UploadFailed, ApiError, ServerUnavailable) as exc:
-        _err(f"upload failed: {exc}. The screenshot is kept at {path}")
+        _err(f"upload failed: {exc}. The {what} is kept at {path}", prog)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        _err(f"interrupted; the upload stays queued. The screenshot is at {path}")
+        _err(f"interrupted; the upload stays queued. The {what} is at {path}", prog)
         return EXIT_INTERRUPTED
     print(url)
-    expiry_option.report(upload, "snaplark shot")
+    expiry_option.report(upload, prog)
     if args.copy:
         _copy(lambda c: c.copy_text(url))
     return EXIT_OK

@@ -29,7 +29,8 @@ def record(pattern_display, keyring_env, tmp_path, settings: str, *argv: str) ->
                             "none", *argv], env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         link = r.stdout.strip().splitlines()[-1]
-        assert f"snaplark record: {link} expires at " in r.stderr or f"snaplark shot: {link} expires at " in r.stderr
+        assert f"snaplark record: {link} expires at " in r.stderr, r.stderr
+        assert "snaplark shot" not in r.stderr, r.stderr  # the GIF is uploaded by shot's code, but record said it
         return link, requests.get(link, timeout=10).text
     finally:
         srv.stop()

@@ -97,8 +97,9 @@ def test_expiry_page_then_410_expired_then_deleted(make_server, backend):
     assert shares.delete_expired() == 1
     assert requests.get(video["url"], timeout=30).json()["error"] == "expired"
     vid = video["pageUrl"].rsplit("/", 1)[1]
-    r = requests.delete(f"{s.api_url}/objects/{vid}", headers=s.headers(), timeout=30)  # a repeat: still fine
-    assert r.status_code == 200
+    r = requests.delete(f"{s.api_url}/objects/{vid}", headers=s.headers(), timeout=30)  # gone already: 410 says why
+    assert r.status_code == 410 and r.json()["error"] == "expired", r.text
+    assert s.db.query_one("SELECT deleted_reason FROM objects WHERE id = ?", (vid,))["deleted_reason"] == "expired"
 
 
 def test_the_cleanup_loop_deletes_expired_uploads(make_server):

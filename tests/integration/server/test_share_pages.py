@@ -357,10 +357,14 @@ def test_delete_answers_410_everywhere(srv, videos):
     from snaplark_server.quotas import user_usage
 
     before = user_usage(srv.db, 1, 0).object_bytes
+    deleted_at = {}
     for object_id in (vid, shot_id):
         r = requests.delete(f"{api}/{object_id}", headers=srv.headers(), timeout=30)
         assert r.status_code == 200 and r.json()["deleted"] is True and r.json()["id"] == object_id
-    assert requests.delete(f"{api}/{vid}", headers=srv.headers(), timeout=30).status_code == 200  # a repeat: same
+        deleted_at[object_id] = r.json()["deletedAt"]
+    repeat = requests.delete(f"{api}/{vid}", headers=srv.headers(), timeout=30)  # deleted already: 410 says so
+    assert repeat.status_code == 410 and repeat.json()["error"] == "gone", repeat.text
+    assert "deleted already" in repeat.json()["message"] and repeat.json()["deletedAt"] == deleted_at[vid]
     for url in (answer["pageUrl"], answer["url"], answer["pageUrl"] + ".jpg", shot["pageUrl"], shot["url"],
                 answer["pageUrl"] + "/embed"):
         assert requests.get(url, timeout=10).status_code == 410, url
