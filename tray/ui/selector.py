@@ -51,7 +51,8 @@ class RegionSelector:
     (confirms at once); window capture as in ShareX: the top-level window under the cursor is outlined while nothing
     is selected, a click on it (no drag) or W takes it at once -- ``windows`` (topmost first, taken with the frozen
     screen; see :mod:`tray.capture.window`), with the window manager's frame when ``window_frame``, else the
-    content only; ``windows_problem`` is what W says when there is no window list (Wayland); C = copy the colour under the cursor (the magnifier's centre pixel) as ``#rrggbb`` through
+    content only; ``windows_problem`` is what W says when there is no window list (Wayland);
+    C = copy the colour under the cursor (the magnifier's centre pixel) as ``#rrggbb`` through
     ``clipboard`` (the platform clipboard adapter), confirmed on the overlay for a moment. Confirming an empty
     selection is refused with a message on the overlay.
 
