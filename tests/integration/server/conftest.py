@@ -18,6 +18,9 @@ from snaplark_server.runner import ServerThread
 from snaplark_server.users import UserError, create_user, issue_token
 
 BACKENDS = ["local", "s3"]
+# SNAPLARK_TEST_DATABASE=postgres: every server these tests start runs on PostgreSQL unless a test names its database
+# (a whole-suite check of the SQL on PostgreSQL; a few tests that open the SQLite file themselves then fail)
+DEFAULT_DATABASE = os.environ.get("SNAPLARK_TEST_DATABASE", "sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +79,7 @@ def make_server(tmp_path_factory, request) -> Iterator[Callable[..., RunningTest
         local storage the data dir is declared shared: pass the same ``data_dir`` to share it too)."""
         data_dir = tmp_path_factory.mktemp(f"srv-{backend}")
         cfg = dict(data_dir=data_dir, port=0, storage=backend, cleanup_interval=3600.0)
-        database = overrides.pop("database", "sqlite")
+        database = overrides.pop("database", DEFAULT_DATABASE)
         if database == "postgres":
             if not databases:  # one per test, dropped after its servers stopped
                 cluster = request.getfixturevalue("postgres_cluster")
