@@ -159,3 +159,24 @@ def test_an_objects_lock_holds_across_instances(pair):
     deleting.join(60)
     assert answer["r"].status_code == 200, answer["r"].text
     assert requests.get(r.json()["url"], timeout=10).status_code == 410
+
+
+def test_a_one_connection_pool_serves_concurrent_sessions(make_server):
+    """A thread holding a session's lock runs its queries on the lock's own connection, so it never waits for a
+    second one: with a pool of one connection, concurrent sessions all get through (slower), none deadlocks."""
+    s = make_server("local", database="postgres", database_pool_size=1, database_timeout=30.0)
+    part = s.thread.config.min_part_size
+    sessions = [init_session(s) for _ in range(5)]
+    results = []
+
+    def upload(k: int, sid: str) -> None:
+        parts = make_parts([part, part, 700], seed=k)
+        results.extend(send_chunk(s, sid, i, data).status_code for i, data in enumerate(parts))
+        results.append(finalize(s, sid, 3).status_code)
+
+    threads = [threading.Thread(target=upload, args=(k, sid)) for k, sid in enumerate(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [200] * 20
