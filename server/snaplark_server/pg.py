@@ -17,6 +17,7 @@ instance's connections close and PostgreSQL releases their locks.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import threading
@@ -67,9 +68,13 @@ class Row(tuple):
         return list(self.names)
 
 
+@functools.lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    return type("Row", (Row,), {"names": {name: i for i, name in enumerate(names)}})
+
+
 def _row_factory(cursor):
-    names = {c.name: i for i, c in enumerate(cursor.description or ())}
-    cls = type("Row", (Row,), {"names": names})
+    cls = _row_class(tuple(c.name for c in cursor.description or ()))
     return lambda values: cls(values)
 
 
