@@ -51,6 +51,10 @@ played as one (benchmarks/_webcam_cpu.py): the CPU the bubble adds, in % of a co
 Usage: python benchmarks/recording.py [--seconds 10] [--fps 30] [--bitrate 2500000] [--sizes 1920x1080,1280x720]
                                       [--scenes moving,static] [--repeat N] [--audio] [--quality-frames 40]
                                       [--codecs] [--before-damage] [--webcam] [--json out.json]
+                                      [--variant NAME:KEY=VAL[,KEY=VAL]]...
+``--variant`` (issue 21): ours again with other libvpx-vp9 options (``threads=1``, ``row-mt=0``, ...) or
+environment (``env.SNAPLARK_LIBYUV=0``: swscale instead of libyuv), interleaved with the others in the same run;
+its CPU ratio against the same ffmpeg run and its picture are printed next to ours.
 Needs Xvfb, ffmpeg, ffprobe, python3-tk (and pulseaudio, pulseaudio-utils for --audio). Timings depend on the
 machine and its load; this is not a test.
 """
@@ -84,7 +88,9 @@ TONES = {"system": 440.0, "mic": 1000.0}
 LIMITER_THRESHOLD = 0.891  # ours: tray.capture.audio.PeakLimiter's default threshold (-1 dBFS)
 
 OURS = r"""
-import json, sys, time
+import json, os, sys, time
+from tray.capture import encoder
+encoder.VP9_REALTIME_OPTIONS.update(json.loads(os.environ.get("SNAPLARK_BENCH_VP9", "{}")))  # --variant
 from tray.capture.audio import AudioSpec
 from tray.capture.recorder import Recorder
 from tray_platform.base import Region
@@ -334,6 +340,10 @@ def record_all(display: str, scene: PatternScene, args, base: Path, order: int, 
     if args.before_damage:  # issue 21: the same recorder grabbing every tick (no X DAMAGE)
         jobs.append(("ours-nodamage", lambda out: run_ours(display, w, h, args, out, "none",
                                                            {**env, "SNAPLARK_X11_DAMAGE": "0"})))
+    for name, opts in args.variant or []:  # issue 21: ours with other libvpx options, same run
+        vp9 = {k: v for k, v in opts.items() if not k.startswith("env.")}
+        venv = {**env, **{k[4:]: v for k, v in opts.items() if k.startswith("env.")}, "SNAPLARK_BENCH_VP9": json.dumps(vp9)}
+        jobs.append((f"ours-{name}", lambda out, venv=venv: run_ours(display, w, h, args, out, "none", venv)))
     if sound is not None:
         aenv = sound.pulse.env()
         jobs += [("ours+audio", lambda out: run_ours(display, w, h, args, out, "both", aenv)),
@@ -439,6 +449,17 @@ def report_row(size: str, scene_name: str, got: dict, args) -> dict:
               f"; recording only x{row['nodamage_recording_cpu_ratio']:.2f})  with DAMAGE: x{row['cpu_ratio']:.2f} "
               f"(recording only x{row['recording_cpu_ratio']:.2f})  bitrate {nd['kbps']:.1f} kbit/s  "
               f"picture {nd['quality_line']}", flush=True)
+    for name in (k for k in got if k.startswith("ours-") and k != "ours-nodamage"):  # --variant
+        v = got[name]
+        row[f"{name}_cpu_ratio"] = v["cpu"] / ff["cpu"]
+        line = (f"{'':{len(size)}} {'':6}  {name}: cpu {v['cpu']:5.2f}s (x{row[f'{name}_cpu_ratio']:.2f}; "
+                f"recording only x{v['recording_cpu'] / ff['cpu']:.2f})")
+        if v.get("steady") and ff.get("steady"):
+            row[f"{name}_steady_cpu_ratio"] = (v["steady"]["cpu"] / v["steady"]["wall"]) / (
+                ff["steady"]["cpu"] / ff["steady"]["wall"])
+            line += f" after {STEADY_AFTER:.0f} s x{row[f'{name}_steady_cpu_ratio']:.3f}"
+        print(line + f"  fps {v['delivered_fps']:5.1f}  bitrate {v['kbps']:.1f} kbit/s  picture {v['quality_line']}",
+              flush=True)
     if "ours+audio" in got:
         oa, fa = got["ours+audio"], got["ffmpeg+audio"]
         seconds = args.seconds
@@ -543,10 +564,26 @@ def print_goals(results: list[dict], alone: list[dict]) -> None:
             line += (f"; with audio x{acpu:.2f} {verdict(acpu <= GOAL_CPU_RATIO)}; audio adds "
                      f"<= {GOAL_AUDIO_CORE_PERCENT:.0f} % of a core (this scene, full screen): {added:+.1f} % "
                      f"{verdict(added <= GOAL_AUDIO_CORE_PERCENT)}")
+        for name in (k for k in mine[0]["runs"] if k.startswith("ours-") and k != "ours-nodamage"):
+            line += f"; {name} x{statistics.median(r[f'{name}_cpu_ratio'] for r in mine):.2f}"
+            if all(f"{name}_steady_cpu_ratio" in r for r in mine):
+                line += f" (after {STEADY_AFTER:.0f} s x{statistics.median(r[f'{name}_steady_cpu_ratio'] for r in mine):.3f})"
         ssim = {name: statistics.median(r["runs"][name]["quality"]["ssim"] for r in mine)
                 for name in mine[0]["runs"]}
+        line += "; PSNR Y " + ", ".join(
+            f"{name} {statistics.median(r['runs'][name]['quality']['psnr_y'] for r in mine):.2f}"
+            for name in mine[0]["runs"])
         line += "; SSIM " + ", ".join(f"{name} {v:.4f}" for name, v in ssim.items())
         print(line, flush=True)
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:KEY=VAL[,KEY=VAL]`` -> (NAME, {KEY: VAL}) for --variant."""
+    name, sep, rest = text.partition(":")
+    pairs = [p.partition("=") for p in rest.split(",") if p]
+    if not sep or not name or not pairs or any(not k or not eq for k, eq, _ in pairs):
+        raise argparse.ArgumentTypeError(f"--variant wants NAME:KEY=VAL[,KEY=VAL], got {text!r}")
+    return name, {k: v for k, _, v in pairs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -565,6 +602,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: ours in webm (libvpx-vp9) vs mp4 (libx264) at equal quality (CODEC_LADDER)")
     ap.add_argument("--before-damage", action="store_true",
                     help="also ours with SNAPLARK_X11_DAMAGE=0 (grab every tick, as before), in the same run")
+    ap.add_argument("--variant", action="append", type=parse_variant, metavar="NAME:KEY=VAL[,KEY=VAL]",
+                    help="also ours with these libvpx-vp9 options over the defaults (e.g. t1:threads=1; env.NAME=V sets an "
+                         "environment variable, e.g. sws:env.SNAPLARK_LIBYUV=0), in the same run")
     ap.add_argument("--webcam", action="store_true",
                     help="instead: ours without and with the webcam bubble (file-fed camera), the CPU it adds")
     ap.add_argument("--json", type=Path, help="write all results here")

@@ -62,11 +62,6 @@ X264_REALTIME_OPTIONS = {"preset": "superfast", "tune": "zerolatency"}
 #: Fragmented MP4 that only ever appends: see the module docstring.
 MP4_MUXER_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof+delay_moov",
                      "frag_duration": "1000000"}  # microseconds: a fragment about every second
-# swscale flags for BGRA -> yuv420p at the same size: luma is copied 1:1 whatever the flag; only the 2:1 chroma
-# subsampling differs. POINT costs ~35% less than the default BILINEAR (1280x720: 1.6 vs 2.4 ms; 1920x1080: 4.1 vs
-# 6.1 ms per frame) and its chroma is within 49 dB PSNR of an AREA (box) average on a desktop-like picture, far above
-# what VP9 keeps at screen-recording bitrates (measured with benchmarks/_desktop_env.desktop_background).
-_SWS = "POINT"
 TIME_BASE = Fraction(1, 1000)  # pts are milliseconds (VFR)
 AUDIO_RATE = 48_000
 AUDIO_TIME_BASE = Fraction(1, AUDIO_RATE)  # audio pts are sample counts
@@ -219,31 +214,16 @@ class MuxedFileWriter(ABC):
 
     def converter(self):
         """A function ``(width, height, bgra) -> av.VideoFrame`` (yuv420p, output size; BGRA tightly packed, of
-        any size: scaled if it differs) for ONE thread: it keeps its own swscale context. The recorder converts on
-        its capture thread, so conversion and encoding run in parallel and the queue holds 1.5 bytes per pixel
-        instead of 4. Touches no writer state.
+        any size: scaled if it differs) for ONE thread (``tray.capture.yuv``: libyuv, else swscale). The recorder
+        converts on its capture thread, so conversion and encoding run in parallel and the queue holds 1.5 bytes
+        per pixel instead of 4. Touches no writer state.
 
-        numpy wraps the grab without copying it. Copying into one reused ``av.VideoFrame(w, h, "bgra")`` instead
-        (``planes[0].update``; no numpy) costs +1.5..1.9 ms per frame at 1920x1080 (5.7 -> 7.2..7.9 ms; the 8 MiB
-        memcpy does not fit the cache) and +0.1..0.3 ms at 1280x720 (process_time, 100 frames, 2-core EPYC), and
-        needs a row-wise copy for widths that are not a multiple of 4 (PyAV pads rows to 16 bytes)."""
-        import av
+        The grab is read in place (numpy view / pointer), never copied. Copying into one reused
+        ``av.VideoFrame(w, h, "bgra")`` instead (``planes[0].update``; no numpy) cost +1.5..1.9 ms per frame at
+        1920x1080 (the 8 MiB memcpy does not fit the cache)."""
+        from tray.capture.yuv import make_converter
 
-        # numpy is only a zero-copy view here; its OpenBLAS would start one spinning thread per core at import
-        # (~0.1 s CPU and their buffers' memory per process) for linear algebra nobody does.
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        import numpy as np
-        from av.video.reformatter import VideoReformatter
-
-        reformatter = VideoReformatter()
-        out_w, out_h = self.width, self.height
-
-        def convert(width: int, height: int, bgra):
-            arr = np.frombuffer(bgra, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
-            frame = av.VideoFrame.from_numpy_buffer(arr, format="bgra")
-            return reformatter.reformat(frame, width=out_w, height=out_h, format="yuv420p", interpolation=_SWS)
-
-        return convert
+        return make_converter(self.width, self.height)
 
     def encode(self, width: int, height: int, bgra, pts_ms: int) -> None:
         """Encode one BGRA frame shown from ``pts_ms`` on."""
