@@ -112,7 +112,7 @@ def _p95(values: list[float]) -> float:
 def _instances(n: int, data_dir: Path, config: Path):
     from server_ingest import start_server
 
-    from tests.nginx import free_port, running_nginx
+    from tests.nginx import free_port, round_robin_block, running_nginx
 
     procs = []
     try:
@@ -122,15 +122,7 @@ def _instances(n: int, data_dir: Path, config: Path):
             procs.append(proc)
             urls.append(url)
         port = free_port()
-        upstream = "".join(f" server {u.split('//', 1)[1]};" for u in urls)
-        block = f"""
-    upstream snaplark {{{upstream} }}
-    server {{
-        listen 127.0.0.1:{port};
-        client_max_body_size 200m;
-        proxy_request_buffering off;
-        location / {{ proxy_pass http://snaplark; proxy_set_header Host $http_host; }}
-    }}"""
+        block = round_robin_block([int(u.rsplit(":", 1)[1]) for u in urls], port)
         base = f"http://127.0.0.1:{port}"
 
         def up() -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.nginx import free_port, running_nginx
+from tests.nginx import free_port, round_robin_block, running_nginx
 from tests.server_kinds import ReferenceServer
 
 
@@ -40,21 +40,7 @@ class BalancedServer(ReferenceServer):
         return self
 
     def _nginx_block(self) -> str:
-        return f"""
-    upstream snaplark {{
-        server 127.0.0.1:{self.port} max_fails=0;
-        server 127.0.0.1:{self.second_port} max_fails=0;
-    }}
-    server {{
-        listen 127.0.0.1:{self.balancer_port};
-        client_max_body_size 80m;
-        proxy_request_buffering off;
-        location / {{
-            proxy_pass http://snaplark;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-    }}"""
+        return round_robin_block([self.port, self.second_port], self.balancer_port, options="max_fails=0")
 
     def _balancer_up(self) -> bool:
         try:

@@ -20,6 +20,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+UPSTREAM_LOG_FORMAT = "log_format upstreams '$request $status $upstream_addr';"
+
+
+def round_robin_block(ports: list[int], listen: int, *, log: Path | None = None, options: str = "") -> str:
+    """An ``http {}`` block balancing round-robin over the servers on 127.0.0.1:``ports`` (no sticky sessions),
+    listening on 127.0.0.1:``listen``; bodies streamed through; ``log``: each request's upstream address(es) there
+    (``$request $status $upstream_addr``); ``options``: appended to each upstream server line (``max_fails=0``)."""
+    servers = " ".join(f"server 127.0.0.1:{port} {options};".replace(" ;", ";") for port in ports)
+    logging = f"{UPSTREAM_LOG_FORMAT}\n" if log else ""
+    access = f"access_log {log} upstreams;" if log else ""
+    return f"""
+    upstream snaplark {{ {servers} }}
+    {logging}
+    server {{
+        listen 127.0.0.1:{listen};
+        {access}
+        client_max_body_size 200m;
+        proxy_request_buffering off;
+        location / {{
+            proxy_pass http://snaplark;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}"""
+
+
 @contextlib.contextmanager
 def running_nginx(prefix: Path, block: str, probe: Callable[[], bool], timeout: float = 20.0) -> Iterator[Path]:
     """nginx with ``block`` inside ``http {}``; yields the prefix (access.log, error.log are there)."""

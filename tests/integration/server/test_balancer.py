@@ -13,13 +13,10 @@ import pytest
 import requests
 
 from tests.integration.upload.helpers import MIB, sha256_file
-from tests.nginx import free_port, running_nginx
+from tests.nginx import free_port, round_robin_block, running_nginx
 from tests.procutil import wait_until
 
 from .test_reverse_proxy import make_engine
-
-
-UPSTREAM_LOG = "log_format upstreams '$request $status $upstream_addr';"
 
 
 def upstream_log(path) -> list[tuple[str, str, str]]:
@@ -36,20 +33,7 @@ def balanced(request, make_server, tmp_path):
     b = make_server("s3", database="postgres", s3_bucket=a.thread.config.s3_bucket, **extra)
     port = free_port()
     log = tmp_path / "upstreams.log"
-    block = f"""
-    upstream snaplark {{ server 127.0.0.1:{a.thread.port}; server 127.0.0.1:{b.thread.port}; }}
-    {UPSTREAM_LOG}
-    server {{
-        listen 127.0.0.1:{port};
-        access_log {log} upstreams;
-        client_max_body_size 80m;
-        proxy_request_buffering off;
-        location / {{
-            proxy_pass http://snaplark;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-    }}"""
+    block = round_robin_block([a.thread.port, b.thread.port], port, log=log)
     base = f"http://127.0.0.1:{port}"
     with running_nginx(tmp_path / "nginx", block, lambda: _answers(base)):
         yield base, [a, b], b.token, log
@@ -112,16 +96,7 @@ def test_kill_9_of_one_instance_mid_recording_loses_and_duplicates_nothing(tmp_p
     ports = [int(url.rsplit(":", 1)[1]) for _, url in started]
     token = run_cli(data, "user", "add", "alice").stdout.strip().splitlines()[-1]
     port = free_port()
-    block = f"""
-    upstream snaplark {{ server 127.0.0.1:{ports[0]}; server 127.0.0.1:{ports[1]}; }}
-    {UPSTREAM_LOG}
-    server {{
-        listen 127.0.0.1:{port};
-        access_log {tmp_path}/upstreams.log upstreams;
-        client_max_body_size 80m;
-        proxy_request_buffering off;
-        location / {{ proxy_pass http://snaplark; proxy_set_header Host $http_host; }}
-    }}"""
+    block = round_robin_block(ports, port, log=tmp_path / "upstreams.log")
     base = f"http://127.0.0.1:{port}"
     path = tmp_path / "rec.webm"
     size = 6 * MIB
