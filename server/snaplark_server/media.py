@@ -1,5 +1,6 @@
 """What the share pages need from a stored video, with PyAV: its duration and size, a poster (the first frame that is
-not blank, as JPEG), and a trimmed copy cut by stream copy at keyframes.
+not blank, as JPEG), and a frame-accurate trimmed copy (trim_cut.py: stream copy after the first keyframe, the edge
+before it encoded again).
 
 The video is read where it is stored (local file, hard-linked parts, or S3) through `StoredObjectReader`, a
 seekable file object over ``storage.iter_range`` -- nothing is copied first. Every function here is blocking and is
@@ -13,7 +14,6 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -43,9 +43,12 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class TrimResult:
-    start: float  # the cut actually used: the keyframe at or before the requested start ...
+    start: float  # source time of the first frame kept: the requested start, to a frame ...
     end: float  # ... and the end of the last packet kept (the requested end, to a frame)
     duration: float
+    method: str = "copy"  # "copy" (start on a keyframe), "edge" (re-encoded to the next keyframe), "whole"
+    reencoded_until: float | None = None  # source time up to which frames were encoded again
+    reason: str | None = None  # why the whole range was re-encoded
 
 
 class StoredObjectReader(io.RawIOBase):
@@ -165,59 +168,18 @@ def poster_jpeg(source) -> bytes:
 
 
 def trim(source, dest: Path, start: float, end: float, container_format: str) -> TrimResult:
-    """Copy the packets of [start, end) into ``dest`` without re-encoding. The video can only start at a keyframe,
-    so the cut starts at the last keyframe at or before ``start`` (every stream is shifted by that much so the
-    trimmed video starts at 0); it ends before the first video packet at or after ``end``."""
-    import av
+    """Cut [start, end) into ``dest`` frame-accurately: the frames from ``start`` to the next keyframe are encoded
+    again with the same codec and the rest is copied (trim_cut.py says why the splice is sound and when the whole
+    range is re-encoded instead); the trimmed video starts at 0 with the frame at ``start``."""
+    from .trim_cut import CutError, cut
 
     with _open(source) as src:
-        video = next((s for s in src.streams if s.type == "video"), None)
-        if video is None:
-            raise MediaError("no video stream")
-        packets = []
-        cut = None  # the time of the keyframe the cut starts at
         try:
-            for packet in src.demux():
-                if packet.pts is None or packet.size == 0:
-                    continue
-                t = float(packet.pts * packet.time_base)
-                if packet.stream is video and packet.is_keyframe and t <= start + 1e-6:
-                    cut = t
-                    packets = [p for p in packets if float(p.pts * p.time_base) >= t - 1e-6]
-                if t >= end - 1e-6:
-                    if packet.stream is video:
-                        break
-                    continue
-                packets.append(packet)
-        except av.FFmpegError as exc:
-            raise MediaError(f"the video could not be read to the cut ({exc})") from None
-        if cut is None:
-            cut = 0.0
-        packets = [p for p in packets if float(p.pts * p.time_base) >= cut - 1e-6]
-        if not any(p.stream is video for p in packets):
-            raise MediaError("nothing of the video is left between start and end")
-        options = {"movflags": "+faststart"} if container_format == "mp4" else {}
-        last_end = 0.0
-        with av.open(str(dest), mode="w", format=container_format, options=options) as out:
-            mapping = {}
-            for stream in src.streams:
-                if stream.type in ("video", "audio"):
-                    mapping[stream.index] = out.add_stream_from_template(stream)
-            for packet in packets:
-                target = mapping.get(packet.stream.index)
-                if target is None:
-                    continue
-                shift = int(round(Fraction(cut) / packet.time_base))
-                packet.pts -= shift
-                if packet.dts is not None:
-                    packet.dts -= shift
-                if packet.pts < 0:  # audio that began a little before the keyframe
-                    continue
-                t_end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-                last_end = max(last_end, t_end)
-                packet.stream = target
-                out.mux(packet)
-    return TrimResult(start=round(cut, 3), end=round(cut + last_end, 3), duration=round(last_end, 3))
+            result = cut(src, dest, start, end, container_format)
+        except CutError as exc:
+            raise MediaError(str(exc)) from None
+    return TrimResult(start=result.start, end=result.end, duration=result.duration, method=result.method,
+                      reencoded_until=result.reencoded_until, reason=result.reason)
 
 
 def spool_bytes(spool_dir: Path, data: bytes, *, want_md5: bool) -> SpooledFile:

@@ -1,6 +1,7 @@
 """Share pages' business rules over `Database` + storage: what a link shows (`ObjectView`), the video's duration,
 size and poster measured after finalize (a background job, media_jobs.py), and the owner's actions -- delete (a tombstone row: every link answers
-410 Gone) and trim (stream copy at keyframes; the same links serve the trimmed video).
+410 Gone) and trim (frame-accurate: the edge before the first keyframe re-encoded, the rest stream-copied; the same links
+serve the trimmed video).
 
 Threading contract: `ShareService` methods are blocking and called from worker threads. Trim and delete of one
 object are serialised by that object's lock; the database serialises writers. Readers never take the lock: a
@@ -325,7 +326,8 @@ class ShareService:
                           end=result.end, size=fresh.size, sha256=fresh.sha256)
         return {"id": object_id, "requested": {"start": start, "end": None if math.isinf(end) else end},
                 "start": result.start, "end": result.end, "duration": fresh.duration, "size": fresh.size,
-                "keyframeCut": True}
+                "keyframeCut": False, "method": result.method, "reencodedUntil": result.reencoded_until,
+                **({"reason": result.reason} if result.reason else {})}
 
 
 def _iso(ts: float) -> str:

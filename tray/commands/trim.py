@@ -1,6 +1,7 @@
-"""``snaplark trim LINK --start S [--end S] [--server URL]``: the server cuts the video (stream copy, so the start
-moves back to the keyframe at or before ``--start``; what it used is printed) and the same links serve the trimmed
-video. Only the owner's token can; a server without the trim extension is named as such."""
+"""``snaplark trim LINK --start S [--end S] [--server URL]``: the server cuts the video (frame-accurate on this
+reference server: the frames up to the first keyframe after ``--start`` are encoded again, the rest copied; a server
+that only stream-copies moves the start back to a keyframe) -- what it did is printed -- and the same links serve the
+trimmed video. Only the owner's token can; a server without the trim extension is named as such."""
 
 from __future__ import annotations
 
@@ -39,8 +40,12 @@ def run(args: argparse.Namespace, *, connection=None) -> int:
             raise UsageError(f"{args.link} is a screenshot; only videos can be trimmed")
         a = client.trim_video(object_id, args.start, args.end)
         asked_end = "the end" if args.end is None else f"{args.end:g} s"
+        how = {"copy": "the start is a keyframe: stream copy",
+               "edge": f"re-encoded up to the keyframe at {a.get('reencodedUntil') or 0:.3f} s, the rest copied",
+               "whole": f"re-encoded the whole range ({a.get('reason') or 'no splice possible'})"}.get(
+            a.get("method"), "the start is the keyframe at or before it")
         return (f"trimmed {args.link} to {a['start']:.3f}-{a['end']:.3f} s ({a['duration']:.3f} s long); asked for "
-                f"{args.start:g} s to {asked_end}, the start is the keyframe at or before it")
+                f"{args.start:g} s to {asked_end}; {how}")
 
     return run_owner_action(OwnerAction("trim", "trim videos", "video"), args, act, connection=connection,
                             out=sys.stdout)

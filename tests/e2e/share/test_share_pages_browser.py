@@ -6,9 +6,10 @@ private Xvfb showing the moving test pattern (so frames keep coming and the enco
 then uploaded by the real upload engine with ``upload.copy = "page"``. For each: the page loads with no console
 errors (the browser log, ``goog:loggingPrefs``), the video plays (``currentTime`` advances, ``videoWidth`` > 0, no
 ``MediaError``), seeking to 75 % lands and decodes there, the poster is an image the browser decodes; the
-screenshot page shows its image at its size; after a trim the page's video lasts what the server says it cut
-(the requested span, widened to the keyframe at or before the start: within one keyframe interval); after a
-delete page and file answer 410.
+screenshot page shows its image at its size; after a trim across a keyframe (3.5-7.5 s, keyframes 5 s apart: the
+frames up to 5 s encoded again, the rest copied) the page's video lasts the requested 4 s, shows the frame at 3.5 s
+first (the recording's own frame, within one frame, by picture) and plays to the end through the splice with no
+MediaError; after a delete page and file answer 410.
 """
 
 from __future__ import annotations
@@ -126,6 +127,44 @@ def keyframe_times(path: Path) -> list[float]:
         return sorted(float(p.pts * p.time_base) for p in c.demux(video) if p.is_keyframe and p.pts is not None)
 
 
+THUMB = (64, 36)
+
+
+def source_frames(path: Path) -> tuple[list[float], list[list[int]]]:
+    """Every frame's time and a THUMB-sized grey thumbnail of it, decoded with PyAV."""
+    import av
+
+    times, thumbs = [], []
+    with av.open(str(path)) as c:
+        for frame in c.decode(video=0):
+            times.append(float(frame.pts * frame.time_base))
+            thumbs.append(list(frame.to_image().convert("L").resize(THUMB).getdata()))
+    return times, thumbs
+
+
+def frame_thumbnail(driver, at: float) -> list[int]:
+    """The frame Chromium shows at ``at`` seconds (paused, seeked), drawn into a THUMB-sized canvas, as grey."""
+    return driver.execute_async_script("""const [at, w, h, done] = arguments; const v = document.querySelector('video');
+        v.pause(); const grab = () => { const c = document.createElement('canvas'); c.width = w; c.height = h;
+          const g = c.getContext('2d'); g.drawImage(v, 0, 0, w, h); const d = g.getImageData(0, 0, w, h).data;
+          const out = []; for (let i = 0; i < d.length; i += 4) out.push(Math.round(0.299 * d[i] + 0.587 * d[i + 1]
+            + 0.114 * d[i + 2])); done(out); };
+        v.addEventListener('seeked', () => requestAnimationFrame(grab), {once: true}); v.currentTime = at;""",
+                                       at, *THUMB)
+
+
+def mean_diff(a: list[int], b: list[int]) -> float:
+    return sum(abs(x - y) for x, y in zip(a, b)) / len(a)
+
+
+def play_to_the_end(driver) -> dict:
+    driver.execute_script("const v = document.querySelector('video'); window.__ended = false; v.muted = true;"
+                          "v.addEventListener('ended', () => { window.__ended = true; }, {once: true});"
+                          "v.currentTime = 0; v.playbackRate = 2; v.play();")
+    wait_for(driver, "return window.__ended || !!document.querySelector('video').error", "playback to the end")
+    return video_state(driver)
+
+
 def console_errors(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
@@ -181,24 +220,31 @@ def test_video_page_plays_seeks_shows_poster_then_trim_and_delete(recordings, se
     assert decoded_image_width(chromium, state["poster"]) == SIZE[0]  # the poster decodes, at the video's width
     assert console_errors(chromium) == []
 
-    # trim: from 5.5 s to 7.5 s -> the cut starts at the keyframe at or before 5.5 s
+    # trim 3.5-7.5 s: the recorder's keyframes are 5 s apart, so the frames from 3.5 s to the keyframe at 5 s are
+    # encoded again and the rest is copied; Chromium must play across that splice
     from tray.api.client import ApiClient
 
     client = ApiClient(thread.api_url, lambda: token)
     try:
         vid = link.rsplit("/", 1)[1]
         keyframes = keyframe_times(recordings[fmt])
-        expected_start = max(k for k in keyframes if k <= 5.5)
-        interval = min([k for k in keyframes if k > expected_start] + [SECONDS]) - expected_start
-        cut = client.trim_video(vid, 5.5, 7.5)
-        assert cut["start"] == pytest.approx(expected_start, abs=0.002), (cut, keyframes)
+        times, thumbs = source_frames(recordings[fmt])
+        first = min(range(len(times)), key=lambda n: abs(times[n] - 3.5))
+        next_key = min(k for k in keyframes if k > times[first])
+        assert next_key < 7.5, keyframes  # else nothing would be copied and no splice tested
+        cut = client.trim_video(vid, 3.5, 7.5)
+        assert cut["start"] == pytest.approx(times[first], abs=0.002), (cut, times[first - 1:first + 2])
+        assert (cut["method"], cut["reencodedUntil"]) == ("edge", pytest.approx(next_key, abs=0.002)), cut
         chromium.get(link)
         wait_for(chromium, "return document.querySelector('video').readyState >= 1", "the trimmed video's metadata")
+        shown = frame_thumbnail(chromium, 0.0)  # what Chromium shows at 0: the frame at 3.5 s, within one frame
+        nearest = min(range(len(times)), key=lambda n: mean_diff(shown, thumbs[n]))
+        assert abs(nearest - first) <= 1, (nearest, first, times[nearest], times[first])
         trimmed = play_and_seek(chromium)
         assert abs(trimmed["duration"] - (cut["end"] - cut["start"])) <= 0.1, (cut, trimmed)  # what it says it cut
-        # the requested 2 s, give or take the keyframe interval the start fell in (<= 5 s of frames; more in time
-        # when the recorder skipped unchanged frames)
-        assert abs(trimmed["duration"] - (7.5 - 5.5)) <= interval, (cut, trimmed, keyframes)
+        assert abs(trimmed["duration"] - (7.5 - 3.5)) <= 0.1, (cut, trimmed)  # the asked span, to a frame or two
+        ended = play_to_the_end(chromium)  # through the re-encoded frames, the splice and the copied ones
+        assert ended["error"] is None and ended["currentTime"] >= trimmed["duration"] - 0.1, ended
         assert decoded_image_width(chromium, trimmed["poster"]) == SIZE[0]
         assert console_errors(chromium) == []
 

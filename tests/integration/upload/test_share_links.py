@@ -122,10 +122,11 @@ def test_cli_delete_and_trim(server, journal, tmp_path, capsys, monkeypatch):
     file_url = journal.history()[0].file_url
     assert main(["trim", link, "--start", "2.5", "--end", "3.5", "--server", server.api_url]) == 0
     out = capsys.readouterr().out
-    assert "trimmed" in out and "to 2.000-3.5" in out, out  # the keyframe at or before 2.5 (one a second)
+    assert "trimmed" in out and "to 2.500-3.5" in out, out  # frame-accurate (keyframes at whole seconds)
+    assert "re-encoded up to the keyframe at 3.000 s, the rest copied" in out, out
     from snaplark_server.media import probe
 
-    assert probe(io.BytesIO(requests.get(file_url, timeout=30).content)).duration == pytest.approx(1.5, abs=0.05)
+    assert probe(io.BytesIO(requests.get(file_url, timeout=30).content)).duration == pytest.approx(1.0, abs=0.05)
     assert main(["trim", link, "--start", "3", "--end", "1", "--server", server.api_url]) == 2
     monkeypatch.setenv("SNAPLARK_TOKEN", server.login_again())  # still alice: a new token works the same
     assert main(["delete", file_url, "--server", server.api_url]) == 0  # the file's link names the same upload
