@@ -33,7 +33,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .config import ServerConfig
 from .errors import ApiError, invalid, session_not_found, too_large
-from .uploads import HEAD_BYTES, SHA256_RE, UploadService, _check_keys, _is_int, parse_chunk_index
+from .upload_rules import HEAD_BYTES, SHA256_RE, _check_keys, _is_int, parse_chunk_index
+from .uploads import UploadService
 from .users import User
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import re
 import secrets
 import time
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from . import errors, retention
@@ -26,130 +23,16 @@ from .media_jobs import MediaJobs
 from .multipart_stream import SpooledFile
 from .quotas import UserLimits
 from .storage import StorageBackend, StoredPart, WholeFileMismatch
+from .screenshots import ScreenshotUploads
+from .upload_rules import (CHUNK_OPTIONAL, CHUNK_REQUIRED, FINALIZE_OPTIONAL, FINALIZE_REQUIRED, HEAD_BYTES,
+                           SESSION_ID_RE, SHA256_RE, VIDEO_CONTAINERS, VIDEO_CONTENT_TYPE, _check_keys, _is_int,
+                           _is_number, check_container, iso_utc, parse_chunk_index, validate_init, video_container)
 from .users import User
 
 log = logging.getLogger(__name__)
 
-SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-CHUNK_INDEX_RE = re.compile(r"^[0-9]{1,9}$")
-RESOLUTION_RE = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JPEG_MAGIC = b"\xff\xd8\xff"
-GIF_MAGICS = (b"GIF87a", b"GIF89a")  # snaplark record --format gif uploads through the screenshot path
-VIDEO_CONTENT_TYPE = "video/webm"
-# the container the client names in init (its filename's extension) is the one stored and served, with its type
-VIDEO_CONTAINERS = {".webm": "video/webm", ".mp4": "video/mp4", ".mkv": "video/x-matroska"}
-CODEC_CONTAINERS = {"h264": ".mp4", "avc1": ".mp4", "hevc": ".mp4", "h265": ".mp4", "av1": ".webm", "vp9": ".webm",
-                    "vp8": ".webm"}
 
-
-HEAD_BYTES = 16  # kept per part (parts.head) for the container check at finalize
-EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM and Matroska files start with an EBML header
-# the signature each stored container must start with: (description, test on the file's first bytes)
-CONTAINER_SIGNATURES = {".webm": ("WebM (EBML header 1A 45 DF A3)", lambda h: h.startswith(EBML_MAGIC)),
-                        ".mkv": ("Matroska (EBML header 1A 45 DF A3)", lambda h: h.startswith(EBML_MAGIC)),
-                        ".mp4": ("MP4 ('ftyp' box at offset 4)", lambda h: h[4:8] == b"ftyp")}
-
-
-def describe_head(head: bytes) -> str:
-    """What a file that starts with ``head`` looks like, for an error message."""
-    if head.startswith(EBML_MAGIC):
-        return "an EBML header (WebM/Matroska)"
-    if head[4:8] == b"ftyp":
-        return f"an MP4/QuickTime 'ftyp' box (brand {head[8:12].decode('ascii', 'replace')!r})"
-    for magic, name in ((PNG_MAGIC, "a PNG image"), (JPEG_MAGIC, "a JPEG image"), (b"RIFF", "a RIFF file (AVI/WAV)"),
-                        (b"OggS", "an Ogg file"), (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
-                        (b"PK\x03\x04", "a ZIP archive")):
-        if head.startswith(magic):
-            return name
-    return "the bytes " + " ".join(f"{b:02X}" for b in head[:8]) if head else "nothing"
-
-
-def check_container(head: bytes | None, ext: str) -> None:
-    """422 ``invalid_container`` unless part 0 starts with the signature of the container the session declared.
-    ``head`` None: a part stored before the server kept heads (no check)."""
-    if head is None or ext not in CONTAINER_SIGNATURES:
-        return
-    name, matches = CONTAINER_SIGNATURES[ext]
-    if not matches(bytes(head)):
-        raise ApiError(422, "invalid_container",
-                       f"the video is not {name}: its first part starts with {describe_head(bytes(head))}",
-                       expected=ext.lstrip("."), found=describe_head(bytes(head)))
-
-
-def video_container(metadata: dict[str, Any]) -> tuple[str, str]:
-    """``(extension, content type)`` from the init filename's extension, else from the codec; WebM by default."""
-    name = str(metadata.get("filename") or "")
-    ext = "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
-    if ext not in VIDEO_CONTAINERS:
-        ext = CODEC_CONTAINERS.get(str(metadata.get("codec") or "").lower(), ".webm")
-    return ext, VIDEO_CONTAINERS[ext]
-
-INIT_FIELDS = ("filename", "timestamp", "fps", "codec", "bitrate", "resolution")
-INIT_OPTIONAL = (retention.FIELD,)  # extension: expiresIn (seconds), checked against the config in init_session
-FINALIZE_REQUIRED = ("sessionId", "totalChunks", "uploadedChunks")
-FINALIZE_OPTIONAL = ("duration", "metadata", "sha256", retention.FIELD)
-CHUNK_REQUIRED = ("sessionId", "chunkIndex")
-CHUNK_OPTIONAL = ("sha256",)
-
-
-def iso_utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _check_keys(body: dict, required: tuple, optional: tuple = ()) -> None:
-    missing = [k for k in required if k not in body]
-    if missing:
-        raise invalid(f"missing field(s): {', '.join(missing)}")
-    extra = sorted(k for k in body if k not in required and k not in optional)
-    if extra:
-        raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}")
-
-
-def _short_text(body: dict, key: str, max_len: int) -> str:
-    v = body[key]
-    if not isinstance(v, str) or not v or len(v) > max_len or not v.isprintable():
-        raise invalid(f"{key}: expected a non-empty printable string of at most {max_len} characters")
-    return v
-
-
-def validate_init(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise invalid("expected a JSON object")
-    _check_keys(body, INIT_FIELDS, INIT_OPTIONAL)
-    _short_text(body, "filename", 255)
-    _short_text(body, "codec", 64)
-    res = _short_text(body, "resolution", 11)
-    if not RESOLUTION_RE.match(res):
-        raise invalid("resolution: expected WIDTHxHEIGHT")
-    if not _is_number(body["timestamp"]) or body["timestamp"] < 0:
-        raise invalid("timestamp: expected a non-negative number")
-    if not _is_number(body["fps"]) or not (0 < body["fps"] <= 1000):
-        raise invalid("fps: expected a number in (0, 1000]")
-    if not _is_int(body["bitrate"]) or not (0 <= body["bitrate"] <= 10**12):
-        raise invalid("bitrate: expected a non-negative integer")
-    return {k: body[k] for k in INIT_FIELDS + INIT_OPTIONAL if k in body}
-
-
-def parse_chunk_index(raw: str, max_parts: int) -> int:
-    if not CHUNK_INDEX_RE.match(raw):
-        raise invalid("chunkIndex: expected a non-negative decimal integer")
-    index = int(raw)
-    if index >= max_parts:
-        raise invalid(f"chunkIndex: must be below {max_parts}")
-    return index
-
-
-class UploadService:
+class UploadService(ScreenshotUploads):
     """See the module docstring for the threading contract."""
 
     offers_direct_parts = False  # set by direct_parts.register_direct_part_routes when the storage can presign
@@ -470,51 +353,6 @@ class UploadService:
                 self._forget_lock(session_id)
         return count
 
-    # --- screenshots -----------------------------------------------------------------------------------------
-
-    def store_screenshot(self, user: User, fields: dict[str, str], spooled: SpooledFile | None,
-                         url_for: Callable[[str, str], str]) -> dict[str, str]:
-        try:
-            extra = sorted(k for k in fields if k != retention.FIELD)
-            if extra:
-                raise invalid(f"unknown field(s): {', '.join(repr(k)[:40] for k in extra[:5])}")
-            lifetime = retention.expires_in(fields.get(retention.FIELD), self.config, form=True)
-            if spooled is None:
-                raise invalid("missing file field 'file'")
-            if spooled.size == 0:
-                raise invalid("file: empty upload")
-            if spooled.head.startswith(PNG_MAGIC):
-                ext, ctype, fmt = "png", "image/png", "PNG"
-            elif spooled.head.startswith(JPEG_MAGIC):
-                ext, ctype, fmt = "jpg", "image/jpeg", "JPEG"
-            elif spooled.head.startswith(GIF_MAGICS):
-                ext, ctype, fmt = "gif", "image/gif", "GIF"
-            else:
-                raise ApiError(415, "unsupported_media_type", "file: expected a PNG, JPEG or GIF image")
-            width, height = _verify_image(spooled, fmt, self.config.max_image_pixels)
-            image_id = secrets.token_urlsafe(12)
-            key = f"screenshots/{image_id}.{ext}"
-            size, digest = spooled.size, spooled.sha256
-            self.limits.check_bytes(user.id, size)
-            self.storage.put_object(key, spooled, ctype)
-            now = self.clock()
-            expiry = retention.expires_at(now, lifetime)
-            with self.db.write() as conn:
-                self.limits.record_ingest(conn, user.id, size)
-                conn.execute(
-                    "INSERT INTO objects (id, user_id, kind, object_key, content_type, size, sha256, created_at,"
-                    " width, height, expires_at) VALUES (?, ?, 'screenshot', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (image_id, user.id, key, ctype, size, digest, now, width, height, expiry),
-                )
-            url = self.storage.public_url(key) or url_for("s", f"{image_id}.{ext}")
-            self.audit.record("screenshot.upload", user=user.name, id=image_id, key=key, size=size, sha256=digest,
-                              url=url)
-            # extensions: pageUrl (the share page), expiresAt (retention.py)
-            return {"url": url, "pageUrl": url_for("s", image_id), **retention.answer_fields(expiry)}
-        finally:
-            if spooled is not None:
-                spooled.discard()
-
     def lookup_object(self, kind: str, name: str) -> Any | None:
         stem, dot, ext = name.partition(".")
         if not dot or not SESSION_ID_RE.match(stem):
@@ -523,29 +361,6 @@ class UploadService:
         if row is None or not row["object_key"].endswith("." + ext):
             return None
         return row
-
-
-def _verify_image(spooled: SpooledFile, fmt: str, max_pixels: int) -> tuple[int, int]:
-    """A real image of the claimed format, no bigger than ``max_pixels`` (checked from the header, before Pillow
-    decodes anything: a 420 KB PNG can declare 12000x12000)."""
-    from PIL import Image
-
-    try:
-        with Image.open(spooled.path) as im:
-            if im.format != fmt:
-                raise ValueError(f"format {im.format}")
-            width, height = im.size
-            if width * height > max_pixels:
-                raise ApiError(422, "image_too_large",
-                               f"file: {width}x{height} = {width * height / 1e6:.0f} megapixels; this server takes "
-                               f"at most {max_pixels / 1e6:.0f} megapixels (max_image_pixels)",
-                               width=width, height=height, maxPixels=max_pixels)
-            im.verify()
-            return width, height
-    except ApiError:
-        raise
-    except Exception as exc:  # Pillow raises many types for broken / hostile images (incl. decompression bombs)
-        raise ApiError(422, "invalid_image", f"file: not a valid {fmt} image ({type(exc).__name__})") from None
 
 
 __all__ = ["UploadService", "errors"]
