@@ -81,7 +81,7 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         media_jobs.start()  # also runs the jobs a previous run left pending
-        expiry = asyncio.create_task(expiry_loop(shares, config.cleanup_interval))  # expired uploads (retention.py)
+        expiry = asyncio.create_task(expiry_loop(shares, db, config.cleanup_interval))  # expired uploads (retention.py)
         task = asyncio.create_task(_cleanup_loop(service, db, config.cleanup_interval))
         try:
             yield

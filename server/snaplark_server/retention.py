@@ -76,18 +76,28 @@ def describe_span(seconds: float) -> str:
     return "less than a minute"
 
 
-async def expiry_loop(shares: "ShareService", interval: float) -> None:
-    """Delete expired objects every ``interval`` seconds (config ``cleanup_interval``)."""
+def expire_objects_once(shares: "ShareService", db: Any) -> int | None:
+    """One round of object expiry, on the cleanup leader only (always with SQLite; with PostgreSQL the instance
+    holding the leader lock, pg.py), like the session cleanup: how many objects expired, or None when another
+    instance is the leader. (The per-object lock would stop a double delete anyway; one instance doing the round
+    saves the others the query and the storage calls.)"""
+    if not db.is_leader():
+        return None
+    return shares.delete_expired()
+
+
+async def expiry_loop(shares: "ShareService", db: Any, interval: float) -> None:
+    """Delete expired objects every ``interval`` seconds (config ``cleanup_interval``), on the leader only."""
     from starlette.concurrency import run_in_threadpool
 
     while True:
         await asyncio.sleep(interval)
         try:
-            n = await run_in_threadpool(shares.delete_expired)
+            n = await run_in_threadpool(expire_objects_once, shares, db)
             if n:
                 log.info("deleted %d expired object(s)", n)
         except Exception:
             log.exception("deleting expired objects failed")
 
 
-__all__ = ["FIELD", "answer_fields", "describe_span", "expires_at", "expires_in", "expiry_loop", "iso"]
+__all__ = ["FIELD", "answer_fields", "describe_span", "expires_at", "expires_in", "expire_objects_once", "expiry_loop", "iso"]

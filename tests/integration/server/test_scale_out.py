@@ -137,6 +137,27 @@ def test_cleanup_with_two_instances_cleans_each_expired_session_exactly_once(pai
     assert cleanup_once(other.service, other.db) == 1 and aborted[-1] == sid
 
 
+def test_object_expiry_runs_on_the_leader_only(pair):
+    """Expired uploads (retention.py) are deleted by the cleanup leader alone, like expired sessions."""
+    from snaplark_server.retention import expire_objects_once
+
+    from .test_object_expiry import upload_png
+
+    a, b, clock = pair
+    shots = [upload_png((a, b)[i % 2], expires_in=60).json() for i in range(4)]
+    deleted: list[str] = []
+    for s in (a, b):
+        shares = s.thread.app.state.shares
+        real = shares.storage.delete_object
+        shares.storage.delete_object = lambda key, _real=real: (deleted.append(key), _real(key))[1]
+    clock.t += 61
+    results = {n: expire_objects_once(s.thread.app.state.shares, s.db) for n, s in (("a", a), ("b", b))}
+    assert sorted(results.values(), key=str) == [4, None]  # the leader expired all four, the other asked nothing
+    assert sorted(deleted) == sorted(shot["url"].split("/s/")[1].join(["screenshots/", ""]) for shot in shots)
+    for shot in shots:
+        assert requests.get(shot["url"], timeout=30).status_code == 410
+
+
 def test_an_objects_lock_holds_across_instances(pair):
     """While instance A holds a screenshot's lock (as its poster job or a trim would), its owner's delete sent to
     instance B waits for it (seen waiting in pg_locks) and then completes."""
