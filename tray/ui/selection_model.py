@@ -1,6 +1,7 @@
 """The region selector's model: selection geometry and the overlay's pixels, with no Tk (unit-testable).
 
 * :class:`SelectionModel` -- pure geometry in overlay pixels: drag a new rectangle, move the existing one,
+  resize it from its 8 handles (corners and edge midpoints; the whole edge is grabbable, as in Flameshot),
   nudge/resize with the keyboard, pick the monitor under the cursor, convert to a
   :class:`tray_platform.base.Region` in physical virtual-screen pixels.
 * :class:`SelectorImages` -- the frozen screenshot scaled to overlay pixels, bright and dimmed (pure Pillow: may be
@@ -28,6 +29,14 @@ from tray_platform.base import Monitor, Region
 Rect = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclusive), overlay pixels
 
 DIM_FACTOR = 0.45
+HANDLE_TOLERANCE = 8  # overlay px either side of an edge that grab it (less on a small selection: see hit_test)
+MIN_SIZE = 1  # a handle drag never makes the selection thinner than this (it cannot vanish by resizing)
+HANDLES = ("nw", "n", "ne", "e", "se", "s", "sw", "w")
+# the Tk cursor that says what a press there does (X11 cursor-font names, also valid on Windows/macOS Tk)
+HANDLE_CURSORS = {"nw": "top_left_corner", "ne": "top_right_corner", "se": "bottom_right_corner",
+                  "sw": "bottom_left_corner", "n": "top_side", "s": "bottom_side", "e": "right_side",
+                  "w": "left_side", "move": "fleur", None: "crosshair"}
+_FLIP = {"n": "s", "s": "n", "e": "w", "w": "e"}
 
 
 @dataclass
@@ -41,21 +50,68 @@ class SelectionModel:
     _anchor: tuple[int, int] | None = None
     _move_from: tuple[int, int] | None = None
     _move_rect: Rect | None = None
+    _handle: str | None = None  # the handle being dragged (as pressed; see active_handle)
+    min_size: int = MIN_SIZE
 
     # -- mouse ----------------------------------------------------------------------------------------------
     def press(self, x: int, y: int) -> str:
-        """Mouse down. Inside a non-empty selection: start moving it ("move"); elsewhere: start a new one ("new")."""
+        """Mouse down. On a handle of a non-empty selection: start resizing from it (returns the handle's name,
+        e.g. "se"); inside it: start moving it ("move"); elsewhere: start a new one ("new")."""
         x, y = self.clamp(x, y)
-        if self.rect is not None and not self.is_empty and self.contains(x, y):
+        hit = self.hit_test(x, y)
+        if hit is not None:
             self._move_from, self._move_rect, self._anchor = (x, y), self.rect, None
-            return "move"
-        self._anchor, self._move_from = (x, y), None
+            self._handle = None if hit == "move" else hit
+            return hit
+        self._anchor, self._move_from, self._handle = (x, y), None, None
         self.rect = (x, y, x, y)
         return "new"
 
+    def hit_test(self, x: int, y: int, tolerance: int = HANDLE_TOLERANCE) -> str | None:
+        """What a press at (x, y) grabs: a handle name (``HANDLES``; near a corner = the corner, near an edge =
+        that edge's handle, within ``tolerance`` px either side of it), "move" inside the selection, or None
+        (a new selection). On a small selection the grab zone shrinks to a third of its side, so its middle still
+        moves it."""
+        if self.rect is None or self.is_empty:
+            return None
+        l, t, r, b = self.rect
+        tx, ty = max(1, min(tolerance, (r - l) // 3)), max(1, min(tolerance, (b - t) // 3))
+        if not (l - tx <= x <= r + tx and t - ty <= y <= b + ty):
+            return None
+        vert = _nearer("n", abs(y - t), "s", abs(y - b), ty)
+        horiz = _nearer("w", abs(x - l), "e", abs(x - r), tx)
+        if vert or horiz:
+            return vert + horiz
+        return "move" if self.contains(x, y) else None
+
+    def handle_points(self) -> dict[str, tuple[int, int]]:
+        """Where the 8 handles are drawn (corners and edge midpoints), none when nothing is selected."""
+        if self.rect is None or self.is_empty:
+            return {}
+        l, t, r, b = self.rect
+        mx, my = (l + r) // 2, (t + b) // 2
+        return {"nw": (l, t), "n": (mx, t), "ne": (r, t), "e": (r, my), "se": (r, b), "s": (mx, b),
+                "sw": (l, b), "w": (l, my)}
+
+    @property
+    def active_handle(self) -> str | None:
+        """The handle being dragged, flipped when the drag crossed the opposite edge (the "nw" handle dragged
+        past the right and bottom edges is now the "se" one): what the cursor shape should say."""
+        if self._handle is None or self.rect is None or self._move_rect is None:
+            return self._handle
+        l0, t0, r0, b0 = self._move_rect
+        l, t, r, b = self.rect
+        flipped = ("n" in self._handle and t >= b0) or ("s" in self._handle and b <= t0)
+        v = "".join(_FLIP[c] if flipped else c for c in self._handle if c in "ns")
+        flipped = ("w" in self._handle and l >= r0) or ("e" in self._handle and r <= l0)
+        h = "".join(_FLIP[c] if flipped else c for c in self._handle if c in "we")
+        return v + h
+
     def drag(self, x: int, y: int) -> None:
         x, y = self.clamp(x, y)
-        if self._anchor is not None:
+        if self._handle is not None and self._move_from is not None and self._move_rect is not None:
+            self.rect = self._resized(self._handle, x - self._move_from[0], y - self._move_from[1])
+        elif self._anchor is not None:
             ax, ay = self._anchor
             self.rect = (min(ax, x), min(ay, y), max(ax, x), max(ay, y))
         elif self._move_from is not None and self._move_rect is not None:
@@ -64,9 +120,24 @@ class SelectionModel:
             dy = max(-t, min(self.height - b, y - self._move_from[1]))
             self.rect = (l + dx, t + dy, r + dx, b + dy)
 
+    def _resized(self, handle: str, dx: int, dy: int) -> Rect:
+        """The pressed rectangle with the handle's edges moved by (dx, dy): on the overlay, at least
+        ``min_size`` thick, normalised when an edge crossed the opposite one."""
+        assert self._move_rect is not None
+        l, t, r, b = self._move_rect
+        if "w" in handle:
+            l, r = _edge(l + dx, r, -1, self.width, self.min_size)
+        elif "e" in handle:
+            l, r = _edge(r + dx, l, 1, self.width, self.min_size)
+        if "n" in handle:
+            t, b = _edge(t + dy, b, -1, self.height, self.min_size)
+        elif "s" in handle:
+            t, b = _edge(b + dy, t, 1, self.height, self.min_size)
+        return (l, t, r, b)
+
     def release(self, x: int, y: int) -> None:
         self.drag(x, y)
-        self._anchor = self._move_from = self._move_rect = None
+        self._anchor = self._move_from = self._move_rect = self._handle = None
 
     @property
     def dragging(self) -> bool:
@@ -103,7 +174,7 @@ class SelectionModel:
         l, t = self.clamp(m[0], m[1])
         r, b = self.clamp(m[2], m[3])
         self.rect = (l, t, r, b)
-        self._anchor = self._move_from = self._move_rect = None
+        self._anchor = self._move_from = self._move_rect = self._handle = None
         return True
 
     # -- queries --------------------------------------------------------------------------------------------
@@ -135,6 +206,28 @@ class SelectionModel:
     def clamp(self, x: int, y: int) -> tuple[int, int]:
         """``(x, y)`` moved onto the overlay (edges included: a rectangle may end there)."""
         return (max(0, min(self.width, int(x))), max(0, min(self.height, int(y))))
+
+
+def _nearer(low: str, d_low: int, high: str, d_high: int, tolerance: int) -> str:
+    """``low``/``high`` for the nearer of two edges within ``tolerance`` (a tie goes to ``high``), else ""."""
+    if min(d_low, d_high) > tolerance:
+        return ""
+    return low if d_low < d_high else high
+
+
+def _edge(moving: int, fixed: int, side: int, limit: int, min_size: int) -> tuple[int, int]:
+    """One axis of a handle drag: the moving edge (``side`` -1 = it starts before the fixed one, +1 = after)
+    kept on [0, limit] and at least ``min_size`` from the fixed edge; returns (low, high) -- normalised, so a
+    drag across the fixed edge flips the selection instead of making it negative."""
+    moving = max(0, min(limit, moving))
+    d = moving - fixed
+    if abs(d) < min_size:
+        s = side if d == 0 else (1 if d > 0 else -1)
+        moving = fixed + s * min_size
+        if not 0 <= moving <= limit:
+            moving = fixed - s * min_size
+        moving = max(0, min(limit, moving))
+    return (min(moving, fixed), max(moving, fixed))
 
 
 @dataclass(frozen=True)
