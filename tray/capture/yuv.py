@@ -1,13 +1,15 @@
-"""BGRA grabs -> yuv420p ``av.VideoFrame`` for the encoder: libyuv when it is there, else FFmpeg's swscale.
+"""BGRA grabs -> yuv420p ``av.VideoFrame`` for the encoder: FFmpeg's swscale, or libyuv when asked for.
 
-libyuv's ``ARGBToI420`` (libyuv's "ARGB" is B, G, R, A in memory: the X11/mss BGRA layout) writes straight into
-the planes of a new ``av.VideoFrame``: BT.601 limited range like swscale's default, chroma as the mean of each 2x2
-block. At 1920x1080 (process time, 2-core EPYC, 100 frames) it costs 1.2 ms per frame, the frame's allocation
-included, against 4.1 ms for swscale with POINT chroma (what we used: the cheapest swscale flag) and 5.2 ms with
-AREA; and its chroma is within 52 dB PSNR of the exact 2x2 mean where POINT's is 31 dB (a noisy block). swscale
-stays the path for scaling (a grab of another size than the output), where libyuv is missing (it is an apt
-package on Linux: ``libyuv0``; Windows and macOS builds use swscale) or when ``SNAPLARK_LIBYUV=0`` (the benchmark's
-before/after switch).
+swscale (POINT chroma, the cheapest of its flags; its luma is the exact BT.601 limited-range value: 85 dB PSNR
+against the float formula on a 1080p desktop grab) is the default. ``SNAPLARK_LIBYUV=1`` takes libyuv's
+``ARGBToI420`` instead (libyuv's "ARGB" is B, G, R, A in memory: the X11/mss BGRA layout), written straight into the
+planes of a new ``av.VideoFrame``, chroma the mean of each 2x2 block. It costs 1.2 ms per 1920x1080 frame (the
+frame's allocation included) against 4-5 ms of process time for swscale (which also wakes two worker threads), but
+its 8-bit coefficients put luma 1 level off on ~10 % of the pixels (58 dB against the formula), and VP9 keeps that
+error: measured with benchmarks/recording.py --variant, the moving pattern's file lost 14 dB of luma PSNR (57.6 vs
+72.0 dB, SSIM 0.9998 vs 0.9999) for ~15 % less CPU -- not "the same picture", so it is not the default (issue 21
+goal 1 asks for equal or better picture). swscale is used for scaling (a grab of another size than the output)
+and where libyuv is missing (the apt package ``libyuv0`` on Linux) in any case.
 
 A converter is for ONE thread (swscale keeps its own context); each call returns a new frame, so frames queued
 for the encoder never share memory with the next grab.
@@ -33,9 +35,9 @@ _LIBYUV: Any = None  # the loaded ARGBToI420, False when unavailable (looked up 
 
 
 def libyuv_argb_to_i420() -> Any:
-    """libyuv's ``ARGBToI420`` as a ctypes function, or None (no libyuv, or ``SNAPLARK_LIBYUV=0``)."""
+    """libyuv's ``ARGBToI420`` as a ctypes function when ``SNAPLARK_LIBYUV=1`` and libyuv loads, else None."""
     global _LIBYUV
-    if os.environ.get("SNAPLARK_LIBYUV", "1") == "0":
+    if os.environ.get("SNAPLARK_LIBYUV", "0") != "1":
         return None
     if _LIBYUV is None:
         _LIBYUV = False
@@ -51,7 +53,7 @@ def libyuv_argb_to_i420() -> Any:
             _LIBYUV = fn
             break
         else:
-            log.info("libyuv not found: BGRA -> yuv420p through swscale")
+            log.info("SNAPLARK_LIBYUV=1 but libyuv was not found: BGRA -> yuv420p through swscale")
     return _LIBYUV or None
 
 
