@@ -316,6 +316,10 @@ class DesktopApp:
             self._start_hotkeys()
             if self.tray is not None:
                 self.tray.capture_hotkey = self.ctx.hotkey_display("capture_region")
+        if settings.upload.expires != old.upload.expires and self.stack is not None and self.stack.engine is not None:
+            from tray.config.validation import parse_duration
+
+            self.stack.engine.expires_in = parse_duration(settings.upload.expires)  # the next upload's default
         return [name for name in ("server", "notifications") if getattr(settings, name) != getattr(old, name)]
 
     def _hold_hotkeys(self, held: bool) -> None:

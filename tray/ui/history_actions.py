@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tray.ui.context import TrayContext
-from tray.ui.history_model import DELETED, HistoryItem
+from tray.ui.history_model import DELETED, EXPIRED, HistoryItem
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,8 @@ class HistoryActions:
                                              + ("The link keeps working." if item.has_link else
                                                 "Its link was deleted: it will be gone for good."
                                                 if item.status == DELETED else
+                                                "Its link has expired: it will be gone for good."
+                                                if item.status == EXPIRED else
                                                 "It was never uploaded: it will be gone for good.")):
             return False
         try:

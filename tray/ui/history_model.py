@@ -6,7 +6,8 @@ display.
 States shown: ``uploaded`` (a link), ``link deleted`` (the owner deleted it on the server: it answers 410 Gone; the
 local file can still be uploaded again), ``uploading N%`` (the engine's live progress when it runs the upload, else what
 the journal says the server acknowledged), ``waiting (offline)`` / ``waiting (log in)``, ``failed`` (with the reason)
-and ``local only``.
+and ``local only``. An upload whose answer had ``expiresAt`` says ``uploaded · expires in 6 days`` until then and
+``expired`` after (the server answers 410 since: no link to copy or open, as a deleted one).
 
 Threading: pure functions and frozen values; any thread.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -23,6 +25,7 @@ from tray.humanize import human_bytes, human_duration
 
 UPLOADED, UPLOADING, WAITING, FAILED, LOCAL = "uploaded", "uploading", "waiting", "failed", "local"
 DELETED = "deleted"
+EXPIRED = "expired"
 _KIND = {"screenshot": "Screenshot", "video": "Recording"}
 _WAITING = {"paused_offline": "waiting (offline)", "auth_required": "waiting (log in)"}
 
@@ -33,7 +36,7 @@ class HistoryItem:
     key: tuple  # ("session", id) | ("history", created_at, path) | ("file", path): stable across refreshes
     kind: str  # "screenshot" | "video"
     local_path: str
-    status: str  # UPLOADED, DELETED, UPLOADING, WAITING, FAILED, LOCAL
+    status: str  # UPLOADED, DELETED, EXPIRED, UPLOADING, WAITING, FAILED, LOCAL
     state_text: str
     created_at: float
     url: str | None = None
@@ -77,7 +80,7 @@ class HistoryItem:
     @property
     def has_link(self) -> bool:
         """A link that works (a deleted one answers 410: nothing to copy or open)."""
-        return bool(self.url) and self.status != DELETED
+        return bool(self.url) and self.status not in (DELETED, EXPIRED)
 
     @property
     def offline(self) -> bool:
@@ -90,12 +93,26 @@ class HistoryItem:
         return (self.status == FAILED or self.offline) and self.session_id is not None
 
 
-def from_catalog(record: Any, progress: Any = None) -> HistoryItem:
-    """One journal catalog row (``CatalogRecord``); ``progress``: the engine's live ``ProgressSnapshot``, if any."""
+def expires_text(seconds_left: float) -> str:
+    """``expires in 6 days`` / ``in 5 hours`` / ``in 12 minutes`` (rounded down, as the share page says it)."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds_left >= size:
+            n = int(seconds_left // size)
+            return f"expires in {n} {unit}{'s' if n != 1 else ''}"
+    return "expires in less than a minute"
+
+
+def from_catalog(record: Any, progress: Any = None, now: float | None = None) -> HistoryItem:
+    """One journal catalog row (``CatalogRecord``); ``progress``: the engine's live ``ProgressSnapshot``, if any;
+    ``now``: the time expiries are measured against (default: the wall clock)."""
     state = progress.state.value if progress is not None else record.state
     size = record.size or (record.durable_bytes or None)
+    expires_at = getattr(record, "expires_at", None)
     if state == "completed" and record.deleted_at is not None:
         status, text = DELETED, "link deleted"
+    elif state == "completed" and expires_at is not None:
+        left = expires_at - (time.time() if now is None else now)
+        status, text = (EXPIRED, "expired") if left <= 0 else (UPLOADED, f"uploaded · {expires_text(left)}")
     elif state == "completed":
         status, text = UPLOADED, "uploaded"
     elif state == "failed":
@@ -116,14 +133,16 @@ def from_catalog(record: Any, progress: Any = None) -> HistoryItem:
 
 
 def build_items(catalog: Iterable[Any], local_files: Iterable[tuple[Path, str, float, int]] = (),
-                progress_of: Callable[[int], Any] | None = None) -> list[HistoryItem]:
+                progress_of: Callable[[int], Any] | None = None, now: float | None = None) -> list[HistoryItem]:
     """The window's rows, newest first: the journal's catalog, then the local files it does not know
-    (``tray.captures.list_captures``), merged by date. ``progress_of(session_id)``: the engine's live progress."""
+    (``tray.captures.list_captures``), merged by date. ``progress_of(session_id)``: the engine's live progress;
+    ``now``: for "expires in …" (default: the wall clock)."""
+    now = time.time() if now is None else now
     items = []
     known: set[str] = set()
     for record in catalog:
         live = progress_of(record.session_id) if progress_of and record.session_id is not None else None
-        items.append(from_catalog(record, live))
+        items.append(from_catalog(record, live, now))
         known.add(record.local_path)
     for path, kind, mtime, size in local_files:
         if str(path) not in known:

@@ -41,7 +41,8 @@ class HistoryWindow:
     def __init__(self, ctx: TrayContext, history: Any, *, save_dir: Callable[[], Path], engine: Callable[[], Any],
                  progress_of: Callable[[int], Any] | None = None, thumbnails: ThumbnailCache | None = None,
                  confirm: Callable[[str, str], bool] | None = None, delete_link: Callable[[Any], None] | None = None,
-                 on_upload: Callable[[Any], None] | None = None, on_close: Callable[[], None] | None = None):
+                 on_upload: Callable[[Any], None] | None = None, on_close: Callable[[], None] | None = None,
+                 clock: Callable[[], float] | None = None):
         import tkinter as tk
         from tkinter import ttk
 
@@ -50,6 +51,7 @@ class HistoryWindow:
         self._save_dir = save_dir
         self._progress_of = progress_of
         self._on_close = on_close
+        self._clock = clock  # "expires in …" is measured against it (None: the wall clock)
         self.closed = False
         self.items: list[HistoryItem] = []  # everything, newest first
         self.shown: list[HistoryItem] = []  # what the search leaves, in the tree's order
@@ -131,7 +133,8 @@ class HistoryWindow:
         except Exception as exc:  # noqa: BLE001 - JournalError: say so, list the local files
             self.say(f"The upload journal cannot be read: {exc}")
             catalog = []
-        return build_items(catalog, list_captures(self._save_dir()), self._live_progress)
+        return build_items(catalog, list_captures(self._save_dir()), self._live_progress,
+                           self._clock() if self._clock is not None else None)
 
     def _live_progress(self, session_id: int) -> Any:
         if self._progress_of is None:

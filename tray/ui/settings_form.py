@@ -64,6 +64,8 @@ TABS: dict[str, list[FieldSpec]] = {
         FieldSpec("server.embedded_port", "Embedded server port", "text"),
         FieldSpec("upload.auto_upload", "Upload captures at once", "bool"),
         FieldSpec("upload.keep_local_copy", "Keep a local copy", "bool"),
+        FieldSpec("upload.expires", "Delete uploads on the server after", "text",
+                  hint="7d, 12h, 30m, 2w; empty or never = keep them"),
     ],
 }
 RESTART_SECTIONS = {"server": "the server", "notifications": "notifications"}

@@ -21,7 +21,8 @@ class CatalogRecord(NamedTuple):
     """One upload the journal knows (the History window's rows): a session in any state, or a history row that has
     no session (``session_id`` None). ``state`` is an :class:`~tray.upload.state.UploadState` value; ``size`` the
     file's size once known; ``acked_bytes`` what the server acknowledged of an unfinished upload (None once it
-    completed or failed); ``deleted_at`` when the owner deleted its link on the server (None: alive)."""
+    completed or failed); ``deleted_at`` when the owner deleted its link on the server (None: alive); ``expires_at`` when the
+    server deletes it (its answer's expiresAt)."""
     session_id: int | None
     kind: str
     local_path: str
@@ -35,6 +36,7 @@ class CatalogRecord(NamedTuple):
     updated_at: float
     acked_bytes: int | None
     deleted_at: float | None = None
+    expires_at: float | None = None  # when the server deletes it (Unix time), None: no expiry known
 
 
 class UploadHistory:

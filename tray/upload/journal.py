@@ -85,6 +85,7 @@ class HistoryRecord:
     file_url: str | None = None  # the file itself (the server's url) ...
     page_url: str | None = None  # ... and its share page (pageUrl), when the server gave one
     deleted_at: float | None = None  # when the owner deleted the link on the server (it answers 410 since)
+    expires_at: float | None = None  # when the server deletes it (the answer's expiresAt), None: no expiry known
 
 
 _CATALOG_SQL = """
@@ -92,11 +93,11 @@ SELECT s.id, s.kind, s.local_path, s.state, COALESCE(s.url, h.url), s.error, s.t
        s.duration, s.created_at, COALESCE(h.completed_at, s.updated_at),
        CASE WHEN s.state NOT IN ('completed', 'failed')
             THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END,
-       h.deleted_at
+       h.deleted_at, h.expires_at
   FROM sessions s LEFT JOIN history h ON h.session_id = s.id
 UNION ALL
 SELECT NULL, kind, local_path, 'completed', url, NULL, size, COALESCE(size, 0), duration, completed_at,
-       completed_at, NULL, deleted_at
+       completed_at, NULL, deleted_at, expires_at
   FROM history WHERE session_id IS NULL
 ORDER BY 10 DESC
 """
@@ -354,9 +355,10 @@ class UploadJournal:
 
     # ------------------------------------------------------------------ completion + history
     def complete(self, session_id: int, url: str, *, file_url: str | None = None,
-                 page_url: str | None = None) -> None:
+                 page_url: str | None = None, expires_at: float | None = None) -> None:
         """Mark the session completed and append it to the history, atomically. ``url`` is the link handed to the
-        user; ``file_url`` / ``page_url`` the server's two (tray.upload.links)."""
+        user; ``file_url`` / ``page_url`` the server's two (tray.upload.links); ``expires_at`` when the server
+        deletes it (Unix time)."""
         now = self._clock()
         with self._tx() as c:
             row = c.execute("SELECT kind, local_path, total_size, duration, server_url FROM sessions WHERE id = ?",
@@ -366,13 +368,13 @@ class UploadJournal:
             c.execute("UPDATE sessions SET state = 'completed', url = ?, error = NULL, updated_at = ? WHERE id = ?",
                       (url, now, session_id))
             c.execute("INSERT INTO history (session_id, kind, local_path, url, size, duration, server_url, "
-                      "completed_at, file_url, page_url) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                      (session_id, *row[:2], url, *row[2:], now, file_url or url, page_url))
+                      "completed_at, file_url, page_url, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      (session_id, *row[:2], url, *row[2:], now, file_url or url, page_url, expires_at))
 
     def history(self, limit: int | None = None, *, alive_only: bool = False) -> list[HistoryRecord]:
         """Most recent first; ``alive_only``: without the links the owner deleted."""
         sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at, file_url, " \
-              "page_url, deleted_at FROM history " + ("WHERE deleted_at IS NULL " if alive_only else "") + \
+              "page_url, deleted_at, expires_at FROM history " + ("WHERE deleted_at IS NULL " if alive_only else "") + \
               "ORDER BY completed_at DESC, id DESC"
         args: tuple = ()
         if limit is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # version 1: the tables every journal starts with
 TABLES = """
@@ -66,6 +66,10 @@ MIGRATIONS = {
     # 3: the owner deleted the link on the server (DELETE /objects/<id>: it answers 410 Gone since); NULL = alive
     3: """
     ALTER TABLE history ADD COLUMN deleted_at REAL;
+    """,
+    # 4: when the server deletes the upload (its answer's expiresAt, as a Unix time); NULL = no expiry known
+    4: """
+    ALTER TABLE history ADD COLUMN expires_at REAL;
     """,
 }
 

@@ -28,6 +28,19 @@ class UploadLinks:
         return cls(url=body["url"], page_url=page if isinstance(page, str) and page else None,
                    expires_at=expires if isinstance(expires, str) and expires else None)
 
+    @property
+    def expires_timestamp(self) -> float | None:
+        """``expires_at`` as a Unix time (what the journal keeps); None when absent or not ISO 8601."""
+        if not self.expires_at:
+            return None
+        from datetime import datetime, timezone
+
+        try:
+            when = datetime.fromisoformat(self.expires_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
     def chosen(self, copy: str) -> str:
         """The link to hand to the user under ``upload.copy``."""
         if copy == "page" and self.page_url:

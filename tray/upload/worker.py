@@ -111,7 +111,8 @@ class SessionWorker:
     def _complete(self, links: UploadLinks) -> None:
         u = self.u
         url = links.chosen(self.options.copy)
-        self.ctx.journal.complete(u.id, url, file_url=links.url, page_url=links.page_url)
+        self.ctx.journal.complete(u.id, url, file_url=links.url, page_url=links.page_url,
+                                  expires_at=links.expires_timestamp)
         u.completed(url, file_url=links.url, expires_at=links.expires_at)
         self.go(S.COMPLETED, url)
         if not self.options.keep_local_copy:

@@ -292,3 +292,41 @@ def test_delete_link_removes_the_upload_on_the_server_after_yes(window_of, captu
             ["link deleted", "uploaded"]  # the fixture's journal clock stands still: the same date, either order
     finally:
         engine.stop()
+
+
+def test_uploads_with_an_expiry_say_expires_in_then_expired(window_of, captures, tk_root, tmp_path):
+    """An upload whose answer had expiresAt (the journal keeps it, schema 4) shows "uploaded · expires in …" and,
+    once that time is past by the window's clock, "expired" with no link to copy, open or delete (it answers 410);
+    uploads without an expiry stay "uploaded"."""
+    journal, folder, files = captures
+    now = at("2025-07-05 12:00")
+
+    def uploaded(name, colour, expires_at):
+        path = files[name] = png(folder, name, colour)
+        sid = journal.create_session("screenshot", path, finished=True, total_size=path.stat().st_size)
+        journal.complete(sid, f"http://links.example/s/{name[:-4]}", expires_at=expires_at)
+
+    uploaded("screenshot-2001.png", RED, now + 6 * 86_400 + 3_000)
+    uploaded("screenshot-2002.png", GREEN, now + 5 * 3_600 + 59)
+    uploaded("screenshot-2003.png", BLUE, now - 1)
+    window = window_of(journal, folder, clock=lambda: now, delete_link=lambda item: None)
+    items = by_name(window)
+    assert items["screenshot-2001.png"].state_text == "uploaded · expires in 6 days"
+    assert items["screenshot-2002.png"].state_text == "uploaded · expires in 5 hours"
+    assert items["screenshot-2003.png"].state_text == "expired"
+    assert items["screenshot-1002.png"].state_text == "uploaded"  # no expiry known
+    row = window.tree.item(window._iid_of[items["screenshot-2001.png"].key])
+    assert row["values"][3] == "uploaded · expires in 6 days"  # what the State column shows
+    window.select(items["screenshot-2003.png"])
+    for action in ("copy_link", "open_link", "delete_link"):
+        assert "disabled" in window.buttons[action].state(), action
+    assert "disabled" not in window.buttons["reupload"].state()  # the file can go up again
+    window.select(items["screenshot-2001.png"])
+    assert "disabled" not in window.buttons["copy_link"].state()
+    window.search_var.set("expired")
+    assert pump(tk_root, lambda: [i.name for i in window.shown] == ["screenshot-2003.png"], timeout=3), \
+        [i.name for i in window.shown]
+    window.search_var.set("")
+    assert pump(tk_root, lambda: len(window.shown) > 1, timeout=3)
+    pump(tk_root, timeout=0.3)
+    screenshot("history-window-expiry")

@@ -176,3 +176,33 @@ def test_start_at_login_writes_the_autostart_entry(open_settings, settings_file,
     assert len(files) == 1 and "Exec=" in files[0].read_text()
     window = open_settings()
     assert window.start_at_login.get()  # read back from the adapter
+
+
+def test_upload_expiry_is_typed_checked_by_the_schema_and_saved(open_settings, settings_file, tk_root):
+    """Upload/Server tab: "Delete uploads on the server after" is upload.expires; a bad duration shows the schema's
+    message (what `snaplark config set upload.expires 3x` says) and writes nothing; 12h is saved; "never" is valid."""
+    from tray import config
+
+    before = settings_file.read_bytes()
+    saved = []
+    window = open_settings(on_saved=lambda s: saved.append(s) or [])
+    show_tab(window, "Upload/Server")
+    field = window.widgets["upload.expires"]
+    assert window.vars["upload.expires"].get() == ""  # the default: as long as the server keeps it
+    type_into(tk_root, field, "3x")
+    shown = window.errors["upload.expires"].cget("text")
+    with pytest.raises(config.ConfigError) as refused:
+        config.set_value(settings_file, "upload.expires", "3x")
+    assert shown.startswith("upload.expires = '3x': expected a duration like 7d") and shown in str(refused.value)
+    screenshot("settings-window-expires-invalid")
+    click(tk_root, window.save_button)
+    pump(tk_root, timeout=0.3)
+    assert not window.closed and settings_file.read_bytes() == before
+    type_into(tk_root, field, "never")
+    assert window.errors["upload.expires"].cget("text") == ""
+    type_into(tk_root, field, "12h")
+    assert window.errors["upload.expires"].cget("text") == "" and window.validate() == {}
+    click(tk_root, window.save_button)
+    assert pump(tk_root, lambda: window.closed, timeout=5), window.status.cget("text")
+    assert on_disk(settings_file)["upload"]["expires"] == "12h"
+    assert saved and saved[0].upload.expires == "12h"

@@ -57,8 +57,8 @@ def make_numbered_video(path: Path, *, b_frames: bool = False) -> bytes:
     import numpy as np
 
     ext = path.suffix[1:]
-    vcodec, acodec, options = {"webm": ("libvpx-vp9", "libopus", {}),
-                               "mp4": ("libx264", "aac", {"movflags": "frag_keyframe+empty_moov+default_base_moof"})}[ext]
+    fragmented = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}  # as the recorder writes MP4
+    vcodec, acodec, options = {"webm": ("libvpx-vp9", "libopus", {}), "mp4": ("libx264", "aac", fragmented)}[ext]
     with av.open(str(path), mode="w", format=ext, options=options) as out:
         stream = out.add_stream(vcodec, rate=FPS)
         stream.width, stream.height = SIZE

@@ -117,3 +117,8 @@ def test_the_engine_applies_upload_expires_unless_the_upload_chooses(server, tmp
     assert stated[2] is None
     for got, want in zip(stated[:2] + stated[3:], (3600, 3600, 60, 3600)):
         assert got == pytest.approx(now + want, abs=120)
+    with UploadJournal(tmp_path / "journal.sqlite3") as journal:  # kept for the History window ("expires in …")
+        kept = {h.url: h.expires_at for h in journal.history()}
+        catalog = {row[4]: row[-1] for row in journal.catalog_rows()}
+    assert [kept[up.url] for up in ups + [live]] == stated
+    assert [catalog[up.url] for up in ups + [live]] == stated

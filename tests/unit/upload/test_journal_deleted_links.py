@@ -45,7 +45,7 @@ def test_a_version_2_journal_gains_deleted_at_and_keeps_its_rows(tmp_path):
     conn.executescript(V2_JOURNAL)
     conn.close()
     with UploadJournal(path, clock=Clock()) as j:
-        assert SCHEMA_VERSION == 3 and j.connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert SCHEMA_VERSION >= 3 and j.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         (h,) = j.history()
         assert (h.url, h.file_url, h.page_url, h.deleted_at) == \
             ("http://h/s/abc", "http://h/s/abc.png", "http://h/s/abc", None)
@@ -96,10 +96,41 @@ def test_history_window_rows_say_link_deleted_and_allow_only_what_still_works(tm
     assert actions.enabled(alive)["copy_link"] and actions.enabled(alive)["delete_link"]
 
 
-def test_a_journal_newer_than_version_3_is_still_refused(tmp_path):
+def test_a_journal_newer_than_this_version_is_still_refused(tmp_path):
     path = tmp_path / "uploads.sqlite3"
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 4")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(JournalError, match="schema version 4, newer than this Snaplark \\(3\\)"):
+    with pytest.raises(JournalError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this Snaplark "
+                                           f"\\({SCHEMA_VERSION}\\)"):
         UploadJournal(path).open()
+
+
+def test_a_version_3_journal_gains_expires_at_and_keeps_its_rows(tmp_path):
+    """Schema 4 (the History window's "expires in …"): a version-3 journal -- a link deleted already -- is migrated in
+    place; its rows keep every value and have no expiry; a new upload keeps the server's expiresAt."""
+    path = tmp_path / "uploads.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V2_JOURNAL.replace("PRAGMA user_version = 2;", "") +
+                       "ALTER TABLE history ADD COLUMN deleted_at REAL; UPDATE history SET deleted_at = 50;"
+                       " PRAGMA user_version = 3;")
+    conn.close()
+    with UploadJournal(path, clock=Clock()) as j:
+        assert SCHEMA_VERSION == 4 and j.connection.execute("PRAGMA user_version").fetchone()[0] == 4
+        (h,) = j.history()
+        assert (h.url, h.file_url, h.deleted_at, h.expires_at) == ("http://h/s/abc", "http://h/s/abc.png", 50, None)
+        sid = j.create_session("screenshot", "/c/two.png", finished=True, total_size=5)
+        j.complete(sid, "http://h/s/two", expires_at=1_900_000_000.0)
+        assert j.history()[0].expires_at == 1_900_000_000.0
+        assert [row.expires_at for row in UploadHistory(j).catalog()] == [1_900_000_000.0, None]
+    with UploadJournal(path) as j:  # opened again: kept
+        assert [h.expires_at for h in j.history()] == [1_900_000_000.0, None]
+
+
+def test_upload_links_give_expires_at_as_a_unix_time():
+    from tray.upload.links import UploadLinks
+
+    links = UploadLinks.from_answer({"url": "http://h/s/a.png", "expiresAt": "2026-12-13T18:00:00Z"})
+    assert links.expires_timestamp == 1_797_184_800.0
+    assert UploadLinks.from_answer({"url": "u"}).expires_timestamp is None
+    assert UploadLinks("u", expires_at="next week").expires_timestamp is None  # not ISO 8601: no expiry shown
