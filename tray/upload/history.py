@@ -44,7 +44,8 @@ class UploadHistory:
         self._journal = journal
 
     def entries(self, limit: int | None = None, *, alive_only: bool = False) -> list[HistoryRecord]:
-        """Most recent first; ``limit`` None: all; ``alive_only``: without the links the owner deleted."""
+        """Most recent first; ``limit`` None: all; ``alive_only``: without the links the owner deleted or that
+        expired (the tray's Recent uploads)."""
         return self._journal.history(limit, alive_only=alive_only)
 
     def mark_link_deleted(self, link: str) -> int:

@@ -372,14 +372,15 @@ class UploadJournal:
                       (session_id, *row[:2], url, *row[2:], now, file_url or url, page_url, expires_at))
 
     def history(self, limit: int | None = None, *, alive_only: bool = False) -> list[HistoryRecord]:
-        """Most recent first; ``alive_only``: without the links the owner deleted."""
+        """Most recent first; ``alive_only``: without the links the owner deleted or that expired (by this
+        journal's clock)."""
+        alive = "WHERE deleted_at IS NULL AND (expires_at IS NULL OR expires_at > ?) " if alive_only else ""
         sql = "SELECT id, session_id, kind, local_path, url, size, duration, server_url, completed_at, file_url, " \
-              "page_url, deleted_at, expires_at FROM history " + ("WHERE deleted_at IS NULL " if alive_only else "") + \
-              "ORDER BY completed_at DESC, id DESC"
-        args: tuple = ()
+              "page_url, deleted_at, expires_at FROM history " + alive + "ORDER BY completed_at DESC, id DESC"
+        args: tuple = (self._clock(),) if alive_only else ()
         if limit is not None:
             sql += " LIMIT ?"
-            args = (int(limit),)
+            args += (int(limit),)
         with self._read() as c:
             return [HistoryRecord(*row) for row in c.execute(sql, args).fetchall()]
 

@@ -134,3 +134,17 @@ def test_upload_links_give_expires_at_as_a_unix_time():
     assert links.expires_timestamp == 1_797_184_800.0
     assert UploadLinks.from_answer({"url": "u"}).expires_timestamp is None
     assert UploadLinks("u", expires_at="next week").expires_timestamp is None  # not ISO 8601: no expiry shown
+
+
+def test_recent_uploads_leave_out_links_that_expired(tmp_path):
+    """``alive_only`` (the tray's Recent uploads) drops a link once its expiry is past by the journal's clock."""
+    clock = Clock()
+    with UploadJournal(tmp_path / "uploads.sqlite3", clock=clock) as j:
+        for name, expires_at in (("a", None), ("b", 200.0), ("c", 300.0)):
+            sid = j.create_session("screenshot", f"/c/{name}.png", finished=True, total_size=5)
+            j.complete(sid, f"http://h/s/{name}", expires_at=expires_at)
+        history = UploadHistory(j)
+        assert [h.url[-1] for h in history.entries(alive_only=True)] == ["c", "b", "a"]
+        clock.now = 250.0
+        assert [h.url[-1] for h in history.entries(2, alive_only=True)] == ["c", "a"]
+        assert len(history.entries()) == 3  # the History window still lists it ("expired")
