@@ -3,6 +3,11 @@
 
 :meth:`CaptureFlow.select` is also how a region recording starts (:mod:`tray.ui.recording_flow`).
 
+Hotkey -> overlay: the frozen screen comes from one capture adapter kept open between selections
+(:class:`tray.capture.screenshot.KeptCapture`, closed after ``grabber.idle_s`` unused), and the selector reads the
+window list in the idle pass after its first paint (python-xlib, ~5-10 ms: not before the frozen screen shows; on a
+worker thread it would slow the Tk thread's image work through the GIL).
+
 Threading: Tk thread only.
 """
 
@@ -29,6 +34,10 @@ class CaptureFlow:
         self.last_image: Any = None  # the last screenshot (as annotated when it was pinned, copied or uploaded)
         self.pins: Any = None  # tray.ui.pin.PinBoard, made at the first pin
         self.countdown: Any = None  # the countdown of "Capture screen in 5 s" while it runs
+        from tray.capture.screenshot import KeptCapture
+
+        self.grabber = KeptCapture()  # the frozen screens' capture adapter, kept open while captures come
+        self._release_job: Any = None
         self._busy = False
 
     @property
@@ -39,11 +48,28 @@ class CaptureFlow:
     def grab_everything(self) -> tuple[Any, Region, list]:
         """The whole virtual screen (no cursor), its region and its monitors."""
         from tray.capture.backends import default_display_info
-        from tray.capture.screenshot import capture_image
 
         display = default_display_info()
         screen = display.virtual_screen()
-        return capture_image(None, display_info=display, cursor=False), screen, display.monitors()
+        monitors = display.monitors()
+        frozen = self.grabber.image(screen)
+        self._schedule_grabber_release()
+        return frozen, screen, monitors
+
+    def _schedule_grabber_release(self) -> None:
+        """Close the kept capture adapter once it has been unused for ``grabber.idle_s`` (a Tk timer: no thread)."""
+        root = self.ctx.root
+        if root is None:
+            return
+        if self._release_job is not None:
+            root.after_cancel(self._release_job)
+
+        def release() -> None:
+            self._release_job = None
+            if not self.grabber.release_if_idle():
+                self._schedule_grabber_release()
+
+        self._release_job = root.after(max(1, int(self.grabber.idle_s * 1000)), release)
 
     @staticmethod
     def window_list() -> tuple[list, str | None]:
@@ -66,7 +92,6 @@ class CaptureFlow:
 
         ctx = self.ctx
         try:
-            windows, windows_problem = self.window_list()  # first: the list must match the frozen pixels
             frozen, screen, monitors = self.grab_everything()
         except Exception as exc:  # noqa: BLE001 - no display / capture failure: tell the user
             ctx.notify_error("Capture failed", str(exc))
@@ -82,8 +107,8 @@ class CaptureFlow:
 
         self.selector = RegionSelector(ctx.root, frozen, (screen.left, screen.top), done, monitors=monitors,
                                        clipboard=ctx.clipboard,  # C copies the colour under the cursor
-                                       windows=windows, window_frame=ctx.settings.capture.window_frame,
-                                       windows_problem=windows_problem)
+                                       windows=self.window_list,  # read once the frozen screen shows
+                                       window_frame=ctx.settings.capture.window_frame)
         log.info("selector shown over %s", screen)
         ctx.root.after(300, ctx.warm_upload_path)  # the user is choosing a region: time to wake the server
 

@@ -5,8 +5,9 @@ order; each one's content is the client window's own rectangle (``TranslateCoord
 ``_NET_FRAME_EXTENTS`` (the title bar and borders a reparenting window manager such as openbox draws). A GTK
 window with client-side decorations declares its invisible shadow in ``_GTK_FRAME_EXTENTS``; that margin is left
 out of both rectangles. Without a window manager (Xvfb in tests, a bare X server) the viewable children of the root
-window in ``QueryTree`` order stand in, with frame = content. Desktop windows (``_NET_WM_WINDOW_TYPE_DESKTOP``,
-the wallpaper some file managers draw) are not offered.
+window in ``QueryTree`` order stand in, with frame = content; override-redirect ones (menus, tooltips, overlays)
+are left out, as a window manager's list has none. Desktop windows (``_NET_WM_WINDOW_TYPE_DESKTOP``, the wallpaper
+some file managers draw) are not offered.
 
 Xlib is imported lazily (``tray`` must import with no display); every call opens its own connection and closes it.
 """
@@ -120,8 +121,12 @@ class X11WindowInfo:
         root = d.screen().root
         window = d.create_resource_object("window", wid)
         try:
-            if viewable_only and window.get_attributes().map_state != X.IsViewable:
-                return None
+            if viewable_only:
+                attributes = window.get_attributes()
+                # override-redirect windows (menus, tooltips, overlays such as the region selector itself, which
+                # reads this list while it is shown) are not in a window manager's client list either
+                if attributes.map_state != X.IsViewable or attributes.override_redirect:
+                    return None
             if self._is_desktop(d, window):
                 return None
             geometry = window.get_geometry()
