@@ -1,5 +1,5 @@
 """A finished recording (the normal WebM/MP4 spool) -> an animated GIF, for short clips (``snaplark record --format
-gif``, ``capture.format = "gif"``).
+gif``, ``capture.format = "gif"``, and ``snaplark gif RECORDING [--start S --end S]`` for a part of any recording).
 
 * One palette for the whole clip (256 colours, median cut over up to :data:`PALETTE_SAMPLES` frames spread over
   the clip, reduced to :data:`PALETTE_SAMPLE_SIDE` px): no colour flicker between frames, and the encoder's frame
@@ -80,9 +80,12 @@ def clip_duration(src: Path) -> float:
 
 
 def convert_to_gif(src: Path, dst: Path, *, fps: int = GIF_FPS_CAP, max_side: int = GIF_MAX_SIDE,
-                   duration: float | None = None, dither: bool = False) -> GifResult:
+                   duration: float | None = None, dither: bool = False, start: float = 0.0,
+                   end: float | None = None) -> GifResult:
     """Write ``dst`` from the video ``src``; ``duration``: the clip's length when the caller knows it (the
-    recorder's), else the container's. Raises :class:`GifTooLong` before writing anything when it is too long."""
+    recorder's), else the container's. ``start``/``end`` (seconds, ``end`` at most the length): only that part,
+    the GIF starting with the picture shown at ``start``. Raises :class:`GifTooLong` before writing anything when
+    the part is too long, ``ValueError`` for a range outside the clip."""
     import av
     from PIL import Image
 
@@ -90,12 +93,17 @@ def convert_to_gif(src: Path, dst: Path, *, fps: int = GIF_FPS_CAP, max_side: in
     src, dst = Path(src), Path(dst)
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
-        total = duration if duration is not None else _duration(container, stream)
+        length = duration if duration is not None else _duration(container, stream)
+        start, stop = float(start), length if end is None else min(float(end), length)
+        if not 0 <= start < stop:
+            raise ValueError(f"{start:g}-{stop:g} s is not a part of {src.name} (it lasts {length:.2f} s)")
+        total = stop - start
         if total > GIF_MAX_SECONDS + _SLACK:
             raise GifTooLong(too_long_message(total))
         source_size = (stream.codec_context.width, stream.codec_context.height)
         size = gif_size(*source_size, max_side)
-        samples = [frame.to_image() for frame in _spread(container.decode(stream), total, PALETTE_SAMPLES)]
+        samples = [frame.to_image() for frame in
+                   _spread(_decode_from(container, stream, start), start, total, PALETTE_SAMPLES)]
     if not samples:
         raise ValueError(f"{src} has no video frames to make a GIF of")
     sample_size = gif_size(*size, PALETTE_SAMPLE_SIDE)
@@ -110,10 +118,10 @@ def convert_to_gif(src: Path, dst: Path, *, fps: int = GIF_FPS_CAP, max_side: in
         gif = out.add_stream("gif", rate=fps)
         gif.width, gif.height, gif.pix_fmt = size[0], size[1], "pal8"
         with av.open(str(src)) as container:
-            frames = container.decode(container.streams.video[0])
+            frames = _decode_from(container, container.streams.video[0], start)
             current, pending, shown, last_tick = None, next(frames, None), None, -1
             for tick in range(ticks):
-                t = tick / fps
+                t = start + tick / fps
                 while pending is not None and (pending.time or 0.0) <= t + _TS_SLACK:
                     current, pending = pending, next(frames, None)
                 if current is None or current is shown:
@@ -149,15 +157,35 @@ def _duration(container: Any, stream: Any) -> float:
     return last
 
 
-def _spread(frames: Any, total: float, count: int) -> list:
-    """Up to ``count`` frames spread evenly over the clip's time."""
-    picked, step, nxt = [], max(total, 1e-3) / count, 0.0
+def _decode_from(container: Any, stream: Any, start: float) -> Any:
+    """The decoded frames from the keyframe at or before ``start`` on (all of them from 0)."""
+    if start > 0 and stream.time_base is not None:
+        container.seek(int(start / stream.time_base), stream=stream, backward=True)
+    return container.decode(stream)
+
+
+def _spread(frames: Any, start: float, total: float, count: int) -> list:
+    """Up to ``count`` frames spread evenly over ``start`` .. ``start + total`` (the first: the one shown at
+    ``start``, which may begin before it)."""
+    picked, step, nxt, before = [], max(total, 1e-3) / count, start, None
     for frame in frames:
-        if (frame.time or 0.0) + 1e-6 >= nxt:
+        t = frame.time or 0.0
+        if t + _TS_SLACK < start:
+            before = frame
+            continue
+        if before is not None and t > start + _TS_SLACK:
+            picked.append(before)
+            nxt += step
+        before = None
+        if t > start + total:
+            break
+        if t + 1e-6 >= nxt:
             picked.append(frame)
             nxt += step
             if len(picked) == count:
                 break
+    if before is not None and not picked:
+        picked.append(before)
     return picked
 
 

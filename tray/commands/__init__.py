@@ -24,4 +24,5 @@ COMMANDS: dict[str, str] = {
     "delete": "delete an upload on the server: its links answer 410 Gone (delete LINK)",
     "trim": "cut an uploaded video on the server; the same links serve it (trim LINK --start S --end S)",
     "title": "set the title an upload's page and previews show (title LINK \"text\"; \"\" removes it)",
+    "gif": "save a recording (or --start/--end of it, at most 60 s) as an animated GIF (gif RECORDING [--upload])",
 }
