@@ -2,6 +2,7 @@
 
     python benchmarks/long_recording.py --minutes 60                  # the goal run (~61 min)
     python benchmarks/long_recording.py --minutes 8 --tracemalloc 60  # where Python memory grows (slower: tracing)
+    python benchmarks/long_recording.py --minutes 10 --format mp4     # H.264 (libx264) instead of VP9
 
 Real pieces, as ``snaplark record`` wires them (the pipeline of benchmarks/stop_to_link.py, ``record_and_upload``):
 a private Xvfb (``--size``, default 1920x1080) shows the moving pattern of benchmarks/_pattern_scene.py (four bars
@@ -126,7 +127,8 @@ def child(a: argparse.Namespace) -> int:
         threading.Thread(target=tracemalloc_watch, args=(a.tracemalloc, stop), daemon=True).start()
     w, h = (int(v) for v in a.size.split("x"))
     try:
-        r = record_and_upload(a.child_work, server, a.child_display, a.minutes * 60, "long", size=(w, h))
+        r = record_and_upload(a.child_work, server, a.child_display, a.minutes * 60, "long", size=(w, h),
+                              fmt=a.format)
     finally:
         stop.set()
     a.child_out.write_text(json.dumps(r, default=str))
@@ -137,6 +139,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--format", choices=("webm", "mp4"), default="webm",
+                    help="webm (libvpx-vp9, the default) or mp4 (libx264, fragmented)")
     ap.add_argument("--interval", type=float, default=5.0, help="seconds between RSS samples")
     ap.add_argument("--tracemalloc", type=float, default=0.0, help="child: snapshot every S s (0: off)")
     ap.add_argument("--json", type=Path, help="write the samples and the summary here")
@@ -154,7 +158,7 @@ def main() -> int:
 
     w, h = (int(v) for v in a.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="snaplark-long-rec-"))
-    print(f"long_recording: {a.size} moving pattern, {a.minutes:g} min, RSS every {a.interval:g} s; work dir {tmp}; "
+    print(f"long_recording: {a.size} {a.format} moving pattern, {a.minutes:g} min, RSS every {a.interval:g} s; work dir {tmp}; "
           f"load avg {os.getloadavg()[0]:.2f}, {os.cpu_count()} cpus", flush=True)
     xvfb, display = start_xvfb(w, h)
     pattern = server = proc = None
@@ -163,7 +167,8 @@ def main() -> int:
         pattern, _background = start_pattern(display, PatternScene(w, h, moving=True))
         server = ServerProcess(tmp / "server-data")
         out = tmp / "child.json"
-        cmd = [sys.executable, __file__, "--minutes", str(a.minutes), "--size", a.size, "--tracemalloc",
+        cmd = [sys.executable, __file__, "--minutes", str(a.minutes), "--size", a.size, "--format", a.format,
+               "--tracemalloc",
                str(a.tracemalloc), "--child-display", display, "--child-api-url", server.api_url,
                "--child-work", str(tmp), "--child-out", str(out)]
         env = {**os.environ, "SNAPLARK_BENCH_TOKEN": server.token,  # never on a command line or in a file
