@@ -118,7 +118,7 @@ def test_bad_input_is_named(clips, tmp_path, capsys):
     assert _gif_facts(kept)[:2] == (10, 1000)
 
 
-def test_upload_to_the_embedded_server_serves_image_gif(clips, tmp_path, capsys):
+def test_upload_to_the_embedded_server_serves_image_gif(clips, tmp_path, capsys, monkeypatch):
     from snaplark_server.config import ServerConfig
     from snaplark_server.runner import ServerThread
 
@@ -128,6 +128,8 @@ def test_upload_to_the_embedded_server_serves_image_gif(clips, tmp_path, capsys)
     config = tmp_path / "cfg" / "config.toml"  # the test's SNAPLARK_CONFIG (tests/conftest.py)
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(f'[server]\nembedded_port = {port}\n[upload]\ncopy = "file"\n')
+    # the embedded server's token lives in memory; no keyring daemon to wait on (test_record_gif.py does the same)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     out = tmp_path / "up.gif"
     assert main(["gif", str(clips["webm"]), "--end", "2", "--out", str(out), "--upload"]) == 0
     stdout, err = capsys.readouterr()

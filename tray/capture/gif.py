@@ -14,6 +14,7 @@ gif``, ``capture.format = "gif"``, and ``snaplark gif RECORDING [--start S --end
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,32 @@ def convert_to_gif(src: Path, dst: Path, *, fps: int = GIF_FPS_CAP, max_side: in
         out.close()
     return GifResult(dst, *_measure(dst), size[0], size[1], dst.stat().st_size,
                      scaled_from=source_size if size != source_size else None)
+
+
+def free_gif_path(src: Path) -> Path:
+    """Where "Save as GIF" puts the GIF of ``src``: ``NAME.gif`` beside it, else ``NAME-2.gif``, ``NAME-3.gif``...
+    (never an existing file)."""
+    src = Path(src)
+    candidate, n = src.with_suffix(".gif"), 1
+    while candidate.exists():
+        n += 1
+        candidate = src.with_name(f"{src.stem}-{n}.gif")
+    return candidate
+
+
+def save_gif(src: Path, dst: Path, **options: Any) -> GifResult:
+    """:func:`convert_to_gif` into ``dst.part``, renamed to ``dst`` when complete: a failed or refused conversion
+    leaves no file behind (and an existing ``dst`` untouched)."""
+    import os
+
+    dst = Path(dst)
+    part = dst.with_name(dst.name + ".part")
+    try:
+        result = convert_to_gif(src, part, **options)
+        os.replace(part, dst)
+    finally:
+        part.unlink(missing_ok=True)
+    return dataclasses.replace(result, path=dst)
 
 
 def _encode(out: Any, stream: Any, frame: Any, tick: int, fps: int) -> int:

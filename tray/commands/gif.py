@@ -11,7 +11,6 @@ the GIF is written to a ``.part`` file renamed at the end, so a failed conversio
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def check(args: argparse.Namespace) -> tuple[Path | None, float, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tray.capture.gif import GIF_MAX_SECONDS, GifTooLong, convert_to_gif
+    from tray.capture.gif import GIF_MAX_SECONDS, GifTooLong, save_gif
 
     out, length, problem = check(args)
     if out is None:
@@ -93,18 +92,14 @@ def run(args: argparse.Namespace) -> int:
              f"{'the end' if end is None else f'{end:g} s'} is {span:.1f} s: pick at most {GIF_MAX_SECONDS} s with "
              f"--start/--end")
         return EXIT_USAGE
-    part = out.with_name(out.name + ".part")
     try:
-        gif = convert_to_gif(args.recording, part, start=args.start, end=end, duration=length)
-        os.replace(part, out)
+        gif = save_gif(args.recording, out, start=args.start, end=end, duration=length)
     except GifTooLong as exc:  # the container said less than the frames do: still the limit, named
         _err(str(exc))
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the recording is only read: nothing is lost
         _err(f"could not make the GIF from {args.recording} ({type(exc).__name__}: {exc})")
         return EXIT_FAILED
-    finally:
-        part.unlink(missing_ok=True)
     print(f"{gif.describe()}: {out}", file=sys.stderr)
     if not args.upload:
         print(out)

@@ -1,9 +1,9 @@
 """What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
 its link, open the file or its folder, retry a failed upload (or, now, one waiting for an unreachable server), upload
-it again to the current server, delete the local file (after asking), delete the link on the server (``DELETE
-/objects/<id>`` as ``snaplark delete`` does; a server without that extension is named as such). A deleted link is
-recorded in the journal (:func:`delete_on_server`): the row then says "link deleted", its link can no longer be
-copied or opened, and the file can still be uploaded again.
+it again to the current server, save a recording as GIF beside it, delete the local file (after asking), delete the
+link on the server (``DELETE /objects/<id>`` as ``snaplark delete`` does; a server without that extension is named
+as such). A deleted link is recorded in the journal (:func:`delete_on_server`): the row then says "link deleted",
+its link can no longer be copied or opened, and the file can still be uploaded again.
 
 Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
 short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
@@ -60,6 +60,7 @@ class HistoryActions:
             "reupload": exists and item is not None and item.status != "uploading",
             "delete_link": item is not None and item.has_link and self.delete_link is not None,
             "delete_file": exists,
+            "save_gif": exists and item is not None and item.kind == "video",
         }
 
     # ------------------------------------------------------------------ the actions
@@ -123,6 +124,24 @@ class HistoryActions:
         self._say(f"Deleted {item.path}")
         self._changed()
         return True
+
+    def save_gif(self, item: HistoryItem) -> None:
+        """"Save as GIF": the recording as ``NAME.gif`` beside it (never over an existing file), converted off the
+        Tk thread (:func:`tray.capture.gif.save_gif`); a recording over the GIF limit is refused, saying so."""
+        from tray.capture.gif import GIF_MAX_SECONDS, GifTooLong, free_gif_path, save_gif
+
+        src = item.path
+
+        def work() -> str:
+            try:
+                gif = save_gif(src, free_gif_path(src))
+            except GifTooLong as exc:
+                raise RuntimeError(f"{item.name} is too long for a GIF ({exc}); save a part of it with "
+                                   f"`snaplark gif {src} --start S --end S` (at most {GIF_MAX_SECONDS} s)") from None
+            return f"Saved {gif.path.name}: {gif.describe()}"
+
+        self._say(f"Saving {item.name} as GIF…")
+        self._off_tk_thread("save-gif", work, None)
 
     def delete_server_link(self, item: HistoryItem) -> None:
         remove = self.delete_link

@@ -29,7 +29,7 @@ SEARCH_DELAY_MS = 150
 IMAGE_LIMIT = 400  # thumbnails kept as Tk images (the rows near the view); others are loaded again from the cache
 BUTTONS = (("copy_link", "Copy link"), ("open_link", "Open link"), ("open_file", "Open file"),
            ("show_folder", "Show in folder"), ("retry", "Retry"), ("reupload", "Upload again"),
-           ("delete_link", "Delete link on server"), ("delete_file", "Delete file…"))
+           ("save_gif", "Save as GIF"), ("delete_link", "Delete link on server"), ("delete_file", "Delete file…"))
 
 
 class HistoryWindow:
