@@ -107,6 +107,23 @@ class SelectionModel:
         h = "".join(_FLIP[c] if flipped else c for c in self._handle if c in "we")
         return v + h
 
+    @property
+    def grab(self) -> str | None:
+        """What the drag under way does: "new", "move", a handle (:attr:`active_handle`), or None (no drag)."""
+        if self._anchor is not None:
+            return "new"
+        if self._move_from is None:
+            return None
+        return self.active_handle or "move"
+
+    def cursor_at(self, x: int, y: int) -> str:
+        """The Tk cursor for the pointer at (x, y): during a drag what it does, else what a press there would do
+        (a handle's arrow, "fleur" inside the selection, the crosshair elsewhere)."""
+        grab = self.grab
+        if grab is None:
+            return HANDLE_CURSORS[self.hit_test(x, y)]
+        return HANDLE_CURSORS[None if grab == "new" else grab]
+
     def drag(self, x: int, y: int) -> None:
         x, y = self.clamp(x, y)
         if self._handle is not None and self._move_from is not None and self._move_rect is not None:

@@ -36,7 +36,7 @@ __all__ = ["ACCENT", "DIM_FACTOR", "MAG_SOURCE", "MAG_ZOOM", "Rect", "RegionSele
 
 log = logging.getLogger(__name__)
 
-FIRST_PAINT_FALLBACK_MS = 250  # the after-first-paint work also runs then if no Expose came
+FIRST_PAINT_FALLBACK_MS = 1000  # the after-first-paint work runs then at the latest (no Expose came: unusual)
 
 
 class RegionSelector(SelectorDrawing):
@@ -45,8 +45,8 @@ class RegionSelector(SelectorDrawing):
     ``on_done(region)`` is called exactly once, after the overlay window is destroyed (so a capture taken in the
     callback does not contain it): with a :class:`Region` in physical pixels, or ``None`` when cancelled.
 
-    Keys: drag = select (drag inside the selection = move it); Enter / double-click = confirm; Esc or right-click
-    = cancel; arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor
+    Keys: drag = select (drag inside the selection = move it, drag one of its 8 handles or an edge = resize it, the
+    cursor shape says which); Enter / double-click = confirm; Esc or right-click = cancel; arrows = nudge 1 px (Shift = resize, Ctrl = 10 px); Space = the whole monitor under the cursor
     (confirms at once); window capture as in ShareX: the top-level window under the cursor is outlined while nothing
     is selected, a click on it (no drag) or W takes it at once -- ``windows`` (topmost first, taken with the frozen
     screen; see :mod:`tray.capture.window`), with the window manager's frame when ``window_frame``, else the
@@ -124,6 +124,7 @@ class RegionSelector(SelectorDrawing):
         self._bright_item = c.create_image(0, 0, image=self._selection_photo, anchor="nw", state="hidden",
                                            tags=("bright",))
         self._border = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=2, state="hidden")
+        self._create_handles()
         self._window_outline = c.create_rectangle(0, 0, 0, 0, outline=ACCENT, width=3, dash=(8, 4), state="hidden")
         # black under white dashes: visible on light and dark pixels alike
         self._cross_h0 = c.create_line(0, 0, w, 0, fill="#000000")

@@ -1,6 +1,7 @@
 """The region selector's drawing: the canvas items of :class:`tray.ui.selector.RegionSelector` redrawn from its
-:class:`~tray.ui.selection_model.SelectionModel` (selection, crosshair, size readout, hint, window outline,
-magnifier). A mixin: the selector owns the canvas, the items and the state; Tk thread only.
+:class:`~tray.ui.selection_model.SelectionModel` (selection and its resize handles, the cursor shape, crosshair,
+size readout, hint, window outline, magnifier). A mixin: the selector owns the canvas, the items and the state;
+Tk thread only.
 
 The first frame is the frozen screen, dimmed, with crosshair, hint and magnifier; the window outline (which needs
 the bright copy as a Tk image, ~15-25 ms for a 1080p screen) follows in the idle pass after that frame is painted
@@ -13,9 +14,10 @@ from typing import Any
 
 from PIL import Image
 
-from tray.ui.selection_model import SelectionModel
+from tray.ui.selection_model import HANDLES, SelectionModel
 
 ACCENT = "#2f8cff"
+HANDLE_HALF = 4  # the resize handles are 9 x 9 px squares centred on the corners and edge midpoints
 MAG_ZOOM = 8
 MAG_SOURCE = 15  # physical pixels shown across the magnifier (odd: a centre pixel exists)
 
@@ -35,6 +37,26 @@ class SelectorDrawing:
     _ImageTk: Any
     _finished: bool
     _redraw_pending: str | None
+
+    def _create_handles(self) -> None:
+        """The 8 resize handles (hidden until something is selected) and the cursor shape they set."""
+        self._handles = [self.canvas.create_rectangle(0, 0, 0, 0, fill=ACCENT, outline="#ffffff", state="hidden")
+                         for _ in HANDLES]
+        self._cursor_shape = "crosshair"
+
+    def _draw_handles(self, m: SelectionModel) -> None:
+        c, points = self.canvas, m.handle_points()
+        for item, name in zip(self._handles, HANDLES):
+            if name in points:
+                x, y = points[name]
+                c.coords(item, x - HANDLE_HALF, y - HANDLE_HALF, x + HANDLE_HALF, y + HANDLE_HALF)
+                c.itemconfigure(item, state="normal")
+            else:
+                c.itemconfigure(item, state="hidden")
+        shape = m.cursor_at(*self._cursor)  # a handle's arrow, fleur inside, crosshair elsewhere
+        if shape != self._cursor_shape:
+            c.configure(cursor=shape)
+            self._cursor_shape = shape
 
     def _ensure_bright_photo(self) -> None:
         if self._bright_photo is None and not self._finished:
@@ -108,7 +130,9 @@ class SelectorDrawing:
 
         self._outline_window(m)
         self._draw_magnifier(cx, cy)
-        for item in (self._window_outline, self._border, self._readout_bg, self._readout, self._hint_bg, self._hint):
+        self._draw_handles(m)
+        for item in (self._window_outline, self._border, *self._handles, self._readout_bg, self._readout,
+                     self._hint_bg, self._hint):
             c.tag_raise(item)
 
     def _outline_window(self, m: SelectionModel) -> None:

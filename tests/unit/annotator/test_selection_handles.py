@@ -125,3 +125,25 @@ def test_move_and_new_selection_still_work_around_handles():
     assert m.rect == (500, 400, 600, 450)
     m.resize(-5, -5)  # the keyboard resize is unchanged
     assert m.rect == (500, 400, 595, 445)
+
+
+def test_cursor_says_what_a_press_or_the_drag_does():
+    m = selected()
+    assert SelectionModel(640, 480).cursor_at(5, 5) == "crosshair"
+    assert [m.cursor_at(*p) for p in m.handle_points().values()] == [
+        "top_left_corner", "top_side", "top_right_corner", "right_side", "bottom_right_corner", "bottom_side",
+        "bottom_left_corner", "left_side"]
+    assert m.cursor_at(200, 150) == "fleur" and m.cursor_at(500, 400) == "crosshair"
+    m.press(300, 200)
+    assert m.grab == "se"
+    m.drag(50, 60)  # crossed both opposite edges: the cursor follows the handle's new corner
+    assert m.grab == "nw" and m.cursor_at(50, 60) == "top_left_corner"
+    m.release(50, 60)
+    assert m.rect == (50, 60, 100, 100)
+    m.press(75, 80)
+    assert m.grab == "move" and m.cursor_at(9999, 9999) == "fleur"  # stays while the move lasts
+    m.release(75, 80)
+    m.press(600, 20)
+    assert m.grab == "new" and m.cursor_at(600, 20) == "crosshair"
+    m.release(620, 40)
+    assert m.grab is None
