@@ -31,7 +31,7 @@ EDGE_CODECS = {"webm": "libvpx-vp9", "mp4": "libx264"}
 SOURCE_CODECS = {"webm": "vp9", "mp4": "h264"}
 EDGE_SPS_ID = 7  # x264 numbers its SPS and PPS with this id; recorders (x264, ffmpeg) use 0
 MIN_BIT_RATE = 200_000
-ENCODER_OPTIONS = {"libvpx-vp9": {"deadline": "good", "cpu-used": "4", "row-mt": "1", "lag-in-frames": "0"},
+ENCODER_OPTIONS = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "6", "row-mt": "1", "lag-in-frames": "0"},
                    "libx264": {"preset": "veryfast", "tune": "zerolatency", "x264-params": f"sps-id={EDGE_SPS_ID}"}}
 
 
@@ -165,8 +165,9 @@ def _encoder(codec: str, frame, video, bit_rate: int, frame_dur: float, context=
     return cc
 
 
-def cut(src, dest: Path, start: float, end: float, fmt: str) -> Cut:
-    """Write [start, end) of the open PyAV container ``src`` to ``dest`` (``fmt`` = "webm" | "mp4")."""
+def cut(src, dest: Path, start: float, end: float, fmt: str, *, whole: bool = False) -> Cut:
+    """Write [start, end) of the open PyAV container ``src`` to ``dest`` (``fmt`` = "webm" | "mp4"); ``whole``:
+    re-encode the whole range even where the edge would do (benchmarks/trim.py compares the two)."""
     import av
 
     video = next((s for s in src.streams if s.type == "video"), None)
@@ -196,7 +197,9 @@ def cut(src, dest: Path, start: float, end: float, fmt: str) -> Cut:
     k1 = min((k for k in keys if k[1] > start + half), default=None, key=lambda k: k[1])
     method, reason = ("copy" if abs(k0[1] - start) <= half or start <= times[0] else "edge"), None
     source_codec = video.codec_context.name
-    if method == "edge" and source_codec != SOURCE_CODECS[fmt]:
+    if method == "edge" and whole:
+        method, reason = "whole", "asked for"
+    elif method == "edge" and source_codec != SOURCE_CODECS[fmt]:
         method, reason = "whole", f"{source_codec} in .{fmt}: the edge cannot be encoded as {SOURCE_CODECS[fmt]}"
     elif method == "edge" and video.codec_context.pix_fmt != "yuv420p":
         method, reason = "whole", f"the video is {video.codec_context.pix_fmt}, the edge would be yuv420p"

@@ -50,9 +50,10 @@ def read_number(rgb) -> int:
     return n
 
 
-def make_numbered_video(path: Path, *, b_frames: bool = False) -> bytes:
+def make_numbered_video(path: Path, *, b_frames: bool = False, skip: range = range(0)) -> bytes:
     """Numbered frames, a keyframe every second, a 440 Hz tone; ``b_frames``: H.264 with reordered frames (what
-    another tool's MP4 often has, not the recorder's)."""
+    another tool's MP4 often has, not the recorder's); ``skip``: frame numbers not written (the recorder skips
+    frames while the screen stands still: the one before stays on screen)."""
     import av
     import numpy as np
 
@@ -74,7 +75,7 @@ def make_numbered_video(path: Path, *, b_frames: bool = False) -> bytes:
         for n in range(int(SECONDS * FPS)):
             frame = av.VideoFrame.from_ndarray(numbered_frame(n), format="rgb24")
             frame.pts = n
-            for packet in stream.encode(frame):
+            for packet in stream.encode(frame) if n not in skip else ():
                 out.mux(packet)
             while samples < (n + 1) * RATE // FPS:
                 chunk = 960
@@ -130,6 +131,26 @@ def test_the_trimmed_video_starts_at_the_requested_frame(local_srv, numbered, ex
 def test_reordered_frames_are_encoded_again_whole_range_and_said_so(local_srv, numbered):
     t = check_trim(local_srv, numbered["mp4-bframes"], "mp4", 1.4, 3.3)
     assert t["method"] == "whole" and "B-frames" in t["reason"], t
+
+
+def test_a_start_while_the_screen_stood_still_shows_the_frame_on_screen_from_0(local_srv, tmp_path):
+    """Variable frame rate, as the recorder writes a still screen: no frame between 1.2 and 1.6 s, so at 1.4 s the
+    frame of 1.167 s (number 35) is on screen. The trimmed video shows it from 0 (not the next change, 0.2 s
+    early) and the frame of 1.6 s at 0.2 s."""
+    data = make_numbered_video(tmp_path / "still.webm", skip=range(36, 48))
+    answer = upload_video(local_srv, data, "webm")
+    vid = answer["pageUrl"].rsplit("/", 1)[1]
+    r = requests.post(f"{local_srv.api_url}/videos/{vid}/trim", json={"start": 1.4, "end": 2.5},
+                      headers=local_srv.headers(), timeout=120)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["method"] == "edge" and t["start"] == pytest.approx(1.4, abs=1e-3), t
+    frames, _audio, errors = decode_strictly(requests.get(answer["url"], timeout=30).content)
+    assert errors == []
+    numbers = [read_number(rgb) for _t, rgb in frames]
+    assert numbers[:2] == [35, 48] and numbers == [35] + list(range(48, 75)), numbers
+    assert frames[0][0] == pytest.approx(0.0, abs=1e-3) and frames[1][0] == pytest.approx(0.2, abs=0.5 / FPS)
+    assert t["duration"] == pytest.approx(1.1, abs=1.5 / FPS)
 
 
 def check_trim(local_srv, data: bytes, ext: str, start: float, end: float) -> dict:
