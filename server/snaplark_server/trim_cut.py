@@ -29,10 +29,10 @@ log = logging.getLogger(__name__)
 
 EDGE_CODECS = {"webm": "libvpx-vp9", "mp4": "libx264"}
 SOURCE_CODECS = {"webm": "vp9", "mp4": "h264"}
-EDGE_SPS_ID = 7  # x264 numbers its SPS and PPS with this id; recorders (x264, ffmpeg) use 0
+MAX_PS_ID = 31  # SPS ids are 0..31; x264 numbers its SPS and PPS with the first id the source does not use
 MIN_BIT_RATE = 200_000
 ENCODER_OPTIONS = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "6", "row-mt": "1", "lag-in-frames": "0"},
-                   "libx264": {"preset": "veryfast", "tune": "zerolatency", "x264-params": f"sps-id={EDGE_SPS_ID}"}}
+                   "libx264": {"preset": "veryfast", "tune": "zerolatency"}}
 
 
 class CutError(Exception):
@@ -98,6 +98,16 @@ def _ps_id(nal: bytes, sps: bool) -> int:
     return _ue(bits, 0)[0]
 
 
+def free_ps_id(source: bytes) -> int:
+    """The first SPS/PPS id the source's avcC uses for neither (a trimmed video already has two sets)."""
+    _head, sps, pps, _rest = _parse_avcc(source)
+    used = {_ps_id(u, True) for u in sps} | {_ps_id(u, False) for u in pps}
+    free = [i for i in range(1, MAX_PS_ID + 1) if i not in used]
+    if not free:
+        raise CutError("the source uses every parameter set id")
+    return free[0]
+
+
 def merged_avcc(source: bytes, edge_annexb: bytes) -> bytes:
     """One avcC with the source's SPS/PPS and the edge encoder's (other ids)."""
     head, sps, pps, rest = _parse_avcc(source)
@@ -111,7 +121,7 @@ def merged_avcc(source: bytes, edge_annexb: bytes) -> bytes:
         raise CutError("the H.264 encoder gave no SPS/PPS")
     if {_ps_id(s, True) for s in sps} & {_ps_id(s, True) for s in units_sps} or \
             {_ps_id(p, False) for p in pps} & {_ps_id(p, False) for p in units_pps}:
-        raise CutError(f"the source already uses parameter set id {EDGE_SPS_ID}")
+        raise CutError("the edge encoder's parameter set ids are the source's")
     all_sps, all_pps = sps + units_sps, pps + units_pps
     out = bytearray(head) + bytes([0xE0 | len(all_sps)])
     for unit in all_sps:
@@ -146,7 +156,7 @@ def _bit_rate(packets: list, seconds: float) -> int:
     return max(MIN_BIT_RATE, int(size * 8 / max(seconds, 1e-3) * 1.5))
 
 
-def _encoder(codec: str, frame, video, bit_rate: int, frame_dur: float, context=None):
+def _encoder(codec: str, frame, video, bit_rate: int, frame_dur: float, context=None, ps_id: int | None = None):
     import av
 
     cc = context if context is not None else av.CodecContext.create(codec, "w")
@@ -157,10 +167,8 @@ def _encoder(codec: str, frame, video, bit_rate: int, frame_dur: float, context=
     cc.bit_rate = bit_rate
     cc.gop_size = 100_000  # one keyframe: the first frame; the copied part brings its own
     cc.max_b_frames = 0
-    cc.options = dict(ENCODER_OPTIONS[codec])
-    if context is not None and codec == "libx264":
-        cc.options = {k: v for k, v in cc.options.items() if k != "x264-params"}
-    elif codec == "libx264":  # SPS/PPS in extradata (for the merged avcC), not in the packets
+    cc.options = dict(ENCODER_OPTIONS[codec], **({"x264-params": f"sps-id={ps_id}"} if ps_id is not None else {}))
+    if context is None and codec == "libx264":  # SPS/PPS in extradata (for the merged avcC), not in the packets
         cc.flags |= av.codec.context.Flags.global_header
     return cc
 
@@ -217,17 +225,20 @@ def cut(src, dest: Path, start: float, end: float, fmt: str, *, whole: bool = Fa
             raise CutError("no frame of the video lies between start and end")
         first_time = _first_time(edge_frames[0], video, start, half)
         copied = vpk[k1[0]:] if (k1 is not None and method == "edge") else []
-        if method == "edge" and fmt == "mp4":
-            probe_cc = _encoder(EDGE_CODECS[fmt], edge_frames[0], video, MIN_BIT_RATE, 2 * half)
-            probe_cc.open()
-            try:
-                merged = merged_avcc(bytes(video.codec_context.extradata or b""), bytes(probe_cc.extradata or b""))
-            except (CutError, struct.error, IndexError, ValueError) as exc:
-                method, reason, copied = "whole", f"the H.264 parameter sets cannot be merged ({exc})", []
-                edge_frames = _decode_all(video, vpk[k0[0]:], start, half, end)
-    seconds = (times[-1] - first_time) + 2 * half
-    return _write(src, video, dest, fmt, packets, copied, edge_frames, first_time, start, end, method, reason,
-                  merged, _bit_rate(vpk[k0[0]:], (times[-1] - k0[1]) + 2 * half), 2 * half, seconds)
+    bit_rate = _bit_rate(vpk[k0[0]:], (times[-1] - k0[1]) + 2 * half)
+    encoder = None
+    if method == "edge" and edge_frames:
+        try:
+            source_avcc = bytes(video.codec_context.extradata or b"") if fmt == "mp4" else b""
+            ps_id = free_ps_id(source_avcc) if fmt == "mp4" else None
+            encoder = _encoder(EDGE_CODECS[fmt], edge_frames[0], video, bit_rate, 2 * half, ps_id=ps_id)
+            encoder.open()  # the extradata merged is the one of the encoder that encodes the edge
+            merged = merged_avcc(source_avcc, bytes(encoder.extradata or b"")) if fmt == "mp4" else None
+        except (CutError, struct.error, IndexError, ValueError) as exc:
+            method, reason, copied, encoder = "whole", f"the H.264 parameter sets cannot be merged ({exc})", [], None
+            edge_frames = _decode_all(video, vpk[k0[0]:], start, half, end)
+    return _write(src, video, dest, fmt, packets, copied, edge_frames, first_time, method, reason, merged,
+                  encoder, bit_rate, 2 * half)
 
 
 def _decode_all(video, packets, start: float, half: float, end: float) -> list:
@@ -257,8 +268,9 @@ def _first_time(frame, video, start: float, half: float) -> float:
 
 
 def _write(src, video, dest: Path, fmt: str, packets: list, copied: list, frames: list, first_time: float,
-           start: float, end: float, method: str, reason: str | None, merged: bytes | None, bit_rate: int,
-           frame_dur: float, seconds: float) -> Cut:
+           method: str, reason: str | None, merged: bytes | None, encoder, bit_rate: int, frame_dur: float) -> Cut:
+    """Mux the edge (``frames`` through ``encoder``, or the whole range through a new stream's encoder), then the
+    ``copied`` video packets and the audio, every stream shifted so that ``first_time`` is 0."""
     import av
 
     options = {"movflags": "+faststart"} if fmt == "mp4" else {}
@@ -273,13 +285,10 @@ def _write(src, video, dest: Path, fmt: str, packets: list, copied: list, frames
                 out_video = mapping[stream.index] = out.add_stream_from_template(stream)
                 if merged is not None:
                     out_video.codec_context.extradata = merged
-        encoder = None
         if method == "whole":
             out_video = out.add_stream(EDGE_CODECS[fmt])
             out_video.time_base = video.time_base
             encoder = _encoder(EDGE_CODECS[fmt], frames[0], video, bit_rate, frame_dur, out_video.codec_context)
-        elif frames:
-            encoder = _encoder(EDGE_CODECS[fmt], frames[0], video, bit_rate, frame_dur)
 
         def emit(packet, target, t_end: float) -> None:
             nonlocal last_end

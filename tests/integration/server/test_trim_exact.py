@@ -193,3 +193,30 @@ def check_trim(local_srv, data: bytes, ext: str, start: float, end: float) -> di
     assert t["duration"] == pytest.approx(end - start, abs=1.5 / FPS)
     assert abs(first_audio) <= 0.025  # audio cut at the same start (one Opus/AAC frame at most)
     return t
+
+
+def test_an_mp4_trimmed_twice_is_still_spliced_frame_accurately(local_srv, numbered):
+    """The first trim's avcC holds two parameter sets (ids 0 and 1); the second edge takes the next free id (2), so
+    it is spliced again rather than re-encoded whole, and every frame still decodes to its own picture."""
+    import av
+
+    answer = upload_video(local_srv, numbered["mp4"], "mp4")
+    vid = answer["pageUrl"].rsplit("/", 1)[1]
+    url = f"{local_srv.api_url}/videos/{vid}/trim"
+    first = requests.post(url, json={"start": 1.4, "end": 3.9}, headers=local_srv.headers(), timeout=120).json()
+    once = requests.get(answer["url"], timeout=30).content
+    frames_once, _a, _e = decode_strictly(once)
+    second = requests.post(url, json={"start": 0.3, "end": 2.0}, headers=local_srv.headers(), timeout=120).json()
+    assert (first["method"], second["method"]) == ("edge", "edge"), (first, second)
+    data = requests.get(answer["url"], timeout=30).content
+    with av.open(io.BytesIO(data)) as container:
+        extradata = container.streams.video[0].codec_context.extradata
+    from snaplark_server.trim_cut import _parse_avcc, _ps_id
+
+    _head, sps, pps, _rest = _parse_avcc(extradata)
+    assert sorted(_ps_id(u, True) for u in sps) == [0, 1, 2] and sorted(_ps_id(u, False) for u in pps) == [0, 1, 2]
+    frames, _audio, errors = decode_strictly(data)
+    assert errors == []
+    start = min(range(len(frames_once)), key=lambda n: abs(frames_once[n][0] - 0.3))
+    expected = [read_number(rgb) for t, rgb in frames_once[start:] if t < 2.0 - 1e-6]
+    assert [read_number(rgb) for _t, rgb in frames] == expected and expected[0] == read_number(frames_once[start][1])
