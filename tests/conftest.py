@@ -117,6 +117,26 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/snaplark-tests-have-no-default-audio")
 
 
+@pytest.fixture(autouse=True)
+def _glib_session_bus_may_close():
+    """keyring's libsecret backend (Debian's chromium brings gir1.2-secret-1, so keyring chains it in) opens GLib's
+    process-wide session-bus connection on whatever private bus a test's fixture set up. GLib's default for that
+    connection is exit-on-close: when the fixture stops its bus, the close waits in the main context and the next
+    test that runs a GLib main loop (the GTK tray) gets SIGTERM -- the whole pytest run died that way in CI. After
+    each test, a session connection GLib made is told not to exit the process when its bus goes away."""
+    yield
+    import sys
+
+    if "gi.repository.Secret" not in sys.modules:  # (asking GLib otherwise could make a connection, even autolaunch)
+        return
+    try:
+        from gi.repository import Gio
+
+        Gio.bus_get_sync(Gio.BusType.SESSION, None).set_exit_on_close(False)
+    except Exception:  # noqa: BLE001 - no session bus now: GLib made no connection that could close later
+        pass
+
+
 @pytest.fixture
 def keyring_env(tmp_path, monkeypatch):
     """A running, unlocked gnome-keyring on its own private bus with a throwaway HOME; this process points at it
