@@ -16,7 +16,7 @@ peak, median and slope (MiB/min, least squares) and the growth from minute 5 (th
 warm-up) to the end (the mean of the last minute). Goal: peak <= 200 MiB and flat (growth minute 5 -> end
 <= 5 MiB, i.e. no leak a longer recording would turn into a limit).
 
-``--tracemalloc S``: the child traces Python allocations (10 frames) and every S s prints the 12 biggest growths
+``--tracemalloc S``: the child traces Python allocations (3 frames) and every S s prints the 12 biggest growths
 since its first snapshot (taken after S s) by line, to find what grows. Allocations of C libraries (libvpx,
 FFmpeg, libpulse) are not traced by it; the RSS figures include them.
 
@@ -123,7 +123,7 @@ def child(a: argparse.Namespace) -> int:
     if a.tracemalloc:
         import tracemalloc
 
-        tracemalloc.start(10)
+        tracemalloc.start(3)
         threading.Thread(target=tracemalloc_watch, args=(a.tracemalloc, stop), daemon=True).start()
     w, h = (int(v) for v in a.size.split("x"))
     try:
