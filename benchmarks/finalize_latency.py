@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 import uuid
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,34 +32,26 @@ PART = 5 * 1024 * 1024
 
 
 def make_video(path: Path, seconds: float, size=(1280, 720), fps: int = 30) -> Path:
-    import av
     import numpy as np
 
-    with av.open(str(path), mode="w", format="mp4",
-                 options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}) as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.gop_size = fps
-        stream.codec_context.time_base = Fraction(1, fps)
-        stream.options = {"preset": "ultrafast", "bf": "0"}
-        w, h = size
-        base = np.zeros((h, w, 3), np.uint8)
-        base[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
-        base[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
-        rng = np.random.default_rng(1)
+    from tests.video_clips import FRAGMENTED_MP4, write_clip
+
+    w, h = size
+    base = np.zeros((h, w, 3), np.uint8)
+    base[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    base[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+    rng = np.random.default_rng(1)
+
+    def pictures():
         for n in range(int(seconds * fps)):
             img = base.copy()
             x = (n * 7) % (w - 64)
             img[h // 3:h // 3 + 64, x:x + 64] = (255, 255, 0)
             img[:120, :160] = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)  # keeps the bitrate up
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = n
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+            yield img
+
+    return write_clip(path, pictures(), fps, codec="libx264", container_options=FRAGMENTED_MP4, gop=fps,
+                      options={"preset": "ultrafast", "bf": "0"})
 
 
 def one_upload(thread, token: str, data: bytes) -> tuple[float, float]:

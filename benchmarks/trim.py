@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,37 +27,30 @@ FPS = 30
 
 
 def make_clip(path: Path, seconds: float, size: tuple[int, int]) -> Path:
-    import av
     import numpy as np
 
+    from tests.video_clips import FRAGMENTED_MP4, write_clip
+
     w, h = size
-    ext = path.suffix[1:]
-    options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} if ext == "mp4" else {}
-    with av.open(str(path), "w", format=ext, options=options) as out:
-        codec = "libx264" if ext == "mp4" else "libvpx-vp9"
-        stream = out.add_stream(codec, rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.codec_context.time_base = Fraction(1, FPS)
-        stream.gop_size = KEYFRAME_SECONDS * FPS
-        stream.bit_rate = 2_000_000
-        stream.options = ({"preset": "superfast", "tune": "zerolatency"} if codec == "libx264" else
-                          {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "lag-in-frames": "0"})
-        base = np.zeros((h, w, 3), np.uint8)
-        base[..., 0] = np.linspace(30, 220, w, dtype=np.uint8)[None, :]
-        base[..., 2] = np.linspace(200, 40, h, dtype=np.uint8)[:, None]
-        for y in range(40, h - 40, 24):  # "text" lines
-            base[y:y + 6, 60:w - 200:7] = 250
+    base = np.zeros((h, w, 3), np.uint8)
+    base[..., 0] = np.linspace(30, 220, w, dtype=np.uint8)[None, :]
+    base[..., 2] = np.linspace(200, 40, h, dtype=np.uint8)[:, None]
+    for y in range(40, h - 40, 24):  # "text" lines
+        base[y:y + 6, 60:w - 200:7] = 250
+
+    def pictures():
         for n in range(int(seconds * FPS)):
             img = base.copy()
             x = (n * 7) % (w - 120)
             img[h // 3:h // 3 + 90, x:x + 120] = (240, 240, 40)  # a moving window
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = n
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+            yield img
+
+    common = {"gop": KEYFRAME_SECONDS * FPS, "bit_rate": 2_000_000}
+    if path.suffix == ".mp4":
+        return write_clip(path, pictures(), FPS, codec="libx264", container_options=FRAGMENTED_MP4,
+                          options={"preset": "superfast", "tune": "zerolatency"}, **common)
+    return write_clip(path, pictures(), FPS, options={"deadline": "realtime", "cpu-used": "8", "row-mt": "1",
+                                                      "lag-in-frames": "0"}, **common)
 
 
 def frame_at(path: Path, t: float):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -32,39 +31,29 @@ BLACK_SECONDS = 1.0
 def make_video(path: Path, seconds: float = SECONDS) -> Path:
     """A real video: black for BLACK_SECONDS (a blank start the poster must skip), then a gradient with a bar
     moving across it; a keyframe every second (gop = FPS)."""
-    import av
     import numpy as np
 
-    fmt = {"webm": ("webm", "libvpx-vp9", {}), "mp4": ("mp4", "libx264", {
-        "movflags": "frag_keyframe+empty_moov+default_base_moof"})}[path.suffix[1:]]
-    with av.open(str(path), mode="w", format=fmt[0], options=fmt[2]) as out:
-        stream = out.add_stream(fmt[1], rate=FPS)
-        stream.width, stream.height = SIZE
-        stream.pix_fmt = "yuv420p"
-        stream.gop_size = FPS
-        stream.codec_context.time_base = Fraction(1, FPS)
-        if fmt[1] == "libx264":
-            stream.options = {"preset": "ultrafast", "bf": "0"}
-        else:
-            stream.options = {"deadline": "realtime", "cpu-used": "8"}
-        w, h = SIZE
-        gradient = np.zeros((h, w, 3), np.uint8)
-        gradient[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
-        gradient[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+    from tests.video_clips import FRAGMENTED_MP4, write_clip
+
+    w, h = SIZE
+    gradient = np.zeros((h, w, 3), np.uint8)
+    gradient[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    gradient[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+
+    def pictures():
         for n in range(int(seconds * FPS)):
             if n < BLACK_SECONDS * FPS:
-                img = np.zeros((h, w, 3), np.uint8)
+                yield np.zeros((h, w, 3), np.uint8)
             else:
                 img = gradient.copy()
                 x = (n * 5) % (w - 20)
                 img[h // 2:, x:x + 20] = (255, 255, 0)
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = n
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+                yield img
+
+    if path.suffix == ".mp4":
+        return write_clip(path, pictures(), FPS, codec="libx264", container_options=FRAGMENTED_MP4, gop=FPS,
+                          options={"preset": "ultrafast", "bf": "0"})
+    return write_clip(path, pictures(), FPS, gop=FPS, options={"deadline": "realtime", "cpu-used": "8"})
 
 
 @pytest.fixture(scope="module")
