@@ -15,7 +15,9 @@ session D-Bus with an unlocked gnome-keyring (benchmarks/_desktop_env.py). Timin
    ctrl+alt+x -> mss grab + PIL on the hotkey thread -> pipe -> Tk file handler -> overrideredirect full-screen
    Toplevel showing the frozen screenshot, same paint probe), measured the same way and interleaved try by try
    with ours (same load for both).
-   One cold try of each (first use: lazy imports) is printed separately and not part of p50/p95.
+   One cold try of each (first use: lazy imports) is printed separately and not part of p50/p95. Also printed:
+   the CPU time each process spent per try (press -> overlay -> Escape -> gone, all its threads; less sensitive to
+   the machine's load than the latencies, whose p95 on a busy 2-core machine is mostly scheduling).
 2. Capture + PNG + upload -> link on the clipboard, in this process, against an in-process ServerThread on
    loopback: ours = ``capture_png(0)`` -> write file -> ``UploadEngine.upload_screenshot(path).wait()`` ->
    ``XclipClipboard.copy_text``; peer = mss grab -> Pillow PNG (same compress level) -> ``requests.post`` of the
@@ -300,6 +302,17 @@ def xdotool_key(env: dict, combo: str) -> float:
     return time.perf_counter() - t
 
 
+def _cpu_ns(pid: int) -> int:
+    """CPU time of all threads of ``pid`` in ns (schedstat: finer than psutil's 10 ms clock ticks)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def one_overlay_try(kind: str, target, env: dict, watcher: MapWatcher, keys: XTestKeys | None) -> dict:
     """One press -> mapped -> Escape -> gone. ``target``: AppProcess (ours) or Child (peer). ``keys`` None =
     press with ``xdotool key`` (t0 before starting it), else through XTEST from here (t0 = the key's press)."""
@@ -310,6 +323,8 @@ def one_overlay_try(kind: str, target, env: dict, watcher: MapWatcher, keys: XTe
         mark, combo, pattern = len(target.text()), PEER_HOTKEY, r"peer painted at (\d+\.\d+)"
         waiter = target.wait_line
     watcher.wait_none_mapped(10)
+    pid = target.pid if kind == "ours" else target.proc.pid
+    cpu0 = _cpu_ns(pid)
     if keys is None:
         t0 = time.time()
         xdo = xdotool_key(env, combo)
@@ -328,7 +343,9 @@ def one_overlay_try(kind: str, target, env: dict, watcher: MapWatcher, keys: XTe
             if attempt == 2:
                 raise
     time.sleep(0.4)  # let both processes go idle again before the next press
-    return {"paint_ms": (logged - t0) * 1000, "map_ms": (xmap - t0) * 1000, "xdotool_ms": xdo * 1000}
+    cpu_ms = (_cpu_ns(pid) - cpu0) / 1e6
+    return {"paint_ms": (logged - t0) * 1000, "map_ms": (xmap - t0) * 1000, "xdotool_ms": xdo * 1000,
+            "cpu_ms": cpu_ms}
 
 
 def bench_overlay(app, peer, env: dict, watcher: MapWatcher, tries: int, keys: XTestKeys | None,
@@ -362,6 +379,9 @@ def report_overlay(res: dict, tries: int, how: str) -> dict:
         print(f"  peer  {summary(peer)}")
         print(f"  ratio ours/peer   p50 {pct(ours, 50) / pct(peer, 50):.2f}   p95 {pct(ours, 95) / pct(peer, 95):.2f}")
         out[key] = (ours, peer)
+    cpu = {k: statistics.median(r["cpu_ms"] for r in runs[k]) for k in runs}
+    print(f"CPU time per try (press -> overlay -> Escape -> gone, the process's threads), median: ours "
+          f"{cpu['ours']:.1f} ms   peer {cpu['peer']:.1f} ms   ratio {cpu['ours'] / cpu['peer']:.2f}")
     xdo = [r["xdotool_ms"] for r in runs["ours"] + runs["peer"]]
     if any(xdo):
         print(f"(included in both: the xdotool process itself, p50 {pct(xdo, 50):.1f} ms p95 {pct(xdo, 95):.1f} ms)")
