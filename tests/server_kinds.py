@@ -157,12 +157,18 @@ def make_server(kind: str, data_dir: Path, **kwargs):
     return SeedKind(data_dir)
 
 
+def start_kind(request, data_dir: Path, **kwargs):
+    """A started server of the kind ``request.param`` names; the PostgreSQL kinds get a fresh database of the
+    session's cluster (the ``postgres_url`` fixture)."""
+    if request.param in ("postgres", "balanced"):
+        kwargs["database_url"] = request.getfixturevalue("postgres_url")
+    return make_server(request.param, data_dir, **kwargs).start()
+
+
 @pytest.fixture(params=KINDS, name="server")
 def server_each_kind(request, tmp_path):
     """``server`` of each kind: import this into a test module to run its tests against both (it overrides the
     reference-only ``server`` fixture of tests/conftest.py). ``indirect`` parametrization picks one kind."""
-    extra = {"database_url": request.getfixturevalue("postgres_url")} if request.param in ("postgres", "balanced") \
-        else {}
-    srv = make_server(request.param, tmp_path / "server-data", **extra).start()
+    srv = start_kind(request, tmp_path / "server-data")
     yield srv
     srv.stop()

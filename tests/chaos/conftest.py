@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server_kinds import KINDS, make_server
+from tests.server_kinds import KINDS, start_kind
 from tray.upload.journal import UploadJournal
 
 from .proxy import ChaosProxy
@@ -14,7 +14,7 @@ from .proxy import ChaosProxy
 
 @pytest.fixture(params=KINDS)
 def chaos_server(request, tmp_path):
-    srv = make_server(request.param, tmp_path / "server-data", session_idle_expiry=600.0).start()
+    srv = start_kind(request, tmp_path / "server-data", session_idle_expiry=600.0)
     yield srv
     srv.stop()
 
