@@ -20,6 +20,14 @@ warm-up) to the end (the mean of the last minute). Goal: peak <= 200 MiB and fla
 since its first snapshot (taken after S s) by line, to find what grows. Allocations of C libraries (libvpx,
 FFmpeg, libpulse) are not traced by it; the RSS figures include them.
 
+Measured 2026-12-06, 60 min, 1920x1080 webm, 2 shared cores at load 3-13 (93796 frames, 6812 dropped, 884.7 MiB =
+2.06 Mbit/s, 3433 parts, stop->link 0.76 s): peak 336.6 MiB; per 10 min medians 294.7 (ramp: heap and the frame
+queue under load), then 317.7, 318.3, 318.7, 319.2, 319.5 MiB (slopes +0.05..+0.38 MiB/min): +1.8 MiB from minute 10 to
+the end, +15 MiB from minute 5 (still ramping). The floor is libvpx: one 1080p VP9 encoder holds ~145 MiB (a 96 MiB
+token buffer, mb_rows x mb_cols x 772 x 16 B, that vpx_calloc zero-fills whole, + ~50 MiB of frame buffers), python +
+PyAV + numpy + requests ~60 MiB; ``ffmpeg -f x11grab`` with the same settings peaks at 238 MiB. mp4 (libx264) at
+1080p, 8 min: median 190.8 MiB, peak 201.6 MiB, +0.1 MiB minute 5 -> end.
+
 A benchmark: the machine and its load decide the numbers (2 shared cores here), never a test.
 """
 
@@ -163,6 +171,7 @@ def main() -> int:
     xvfb, display = start_xvfb(w, h)
     pattern = server = proc = None
     samples: list[tuple[float, float]] = []
+    summarised = False
     try:
         pattern, _background = start_pattern(display, PatternScene(w, h, moving=True))
         server = ServerProcess(tmp / "server-data")
@@ -196,15 +205,15 @@ def main() -> int:
               f"{r['late_ticks']} late ticks), {r['bytes'] / MIB:.1f} MiB = {r['file_mbit_s']:.2f} Mbit/s, "
               f"{r['parts_total']} parts ({r['parts_acked_at_stop']} acked before stop), stop->link "
               f"{r['stop_to_link_s']:.2f} s, url {'yes' if r['url'] else 'NO'}", flush=True)
-        summary = summarise(samples)
+        summary = summarise([(t, m) for t, m in samples if t <= a.minutes * 60])  # not the exit after stop
         print_summary(summary)
-        samples = []  # summarised
+        summarised = True
         if a.json:
             a.json.write_text(json.dumps({"samples": samples, "summary": summary, "run": r}, indent=2, default=str))
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
-        if samples:  # the run failed or was interrupted: what was measured until then
+        if samples and not summarised:  # the run failed or was interrupted: what was measured until then
             print("INCOMPLETE run, samples until it ended:", flush=True)
             print_summary(summarise(samples))
         if server:
