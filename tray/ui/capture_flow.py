@@ -34,11 +34,19 @@ class CaptureFlow:
         self.last_image: Any = None  # the last screenshot (as annotated when it was pinned, copied or uploaded)
         self.pins: Any = None  # tray.ui.pin.PinBoard, made at the first pin
         self.countdown: Any = None  # the countdown of "Capture screen in 5 s" while it runs
-        from tray.capture.screenshot import KeptCapture
-
-        self.grabber = KeptCapture()  # the frozen screens' capture adapter, kept open while captures come
+        self._grabber: Any = None  # made at the first capture: an idle app has not imported the capture code
         self._release_job: Any = None
         self._busy = False
+
+    @property
+    def grabber(self):
+        """The frozen screens' capture adapter (:class:`tray.capture.screenshot.KeptCapture`), kept open while
+        captures come."""
+        if self._grabber is None:
+            from tray.capture.screenshot import KeptCapture
+
+            self._grabber = KeptCapture()
+        return self._grabber
 
     @property
     def busy(self) -> bool:

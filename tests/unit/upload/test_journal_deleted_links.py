@@ -92,7 +92,8 @@ def test_history_window_rows_say_link_deleted_and_allow_only_what_still_works(tm
     actions = HistoryActions(None, engine=lambda: None, confirm=lambda *a: True, changed=lambda: None,
                              say=lambda text: None, delete_link=lambda item: None)
     assert actions.enabled(gone) == {"copy_link": False, "open_link": False, "open_file": True, "show_folder": True,
-                                     "retry": False, "reupload": True, "delete_link": False, "delete_file": True}
+                                     "retry": False, "reupload": True, "delete_link": False, "delete_file": True,
+                                     "save_gif": False}
     assert actions.enabled(alive)["copy_link"] and actions.enabled(alive)["delete_link"]
 
 
