@@ -9,7 +9,10 @@ bursting. A frame byte-identical to the last queued one is not queued (VFR), exc
 A backend that can tell an unchanged screen without grabbing (``capture.changed(region)``: X DAMAGE on X11) lets a
 deadline pass with no grab at all when it says nothing changed (``grabs_skipped_unchanged``; the grab, the compare
 and the conversion are what a still screen costs), except one safety grab per :data:`SAFETY_GRAB_SECONDS` and the
-keep-alive, so a missed change can never freeze the video for longer.
+keep-alive, so a missed change can never freeze the video for longer. The recorder turns the hint off
+(``change_hint=False``) while it records audio: a hinted grab comes at the first deadline after the X server has
+*reported* the change, which under load is often one deadline later than a grab at every deadline shows it (that
+grab is queued in the server behind the drawing), and the A/V sync budget (+-30 ms at 60 fps) has no room for it.
 Queued frames are converted to yuv420p here, so conversion and encoding overlap. The queue put never blocks: a full
 queue drops the frame (``frames_dropped``).
 
@@ -54,7 +57,8 @@ class CaptureLoop:
                  capture_factory: Callable[[], ScreenCapture], make_converter: Callable[[], Callable],
                  region: Region, fps: int, countdown: int, max_duration: float, keepalive: float,
                  clock: Callable[[], float], sleeper: Callable[[float], None],
-                 on_countdown: Callable[[int], None] | None, encoder_alive: Callable[[], bool]) -> None:
+                 on_countdown: Callable[[int], None] | None, encoder_alive: Callable[[], bool],
+                 change_hint: bool = True) -> None:
         self._control = control
         self._frames = frames
         self._stats = stats
@@ -69,6 +73,7 @@ class CaptureLoop:
         self._sleeper = sleeper
         self._on_countdown = on_countdown
         self._encoder_alive = encoder_alive
+        self._change_hint = change_hint
 
     def run(self) -> None:
         control = self._control
@@ -102,7 +107,8 @@ class CaptureLoop:
             prev: bytes | bytearray | None = None
             frame = None  # the last queued frame, converted
             last_queued_at = last_grab_at = float("-inf")
-            changed = getattr(capture, "changed", None)  # optional change hint (X DAMAGE)
+            # optional change hint (X DAMAGE); off when the recorder asks (audio: see the module docstring)
+            changed = getattr(capture, "changed", None) if self._change_hint else None
             stats = self._stats
             max_duration = self._max_duration
             max_ms = round(max_duration * 1000)

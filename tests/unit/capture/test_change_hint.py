@@ -52,3 +52,24 @@ def test_a_change_is_grabbed_at_its_deadline_and_the_safety_grab_counts_from_the
     assert decoded_pts(tmp_path / "r.webm")[0] == [0, 1000, 1500, 2500, 2900]
     s = result.stats
     assert s.ticks == s.frames_queued + s.frames_dropped + s.frames_skipped_identical + s.grabs_skipped_unchanged
+
+
+def test_while_sound_is_recorded_every_deadline_is_grabbed_and_the_hint_is_not_asked(tmp_path):
+    """A/V sync: a hinted grab comes at the first deadline after the server reported the change, often one deadline
+    later than a grab at every deadline would show it -- too much for the +-30 ms sync budget at 60 fps."""
+    from tray.capture.audio import AudioSpec
+    from tests.unit.capture.test_audio_unit import FakeInput, FakeTime as AudioTime
+
+    cap = HintedCapture(content=lambda n: 7)
+    ft, inp = AudioTime(), FakeInput()
+    inp.clock = ft.clock
+    rec = Recorder(tmp_path / "a.webm", region=Region(0, 0, 64, 48), fps=10, max_duration=2.0, sink=SinkLog(),
+                   display_info=SmallScreen(), capture_factory=lambda: cap, clock=ft.clock, sleeper=ft.sleep,
+                   audio=AudioSpec("system"), audio_input=inp)
+    ft.recorder = rec
+    rec.start()
+    assert rec.wait(60)
+    s = rec.result.stats
+    assert rec.result.error is None and rec.result.audio is not None
+    assert cap.hints == 0 and s.grabs_skipped_unchanged == 0
+    assert len(cap.grabs) == s.ticks == 20
