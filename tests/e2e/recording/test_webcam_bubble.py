@@ -175,6 +175,10 @@ def test_escape_still_cancels_the_countdown_with_the_bubble_stand_in_shown(make_
     app = make_app(countdown=3)
     app.settings = dataclasses.replace(app.settings, capture=dataclasses.replace(
         app.settings.capture, webcam=True, webcam_device=f"file:{camera_file(tmp_path / 'camera.webm')}"))
+    # Xvfb has no window manager here and the X focus stays PointerRoot (Tk's focus -force does not move it to an
+    # override-redirect window), so keys go to the window under the pointer: put it where the user's is after
+    # choosing the region, over its middle (the countdown) -- an earlier test's drag left it elsewhere.
+    subprocess.run(["xdotool", "mousemove", str(160 + 320), str(80 + 180)], check=True, timeout=10)
     app.recordings.start(Region(160, 80, 640, 360), pattern_screen.region)
     pump(app.root, 0.6)
     subprocess.run(["xdotool", "key", "Escape"], check=True, timeout=10)
