@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tests.procutil import wait_until
+
 
 class _OpenGraph(HTMLParser):
     def __init__(self) -> None:
@@ -34,3 +36,10 @@ def file_of(link: str, timeout: float = 30) -> str:
     target = og.meta.get("og:video") or og.meta.get("og:image")
     assert target, f"{link}: the page names no og:video / og:image"
     return target
+
+
+def new_link(read_clipboard, before: str | None, kind: str, timeout: float, what: str) -> str:
+    """Wait for a share link of ``kind`` (``"/s/"`` screenshot, ``"/v/"`` video) on the clipboard that is not
+    ``before`` -- what was there before the action (an earlier test's link to a server long gone may still be)."""
+    return wait_until(lambda: (lambda c: c if c.startswith("http") and kind in c and c != before else None)(
+        read_clipboard()), timeout, what)

@@ -28,7 +28,7 @@ from tests.e2e.desktop.recording_notification_service import (
     RecordingNotificationService,
 )
 from tests.procutil import need_tool, wait_until
-from tests.share_links import file_of
+from tests.share_links import file_of, new_link
 
 pytestmark = pytest.mark.e2e
 
@@ -175,9 +175,9 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     xdo("mouseup", "1")
     time.sleep(0.3)
     snap("03-annotator.png")
+    before = clipboard()
     xdo("key", "ctrl+u")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()),
-                      30, "screenshot link on the clipboard")
+    link = new_link(clipboard, before, "/s/", 30, "screenshot link on the clipboard")
     url = file_of(link)  # the share page (upload.copy = "page", the default) names the PNG in og:image
     assert url.endswith(".png"), (link, url)
     png = Image.open(io.BytesIO(requests.get(url, timeout=10).content))
@@ -214,9 +214,9 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
         xdo("mousemove", str(620 + 25 * i), str(220 + 15 * i))
         time.sleep(0.2)
     snap("06-recording.png")
+    before = clipboard()
     xdo("key", "ctrl+alt+q")
-    video_link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/v/" in c else None)(clipboard()), 60,
-                            "recording link on the clipboard")
+    video_link = new_link(clipboard, before, "/v/", 60, "recording link on the clipboard")
     video_url = file_of(video_link)
     assert video_url.endswith(".webm"), (video_link, video_url)
     body = requests.get(video_url, timeout=20).content

@@ -16,8 +16,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.test_desktop_app import clipboard, desktop, red_pixels, snap, xdo  # noqa: F401 - `desktop`: the app
-from tests.procutil import wait_until
-from tests.share_links import file_of
+from tests.share_links import file_of, new_link
 from tray.ui.annotator.tools import Style, ToolKind, create_tool
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +82,7 @@ def test_select_move_resize_and_retype_in_the_app_reach_the_uploaded_png(desktop
     snap("edit-04-retyped.png")
     before = clipboard()  # (an earlier test's link may still be there)
     xdo("key", "ctrl+u")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c and c != before
-                                       else None)(clipboard()), 30, "the screenshot's link on the clipboard")
+    link = new_link(clipboard, before, "/s/", 30, "the screenshot's link on the clipboard")
     png = Image.open(io.BytesIO(requests.get(file_of(link), timeout=10).content))
     assert png.format == "PNG" and png.size == (400, 300)
     reds = set(red_pixels(png))

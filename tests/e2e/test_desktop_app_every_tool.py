@@ -44,7 +44,7 @@ from tests.e2e.ui.test_export_with_gtk import (
     mask,
 )
 from tests.procutil import wait_until
-from tests.share_links import file_of
+from tests.share_links import file_of, new_link
 
 pytestmark = pytest.mark.e2e
 
@@ -257,9 +257,9 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
                "the save dialog closed")
 
     # --- Ctrl+U -> link on the clipboard -> the PNG ------------------------------------------------------------------
+    before = clipboard()  # (an earlier test's link may still be there)
     xdo("key", "ctrl+u")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c else None)(clipboard()),
-                      30, "screenshot link on the clipboard")
+    link = new_link(clipboard, before, "/s/", 30, "screenshot link on the clipboard")
     url = file_of(link)  # the share page (upload.copy = "page", the default) names the PNG in og:image
     assert url.endswith(".png"), (link, url)
     body = requests.get(url, timeout=10).content

@@ -21,7 +21,7 @@ from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from tests.e2e.test_desktop_app import clipboard, desktop, snap, xdo  # noqa: F401 - `desktop`: the running tray app
 from tests.procutil import wait_until
-from tests.share_links import file_of
+from tests.share_links import file_of, new_link
 
 pytestmark = pytest.mark.e2e
 
@@ -56,8 +56,7 @@ def test_tray_hotkey_records_a_gif_uploaded_as_an_image_with_its_link_on_the_cli
     snap("gif-01-recording.png")
     before = clipboard()  # (an earlier test's link may still be there)
     xdo("key", "ctrl+alt+q")
-    link = wait_until(lambda: (lambda c: c if c.startswith("http") and "/s/" in c and c != before
-                                       else None)(clipboard()), 60, "the GIF's share link on the clipboard")
+    link = new_link(clipboard, before, "/s/", 60, "the GIF's share link on the clipboard")
     url = file_of(link)
     assert url.endswith(".gif"), (link, url)
     response = requests.get(url, timeout=20)
