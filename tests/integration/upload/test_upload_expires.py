@@ -14,9 +14,11 @@ import requests
 from tray.cli import main
 
 from tests.integration.server.test_share_pages import png_bytes
-from tests.server_kinds import server_each_kind  # noqa: F401 - the `server` fixture, of each kind
+from tests.server_kinds import KINDS, server_each_kind  # noqa: F401 - the `server` fixture, of each kind
 
 from .helpers import write_random
+
+EXPIRING_KINDS = [k for k in KINDS if k != "seed"]  # a seed-only server keeps everything
 
 DAY = 86_400
 
@@ -62,9 +64,8 @@ def test_upload_expires_flag(server, tmp_path, capsys, monkeypatch):
         assert page.status_code == 410 and "This link has expired." in page.text
 
 
-def test_upload_expires_setting_and_never(server, tmp_path, capsys, monkeypatch):
-    if server.kind == "seed":
-        pytest.skip("the seed-only server keeps everything: covered by test_upload_expires_flag")
+@pytest.mark.parametrize("server", EXPIRING_KINDS, indirect=True)  # (the seed-only server keeps everything:
+def test_upload_expires_setting_and_never(server, tmp_path, capsys, monkeypatch):  # test_upload_expires_flag)
     monkeypatch.setenv("SNAPLARK_TOKEN", server.token)
     config = os.environ["SNAPLARK_CONFIG"]
     os.makedirs(os.path.dirname(config), exist_ok=True)
@@ -86,6 +87,7 @@ def test_bad_expires_is_a_usage_error(tmp_path, capsys):
     assert "argument --expires: expected a duration like 7d, 12h" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("server", EXPIRING_KINDS, indirect=True)  # (the seed-only server answers no expiresAt)
 def test_the_engine_applies_upload_expires_unless_the_upload_chooses(server, tmp_path):
     """What the tray app does (tray.services.UploadStack passes upload.expires as the engine's ``expires_in``): every
     upload gets it -- screenshots, finished files and recordings streamed while recorded -- unless its metadata
@@ -94,8 +96,6 @@ def test_the_engine_applies_upload_expires_unless_the_upload_chooses(server, tmp
 
     from .helpers import TokenHolder, make_engine
 
-    if server.kind == "seed":
-        pytest.skip("the seed-only server answers no expiresAt")
     shot, video = files(tmp_path)
     with UploadJournal(tmp_path / "journal.sqlite3") as journal:
         engine = make_engine(server.api_url, TokenHolder(server.token), journal, expires_in=3600)
