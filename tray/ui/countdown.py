@@ -21,6 +21,7 @@ from typing import Any, Callable
 from tray_platform.base import Region
 
 from tray.ui.focus import take_focus
+from tray.ui.overlay import frameless_topmost
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,7 @@ class CountdownOverlay:
         x = min(max(x, screen.left), screen.right - width)
         y = min(max(y, screen.top), screen.bottom - height)
 
-        self.window = win = tk.Toplevel(root, background=BG)
-        win.overrideredirect(True)
-        try:
-            win.attributes("-topmost", True)
-        except tk.TclError:  # pragma: no cover
-            pass
+        self.window = win = frameless_topmost(root, background=BG)
         win.geometry(f"{width}x{height}+{x}+{y}")
         self.geometry = (x, y, width, height)
         self.canvas = tk.Canvas(win, width=width, height=height, background=BG, highlightthickness=0, bd=0)

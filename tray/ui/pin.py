@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from PIL import Image
 
+from tray.ui.overlay import frameless_topmost
+
 log = logging.getLogger(__name__)
 
 BORDER = 1
@@ -46,12 +48,7 @@ class PinWindow:
         self.closed = False
         self._drag: tuple[int, int, int, int] | None = None
 
-        self.window = win = tk.Toplevel(root)
-        win.overrideredirect(True)
-        try:
-            win.attributes("-topmost", True)
-        except tk.TclError:  # pragma: no cover
-            pass
+        self.window = win = frameless_topmost(root)
         self.canvas = c = tk.Canvas(win, highlightthickness=BORDER, highlightbackground=BORDER_COLOUR,
                                     highlightcolor=BORDER_COLOUR, borderwidth=0, cursor="fleur", background="black")
         c.pack(fill="both", expand=True)

@@ -13,6 +13,8 @@ from typing import Any
 
 from tray_platform.base import Region
 
+from tray.ui.overlay import frameless_topmost
+
 COLOUR = "#e53935"  # Snaplark's recording red (the control bar's dot)
 THICKNESS = 3
 
@@ -41,17 +43,10 @@ def border_rects(region: Region, screen: Region, thickness: int = THICKNESS) -> 
 class RecordingBorder:
     def __init__(self, root: Any, region: Region, screen: Region, *, colour: str = COLOUR,
                  thickness: int = THICKNESS):
-        import tkinter as tk
-
         self.rects = border_rects(region, screen, thickness)
         self.windows = []
         for rect in self.rects:
-            win = tk.Toplevel(root, background=colour, highlightthickness=0, bd=0)
-            win.overrideredirect(True)
-            try:
-                win.attributes("-topmost", True)
-            except tk.TclError:  # pragma: no cover
-                pass
+            win = frameless_topmost(root, background=colour, highlightthickness=0, bd=0)
             win.geometry(f"{rect.width}x{rect.height}+{rect.left}+{rect.top}")
             self.windows.append(win)
 

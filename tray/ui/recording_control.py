@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from tray_platform.base import Region
 
+from tray.ui.overlay import frameless_topmost
 from tray.ui.tray_icon import format_elapsed
 
 WIDTH, HEIGHT = 210, 34  # nominal size: place_outside's default; the bar itself measures its content
@@ -120,13 +121,7 @@ class RecordingControl:
         import tkinter.font as tkfont
 
         self._elapsed, self._paused = elapsed, paused
-        self.window = win = tk.Toplevel(root)
-        win.withdraw()
-        win.overrideredirect(True)
-        try:
-            win.attributes("-topmost", True)
-        except tk.TclError:  # pragma: no cover
-            pass
+        self.window = win = frameless_topmost(root, withdrawn=True)
         win.configure(background=BG)
         text_font = tkfont.Font(root=root, family=TEXT_FONT[0], size=TEXT_FONT[1])
         self._icons = {kind: _icon(root, kind) for kind in ("pause", "play", "stop", "mic")}

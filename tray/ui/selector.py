@@ -20,6 +20,7 @@ from PIL import Image
 from tray_platform.base import Monitor, Region, TopWindow
 
 from tray.ui.focus import take_focus
+from tray.ui.overlay import frameless_topmost
 from tray.ui.selector_draw import ACCENT, MAG_SOURCE, MAG_ZOOM, SelectorDrawing
 
 from tray.ui.selection_model import (  # noqa: F401 - re-exported: callers import the model from here too
@@ -104,14 +105,8 @@ class RegionSelector(SelectorDrawing):
                                                         self.frozen.width, self.frozen.height), self.scale, True)]
         self.model = SelectionModel(w, h, monitors_to_overlay(monitors, self.origin, self.scale))
 
-        self.window = win = tk.Toplevel(root)
-        win.withdraw()
-        win.overrideredirect(True)
+        self.window = win = frameless_topmost(root, withdrawn=True)
         win.geometry(f"{w}x{h}+{round(self.origin[0] / self.scale)}+{round(self.origin[1] / self.scale)}")
-        try:
-            win.attributes("-topmost", True)
-        except tk.TclError:  # pragma: no cover - some window systems refuse
-            pass
         self.canvas = c = tk.Canvas(win, width=w, height=h, highlightthickness=0, borderwidth=0, cursor="crosshair",
                                     background="black")
         c.pack(fill="both", expand=True)

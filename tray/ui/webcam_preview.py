@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 from tray_platform.base import Region
 
+from tray.ui.overlay import frameless_topmost
+
 log = logging.getLogger(__name__)
 
 BG = "#202020"  # the countdown's colour around the disc
@@ -31,12 +33,7 @@ class BubblePreview:
         self.diameter = d
         self.position = (x, y)  # top-left, in the region's pixels
         self._grip = (0, 0)
-        self.window = win = tk.Toplevel(root, background=BG)
-        win.overrideredirect(True)
-        try:
-            win.attributes("-topmost", True)
-        except tk.TclError:  # pragma: no cover
-            pass
+        self.window = win = frameless_topmost(root, background=BG)
         self.canvas = c = tk.Canvas(win, width=d, height=d, background=BG, highlightthickness=0, bd=0,
                                     cursor="fleur")
         c.pack()
