@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tray import paths
 from tray.ui.account import AccountFlow
 from tray.ui.app_windows import AppWindows
 from tray.ui.capture_flow import CaptureFlow

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from pathlib import Path
 from typing import Any, Callable
 
 from tray.ui.context import TrayContext

@@ -50,7 +50,8 @@ class TextCapture:
                     reader.close()
             except Exception as exc:  # noqa: BLE001 - engine missing or failing: tell the user on the Tk thread
                 log.warning("OCR failed: %s", exc)
-                self.ctx.post(lambda: self.ctx.notify_error("Could not read text", str(exc)))
+                reason = str(exc)  # (``exc`` is unbound once the except block ends, before the Tk thread runs this)
+                self.ctx.post(lambda: self.ctx.notify_error("Could not read text", reason))
                 return
             self.ctx.post(lambda: self._copy(text, image.size))
 
