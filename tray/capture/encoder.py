@@ -169,6 +169,7 @@ class MuxedFileWriter(ABC):
         self._audio = None  # the audio stream, when there is one
         self.audio_frames_encoded = 0
         self.audio_packets_muxed = 0
+        self.zero_pages_released = 0  # bytes, when the video encoder opened
 
     @abstractmethod
     def _add_video(self, container):
@@ -237,9 +238,31 @@ class MuxedFileWriter(ABC):
             pts_ms = self.last_pts + 1  # the muxer needs strictly increasing timestamps
         frame.pts = pts_ms
         frame.time_base = TIME_BASE
+        if not self._stream.codec_context.is_open:
+            self._open_video_encoder()
         self._mux(self._stream.encode(frame))
         self.frames_encoded += 1
         self.last_pts = pts_ms
+
+    def _zeroed_at_open(self) -> int:
+        """Bytes of zero-filled scratch memory the video encoder allocates when it opens and uses only in part (0:
+        none known)."""
+        return 0
+
+    def _open_video_encoder(self) -> None:
+        """Open the video encoder (PyAV would at the first encode; the same call) on the thread that encodes,
+        before its first frame, and give back the pages of its scratch memory that are still zero
+        (``tray_platform.memory.release_zero_pages_mapped_by``: the encoder reads the same zeros either way)."""
+        zeroed = self._zeroed_at_open()
+        cc = self._stream.codec_context
+        if not zeroed:
+            cc.open(strict=False)
+            return
+        from tray_platform.memory import release_zero_pages_mapped_by
+
+        _, released = release_zero_pages_mapped_by(lambda: cc.open(strict=False), min_bytes=zeroed // 2)
+        self.zero_pages_released = released
+        log.debug("video encoder open: %.1f MiB of zero-filled pages given back", released / 2**20)
 
     @property
     def frame_ms(self) -> int:
@@ -345,6 +368,11 @@ class WebmVp9Writer(MuxedFileWriter):
 
     def _add_video(self, container):
         return self._video_stream(container, "libvpx-vp9", VP9_REALTIME_OPTIONS)
+
+    def _zeroed_at_open(self) -> int:
+        """libvpx's token buffer: worst-case tokens of a frame (16 x 16 x 3 + 4 per 16x16 macroblock, 16 B each),
+        zero-filled with memset at open (1080p: 96 MiB, of which a frame at recording bitrates writes a few MiB)."""
+        return -(-self.height // 16) * -(-self.width // 16) * (16 * 16 * 3 + 4) * 16
 
     def _add_audio(self, container):
         return self._audio_stream(container, "libopus")
