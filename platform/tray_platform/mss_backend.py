@@ -29,6 +29,19 @@ class MssScreenCapture:
                                "width": region.width, "height": region.height})
         return shot.width, shot.height, shot.raw
 
+    def grab_once(self, region: Region) -> tuple[int, int, bytearray]:
+        """One still, then :meth:`close` (a screenshot): on a connection :meth:`_open_once` makes for that, which
+        an OS may make cheaper than the one kept for many grabs."""
+        if self._sct is None:
+            self._sct = self._open_once()
+        try:
+            return self.grab(region)
+        finally:
+            self.close()
+
+    def _open_once(self) -> Any:
+        return self._open()
+
     def close(self) -> None:
         if self._sct is not None:
             self._sct.close()

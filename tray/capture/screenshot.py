@@ -40,10 +40,20 @@ def _grab(target: Region | int | None, cursor: bool, display_info: DisplayInfo |
 
         capture_factory = default_capture_factory(cursor=cursor, stream=False)
     capture = capture_factory()
+    grab_once = getattr(capture, "grab_once", None)  # the adapter's cheaper road to one still (X11: XGetImage)
+    if grab_once is not None:
+        return grab_once(region)
     try:
         return capture.grab(region)
     finally:
         capture.close()
+
+
+def grab(target: Region | int | None = None, *, cursor: bool = False, display_info: DisplayInfo | None = None,
+         capture_factory: Callable[[], ScreenCapture] | None = None) -> tuple[int, int, bytes | bytearray]:
+    """Grab ``target`` (as :func:`capture_image`) as ``(width, height, bgra)`` through a fresh capture adapter:
+    the grab half of :func:`capture_shot` (benchmarks/screenshot_link.py times the halves apart)."""
+    return _grab(target, cursor, display_info, capture_factory)
 
 
 def _image(width: int, height: int, bgra: bytes | bytearray):
@@ -139,7 +149,7 @@ def capture_shot(target: Region | int | None = None, *, cursor: bool = False,
     """Grab ``target`` (as :func:`capture_image`) and encode it with :func:`tray.capture.png_fast.encode_png`."""
     from tray.capture.png_fast import encode_png
 
-    width, height, bgra = _grab(target, cursor, display_info, capture_factory)
+    width, height, bgra = grab(target, cursor=cursor, display_info=display_info, capture_factory=capture_factory)
     return Shot(width, height, bgra, encode_png(width, height, bgra))
 
 

@@ -98,6 +98,10 @@ class TrayContext:
             return ""
 
     def warm_upload_path(self) -> None:
-        """An upload is likely soon: wake the server side (``ServerConnection.warm``; it works on its own threads)."""
+        """An upload is likely soon: wake the server side (``ServerConnection.warm``) and open the upload
+        connection (``UploadEngine.warm``); both work on their own threads."""
         if self.stack is not None and self.stack.connection is not None:
             self.stack.connection.warm()
+        engine = getattr(self.stack, "engine", None)
+        if engine is not None:
+            engine.warm()

@@ -166,6 +166,7 @@ class DesktopApp:
         return 0
 
     def _shutdown(self) -> None:
+        self._hand_off_clipboard()
         self.windows.close()
         self.recordings.shutdown()
         if self.hotkeys is not None:
@@ -177,6 +178,15 @@ class DesktopApp:
         close = getattr(self.notifier, "close_connection", None)
         if close:
             close()
+
+    def _hand_off_clipboard(self) -> None:
+        """A link this app still owns on the clipboard stays pasteable after it quits (given to xclip)."""
+        hand_off = getattr(self.clipboard, "hand_off", None)
+        if hand_off is not None:
+            try:
+                hand_off()
+            except Exception as exc:  # noqa: BLE001 - quitting goes on; only the last link is not kept
+                log.warning("could not keep the clipboard after exit: %s", exc)
 
     def _tick(self) -> None:
         """Twice a second on the Tk thread: flush held-back progress, refresh the recording tooltip."""
@@ -234,7 +244,8 @@ class DesktopApp:
         from tray_platform.base import choose_backend
 
         try:
-            return choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD", root=self.root).backend
+            # in_process: links are owned by this long-lived Tk root (no xclip per copy; handed to xclip at exit)
+            return choose_backend("clipboard", env_var="SNAPLARK_CLIPBOARD", root=self.root, in_process=True).backend
         except Exception as exc:  # noqa: BLE001
             log.warning("no clipboard: %s", exc)
             return None

@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 from tray.api.client import ApiClient
 from tray.upload.backoff import Sleeper
+from tray.upload.client_pool import ClientPool
 from tray.upload.context import EngineContext
 from tray.upload.cutter import PART_SIZE, LocalFileError, file_sha256
 from tray.upload.errors import CorruptLocalFile, LoginRequired, UploadFailed
@@ -62,7 +63,9 @@ class UploadEngine:
     one and this is ``"page"``, else with the file's (tray.upload.links). The engine's default is the file (what
     every server answers); the app and the CLI pass the setting, whose default is the page. ``expires_in``: the
     ``upload.expires`` setting in seconds (None: never) -- an upload whose metadata has no ``expiresIn`` gets it;
-    ``{"expiresIn": None}`` in the metadata asks for no expiry (``--expires never``).
+    ``{"expiresIn": None}`` in the metadata asks for no expiry (``--expires never``). ``idle_clients``: how many
+    clients (each with its open keep-alive connection) are kept between uploads (:mod:`tray.upload.client_pool`;
+    0: a new client and connection per upload, as before).
     """
 
     def __init__(self, client_factory: Callable[[], ApiClient], journal: UploadJournal, *,
@@ -70,8 +73,9 @@ class UploadEngine:
                  rng: random.Random | None = None, on_event: Callable[[object], None] | None = None,
                  part_size: int = PART_SIZE, keep_local_copy: bool = True, verify_whole_file: bool = False,
                  backoff_schedule: tuple[float, ...] | None = None, server_url: str | None = None,
-                 wall_clock: Callable[[], float] = time.time, copy: str = "file", expires_in: int | None = None):
-        self._client_factory = client_factory
+                 wall_clock: Callable[[], float] = time.time, copy: str = "file", expires_in: int | None = None,
+                 idle_clients: int = 2):
+        self._clients = ClientPool(client_factory, keep=idle_clients)
         self.journal = journal
         self.clock = clock
         self.sleeper = sleeper or Sleeper()
@@ -159,6 +163,11 @@ class UploadEngine:
         """The user logged in again: uploads waiting in AUTH_REQUIRED continue."""
         self._ctx.auth_restored()
 
+    def warm(self) -> threading.Thread | None:
+        """An upload is likely soon: open a connection to the server now, on a background thread (returned; None
+        when one is already kept). See :meth:`ClientPool.warm`."""
+        return self._clients.warm()
+
     def network_changed(self) -> None:
         """A hint that connectivity may be back: paused uploads probe now instead of at their next backoff."""
         self._ctx.network_changed()
@@ -179,6 +188,7 @@ class UploadEngine:
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        self._clients.close()
         return not any(t.is_alive() for t in threads)
 
     def __enter__(self) -> "UploadEngine":
@@ -217,7 +227,8 @@ class UploadEngine:
         except BaseException:
             lease.release()
             raise
-        worker = SessionWorker(self._ctx, upload, lease, self._client_factory, self._options, resumed=resumed)
+        worker = SessionWorker(self._ctx, upload, lease, self._clients.take, self._options, resumed=resumed,
+                               release_client=self._clients.give_back)
         thread = threading.Thread(target=worker.run, name=f"upload-{session_id}", daemon=True)
         with self._ctx.cond:
             if self._ctx.stopping:

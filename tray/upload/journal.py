@@ -237,6 +237,9 @@ class UploadJournal:
                   "duration", "url", "error", "metadata", "local_path"}
 
     def update_session(self, session_id: int, **fields: Any) -> None:
+        self._update(session_id, fields)
+
+    def _update(self, session_id: int, fields: dict[str, Any], *, sync: bool = True) -> None:
         unknown = set(fields) - self._UPDATABLE
         if unknown:
             raise ValueError(f"unknown session fields: {sorted(unknown)}")
@@ -248,16 +251,14 @@ class UploadJournal:
             fields["local_path"] = str(fields["local_path"])
         fields["updated_at"] = self._clock()
         cols = ", ".join(f"{k} = ?" for k in fields)
-        with self._tx() as c:
+        with self._tx(sync=sync) as c:
             cur = c.execute(f"UPDATE sessions SET {cols} WHERE id = ?", (*fields.values(), session_id))
             if cur.rowcount != 1:
                 raise JournalError(f"upload journal has no session {session_id}")
 
-    def set_state(self, session_id: int, state: str, *, error: str | None = None) -> None:
-        if error is None:
-            self.update_session(session_id, state=state)
-        else:
-            self.update_session(session_id, state=state, error=error)
+    def set_state(self, session_id: int, state: str, *, error: str | None = None, sync: bool = True) -> None:
+        """``sync=False`` for a state a power loss may roll back (see ``_tx``): one that resumes like the one before."""
+        self._update(session_id, {"state": state} if error is None else {"state": state, "error": error}, sync=sync)
 
     def get_session(self, session_id: int) -> SessionRecord | None:
         with self._read() as c:

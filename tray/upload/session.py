@@ -251,7 +251,11 @@ class RecordingUpload:
         # persist first; FAILED is recorded in memory even when the journal cannot be written
         try:
             if new is not S.COMPLETED:  # COMPLETED: journal.complete() already wrote it with the history row
-                self._ctx.journal.set_state(self.id, new.value, error=self.error if new is S.FAILED else None)
+                # fsynced only when terminal: a restart resumes every unfinished session from IDLE whatever state
+                # it was in, so a power loss rolling back e.g. IDLE -> UPLOADING loses nothing (and a screenshot's
+                # upload waits for one fsync less)
+                self._ctx.journal.set_state(self.id, new.value, error=self.error if new is S.FAILED else None,
+                                            sync=new.terminal)
         except JournalError:
             if new is not S.FAILED:
                 raise

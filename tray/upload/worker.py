@@ -42,11 +42,15 @@ class WorkerOptions:
 
 class SessionWorker:
     def __init__(self, ctx: EngineContext, upload: RecordingUpload, lease: SessionLease,
-                 client_factory: Callable[[], ApiClient], options: WorkerOptions, *, resumed: bool):
+                 client_factory: Callable[[], ApiClient], options: WorkerOptions, *, resumed: bool,
+                 release_client: Callable[[ApiClient], None] = ApiClient.close):
+        """``client_factory`` gives this worker its client; ``release_client`` takes it back at the end (the
+        engine's :class:`~tray.upload.client_pool.ClientPool` keeps it, with its connection, for the next upload)."""
         self.ctx = ctx
         self.u = upload
         self.lease = lease
         self._client_factory = client_factory
+        self._release_client = release_client
         self.options = options
         self.resumed = resumed
         self.policy = CallPolicy(ctx, upload.id, self.go, lambda: upload.state)
@@ -72,7 +76,7 @@ class SessionWorker:
             self._fail(f"internal error: {type(exc).__name__}: {exc}")
         finally:
             if client is not None:
-                client.close()
+                self._release_client(client)
             if video is not None:
                 video.close()
             self.lease.release()

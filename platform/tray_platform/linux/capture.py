@@ -1,4 +1,5 @@
-"""Linux (X11) screen capture over mss: XShmGetImage (~2 ms per 1080p frame), XGetImage fallback.
+"""Linux (X11) screen capture over mss: XShmGetImage (~2 ms per 1080p frame), XGetImage fallback; a single
+still (``grab_once``) uses XGetImage, cheaper than setting up a shared segment for one grab.
 
 One ``X11ScreenCapture`` per thread (mss's XCB connection is not shared). The connection opens on the first
 ``grab`` (constructors do no I/O). The cursor, when asked for, is composited by mss from XFixes.
@@ -25,6 +26,12 @@ class X11ScreenCapture(MssScreenCapture):
 
     def _open(self) -> Any:
         return open_mss(self._display, with_cursor=self._with_cursor)
+
+    def _open_once(self) -> Any:
+        # one still: XGetImage. XShm pays for a shared segment per connection -- created, faulted in by the server
+        # and torn down again -- which only many grabs on one connection earn back: a fresh 1080p still took
+        # 18-25 ms this way vs 37-42 ms with XShm on a loaded 2-core machine (benchmarks/screenshot_link.py)
+        return open_mss(self._display, with_cursor=self._with_cursor, backend="xgetimage")
 
     def changed(self, region: Any) -> bool:
         if self._damage is None:

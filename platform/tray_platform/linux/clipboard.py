@@ -8,6 +8,13 @@ xclip's parent returns before its forked child has taken the selection, so two q
 older one on the clipboard (seen under load: copy v1, v2 → the clipboard held v1). Each copy therefore waits, bounded
 by ``timeout``, until the clipboard reads back what was copied.
 Threading: stateless; callable from any thread.
+
+A long-lived process (the tray app) can own the text itself: :class:`InProcessClipboard` (``create(root=...,
+in_process=True)``) claims the CLIPBOARD selection with its Tk root, whose main loop answers every paste for the
+whole session -- how Flameshot and ShareX do it -- so copying a link starts no process (~0.4 ms instead of two
+``xclip`` runs, ~10-15 ms and more under load). Images still go through xclip; at exit :meth:`InProcessClipboard.
+hand_off` passes text the app still owns to xclip, so the last link stays pasteable after the app quits. A
+short-lived process (``snaplark shot``, the CLI's windows) keeps :class:`XclipClipboard`: its forked owner outlives it.
 """
 
 from __future__ import annotations
@@ -90,9 +97,81 @@ class TkClipboard:
         raise ClipboardError("copying images needs xclip (install the 'xclip' package)")
 
 
-def create(*, root: Any = None, **kwargs: Any) -> Any:
-    if shutil.which("xclip"):
-        return XclipClipboard(**kwargs)
+class InProcessClipboard:
+    """The tray app's clipboard: text owned by its Tk root through ``selection own``/``selection handle`` (Tk's
+    loop answers every paste; no process started per copy), images through ``images`` (an
+    :class:`XclipClipboard`; None: images raise). ``selection own`` always asks the X server, so a copy wins even
+    right after xclip took the clipboard for an image and Tk has not read the SelectionClear yet; its ``-command``
+    tells us when another program takes the clipboard. Tk thread only."""
+
+    name = "tk+xclip"
+
+    def __init__(self, root: Any, images: XclipClipboard | None) -> None:
+        self.root = root
+        self.images = images
+        self._text: str | None = None  # the text we serve (None: nothing of ours on the clipboard)
+        self._owned = False
+        self._serve_cmd = root.register(self._serve)
+        self._lost_cmd = root.register(self._lost)
+        # a STRING handler also answers UTF8_STRING (Tk adds it, UTF-8 encoded); TARGETS/TIMESTAMP are Tk's own
+        root.tk.call("selection", "handle", "-selection", "CLIPBOARD", "-type", "STRING", root, self._serve_cmd)
+
+    def _serve(self, offset: str, max_chars: str) -> str:
+        start = int(offset)
+        return (self._text or "")[start:start + int(max_chars)]
+
+    def _lost(self) -> None:
+        self._owned = False
+
+    def copy_text(self, text: str) -> None:
+        self._text = text
+        self.root.tk.call("selection", "own", "-command", self._lost_cmd, "-selection", "CLIPBOARD", self.root)
+        self._owned = True  # after the call: owning again first runs the previous claim's -command
+        # a request with a reply flushes Xlib's queue and waits for the server: once this returns the server has
+        # made us the owner, so a paste right after gets this text
+        self.root.winfo_pointerxy()
+
+    def owns_text(self) -> bool:
+        """Whether our text is still on the clipboard (as far as Tk's loop has heard: another program's copy is
+        noticed when the loop reads its SelectionClear)."""
+        return self._owned
+
+    def copy_image_png(self, png: bytes) -> None:
+        if self.images is None:
+            raise ClipboardError("copying images needs xclip (install the 'xclip' package)")
+        self.images.copy_image_png(png)
+        self._text = None  # xclip owns the clipboard now; a stale paste request to us gets ""
+
+    def hand_off(self) -> bool:
+        """The app is quitting: if its text is still on the clipboard, give it to xclip (which outlives us), so it
+        stays pasteable. Call on the Tk thread once its main loop has ended (Tk no longer answers pastes).
+        Returns True when handed off."""
+        if self._text is None or self.images is None:
+            return False
+        self.root.winfo_pointerxy()  # a round trip: every SelectionClear the server sent before is read now ...
+        import _tkinter
+
+        while self.root.tk.dooneevent(_tkinter.WINDOW_EVENTS | _tkinter.DONT_WAIT):
+            pass  # ... and handled: the window events only (the loop has ended; nothing else of the app runs)
+        if not self._owned:  # another program copied something since: that stays
+            return False
+        # Tk's loop no longer runs, so Tk must stop owning the selection before xclip reads its copy back (the
+        # read would wait for an answer Tk never gives)
+        self.root.tk.call("selection", "clear", "-selection", "CLIPBOARD", "-displayof", self.root)
+        self._owned = False
+        self.root.winfo_pointerxy()
+        self.images.copy_text(self._text)
+        return True
+
+
+def create(*, root: Any = None, in_process: bool = False, **kwargs: Any) -> Any:
+    """xclip, or Tk for text when xclip is missing. ``in_process`` (the tray app, whose Tk ``root`` lives and runs
+    its loop for the whole session): text owned by this process (:class:`InProcessClipboard`)."""
+    xclip = XclipClipboard(**kwargs) if shutil.which("xclip") else None
+    if in_process and root is not None:
+        return InProcessClipboard(root, xclip)
+    if xclip is not None:
+        return xclip
     if root is not None:
         return TkClipboard(root)
     raise ClipboardError("no clipboard tool: install 'xclip' (or pass the Tk root for text-only copying)")

@@ -50,5 +50,7 @@ class MacClipboard:
             os.unlink(path)
 
 
-def create(**kwargs: Any) -> MacClipboard:
+def create(*, in_process: bool = False, **kwargs: Any) -> MacClipboard:
+    """``in_process`` (the tray app asks for its own copies to be served in-process) changes nothing here: the
+    OS clipboard keeps what is copied after this process ends."""
     return MacClipboard(**kwargs)

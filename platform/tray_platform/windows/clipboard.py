@@ -84,5 +84,7 @@ class WindowsClipboard:  # pragma: no cover - needs Windows
         self._set([(png_format, png), (CF_DIB, png_to_dib(png))])
 
 
-def create(**kwargs: Any) -> WindowsClipboard:
+def create(*, in_process: bool = False, **kwargs: Any) -> WindowsClipboard:
+    """``in_process`` (the tray app asks for its own copies to be served in-process) changes nothing here: the
+    OS clipboard keeps what is copied after this process ends."""
     return WindowsClipboard(**kwargs)

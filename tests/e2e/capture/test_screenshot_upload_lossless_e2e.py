@@ -87,3 +87,30 @@ def test_the_uploaded_screenshot_decodes_to_exactly_the_captured_pixels(server, 
     uploaded = Image.open(io.BytesIO(body))
     assert uploaded.format == "PNG" and uploaded.size == (W, H) and uploaded.mode == "RGB"
     assert uploaded.tobytes() == grabbed.tobytes()  # lossless: every pixel of the capture
+
+
+def test_a_single_still_is_exactly_what_a_kept_connection_grabs():
+    """``grab_once`` (one still on a connection opened for it: XGetImage, no shared segment) gives the picture drawn,
+    pixel for pixel, like the kept XShm connection the selector and the recorder grab through, and closes its
+    connection; ``capture_shot`` takes that road."""
+    need_tool("Xvfb")
+    from tray_platform.base import Region
+    from tray_platform.linux.capture import X11ScreenCapture
+
+    proc, display = start_xvfb(W, H)
+    try:
+        picture = desktop_picture()
+        show(display, picture)
+        region = Region(0, 0, W, H)
+        once = X11ScreenCapture(display=display)
+        width, height, bgra = once.grab_once(region)
+        assert once._sct is None  # closed: nothing kept after one still
+        kept = X11ScreenCapture(display=display)
+        try:
+            kept_grab = kept.grab(region)
+        finally:
+            kept.close()
+    finally:
+        stop_process(proc)
+    assert (width, height) == (W, H) and bytes(bgra) == bytes(kept_grab[2])
+    assert Image.frombuffer("RGB", (W, H), bytes(bgra), "raw", "BGRX", 0, 1).tobytes() == picture.tobytes()
