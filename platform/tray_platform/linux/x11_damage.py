@@ -7,8 +7,9 @@ damaged since the last ``DamageSubtract``, as x11vnc watches a screen -- and, wi
 (QueryPointer, one round trip, ~65 us on Xvfb) and the cursor image (XFixes DisplayCursorNotify). The X server does
 not report its cursor as damage (checked on Xvfb: warping the pointer raises no DamageNotify), hence the pointer.
 
-``changed(region)`` is called just before each grab the recorder might make. It reads the events that arrived,
-subtracts all damage when there was any, and makes one round trip so the server has done the subtract before the
+``changed(region)`` is called just before each grab the recorder might make. It makes one round trip first (the
+pointer query, or a sync) so every event for drawing the server did before the call has arrived, reads them,
+subtracts all damage when there was any, and makes one more round trip so the server has done the subtract before the
 grab that follows on mss's connection -- so the grab shows everything the subtract cleared, and any later drawing
 raises a new event (it is new area again). It returns False only when no damage that arrived touched ``region`` and
 the drawn cursor neither moved nor changed image on or near it. Damage that races the subtract is not lost: its
@@ -95,6 +96,13 @@ class DamageWatch:
         self.checks += 1
         display = self._display
         damaged = hit = cursor_image = False
+        # a round trip first: the server answers it only after everything queued before it (the drawing requests
+        # of other clients included), so every DamageNotify for drawing done by now has reached this connection --
+        # draining first and asking after would leave the last events for the next deadline, a frame late
+        if self._cursor:
+            pointer = self._root.query_pointer()
+        else:
+            display.sync()
         while display.pending_events():
             event = display.next_event()
             kind = event.type & 0x7F
@@ -106,16 +114,14 @@ class DamageWatch:
                 cursor_image = True
         if damaged:
             display.damage_subtract(self._damage)
+            display.sync()  # the subtract is done before the grab that follows on mss's connection
         if self._cursor:
-            pointer = self._root.query_pointer()  # the round trip that orders the subtract before the grab
             pos = (pointer.root_x, pointer.root_y)
             if pos != self._pointer:
                 hit = hit or _near(pos, region) or _near(self._pointer, region)
                 self._pointer = pos
             if cursor_image:
                 hit = hit or _near(pos, region)
-        elif damaged:
-            display.sync()
         return hit
 
     def close(self) -> None:
