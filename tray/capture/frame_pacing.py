@@ -13,8 +13,11 @@ keep-alive, so a missed change can never freeze the video for longer. The record
 (``change_hint=False``) while it records audio: a hinted grab comes at the first deadline after the X server has
 *reported* the change, which under load is often one deadline later than a grab at every deadline shows it (that
 grab is queued in the server behind the drawing), and the A/V sync budget (+-30 ms at 60 fps) has no room for it.
-Queued frames are converted to yuv420p here, so conversion and encoding overlap. The queue put never blocks: a full
-queue drops the frame (``frames_dropped``).
+Queued frames are converted to yuv420p here, so conversion and encoding overlap. A backend that can also tell
+which rectangles changed (``capture.damaged(region)``, asked right after each grab: X DAMAGE areas) gets only those
+converted where the pixels really differ (:mod:`tray.capture.damage_convert`), with a whole conversion at least once
+per :data:`SAFETY_GRAB_SECONDS` (``frames_converted_partial``). The queue put never blocks: a full queue drops the
+frame (``frames_dropped``).
 
 The queue carries :class:`QueuedFrame` items and ends with exactly one :class:`EndOfRecording` (also after a capture
 error or a stop during the countdown), which the encoder thread (:mod:`tray.capture.encode_loop`) waits for.
@@ -32,6 +35,7 @@ from typing import Callable
 
 from tray_platform.base import Region, ScreenCapture
 
+from tray.capture import damage_convert
 from tray.capture.recording_state import RecorderControl, RecorderState, RecordingStats
 
 log = logging.getLogger(__name__)
@@ -114,6 +118,11 @@ class CaptureLoop:
             max_ms = round(max_duration * 1000)
             max_lag = max(MAX_CATCH_UP_SECONDS, 2 * interval)
             convert = self._make_converter()
+            # optional damaged rectangles (X DAMAGE): only what changed is converted
+            damaged = getattr(capture, "damaged", None) if damage_convert.enabled() else None
+            if damaged is not None:
+                convert = damage_convert.DamageConverter(convert)
+            last_full_at = float("-inf")
             t0 = next_tick = control.start_output()
             while True:
                 check = control.wait_while_paused()
@@ -143,6 +152,8 @@ class CaptureLoop:
                     stats.grabs_skipped_unchanged += 1
                     continue
                 width, height, data = capture.grab(region)
+                if damaged is not None:
+                    convert.damage(damaged(region))
                 stats.ticks += 1
                 last_grab_at = now
                 pts = round((now - t0 - paused_total) * 1000)
@@ -157,7 +168,13 @@ class CaptureLoop:
                     last_grab_at = float("-inf")  # the change hint was spent on this frame: grab again next tick
                     continue
                 if not same:  # a keep-alive re-sends the converted frame (the encoder may encode one again)
-                    frame = convert(width, height, data)
+                    if damaged is None:
+                        frame = convert(width, height, data)
+                    else:
+                        full = now - last_full_at >= SAFETY_GRAB_SECONDS - 1e-6
+                        last_full_at = now if full else last_full_at
+                        frame = convert(width, height, data, full=full)
+                        stats.frames_converted_partial = convert.frames_partial
                 self._frames.put_nowait(QueuedFrame(pts, frame))
                 stats.frames_queued += 1
                 prev, last_queued_at = data, now

@@ -18,6 +18,15 @@ in a row) is answered True unasked for ``BUSY_SKIP`` calls at a time; the check 
 damage (a True: busy again at once). So a screen that stops moving is grabbed at most ``2 * BUSY_SKIP + 1``
 deadlines longer (~1 s at 30 fps).
 
+``damaged(region)`` is called right after each grab when the recorder converts only what changed
+(:mod:`tray.capture.damage_convert`): it makes the same round trip, reads the events, subtracts, and returns the
+rectangles of ``region`` (relative to its top-left corner) that were damaged since its last call -- every area the
+events named, clipped to the region, and with the cursor drawn a box of ``CURSOR_REACH`` around the pointer's last and
+new position when it moved (the span between them: the grab may show it anywhere on the way) or changed image.
+Drawing done before the grab is in them (the round trip comes after the grab); drawing done after it is in them too,
+and again in the next call's (harmless: the converter compares pixels). Its first call returns None (unknown: what
+happened before it started is not known). While it is used, ``changed`` keeps its areas for it.
+
 Pixels written behind the X server's back (some GL/overlay paths, another server's buffers) raise no event; the
 recorder's safety grab (:mod:`tray.capture.frame_pacing`, at least once a second) bounds what that can cost.
 
@@ -38,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: How far around a region a drawn cursor may reach into it (cursor images are at most 64x64 in practice).
 CURSOR_REACH = 64
+#: More areas than this kept for ``damaged`` become their bounding box (a busy screen sends many small ones).
+MAX_AREAS = 64
 #: A screen that changed at this many deadlines in a row is "busy": the next BUSY_SKIP calls answer True without
 #: asking the server (a moving screen is grabbed every deadline anyway; the events, the subtract and the round trip
 #: cost ~0.35 ms of Python per deadline), then one call checks again -- still changed: busy again at once.
@@ -78,6 +89,7 @@ class DamageWatch:
         self._streak = 0  # deadlines in a row that changed
         self._busy_left = 0  # calls still to answer True unasked
         self.checks = 0  # calls that asked the server (for tests and benchmarks)
+        self._areas: list[tuple[int, int, int, int]] | None = None  # root coordinates, for damaged(); None: unasked
         display.sync()
 
     def changed(self, region: Region) -> bool:
@@ -92,8 +104,39 @@ class DamageWatch:
             self._busy_left = BUSY_SKIP
         return hit
 
+    def damaged(self, region: Region) -> list[tuple[int, int, int, int]] | None:
+        """The rectangles (x, y, width, height; relative to ``region``) damaged since the last call, None the first
+        time (see the module docstring). Call it right after a grab."""
+        first = self._areas is None
+        if first:
+            self._areas = []
+        self._poll(region, before_grab=False)
+        areas, self._areas = self._areas, []
+        if first:
+            return None
+        out = []
+        for x, y, w, h in areas:
+            x0, y0 = max(x, region.left), max(y, region.top)
+            x1, y1 = min(x + w, region.left + region.width), min(y + h, region.top + region.height)
+            if x0 < x1 and y0 < y1:
+                out.append((x0 - region.left, y0 - region.top, x1 - x0, y1 - y0))
+        return out
+
+    def _keep(self, x: int, y: int, w: int, h: int) -> None:
+        areas = self._areas
+        if areas is None:
+            return
+        areas.append((x, y, w, h))
+        if len(areas) > MAX_AREAS:
+            x0, y0 = min(a[0] for a in areas), min(a[1] for a in areas)
+            x1, y1 = max(a[0] + a[2] for a in areas), max(a[1] + a[3] for a in areas)
+            areas[:] = [(x0, y0, x1 - x0, y1 - y0)]
+
     def _check(self, region: Region) -> bool:
         self.checks += 1
+        return self._poll(region, before_grab=True)
+
+    def _poll(self, region: Region, *, before_grab: bool) -> bool:
         display = self._display
         damaged = hit = cursor_image = False
         # a round trip first: the server answers it only after everything queued before it (the drawing requests
@@ -110,18 +153,27 @@ class DamageWatch:
                 damaged = True
                 a = event.area
                 hit = hit or _overlaps(a.x, a.y, a.width, a.height, region)
+                self._keep(a.x, a.y, a.width, a.height)
             elif kind == self._cursor_event:
                 cursor_image = True
         if damaged:
             display.damage_subtract(self._damage)
-            display.sync()  # the subtract is done before the grab that follows on mss's connection
+            if before_grab:
+                display.sync()  # the subtract is done before the grab that follows on mss's connection
+            else:
+                display.flush()  # the next grab is a deadline away
         if self._cursor:
             pos = (pointer.root_x, pointer.root_y)
+            r = CURSOR_REACH
             if pos != self._pointer:
                 hit = hit or _near(pos, region) or _near(self._pointer, region)
+                old = self._pointer or pos
+                x0, y0 = min(pos[0], old[0]) - r, min(pos[1], old[1]) - r
+                self._keep(x0, y0, abs(pos[0] - old[0]) + 2 * r, abs(pos[1] - old[1]) + 2 * r)
                 self._pointer = pos
             if cursor_image:
                 hit = hit or _near(pos, region)
+                self._keep(pos[0] - r, pos[1] - r, 2 * r, 2 * r)
         return hit
 
     def close(self) -> None:

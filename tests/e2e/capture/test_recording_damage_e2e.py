@@ -57,6 +57,18 @@ class BlackScreen:
         self.window.poly_point(self.gc, X.CoordModeOrigin, [(x, y)])
         self.d.sync()
 
+    def paint(self, x: int, y: int, rgb) -> None:
+        """Put the pixels ``rgb`` (numpy, h x w x 3) at (x, y)."""
+        from Xlib import X
+
+        h, w = rgb.shape[:2]
+        bgrx = np.zeros((h, w, 4), dtype=np.uint8)
+        bgrx[:, :, :3] = rgb[:, :, ::-1]
+        for r in range(0, h, 32):  # a request stays well under the 256 KiB limit
+            part = bgrx[r:r + 32]
+            self.window.put_image(self.gc, x, y + r, w, part.shape[0], X.ZPixmap, 24, 0, part.tobytes())
+        self.d.sync()
+
     def warp(self, x: int, y: int) -> None:
         self.d.screen().root.warp_pointer(x, y)
         self.d.sync()
@@ -75,8 +87,10 @@ def black_screen():
     stop_process(proc)
 
 
-def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, actions: dict[float, object]):
-    """Record the whole screen for ``seconds`` of fake time; ``actions[t]()`` runs once the clock passes t."""
+def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, actions: dict[float, object],
+           region: Region = Region(0, 0, W, H)):
+    """Record ``region`` (the whole screen) for ``seconds`` of fake time; ``actions[t]()`` runs once the clock passes
+    t."""
     from tray_platform.linux.capture import X11ScreenCapture
     from tray_platform.linux.display import X11DisplayInfo
 
@@ -90,7 +104,7 @@ def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, act
             time.sleep(0.02)  # lets the server's events reach the watch's socket (a late one counts a tick later)
 
     ft.on_sleep = on_sleep
-    rec = Recorder(path, region=Region(0, 0, W, H), fps=FPS, bitrate=4_000_000, cursor=cursor,
+    rec = Recorder(path, region=region, fps=FPS, bitrate=4_000_000, cursor=cursor,
                    max_duration=seconds, display_info=X11DisplayInfo(display=screen.name),
                    capture_factory=lambda: X11ScreenCapture(display=screen.name, with_cursor=cursor),
                    clock=ft.clock, sleeper=ft.sleep)
@@ -191,3 +205,46 @@ def test_a_busy_screen_is_not_asked_about_at_every_deadline_and_a_still_one_is_a
         assert still[:2] == [True, True] and not any(still[2 * skip + 1:])
     finally:
         watch.close()
+
+
+def decoded_yuv(path: Path) -> list[tuple[float, object]]:
+    """(pts in s, the yuv420p planes as one numpy array) of every frame."""
+    with av.open(str(path)) as c:
+        return [(float(f.pts * f.time_base), f.to_ndarray(format="yuv420p"))
+                for f in c.decode(c.streams.video[0])]
+
+
+@pytest.mark.parametrize("region", [Region(0, 0, W, H), Region(37, 21, 240, 180)], ids=["screen", "offset-region"])
+def test_only_the_damaged_rectangles_are_converted_and_the_video_is_the_same(black_screen, tmp_path, monkeypatch,
+                                                                             region):
+    """Small changes (odd corners, 1 pixel, at the screen's and the region's edges, across the region's border) on a
+    noisy background: recorded with damage conversion and with whole conversions (the switch off), the two files
+    decode to the same bytes, and the first really converted only rectangles."""
+    rng = np.random.default_rng(7)
+    background = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    changes = [(33, 17, 5, 3), (1, 1, 1, 1), (W - 3, H - 2, 3, 2), (101, 57, 40, 21), (30, 15, 20, 30),
+               (270, 190, 30, 30), (150, 120, 1, 1)]
+    paints = [(x, y, rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for x, y, w, h in changes]
+    paints[-2] = (270, 190, np.full((30, 30, 3), (230, 40, 90), dtype=np.uint8))  # solid: checked in the file
+    actions = {0.35 + 0.3 * i: (lambda p=p: black_screen.paint(*p)) for i, p in enumerate(paints)}
+    results = {}
+    for mode in ("1", "0"):
+        monkeypatch.setenv("SNAPLARK_DAMAGE_CONVERT", mode)
+        black_screen.reset()
+        black_screen.paint(0, 0, background)
+        results[mode] = record(black_screen, tmp_path / f"convert{mode}.webm", seconds=2.6, cursor=False,
+                               actions=dict(actions), region=region)
+    assert results["0"].stats.frames_converted_partial == 0
+    # the changes in the region (7 or 5) but the first (no shadow yet) and the whole conversions once a second
+    assert results["1"].stats.frames_converted_partial >= 3, results["1"].stats
+    partial, whole = decoded_yuv(tmp_path / "convert1.webm"), decoded_yuv(tmp_path / "convert0.webm")
+    assert [p for p, _ in partial] == [p for p, _ in whole]
+    for (pts, a), (_, b) in zip(partial, whole):
+        assert np.array_equal(a, b), f"frame at {pts} s differs in {np.count_nonzero(a != b)} bytes"
+    # and the file shows the last change (VP9 is lossy: near the painted mean)
+    x, y, _ = paints[-2]
+    last = frame_at(decoded(tmp_path / "convert1.webm"), 2.5)
+    rx, ry = x - region.left, y - region.top
+    luma = (230 * 0.299 + 40 * 0.587 + 90 * 0.114) * 219 / 255 + 16
+    cut = last[ry + 2:ry + 28, rx + 2:rx + 28]  # (inside the region: a corner of it in the offset one)
+    assert cut.size and abs(float(cut.mean()) - luma) < 6, (cut.mean(), luma)

@@ -153,3 +153,19 @@ def test_the_switch_and_libyuv_turn_it_off(monkeypatch):
     assert damage_convert.enabled()
     monkeypatch.setenv(damage_convert.ENV_SWITCH, "0")
     assert not damage_convert.enabled()
+
+
+def test_drawing_reported_right_after_a_grab_that_does_not_show_it_is_converted_at_the_next_grab():
+    """The backend is asked right after the grab: a report can name drawing done after the grab (its round trip
+    comes later), which only the next grab shows, when nothing reports it again."""
+    w, h = 320, 240
+    img = np.full((h, w, 4), 90, dtype=np.uint8)
+    conv = DamageConverter(make_converter(w, h))
+    conv.damage([])
+    conv(w, h, img.tobytes())
+    conv.damage([(40, 40, 8, 8)])  # drawn after this grab: the grab still shows the old pixels
+    assert_same(conv(w, h, img.tobytes()), img)
+    img[40:48, 40:48] = 250
+    conv.damage([])  # ... and the next grab shows it, with nothing new reported
+    assert_same(conv(w, h, img.tobytes()), img)
+    assert conv.frames_partial == 1  # (the first: nothing differed, the last frame handed out again)
