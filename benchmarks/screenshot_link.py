@@ -20,9 +20,9 @@ loopback), and the lossless encoders behind it, each next to the path before iss
    file -> upload on the engine's kept client (its keep-alive connection) -> the link owned in-process
    (``InProcessClipboard``, what the tray app uses); ``app`` = the same from the tray app's kept capture adapter
    (``KeptCapture``, open since the previous capture; the monitors read afresh as ``CaptureFlow`` does);
-   ``head`` = ``new`` as it was before the in-process clipboard and the kept clients (a new client and connection
-   per upload: ``idle_clients=0``; ``XclipClipboard``: xclip + its read-back); ``old`` = ``head`` with Pillow level
-   1 (before issue 21). And what the tray app's user waits for after pressing Upload in the annotator with no
+   ``head`` = ``new`` as it was before (the one grab through XShm, as before ``grab_once``; a new client and
+   connection per upload: ``idle_clients=0``; ``XclipClipboard``: xclip + its read-back); ``old`` = ``head`` with
+   Pillow level 1 (before issue 21). And what the tray app's user waits for after pressing Upload in the annotator with no
    annotation: ``ui-new`` = the PNG the annotator encoded ahead on a worker while it was shown (0.3 s here) ->
    file -> upload -> clipboard as ``new``; ``ui-old`` = Pillow level 3 of the rendered image (the export before)
    -> the rest as ``head``. Interleaved try by try (the order rotating), the clipboard read back by another
@@ -199,9 +199,9 @@ PATHS = {  # name -> what the user waits for
     "new": "fresh grab (as `snaplark shot`) -> png_fast -> file -> upload on a kept connection -> link owned "
            "in-process (Tk root, as the tray app)",
     "app": "the tray app's Capture screen: kept grab (KeptCapture, open since the last capture) -> the rest as new",
-    "head": "new before the in-process clipboard and kept connections: fresh grab -> png_fast -> file -> upload "
-            "(new client + connection) -> xclip (+ read-back)",
-    "old": "before issue 21: fresh grab -> Pillow level 1 -> file -> upload (new connection) -> xclip",
+    "head": "new as it was at 98fadaa: fresh grab through XShm -> png_fast -> file -> upload (new client + "
+            "connection) -> xclip (+ read-back)",
+    "old": "before issue 21: fresh grab through XShm -> Pillow level 1 -> file -> upload (new connection) -> xclip",
     "ui-new": "annotator Upload, no annotation: PNG encoded ahead [png_fast] -> file -> upload on a kept "
               "connection -> link in-process",
     "ui-old": "annotator Upload before issue 21: Pillow level 3 export -> file -> upload (new connection) -> xclip",
@@ -279,6 +279,7 @@ def link_bench(work: Path, tries: int) -> dict:
     from tray.ui.annotator.document import AnnotationDocument
     from tray.upload.engine import UploadEngine
     from tray.upload.journal import UploadJournal
+    from tray_platform.linux.capture import X11ScreenCapture
     from tray_platform.linux.clipboard import XclipClipboard
 
     def old_png(image, level: int) -> bytes:
@@ -287,6 +288,12 @@ def link_bench(work: Path, tries: int) -> dict:
         return out.getvalue()
 
     kept = screenshot.KeptCapture()
+
+    class XShmOnly:
+        """An X11 adapter without ``grab_once``: ``screenshot.grab`` then grabs as it did before (XShm)."""
+
+        def __init__(self, capture) -> None:
+            self.grab, self.close = capture.grab, capture.close
 
     def prepare(kind: str):
         """What happens before the user's wait starts: for the annotator paths, the capture and the annotator
@@ -303,6 +310,8 @@ def link_bench(work: Path, tries: int) -> dict:
         """(width, height, bgra) or, for the annotator paths, nothing (grabbed before the wait)."""
         if doc is not None:
             return None
+        if kind in ("head", "old"):  # before grab_once: one grab through XShm on a fresh adapter, then close
+            return screenshot.grab(0, capture_factory=lambda: XShmOnly(X11ScreenCapture()))
         if kind == "app":  # CaptureFlow.grab_everything: the monitors read afresh, the kept adapter grabs
             display = default_display_info()
             screen = display.virtual_screen()
@@ -348,6 +357,8 @@ def link_bench(work: Path, tries: int) -> dict:
                 engine = engines[0 if current else 1]
                 copy = tk_thread.clipboard.copy_text if current else xclip.copy_text
                 doc = prepare(kind)
+                if not current:  # the app before owned nothing itself (and xclip's read-back must not ask us)
+                    tk_thread.run(tk_thread.clipboard.release)
                 c0, marks = cpu_s(), [time.perf_counter()]
                 pixels = grab(kind, doc)
                 marks.append(time.perf_counter())

@@ -139,8 +139,19 @@ class InProcessClipboard:
     def copy_image_png(self, png: bytes) -> None:
         if self.images is None:
             raise ClipboardError("copying images needs xclip (install the 'xclip' package)")
+        # xclip reads its copy back; until its forked child owns the clipboard that read goes to the owner before
+        # -- us, whose loop is blocked right here: let go first (the read then finds no owner and tries again)
+        self.release()
         self.images.copy_image_png(png)
-        self._text = None  # xclip owns the clipboard now; a stale paste request to us gets ""
+        self._text = None
+
+    def release(self) -> None:
+        """Stop owning the clipboard, if we do (Tk thread). "selection clear" clears whoever owns it on the X
+        server, so only while we believe we own it: what another program copied since is left alone."""
+        if self._owned:
+            self.root.tk.call("selection", "clear", "-selection", "CLIPBOARD", "-displayof", self.root)
+            self._owned = False
+            self.root.winfo_pointerxy()  # done on the server before anyone asks
 
     def hand_off(self) -> bool:
         """The app is quitting: if its text is still on the clipboard, give it to xclip (which outlives us), so it
@@ -155,11 +166,7 @@ class InProcessClipboard:
             pass  # ... and handled: the window events only (the loop has ended; nothing else of the app runs)
         if not self._owned:  # another program copied something since: that stays
             return False
-        # Tk's loop no longer runs, so Tk must stop owning the selection before xclip reads its copy back (the
-        # read would wait for an answer Tk never gives)
-        self.root.tk.call("selection", "clear", "-selection", "CLIPBOARD", "-displayof", self.root)
-        self._owned = False
-        self.root.winfo_pointerxy()
+        self.release()  # Tk's loop no longer answers: xclip's read-back must not be asked of us
         self.images.copy_text(self._text)
         return True
 

@@ -28,6 +28,25 @@ class CountingRunner:
         return subprocess.run(argv, **kwargs)
 
 
+class LateXclipRunner(CountingRunner):
+    """xclip whose forked owner takes the clipboard ``delay`` s late (as under load): ``xclip -i`` starts in the
+    background behind a sleep and the call returns at once; the read-backs run as usual."""
+
+    def __init__(self, tmp_path, delay: float = 0.5):
+        super().__init__()
+        self.tmp_path, self.delay, self.procs = tmp_path, delay, []
+
+    def __call__(self, argv, **kwargs):
+        if "-i" not in argv:
+            return super().__call__(argv, **kwargs)
+        self.started.append(list(argv))
+        data = self.tmp_path / f"xclip-in-{len(self.started)}"
+        data.write_bytes(kwargs["input"])
+        self.procs.append(subprocess.Popen(["sh", "-c", f'sleep {self.delay}; exec "$@" < "{data}"', "sh", *argv],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return subprocess.CompletedProcess(argv, 0, b"", b"")
+
+
 def paste(root, target: str = "UTF8_STRING") -> bytes:
     """What another X client reads, while this (the app's) Tk loop answers it."""
     proc = subprocess.Popen(["xclip", "-selection", "clipboard", "-o", "-t", target], stdout=subprocess.PIPE,
@@ -108,3 +127,20 @@ def test_what_another_program_copied_last_is_not_overwritten_at_exit(tk_root, cl
     out = subprocess.run(["xclip", "-selection", "clipboard", "-o", "-t", "UTF8_STRING"], capture_output=True,
                          timeout=10)
     assert out.stdout == "the user's own text".encode()
+
+
+def test_an_image_copied_while_the_app_owns_a_link_does_not_wait_on_the_app(tk_root, tmp_path):
+    """xclip reads its copy back; while its forked owner is late, that read goes to the owner before it -- the app,
+    whose Tk loop is blocked in this very call. The app lets go first, so the read finds no owner and tries again
+    until xclip's owner answers (before: the read waited for the app until xclip's timeout, and the copy failed)."""
+    need_tool("xclip")
+    runner = LateXclipRunner(tmp_path)
+    clipboard = create(root=tk_root, in_process=True, runner=runner, timeout=3.0)
+    image = png()
+    try:
+        clipboard.copy_text("http://127.0.0.1:8765/s/link-first")
+        clipboard.copy_image_png(image)
+        assert paste(tk_root, "image/png") == image
+    finally:
+        for proc in runner.procs:
+            proc.wait(10)
