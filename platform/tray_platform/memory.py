@@ -19,7 +19,9 @@ Anything unexpected (no ``/proc``, no ``madvise``) releases nothing.
 Threading: any thread (glibc takes each arena's lock in turn). The zero-page release reads and drops memory other
 threads could write at the same moment: call it where only the calling thread uses what the call allocated (the
 encoder, opened on the thread that encodes, before its first frame), with ``min_bytes`` far above anything the
-other threads allocate at once.
+other threads allocate at once. A run cannot reach into another thread's memory mapped next to the call's: an
+address mapped before the call is excluded, and a block malloc maps later lies below (mmap allocates top-down)
+behind the non-zero header page of the call's own block. Memory unmapped meanwhile reads short: kept.
 """
 
 from __future__ import annotations
@@ -93,9 +95,12 @@ def _zero_runs(mem, start: int, end: int, page: int, min_bytes: int) -> list[tup
     zero = []
     for chunk in range(start, end, _SCAN_CHUNK):
         n = min(_SCAN_CHUNK, end - chunk)
-        if os.preadv(mem, [memoryview(buf)[:n]], chunk) != n:
-            raise OSError(f"short read of memory at {chunk:#x}")
-        zero.append(~np.frombuffer(buf, np.uint64, n // 8).reshape(-1, page // 8).any(axis=1))
+        try:  # unmapped or made inaccessible meanwhile by another thread: a short read or an error
+            got = os.preadv(mem, [memoryview(buf)[:n]], chunk) // page * page
+        except OSError:
+            got = 0
+        zero.append(~np.frombuffer(buf, np.uint64, got // 8).reshape(-1, page // 8).any(axis=1))
+        zero.append(np.zeros((n - got) // page, bool))  # pages not read are not known to be zero: kept
     edges = np.flatnonzero(np.diff(np.concatenate(([False], *zero, [False])).astype(np.int8)))
     return [(start + int(a) * page, start + int(b) * page) for a, b in zip(edges[::2], edges[1::2])
             if (b - a) * page >= min_bytes]

@@ -83,6 +83,32 @@ def test_runs_shorter_than_min_bytes_are_kept(libc):
     assert released == 0
 
 
+@linux_glibc
+def test_memory_unmapped_during_the_scan_is_kept_and_the_rest_scanned(libc):
+    """Another thread may unmap part of what the call's mappings looked like (a short read or an error from
+    /proc/self/mem): those pages are not known to be zero, so they are kept; the scan goes on past them."""
+    import mmap
+    import os
+
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size = 24 * MIB
+    start = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    assert start not in (None, ctypes.c_void_p(-1).value)
+    try:
+        assert libc.munmap(start + 8 * MIB, 8 * MIB) == 0  # the hole
+        mem = os.open("/proc/self/mem", os.O_RDONLY)
+        try:
+            runs = memory._zero_runs(mem, start, start + size, mmap.PAGESIZE, 4 * MIB)
+        finally:
+            os.close(mem)
+        assert runs == [(start, start + 8 * MIB), (start + 16 * MIB, start + size)]
+    finally:
+        libc.munmap(start, 8 * MIB)
+        libc.munmap(start + 16 * MIB, 8 * MIB)
+
+
 def test_other_systems_only_run_the_call(monkeypatch):
     monkeypatch.setattr(memory.sys, "platform", "darwin")
     calls = []
