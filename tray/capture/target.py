@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tray_platform.base import DisplayInfo, Region
+from tray_platform.base import DisplayInfo, Monitor, Region
 
 from tray.capture.errors import InvalidCaptureTarget
 
@@ -19,19 +19,28 @@ def parse_region(text: str) -> Region:
     return Region(x, y, w, h)
 
 
+def screen_layout(display: DisplayInfo) -> tuple[Region, list[Monitor]]:
+    """The virtual screen and the monitors, read at one look where the adapter can (X11: one connection instead
+    of two, ``layout()``), else with its two calls."""
+    layout = getattr(display, "layout", None)
+    if layout is not None:
+        return layout()
+    return display.virtual_screen(), display.monitors()
+
+
 def resolve_target(display: DisplayInfo, region: Region | None = None, monitor: int | None = None) -> Region:
     """The rectangle to capture: ``region`` (must lie fully on the virtual screen), monitor ``monitor`` (0-based),
     or the whole virtual screen (all monitors) when both are None."""
     if region is not None and monitor is not None:
         raise InvalidCaptureTarget("give a region or a monitor, not both")
-    screen = display.virtual_screen()
-    if monitor is not None:
+    if monitor is not None:  # the monitors alone: each DisplayInfo call opens its own display connection
         monitors = display.monitors()
         if not 0 <= monitor < len(monitors):
             raise InvalidCaptureTarget(
                 f"monitor {monitor} does not exist: this display has {len(monitors)} monitor(s), "
                 f"numbered 0..{len(monitors) - 1}")
         return monitors[monitor].region
+    screen = display.virtual_screen()
     if region is None:
         return screen
     if region.width <= 0 or region.height <= 0:

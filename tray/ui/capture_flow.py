@@ -56,10 +56,9 @@ class CaptureFlow:
     def grab_everything(self) -> tuple[Any, Region, list]:
         """The whole virtual screen (no cursor), its region and its monitors."""
         from tray.capture.backends import default_display_info
+        from tray.capture.target import screen_layout
 
-        display = default_display_info()
-        screen = display.virtual_screen()
-        monitors = display.monitors()
+        screen, monitors = screen_layout(default_display_info())
         frozen = self.grabber.image(screen)
         self._schedule_grabber_release()
         return frozen, screen, monitors

@@ -114,3 +114,30 @@ def test_a_single_still_is_exactly_what_a_kept_connection_grabs():
         stop_process(proc)
     assert (width, height) == (W, H) and bytes(bgra) == bytes(kept_grab[2])
     assert Image.frombuffer("RGB", (W, H), bytes(bgra), "raw", "BGRX", 0, 1).tobytes() == picture.tobytes()
+
+
+def test_the_monitors_are_read_over_one_connection():
+    """Each DisplayInfo call opens its own X connection (~3 ms): monitor 0's region takes one (it needs no virtual
+    screen), and the selector's screen + monitors (``screen_layout``) one as well, with the same answers."""
+    need_tool("Xvfb")
+    from tray_platform.linux.display import X11DisplayInfo
+
+    from tray.capture.target import resolve_target, screen_layout
+
+    class Counted(X11DisplayInfo):
+        opened = 0
+
+        def _open(self):
+            type(self).opened += 1
+            return super()._open()
+
+    proc, display = start_xvfb(W, H)
+    try:
+        info = Counted(display=display)
+        assert resolve_target(info, monitor=0).width == W and Counted.opened == 1
+        Counted.opened = 0
+        screen, monitors = screen_layout(info)
+        assert Counted.opened == 1
+        assert (screen, monitors) == (info.virtual_screen(), info.monitors())
+    finally:
+        stop_process(proc)
