@@ -9,10 +9,9 @@ bursting. A frame byte-identical to the last queued one is not queued (VFR), exc
 A backend that can tell an unchanged screen without grabbing (``capture.changed(region)``: X DAMAGE on X11) lets a
 deadline pass with no grab at all when it says nothing changed (``grabs_skipped_unchanged``; the grab, the compare
 and the conversion are what a still screen costs), except one safety grab per :data:`SAFETY_GRAB_SECONDS` and the
-keep-alive, so a missed change can never freeze the video for longer. The recorder turns the hint off
-(``change_hint=False``) while it records audio: a hinted grab comes at the first deadline after the X server has
-*reported* the change, which under load is often one deadline later than a grab at every deadline shows it (that
-grab is queued in the server behind the drawing), and the A/V sync budget (+-30 ms at 60 fps) has no room for it.
+keep-alive, so a missed change can never freeze the video for longer. A hinted grab shows a change at the same
+deadline a plain grab would (the damage watch makes its round trip to the server before it reads the events), so the
+hint is used with sound too (A/V sync: tests/e2e/audio/test_audio_e2e.py); ``change_hint=False`` turns it off.
 Queued frames are converted to yuv420p here, so conversion and encoding overlap. A backend that can also tell
 which rectangles changed (``capture.damaged(region)``, asked right after each grab: X DAMAGE areas) gets only those
 converted where the pixels really differ (:mod:`tray.capture.damage_convert`), with a whole conversion at least once
@@ -111,7 +110,7 @@ class CaptureLoop:
             prev: bytes | bytearray | None = None
             frame = None  # the last queued frame, converted
             last_queued_at = last_grab_at = float("-inf")
-            # optional change hint (X DAMAGE); off when the recorder asks (audio: see the module docstring)
+            # optional change hint (X DAMAGE); off when the caller asks
             changed = getattr(capture, "changed", None) if self._change_hint else None
             stats = self._stats
             max_duration = self._max_duration

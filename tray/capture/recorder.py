@@ -238,8 +238,7 @@ class Recorder:
                               capture_factory=capture_factory, make_converter=writer.converter, region=region,
                               fps=self.fps, countdown=self.countdown, max_duration=self.max_duration,
                               keepalive=self._keepalive, clock=self._clock, sleeper=self._sleeper,
-                              on_countdown=self._on_countdown, encoder_alive=lambda: self._threads[1].is_alive(),
-                              change_hint=audio is None)  # with sound every deadline is grabbed: A/V sync
+                              on_countdown=self._on_countdown, encoder_alive=lambda: self._threads[1].is_alive())
         encode = EncodeLoop(writer=writer, frames=self._queue, control=self._control, stats=self.stats, audio=audio,
                             timeline=self._timeline, clock=self._clock, output_path=self.output_path,
                             capture_alive=lambda: self._threads[0].is_alive(), deliver=self._deliver)
