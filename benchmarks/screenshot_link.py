@@ -276,6 +276,7 @@ def link_bench(work: Path, tries: int) -> dict:
     from tray.capture import screenshot
     from tray.capture.backends import default_display_info
     from tray.capture.png_fast import encode_png
+    from tray.capture.target import screen_layout
     from tray.ui.annotator.document import AnnotationDocument
     from tray.upload.engine import UploadEngine
     from tray.upload.journal import UploadJournal
@@ -313,9 +314,7 @@ def link_bench(work: Path, tries: int) -> dict:
         if kind in ("head", "old"):  # before grab_once: one grab through XShm on a fresh adapter, then close
             return screenshot.grab(0, capture_factory=lambda: XShmOnly(X11ScreenCapture()))
         if kind == "app":  # CaptureFlow.grab_everything: the monitors read afresh, the kept adapter grabs
-            display = default_display_info()
-            screen = display.virtual_screen()
-            display.monitors()
+            screen, _monitors = screen_layout(default_display_info())
             return kept.grab(screen)
         return screenshot.grab(0)
 
@@ -359,23 +358,29 @@ def link_bench(work: Path, tries: int) -> dict:
                 doc = prepare(kind)
                 if not current:  # the app before owned nothing itself (and xclip's read-back must not ask us)
                     tk_thread.run(tk_thread.clipboard.release)
-                c0, marks = cpu_s(), [time.perf_counter()]
+                marks, cpus = [time.perf_counter()], [cpu_s()]
+
+                def mark() -> None:
+                    marks.append(time.perf_counter())
+                    cpus.append(cpu_s())
+
                 pixels = grab(kind, doc)
-                marks.append(time.perf_counter())
+                mark()
                 png = encode(kind, doc, pixels)
-                marks.append(time.perf_counter())
+                mark()
                 path = shots / f"{kind}-{i}.png"
                 path.write_bytes(png)
-                marks.append(time.perf_counter())
+                mark()
                 upload = engine.upload_screenshot(path)
-                marks.append(time.perf_counter())
+                mark()
                 link = upload.wait(30)
-                marks.append(time.perf_counter())
+                mark()
                 tk_thread.run(lambda: copy(link))  # on the Tk thread, as RecentUploads.uploaded -> copy_link
-                marks.append(time.perf_counter())
-                cpu = cpu_s() - c0
+                mark()
+                cpu = cpus[-1] - cpus[0]
                 last[kind] = (link, png, expected(doc, pixels))
                 phases = dict(zip(PHASES, (b - a for a, b in zip(marks, marks[1:]))))
+                phases.update({f"cpu-{p}": b - a for p, a, b in zip(PHASES, cpus, cpus[1:])})
                 return {"link": link, "bytes": len(png), "total": marks[-1] - marks[0], "cpu": cpu, **phases}
 
             try:
@@ -422,6 +427,11 @@ def link_bench(work: Path, tries: int) -> dict:
         kib = statistics.median(r["bytes"] for r in runs[kind]) / 1024
         print(f"  {kind:7} {parts}   (PNG {kib:.0f} KiB; the uploaded file decodes to exactly the capture: "
               f"{'yes' if checks[kind] else 'NO'})")
+    print("  steps' CPU p50 (ms; this process's threads -- client, in-process server, Tk -- and xclip; less "
+          "load-sensitive than the wall times):")
+    for kind in PATHS:
+        print(f"  {kind:7} " + "  ".join(f"{p} {statistics.median(r['cpu-' + p] for r in runs[kind]) * 1000:.1f}"
+                                         for p in PHASES))
     p95 = pct(totals["new"], 95)
     print(f"GOAL capture+PNG+upload -> clipboard p95 <= {GOAL_P95_MS:.0f} ms: new {p95:.1f} ms "
           f"{verdict(p95 <= GOAL_P95_MS)} (same run: app {pct(totals['app'], 95):.1f} ms, head "
