@@ -58,7 +58,10 @@ __all__ = ["MAX_CATCH_UP_SECONDS", "MAX_QUEUE_BYTES", "Recorder", "RecorderState
 
 log = logging.getLogger(__name__)
 
-MAX_QUEUE_BYTES = 32 * 1024 * 1024  # frames waiting for the encoder, at most (RSS bound: 4 frames at 1080p)
+#: yuv420p frames waiting for the encoder, at most: 5 at 1080p (166 ms at 30 fps), 8 (max_queue_frames) at 720p.
+#: Under load the queue is full most of the time (the encoder is slower than the grabs), so every frame
+#: allowed here is resident: 32 MiB (8 at 1080p) cost 9 MiB more RSS for the same frames encoded.
+MAX_QUEUE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
