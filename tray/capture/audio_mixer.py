@@ -73,7 +73,7 @@ class PeakLimiter:
         for lo in range(0, steps, MAX_SCAN_STEPS):
             hi = min(steps, lo + MAX_SCAN_STEPS)
             gains[lo + 1:hi + 1] = gain_curve(gains[lo], needed[lo:hi], self._recover)
-        self._gain = g = float(gains[-1])
+        self._gain = float(gains[-1])
         self.engaged_blocks += int((gains[1:] < 1.0).sum())
         ramp = np.linspace(0.0, 1.0, step, endpoint=False, dtype=np.float64)
         curve = gains[:-1, None] + (gains[1:] - gains[:-1])[:, None] * ramp[None, :]
