@@ -247,3 +247,5 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     assert app.proc.wait(20) == 0
     log_text = app.log()
     assert "Traceback" not in log_text, log_text[-3000:]
+    # the app owned the link on the clipboard itself; quitting handed it to xclip, so it is still there to paste
+    assert clipboard() == video_link
