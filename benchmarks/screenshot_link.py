@@ -29,6 +29,15 @@ loopback), and the lossless encoders behind it, each next to the path before iss
    process after every try. Printed: p50/p95 of each, CPU per try, the steps' p50/p95, and that each path's last
    uploaded file decodes to exactly its capture (the expected pixels are computed after the timed steps).
 
+Measured (2026-12-06, 2 cores shared with other benchmarks and busy loops, load average 7.5-15: noisy; ratios
+from the same run are what to compare), ``--only link --tries 30``, three runs, p50/p95 ms: new 49.8/114.9,
+53.8/143.9, 56.7/123.8; head (the same path before the in-process clipboard, kept connections and grab_once)
+76.5/124.3, 90.4/226.3, 91.4/220.3 -- new/head p50 x0.60-0.65, p95 x0.56-0.92, CPU x0.70-0.77; app (kept grab)
+41.8/81.7, 47.8/172.6, 54.5/109.4; annotator Upload ui-new 17.9/31.8 .. 23.1/116.3 vs ui-old 121.3/201.2 ..
+187.3/291.1. Steps of new, p50 wall (CPU): grab 12 (6), png 16-17 (13-15), save 0.5, queue 2-4 (1.2: the journal
+entry's fsync), upload 13-20 (9: client ~3, in-process server ~6, four fsyncs), clipboard 0.8-1.1 (0.4; head's
+xclip + read-back 16-18 (12)).
+
 Timing only here, never in tests. Needs Xvfb, xclip, ImageMagick's ``display``.
 """
 
