@@ -206,7 +206,7 @@ def cpu_s() -> float:
 PHASES = ("grab", "png", "save", "queue", "upload", "clipboard")
 PATHS = {  # name -> what the user waits for
     "new": "fresh grab (as `snaplark shot`) -> png_fast -> file -> upload on a kept connection -> link owned "
-           "in-process (Tk root, as the tray app)",
+           "in-process (Tk root, as the tray app; `snaplark shot --copy` still ends with xclip, as head)",
     "app": "the tray app's Capture screen: kept grab (KeptCapture, open since the last capture) -> the rest as new",
     "head": "new as it was at 98fadaa: fresh grab through XShm -> png_fast -> file -> upload (new client + "
             "connection) -> xclip (+ read-back)",
