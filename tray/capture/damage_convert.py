@@ -11,8 +11,9 @@ canvas, for one), writes them into a copy of the last frame's planes and updates
 Exact: swscale's BGRA -> yuv420p at the same size (POINT chroma) computes each luma byte from its pixel and each
 chroma byte from its own 2x2 block, so converting a rectangle with even corners gives the same bytes as the full
 conversion gives there (tests/unit/capture/test_damage_convert.py checks random rectangles byte for byte). Changed
-rectangles are grown to even corners and to sizes in steps of :data:`W_STEP` x :data:`H_STEP` pixels, so the few
-swscale contexts kept (:data:`CONTEXTS`, one per size) are reused from frame to frame (a new size costs ~0.3 ms).
+rectangles are grown to even corners and to widths in steps of :data:`W_STEP` pixels and converted in bands of
+:data:`BAND_H` rows, so the few swscale contexts kept (:data:`CONTEXTS`, one per width) are reused from frame to frame
+(a context made for every new size cost more than the conversions it saved).
 
 Damage that arrives late (drawing a grab shows, reported after it) is not lost: the shadow is only updated where a
 rectangle was converted, so the area still differs from the shadow when its report comes and is converted then. A
@@ -45,10 +46,11 @@ MAX_RECTS = 32
 #: Changed rows (columns) closer than this are converted as one rectangle (a reformat call costs ~70 us, what
 #: converting ~40000 pixels costs).
 ROW_GAP, COL_GAP = 48, 256
-#: Converted rectangles are sized in steps of this many pixels (swscale contexts reused).
-W_STEP, H_STEP = 64, 16
-#: swscale contexts kept, one per rectangle size (least recently used dropped).
-CONTEXTS = 12
+#: Converted rectangles are this many pixels wide in steps and cut into bands this high, so the few swscale
+#: contexts (one per width) are reused: a new context costs ~1 ms at 1000 px wide, a reformat ~0.07 ms + 2 ns/pixel.
+W_STEP, BAND_H = 128, 64
+#: swscale contexts kept, one per rectangle width (least recently used dropped).
+CONTEXTS = 16
 ENV_SWITCH = "SNAPLARK_DAMAGE_CONVERT"
 
 Rect = tuple[int, int, int, int]  # x, y, width, height, relative to the grabbed region
@@ -168,8 +170,10 @@ class DamageConverter:
                     # the rows of this column run only (runs side by side can have other heights)
                     sub = np.flatnonzero(ne[r0:r1, c0:c1].any(axis=1))
                     gx, gw = _grow(x + 2 * c0, x + 2 * c1, W_STEP, width)
-                    gy, gh = _grow(y + r0 + int(sub[0]), y + r0 + int(sub[-1]) + 1, H_STEP, height)
-                    out.append((gx, gy, gw, gh))
+                    gy, gh = _grow(y + r0 + int(sub[0]), y + r0 + int(sub[-1]) + 1, 2, height)
+                    bh = min(BAND_H, height)
+                    for by in range(gy, gy + gh, bh):
+                        out.append((gx, min(by, height - bh), gw, bh))
         return out
 
     def _full(self, width: int, height: int, bgra: Any, rects: list[Rect] | None) -> Any:
@@ -207,7 +211,7 @@ class DamageConverter:
         for x, y, w, h in changed:
             part = self._context(w, h).reformat(av.VideoFrame.from_numpy_buffer(pixels[y:y + h, x:x + w],
                                                                                 format="bgra"),
-                                                format="yuv420p", interpolation=_interpolation())
+                                                format="yuv420p", interpolation=_interpolation(), threads=1)
             py, pu, pv = plane_arrays(part)
             dst[0][y:y + h, x:x + w] = py
             dst[1][y // 2:(y + h) // 2, x // 2:(x + w) // 2] = pu

@@ -60,7 +60,7 @@ def test_random_damaged_rectangles_give_the_bytes_of_a_full_conversion(size):
             part[:] = rng.integers(0, 256, part.shape, dtype=np.uint8)
         conv.damage(rects)
         assert_same(conv(w, h, img.tobytes()), img)
-    assert conv.frames_partial >= 30  # the rectangles were converted, not the frames
+    assert conv.frames_partial >= 10  # the rectangles were converted, not the frames
     assert conv.pixels_converted < 0.5 * 40 * w * h
 
 
@@ -76,7 +76,7 @@ def test_a_small_change_inside_a_big_reported_box_converts_only_around_the_chang
     conv.damage([(3, 5, 600, 400)])
     assert_same(conv(w, h, img.tobytes()), img)
     assert conv.frames_partial == 1
-    assert conv.pixels_converted == damage_convert.W_STEP * damage_convert.H_STEP
+    assert conv.pixels_converted == damage_convert.W_STEP * damage_convert.BAND_H
 
 
 def test_damage_reported_late_is_converted_when_it_comes():
