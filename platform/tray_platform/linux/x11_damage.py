@@ -25,7 +25,9 @@ events named, clipped to the region, and with the cursor drawn a box of ``CURSOR
 new position when it moved (the span between them: the grab may show it anywhere on the way) or changed image.
 Drawing done before the grab is in them (the round trip comes after the grab); drawing done after it is in them too,
 and again in the next call's (harmless: the converter compares pixels). Its first call returns None (unknown: what
-happened before it started is not known). While it is used, ``changed`` keeps its areas for it.
+happened before it started is not known). While it is used, ``changed`` keeps its areas for it, and a change of the
+region that ``damaged`` read makes the next ``changed`` say True (drawing between a grab and its ``damaged`` would
+otherwise wait for the safety grab).
 
 Pixels written behind the X server's back (some GL/overlay paths, another server's buffers) raise no event; the
 recorder's safety grab (:mod:`tray.capture.frame_pacing`, at least once a second) bounds what that can cost.
@@ -88,6 +90,7 @@ class DamageWatch:
         self._pointer: tuple[int, int] | None = None
         self._streak = 0  # deadlines in a row that changed
         self._busy_left = 0  # calls still to answer True unasked
+        self._taken_hit = False  # damaged() read a change of the region: the next changed() says True
         self.checks = 0  # calls that asked the server (for tests and benchmarks)
         self._areas: list[tuple[int, int, int, int]] | None = None  # root coordinates, for damaged(); None: unasked
         display.sync()
@@ -98,7 +101,8 @@ class DamageWatch:
         if self._busy_left:
             self._busy_left -= 1
             return True
-        hit = self._check(region)
+        hit = self._check(region) or self._taken_hit
+        self._taken_hit = False
         self._streak = self._streak + 1 if hit else 0
         if self._streak >= BUSY_AFTER:  # also right after a busy stretch, when the check found a change again
             self._busy_left = BUSY_SKIP
@@ -110,7 +114,8 @@ class DamageWatch:
         first = self._areas is None
         if first:
             self._areas = []
-        self._poll(region, before_grab=False)
+        # a change read here may have come after the grab: the next deadline must grab (at worst once more)
+        self._taken_hit = self._poll(region, before_grab=False) or self._taken_hit
         areas, self._areas = self._areas, []
         if first:
             return None

@@ -248,3 +248,25 @@ def test_only_the_damaged_rectangles_are_converted_and_the_video_is_the_same(bla
     luma = (230 * 0.299 + 40 * 0.587 + 90 * 0.114) * 219 / 255 + 16
     cut = last[ry + 2:ry + 28, rx + 2:rx + 28]  # (inside the region: a corner of it in the offset one)
     assert cut.size and abs(float(cut.mean()) - luma) < 6, (cut.mean(), luma)
+
+
+def test_a_change_read_after_a_grab_still_makes_the_next_deadline_grab(black_screen):
+    """damaged() is asked right after a grab; drawing done between the grab and that call is read there, and only the
+    next grab shows it: changed() must not answer False at that deadline."""
+    from tray_platform.linux import x11_damage
+
+    black_screen.reset()
+    watch = x11_damage.open_damage_watch(black_screen.name, cursor=False)
+    region = Region(10, 10, 100, 100)
+    try:
+        assert watch.damaged(region) is None  # the first call: unknown
+        assert watch.changed(region) in (True, False) and watch.damaged(region) == []
+        assert not watch.changed(region)
+        black_screen.pixel(50, 60)  # "after the grab"
+        assert watch.damaged(region) == [(40, 50, 1, 1)]  # relative to the region
+        assert watch.changed(region)  # the next deadline grabs
+        assert not watch.changed(region)
+        black_screen.pixel(200, 200)  # outside the region
+        assert watch.damaged(region) == [] and not watch.changed(region)
+    finally:
+        watch.close()
