@@ -50,6 +50,34 @@ def xdo(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=15)
 
 
+def drag_through(origin: tuple[int, int], points, settle: float = 0.1) -> None:
+    """Press at the first of ``points`` (relative to ``origin``, e.g. the annotator canvas's top-left), move through
+    the rest one xdotool call each (Tk merges motion events that come in a burst, and the pen would draw a straight
+    line), release, and give the app ``settle`` s."""
+    ox, oy = origin
+    (px, py), rest = points[0], points[1:]
+    xdo("mousemove", str(ox + px), str(oy + py), "mousedown", "1")
+    for qx, qy in rest:
+        time.sleep(0.03)
+        xdo("mousemove", str(ox + qx), str(oy + qy))
+    xdo("mouseup", "1")
+    time.sleep(settle)
+
+
+def record_region(app: AppProcess, mark: int, corner: tuple[int, int], via: tuple[int, int],
+                  end: tuple[int, int]) -> re.Match:
+    """After a record hotkey or menu item: wait for the selector, drag ``corner`` -> ``via`` -> ``end``, Return; the
+    app's "recording Region(left, top, width, height) to <spool>.webm" log line (groups 1-5)."""
+    app.wait_log(r"selector shown", 15, mark)
+    time.sleep(0.3)
+    xdo("mousemove", *map(str, corner), "mousedown", "1")
+    xdo("mousemove", *map(str, via), "mousemove", *map(str, end))
+    xdo("mouseup", "1")
+    xdo("key", "Return")
+    return app.wait_log(r"recording Region\(left=(\d+), top=(\d+), width=(\d+), height=(\d+)\) to (\S+\.webm)", 15,
+                        mark)
+
+
 def snap(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
@@ -200,14 +228,7 @@ def test_hotkey_capture_annotate_upload_and_record_from_tray_menu(desktop):
     time.sleep(0.8)
     snap("05-tray-menu.png")
     xdo("key", "Down", "Down", "Down", "Return")  # Capture region, Capture screen, Record region
-    app.wait_log(r"selector shown", 15, mark)
-    time.sleep(0.3)
-    xdo("mousemove", "600", "200", "mousedown", "1")
-    xdo("mousemove", "800", "300", "mousemove", "921", "441")
-    xdo("mouseup", "1")
-    xdo("key", "Return")
-    rec = app.wait_log(r"recording Region\(left=(\d+), top=(\d+), width=(\d+), height=(\d+)\) to (\S+\.webm)", 15,
-                       mark)
+    rec = record_region(app, mark, (600, 200), (800, 300), (921, 441))
     assert (int(rec[3]), int(rec[4])) == (321, 241)
     # something moves in the region while recording: a few xdotool mouse moves over it
     for i in range(10):

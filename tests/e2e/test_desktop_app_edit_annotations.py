@@ -15,7 +15,14 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.test_desktop_app import clipboard, desktop, red_pixels, snap, xdo  # noqa: F401 - `desktop`: the app
+from tests.e2e.test_desktop_app import (  # noqa: F401 - `desktop`: the app
+    clipboard,
+    desktop,
+    drag_through,
+    red_pixels,
+    snap,
+    xdo,
+)
 from tests.share_links import file_of, new_link
 from tray.ui.annotator.tools import Style, ToolKind, create_tool
 
@@ -47,13 +54,7 @@ def test_select_move_resize_and_retype_in_the_app_reach_the_uploaded_png(desktop
     time.sleep(0.3)
 
     def drag(*points) -> None:
-        (px, py), rest = points[0], points[1:]
-        xdo("mousemove", str(cx + px), str(cy + py), "mousedown", "1")
-        for qx, qy in rest:
-            time.sleep(0.03)
-            xdo("mousemove", str(cx + qx), str(cy + qy))
-        xdo("mouseup", "1")
-        time.sleep(0.15)
+        drag_through((cx, cy), points, settle=0.15)
 
     xdo("key", "r")
     drag((40, 40), (90, 80), (140, 120))  # a rectangle 40,40 - 140,120 in the default red

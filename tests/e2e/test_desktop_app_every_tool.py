@@ -29,6 +29,7 @@ from tests.e2e.test_desktop_app import (  # noqa: F401
     ARTIFACTS,
     clipboard,
     desktop,
+    drag_through,
     sh,
     snap,
     tray_icon_window,
@@ -177,17 +178,6 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
         x, y = swatches[name]
         xdo("mousemove", str(x), str(y), "click", "1")
 
-    def gesture(points) -> None:
-        """Press, move through the points one xdotool call each (Tk merges motion events that come in a burst, and
-        the pen would draw a straight line), release."""
-        (px, py), rest = points[0], points[1:]
-        xdo("mousemove", str(cx + px), str(cy + py), "mousedown", "1")
-        for qx, qy in rest:
-            time.sleep(0.03)
-            xdo("mousemove", str(cx + qx), str(cy + qy))
-        xdo("mouseup", "1")
-        time.sleep(0.1)
-
     def click(x: int, y: int) -> None:
         xdo("mousemove", str(cx + x), str(cy + y), "click", "1")
         time.sleep(0.15)
@@ -196,10 +186,10 @@ def test_every_tool_with_white_and_red_text_and_counters_reaches_the_uploaded_pn
     for key, name, points in SHAPES:
         xdo("key", key)
         colour(name)
-        gesture(points)
+        drag_through((cx, cy), points)
     xdo("key", "r")
     colour("white")
-    gesture(ERASED)
+    drag_through((cx, cy), ERASED)
     (el, et), (er, eb) = ERASED
     erased_box = (el - 6, et - 6, er + 7, eb + 7)
     time.sleep(0.2)

@@ -19,7 +19,13 @@ import pytest
 import requests
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 
-from tests.e2e.test_desktop_app import clipboard, desktop, snap, xdo  # noqa: F401 - `desktop`: the running tray app
+from tests.e2e.test_desktop_app import (  # noqa: F401 - `desktop`: the running tray app
+    clipboard,
+    desktop,
+    record_region,
+    snap,
+    xdo,
+)
 from tests.procutil import wait_until
 from tests.share_links import file_of, new_link
 
@@ -36,14 +42,7 @@ def test_tray_hotkey_records_a_gif_uploaded_as_an_image_with_its_link_on_the_cli
     background = Image.radial_gradient("L").resize((1280, 720)).convert("RGB")  # the fixture's root background
     mark = len(app.log())
     xdo("key", "ctrl+alt+r")
-    app.wait_log(r"selector shown", 15, mark)
-    time.sleep(0.3)
-    xdo("mousemove", "500", "200", "mousedown", "1")
-    xdo("mousemove", "700", "300", "mousemove", "821", "441")
-    xdo("mouseup", "1")
-    xdo("key", "Return")
-    rec = app.wait_log(r"recording Region\(left=(\d+), top=(\d+), width=(\d+), height=(\d+)\) to (\S+\.webm)", 15,
-                       mark)
+    rec = record_region(app, mark, (500, 200), (700, 300), (821, 441))
     left, top, width, height = (int(v) for v in rec.groups()[:4])
     spool = Path(rec[5])
     assert "Recording a GIF: it stops by itself at 60 s" in app.log()[mark:]
