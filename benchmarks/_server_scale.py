@@ -18,10 +18,7 @@ import hashlib
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -54,42 +51,15 @@ def _user(data_dir: Path, config: Path) -> str:
 
 
 def _run_workload(url: str, token: str, sessions: int, parts: int, part_size: int) -> dict:
-    from server_ingest import multipart
+    from server_ingest import upload_concurrently
 
     headers = {"Authorization": f"Bearer {token}"}
-    init = {"filename": "bench.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 2_500_000,
-            "resolution": "1920x1080"}
     buffers = [(b"\x1a\x45\xdf\xa3" + hashlib.sha256(f"r{k}".encode()).digest() * (part_size // 32 + 1))[:part_size]
                for k in range(sessions)]
-    sids = [requests.post(url + "/api/v1/videos/init", json=init, headers=headers, timeout=60).json()["sessionId"]
-            for _ in range(sessions)]
-    latencies: list[float] = []
-    errors: list[str] = []
-    barrier = threading.Barrier(sessions + 1, timeout=120)
-
-    def upload(k: int) -> None:
-        http = requests.Session()
-        digest = hashlib.sha256(buffers[k]).hexdigest()
-        barrier.wait()
-        for i in range(parts):
-            body, ctype = multipart(sids[k], i, digest, buffers[k])
-            t0 = time.perf_counter()
-            r = http.post(url + "/api/v1/videos/chunk", data=body, timeout=600,
-                          headers={**headers, "Content-Type": ctype})
-            latencies.append(time.perf_counter() - t0)
-            if r.status_code != 200:
-                errors.append(f"part {i}: {r.status_code} {r.text[:200]}")
-
-    threads = [threading.Thread(target=upload, args=(k,), daemon=True) for k in range(sessions)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join(3600)
-    ingest_s = time.perf_counter() - t0
+    run = upload_concurrently(url, headers, buffers, parts)
+    latencies, errors = run["latencies"], run["errors"]
     finalized = 0
-    for k, sid in enumerate(sids):
+    for k, sid in enumerate(run["sids"]):
         whole = hashlib.sha256(buffers[k] * parts).hexdigest()
         r = requests.post(url + "/api/v1/videos/finalize", headers=headers, timeout=600, json={
             "sessionId": sid, "totalChunks": parts, "uploadedChunks": list(range(parts)), "sha256": whole})
@@ -98,7 +68,7 @@ def _run_workload(url: str, token: str, sessions: int, parts: int, part_size: in
         else:
             errors.append(f"finalize: {r.status_code} {r.text[:200]}")
     total = sessions * parts * part_size
-    return {"mib_per_s": round(total / MiB / ingest_s, 1), "p95_part_ms": round(1000 * _p95(latencies), 1),
+    return {"mib_per_s": round(total / MiB / run["seconds"], 1), "p95_part_ms": round(1000 * _p95(latencies), 1),
             "median_part_ms": round(1000 * statistics.median(latencies), 1), "recordings": sessions,
             "finalized_with_sha256": finalized, "errors": errors[:3], "total_mib": round(total / MiB, 1)}
 
@@ -113,6 +83,7 @@ def _instances(n: int, data_dir: Path, config: Path):
     from server_ingest import start_server
 
     from tests.nginx import free_port, round_robin_block, running_nginx
+    from tests.procutil import stop_process
 
     procs = []
     try:
@@ -135,11 +106,7 @@ def _instances(n: int, data_dir: Path, config: Path):
             yield base
     finally:
         for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, 15)
 
 
 def run(args, root: Path) -> dict:

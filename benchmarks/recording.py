@@ -81,6 +81,8 @@ for path in (str(REPO), str(HERE)):
 from _pattern_scene import PatternScene, check_reference
 from _picture_quality import measure
 
+from tests.procutil import stop_process as stop  # also used by long_recording.py, _webcam_cpu.py
+
 GOAL_CPU_RATIO = 1.0  # with audio (issue 14)
 GOAL_MOVING_CPU_RATIO = 0.75  # issue 21 goal 1: a moving screen, at equal or better picture
 GOAL_STATIC_CPU_RATIO = 0.1  # issue 21 goal 2: a still screen (X DAMAGE skips the grabs)
@@ -170,16 +172,6 @@ def start_pattern(display: str, scene: PatternScene):
     print(f"{scene.width}x{scene.height} {'moving' if scene.moving else 'static'}  reference check: pattern step {n} "
           f"repainted on the static grab = a lossless grab of the screen (0 pixels differ)", flush=True)
     return proc, background
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 STEADY_AFTER = 3.0  # s: the "steady" CPU figures leave out each child's start (imports, encoder set-up)

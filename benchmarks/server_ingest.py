@@ -49,6 +49,10 @@ import psutil
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from tests.procutil import stop_process
+
 MiB = 1024 * 1024
 S3_MIN = 5 * MiB
 
@@ -128,38 +132,48 @@ def multipart(session_id: str, index: int, digest: str, data: bytes) -> tuple[by
     return head + data + f"\r\n--{b}--\r\n".encode(), f"multipart/form-data; boundary={b}"
 
 
-def ingest(url: str, headers: dict, args, buffers: list[bytes], digests: list[str]) -> float:
-    """N concurrent sessions upload their parts; returns seconds from the first byte to the last 200."""
+def upload_concurrently(url: str, headers: dict, buffers: list[bytes], parts: int) -> dict:
+    """One session per buffer, each sending ``parts`` copies of its buffer (sha256 extension on) over its own HTTP
+    connection, all starting together: {"sids", "seconds" (first byte to the last answer), "latencies" (each part's
+    POST, s), "errors" ("part i: status text", all sessions)}."""
     init = {"filename": "bench.webm", "timestamp": 1, "fps": 30, "codec": "vp9", "bitrate": 2_500_000,
             "resolution": "1920x1080"}
-    sids = [requests.post(url + "/api/v1/videos/init", json=init, headers=headers, timeout=30).json()["sessionId"]
-            for _ in range(args.sessions)]
+    sids = [requests.post(url + "/api/v1/videos/init", json=init, headers=headers, timeout=60).json()["sessionId"]
+            for _ in buffers]
+    latencies: list[float] = []
     errors: list[str] = []
-    barrier = threading.Barrier(args.sessions + 1, timeout=60)
+    barrier = threading.Barrier(len(buffers) + 1, timeout=120)
 
     def upload(k: int) -> None:
         http = requests.Session()
+        digest = hashlib.sha256(buffers[k]).hexdigest()
         barrier.wait()
-        for i in range(args.parts):
-            body, ctype = multipart(sids[k], i, digests[k], buffers[k])
-            r = http.post(url + "/api/v1/videos/chunk", data=body, timeout=300,
+        for i in range(parts):
+            body, ctype = multipart(sids[k], i, digest, buffers[k])
+            t0 = time.perf_counter()
+            r = http.post(url + "/api/v1/videos/chunk", data=body, timeout=600,
                           headers={**headers, "Content-Type": ctype})
+            latencies.append(time.perf_counter() - t0)
             if r.status_code != 200:
-                errors.append(r.text)
-                return
+                errors.append(f"part {i}: {r.status_code} {r.text[:200]}")
 
-    threads = [threading.Thread(target=upload, args=(k,), daemon=True) for k in range(args.sessions)]
+    threads = [threading.Thread(target=upload, args=(k,), daemon=True) for k in range(len(buffers))]
     for t in threads:
         t.start()
     barrier.wait()
     t0 = time.perf_counter()
     for t in threads:
-        t.join(1800)
-    elapsed = time.perf_counter() - t0
-    if errors:
-        raise RuntimeError(f"upload failed: {errors[0]}")
-    ingest.sids = sids  # for finalize_all
-    return elapsed
+        t.join(3600)
+    return {"sids": sids, "seconds": time.perf_counter() - t0, "latencies": latencies, "errors": errors}
+
+
+def ingest(url: str, headers: dict, args, buffers: list[bytes]) -> float:
+    """N concurrent sessions upload their parts; returns seconds from the first byte to the last 200."""
+    run = upload_concurrently(url, headers, buffers, args.parts)
+    if run["errors"]:
+        raise RuntimeError(f"upload failed: {run['errors'][0]}")
+    ingest.sids = run["sids"]  # for finalize_all
+    return run["seconds"]
 
 
 def finalize_all(url: str, headers: dict, args, buffers: list[bytes]) -> float:
@@ -273,12 +287,7 @@ def health_under_attack(root: Path, args) -> dict:
         if attacker.is_alive():
             attacker.kill()
         for p in (proc, control):
-            p.terminate()
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(15)
+            stop_process(p, 15)
     result = {"attack_connections": args.attack_connections, "attack_connects_incl_reopened": opened.value,
               "attack_server_nofile": args.attack_nofile, "health_probes": len(attacked) + unanswered,
               "health_unanswered_5s": unanswered}
@@ -330,7 +339,6 @@ def main() -> int:
         buffers = [hashlib.sha256(f"s{k}".encode()).digest() * (part_size // 32 + 1) for k in range(args.sessions)]
         # each starts like a WebM file (EBML header): finalize checks part 0's container signature (issue 16)
         buffers = [(b"\x1a\x45\xdf\xa3" + b)[:part_size] for b in buffers]
-        digests = [hashlib.sha256(b).hexdigest() for b in buffers]
 
         proc, url = start_server(data_dir, config=args.server_config)
         sampler = RssSampler(proc.pid)
@@ -344,7 +352,7 @@ def main() -> int:
                 # raw baseline and server ingest back to back, so both see the same machine load
                 raw_s = raw_sequential_write(root / "raw.bin", buffers[0][: 4 * MiB], total)
                 cpu0 = sum(server_ps.cpu_times()[:2])
-                ingest_s = ingest(url, headers, args, buffers, digests)
+                ingest_s = ingest(url, headers, args, buffers)
                 cpu_ingest = sum(server_ps.cpu_times()[:2]) - cpu0
                 ingest_rss = sampler.peak
                 finalize_s = finalize_all(url, headers, args, buffers)
@@ -353,12 +361,7 @@ def main() -> int:
             sampler.stop()
         finally:
             sampler.stop()
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(15)
+            stop_process(proc, 15)
 
         med = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
         gib = total / (1024 * MiB)
