@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 MODE, OUT = sys.argv[1], Path(sys.argv[2])
@@ -38,6 +37,7 @@ import tkinter as tk
 
 from PIL import Image, ImageDraw, ImageFont
 
+from tests.e2e.ui.conftest import pump
 from tray.ui.annotator.tools import Style, ToolKind, create_tool
 from tray.ui.annotator.window import AnnotatorWindow
 
@@ -75,17 +75,6 @@ def base_image() -> Image.Image:
         for x in range(l, r, 8):
             d.rectangle((x, y, x + 7, y + 7), fill=(235, 235, 235) if (x // 8 + y // 8) % 2 else (60, 60, 60))
     return img
-
-
-def pump(root: tk.Tk, until=None, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        root.update()
-        if until is not None and until():
-            return True
-        if time.monotonic() >= deadline:
-            return bool(until and until())
-        time.sleep(0.005)
 
 
 def grab(box: tuple[int, int, int, int]) -> Image.Image:

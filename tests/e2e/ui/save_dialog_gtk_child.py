@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 OUT, NOW = Path(sys.argv[1]), float(sys.argv[2])
@@ -22,21 +21,11 @@ import tkinter as tk  # noqa: E402
 
 from PIL import Image  # noqa: E402
 
+from tests.e2e.ui.conftest import pump  # noqa: E402
 from tray import paths  # noqa: E402
 from tray.ui.annotator.save_chooser import DIALOG_TITLE  # noqa: E402
 from tray.ui.annotator.tools import Style, ToolKind, create_tool  # noqa: E402
 from tray.ui.annotator.window import AnnotatorWindow  # noqa: E402
-
-
-def pump(root: tk.Tk, until=None, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        root.update()
-        if until is not None and until():
-            return True
-        if time.monotonic() >= deadline:
-            return bool(until and until())
-        time.sleep(0.005)
 
 
 def xdotool(root: tk.Tk, *args: str) -> str:
