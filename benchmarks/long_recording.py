@@ -20,13 +20,26 @@ warm-up) to the end (the mean of the last minute). Goal: peak <= 200 MiB and fla
 since its first snapshot (taken after S s) by line, to find what grows. Allocations of C libraries (libvpx,
 FFmpeg, libpulse) are not traced by it; the RSS figures include them.
 
-Measured 2026-12-06, 60 min, 1920x1080 webm, 2 shared cores at load 3-13 (93796 frames, 6812 dropped, 884.7 MiB =
-2.06 Mbit/s, 3433 parts, stop->link 0.76 s): peak 336.6 MiB; per 10 min medians 294.7 (ramp: heap and the frame
-queue under load), then 317.7, 318.3, 318.7, 319.2, 319.5 MiB (slopes +0.05..+0.38 MiB/min): +1.8 MiB from minute 10 to
-the end, +15 MiB from minute 5 (still ramping). The floor is libvpx: one 1080p VP9 encoder holds ~145 MiB (a 96 MiB
-token buffer, mb_rows x mb_cols x 772 x 16 B, that vpx_calloc zero-fills whole, + ~50 MiB of frame buffers), python +
-PyAV + numpy + requests ~60 MiB; ``ffmpeg -f x11grab`` with the same settings peaks at 238 MiB. mp4 (libx264) at
-1080p, 8 min: median 190.8 MiB, peak 201.6 MiB, +0.1 MiB minute 5 -> end.
+Measured 2026-12-06 (session 13), 60 min, 1920x1080 webm, 2 shared cores at load 3-13 (93796 frames, 6812
+dropped, 884.7 MiB = 2.06 Mbit/s, 3433 parts, stop->link 0.76 s): peak 336.6 MiB; per 10 min medians 294.7, then
+317.7, 318.3, 318.7, 319.2, 319.5 MiB (slopes +0.05..+0.38 MiB/min): +1.8 MiB from minute 10 to the end. mp4
+(libx264) at 1080p, 8 min: median 190.8 MiB, peak 201.6 MiB, +0.1 MiB minute 5 -> end.
+
+Measured 2026-12-06 (session 14), 10 min each, two runs side by side at load 6-12: before (e883f74) peak 329.6,
+median 314.6 MiB, +0.5 MiB minute 5 -> end (13845 frames, 2875 dropped); with libvpx's zero-filled token buffer
+given back at open (``tray_platform.memory.release_zero_pages_mapped_by``: 96.1 MiB at 1080p) peak 237.2, median
+229.1 MiB, +2.3 MiB (13591 frames, 3202 dropped). ea3ac8b (+ the 16 MiB frame queue, + damage conversion,
+which keeps a BGRA shadow and a frame), alone at load 3-7: peak 282.9, median 261.7 MiB, +2.8 MiB (16686 frames,
+558 dropped); 5 min side by side at load 7-8: peak 259.2 MiB, vs 235.2 MiB with ``SNAPLARK_DAMAGE_CONVERT=0``
+(whole frames; median 227.9): damage conversion costs ~25 MiB here. Where the rest is (smaps + malloc_info of the child, 1080p): libvpx's encoder ~72 MiB live after
+warm-up (its own arena; ~18 MiB of it four frame buffers that vpx_realloc_frame_buffer memsets and a 1:1 realtime
+encode never writes), the capture thread's arena 55-63 MiB (an 8 MiB grab per tick + the last one kept for the
+identical-frame check + queued 3 MiB frames, and the holes they leave), main heap 13 MiB, libraries 37 MiB
+file-backed, X shm 8 MiB, the token buffer's used part ~10 MiB. Tried and not kept: malloc_trim every 5 s (-5..-8
+MiB, within noise: the freed holes are refilled by the next grabs within seconds); glibc's mmap threshold fixed at
+2 MiB (grabs and frames mmapped, freed to the OS at once: -40 MiB, but 10 ms CPU per grab + frame in page faults,
+the capture fell behind: 42 % fewer frames at load 15); MALLOC_ARENA_MAX=2 (no gain seen). ``ffmpeg -f x11grab``
+with the same settings peaks at 238 MiB.
 
 A benchmark: the machine and its load decide the numbers (2 shared cores here), never a test.
 """
