@@ -24,7 +24,10 @@ changed area is more than :data:`FULL_FRACTION` of the frame; after such a busy 
 before). Frames handed out are never written to again (a new frame each time: copying the 1080p planes costs
 ~0.1 ms), so a frame queued for the encoder cannot change under it.
 
-``SNAPLARK_DAMAGE_CONVERT=0`` turns it off (every grab converted whole; the benchmark's before/after switch). It is
+Off unless ``SNAPLARK_DAMAGE_CONVERT=1`` (opt-in): measured on the benchmark's moving scene (Tk reports one bounding
+box of ~68 % of a 1080p frame per redraw, so the compare is needed and costs ~1.7 ms) it saved ~3-5 % of the
+recording CPU at 1080p, cost ~5 % more at 720p and 9-25 MiB more memory at 1080p (the shadow grab, a third malloc
+arena) -- a gain only for screens whose apps report tight damage (terminals, editors, the cursor). It is
 also off with libyuv (``SNAPLARK_LIBYUV=1``: its rounding differs from swscale's, a mix would show seams).
 Thread-safety: one thread (the recorder's capture thread), like the converter it wraps.
 """
@@ -57,10 +60,10 @@ Rect = tuple[int, int, int, int]  # x, y, width, height, relative to the grabbed
 
 
 def enabled() -> bool:
-    """Whether damage conversion is on (the switch, and libyuv not asked for)."""
+    """Whether damage conversion is on (asked for with the switch, and libyuv not asked for)."""
     from tray.capture.yuv import libyuv_argb_to_i420
 
-    return os.environ.get(ENV_SWITCH, "1").strip() != "0" and libyuv_argb_to_i420() is None
+    return os.environ.get(ENV_SWITCH, "0").strip() == "1" and libyuv_argb_to_i420() is None
 
 
 def plane_arrays(frame: Any) -> list[Any]:

@@ -12,11 +12,12 @@ and the conversion are what a still screen costs), except one safety grab per :d
 keep-alive, so a missed change can never freeze the video for longer. A hinted grab shows a change at the same
 deadline a plain grab would (the damage watch makes its round trip to the server before it reads the events), so the
 hint is used with sound too (A/V sync: tests/e2e/audio/test_audio_e2e.py); ``change_hint=False`` turns it off.
-Queued frames are converted to yuv420p here, so conversion and encoding overlap. A backend that can also tell
-which rectangles changed (``capture.damaged(region)``, asked right after each grab: X DAMAGE areas) gets only those
-converted where the pixels really differ (:mod:`tray.capture.damage_convert`), with a whole conversion at least once
-per :data:`SAFETY_GRAB_SECONDS` (``frames_converted_partial``). The queue put never blocks: a full queue drops the
-frame (``frames_dropped``).
+Queued frames are converted to yuv420p here, so conversion and encoding overlap. With damage conversion asked for
+(opt-in: :func:`tray.capture.damage_convert.enabled`), a backend that can also tell which rectangles changed
+(``capture.damaged(region)``, asked right after each grab: X DAMAGE areas) gets only those converted where the
+pixels really differ (:mod:`tray.capture.damage_convert`), with a whole conversion at least once per
+:data:`SAFETY_GRAB_SECONDS` (``frames_converted_partial``). The queue put never blocks: a full queue drops the frame
+(``frames_dropped``).
 
 The queue carries :class:`QueuedFrame` items and ends with exactly one :class:`EndOfRecording` (also after a capture
 error or a stop during the countdown), which the encoder thread (:mod:`tray.capture.encode_loop`) waits for.
