@@ -93,13 +93,17 @@ def test_damage_reported_late_is_converted_when_it_comes():
     assert_same(conv(w, h, img.tobytes()), img)
 
 
-def test_frames_handed_out_never_change_and_the_safety_and_unknown_damage_convert_whole():
-    w, h = 320, 240
-    rng = np.random.default_rng(5)
+def noise_converter(seed: int, w: int = 320, h: int = 240):
+    """A converter that has converted one noise grab whole: (w, h, rng, the grab, converter, first frame)."""
+    rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
     conv = DamageConverter(make_converter(w, h))
     conv.damage([])
-    first = conv(w, h, img.tobytes())
+    return w, h, rng, img, conv, conv(w, h, img.tobytes())
+
+
+def test_frames_handed_out_never_change_and_the_safety_and_unknown_damage_convert_whole():
+    w, h, _, img, conv, first = noise_converter(5)
     kept = [p.copy() for p in plane_arrays(first)]
     img[0:50, 0:50] = 0
     conv.damage([(0, 0, 50, 50)])
@@ -116,12 +120,7 @@ def test_frames_handed_out_never_change_and_the_safety_and_unknown_damage_conver
 
 
 def test_a_frame_that_changed_mostly_is_converted_whole_and_the_compare_rests_a_while():
-    w, h = 320, 240
-    rng = np.random.default_rng(9)
-    img = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
-    conv = DamageConverter(make_converter(w, h))
-    conv.damage([])
-    conv(w, h, img.tobytes())
+    w, h, rng, img, conv, _ = noise_converter(9)
     img[:200] = rng.integers(0, 256, (200, w, 4), dtype=np.uint8)
     conv.damage([(0, 0, w, 200)])
     assert_same(conv(w, h, img.tobytes()), img)
