@@ -56,10 +56,10 @@ def test_five_second_gif_decodes_with_the_right_frames_and_length(pattern_displa
     # redraws the bar less often; the exact count on a known clip: test_conversion_frame_count_and_timing)
     assert 15 <= frames <= 76
     assert f"GIF 640x100, {frames} frames" in r.stderr and "KiB" in r.stderr
-    # the bar is in the picture (yellow on black) and it moved between frames
-    for frame in firsts:
-        colours = {c for _, c in frame.getcolors(1 << 16)}
-        assert any(r_ > 200 and g > 200 and b < 80 for r_, g, b in colours), colours
+    # the bar is in the picture (yellow on black) and it moved between frames; it crosses 920 px of the screen and
+    # the region is the left 640, so a recording may start while it is outside (a black first frame, CI saw it)
+    with_bar = [any(r_ > 200 and g > 200 and b < 80 for _, (r_, g, b) in f.getcolors(1 << 16)) for f in firsts]
+    assert sum(with_bar) >= 2, with_bar
     assert firsts[0].tobytes() != firsts[1].tobytes()
 
 
