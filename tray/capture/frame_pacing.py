@@ -11,7 +11,7 @@ deadline pass with no grab at all when it says nothing changed (``grabs_skipped_
 and the conversion are what a still screen costs), except one safety grab per :data:`SAFETY_GRAB_SECONDS` and the
 keep-alive, so a missed change can never freeze the video for longer. A hinted grab shows a change at the same
 deadline a plain grab would (the damage watch makes its round trip to the server before it reads the events), so the
-hint is used with sound too (A/V sync: tests/e2e/audio/test_audio_e2e.py); ``change_hint=False`` turns it off.
+hint is used with sound too (A/V sync: tests/e2e/audio/test_audio_e2e.py).
 Queued frames are converted to yuv420p here, so conversion and encoding overlap. With damage conversion asked for
 (opt-in: :func:`tray.capture.damage_convert.enabled`), a backend that can also tell which rectangles changed
 (``capture.damaged(region)``, asked right after each grab: X DAMAGE areas) gets only those converted where the
@@ -61,8 +61,7 @@ class CaptureLoop:
                  capture_factory: Callable[[], ScreenCapture], make_converter: Callable[[], Callable],
                  region: Region, fps: int, countdown: int, max_duration: float, keepalive: float,
                  clock: Callable[[], float], sleeper: Callable[[float], None],
-                 on_countdown: Callable[[int], None] | None, encoder_alive: Callable[[], bool],
-                 change_hint: bool = True) -> None:
+                 on_countdown: Callable[[int], None] | None, encoder_alive: Callable[[], bool]) -> None:
         self._control = control
         self._frames = frames
         self._stats = stats
@@ -77,7 +76,6 @@ class CaptureLoop:
         self._sleeper = sleeper
         self._on_countdown = on_countdown
         self._encoder_alive = encoder_alive
-        self._change_hint = change_hint
 
     def run(self) -> None:
         control = self._control
@@ -111,8 +109,7 @@ class CaptureLoop:
             prev: bytes | bytearray | None = None
             frame = None  # the last queued frame, converted
             last_queued_at = last_grab_at = float("-inf")
-            # optional change hint (X DAMAGE); off when the caller asks
-            changed = getattr(capture, "changed", None) if self._change_hint else None
+            changed = getattr(capture, "changed", None)  # optional change hint (X DAMAGE)
             stats = self._stats
             max_duration = self._max_duration
             max_ms = round(max_duration * 1000)
