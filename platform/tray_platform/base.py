@@ -118,6 +118,15 @@ class Clipboard(Protocol):
 
 
 @runtime_checkable
+class FileReveal(Protocol):
+    """Shows a file selected in the desktop's file manager (Linux: ``org.freedesktop.FileManager1.ShowItems``;
+    macOS: ``open -R``; Windows: ``explorer /select,``). ``reveal`` returns False when there is no file manager to
+    ask (the caller then opens the folder). Blocking for at most a few seconds: call it off the UI thread."""
+
+    def reveal(self, path: Any, startup_id: str = "") -> bool: ...
+
+
+@runtime_checkable
 class Autostart(Protocol):
     def enable(self, command: list[str]) -> None: ...
     def disable(self) -> None: ...

@@ -80,9 +80,10 @@ class HistoryActions:
         open_path(self.ctx, item.path)
 
     def show_folder(self, item: HistoryItem) -> None:
-        from tray.ui.opener import open_path
+        """The file selected in the file manager (its folder alone when there is no file manager to ask)."""
+        from tray.ui.opener import show_in_folder
 
-        open_path(self.ctx, item.path.parent)
+        show_in_folder(self.ctx, item.path)
 
     def retry(self, item: HistoryItem) -> None:
         """A failed upload starts again; one waiting for an unreachable server tries it now (the server may be
