@@ -30,7 +30,7 @@ from .storage import StorageBackend
 from .users import User
 
 TEMPLATES = Path(__file__).parent / "templates"
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)  # a range unit is case-insensitive
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 RAW_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox",
                "cache-control": "public, no-cache", "accept-ranges": "bytes"}
@@ -68,6 +68,13 @@ def etag_matches(header: str | None, etag: str) -> bool:
         return False
     tags = [t.strip() for t in header.split(",")]
     return "*" in tags or etag in (t[2:] if t.startswith("W/") else t for t in tags)
+
+
+def if_range_allows(header: str | None, etag: str) -> bool:
+    """Whether a Range may be honoured under ``If-Range`` (RFC 9110 13.1.5): only when the header is absent or names
+    the current ETag by strong comparison. A weak tag or a date (no Last-Modified is sent) never matches: the whole
+    file is sent instead, so a download resumed across a trim never splices new bytes onto old ones."""
+    return header is None or header.strip() == etag
 
 
 def human_size(n: int) -> str:
@@ -195,7 +202,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
                                                       if k in ("etag", "cache-control", "content-disposition")})
         start, end, status = 0, size, 200
         spec = request.headers.get("range")
-        if spec:
+        if spec and if_range_allows(request.headers.get("if-range"), etag):
             parsed = parse_range(spec, size)
             if parsed == "unsatisfiable":
                 raise ApiError(416, "range_not_satisfiable", "requested range not satisfiable",
@@ -252,7 +259,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
     async def serve_video(request: Request, name: str) -> Response:
         return await serve(request, "video", name)
 
-    @app.get("/v/{object_id}/embed")
+    @app.api_route("/v/{object_id}/embed", methods=["GET", "HEAD"])
     async def embed_video(request: Request, object_id: str) -> Response:
         if user_content_origin(request):
             raise not_on_user_content()
@@ -261,7 +268,7 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
             return gone_page(request, view)
         return html("embed.html", frames="*", **page_context(view, base_of(request)))
 
-    @app.get("/static/share.css")
+    @app.api_route("/static/share.css", methods=["GET", "HEAD"])
     async def share_css() -> Response:
         return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=3600",
                                                              "x-content-type-options": "nosniff"})
@@ -270,21 +277,25 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         return Response(icon, media_type="image/svg+xml", headers={"cache-control": "public, max-age=86400",
                                                                    "x-content-type-options": "nosniff"})
 
-    @app.get("/static/video-placeholder.png")
+    @app.api_route("/static/video-placeholder.png", methods=["GET", "HEAD"])
     async def video_placeholder() -> Response:
         return Response(placeholder, media_type="image/png", headers={"cache-control": "public, max-age=86400",
                                                                        "x-content-type-options": "nosniff"})
 
-    app.add_api_route("/static/favicon.svg", favicon, methods=["GET"])
-    app.add_api_route("/favicon.ico", favicon, methods=["GET"])
+    app.add_api_route("/static/favicon.svg", favicon, methods=["GET", "HEAD"])
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"])
 
-    @app.get("/oembed")
+    @app.api_route("/oembed", methods=["GET", "HEAD"])
     async def oembed(request: Request) -> Response:
         fmt = request.query_params.get("format", "json")
         if fmt != "json":
             raise ApiError(501, "not_implemented", "only format=json is served")
         target = request.query_params.get("url", "")
-        m = re.match(r"^/(v|s)/([A-Za-z0-9_-]{1,128})/?$", urlsplit(target).path or "")
+        try:
+            path = urlsplit(target).path
+        except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 host
+            raise ApiError(400, "invalid_request", f"url: not a valid URL ({exc})") from None
+        m = re.match(r"^/(v|s)/([A-Za-z0-9_-]{1,128})/?$", path or "")
         if not target or len(target) > OEMBED_MAX or m is None:
             raise ApiError(404, "not_found", "url: not a share page of this server")
         kind = "video" if m.group(1) == "v" else "screenshot"
@@ -338,6 +349,35 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         view = await lookup("video", object_id)
         base = base_of(request)
         return {**answer, "url": file_url(view, base), "pageUrl": f"{base}/v/{object_id}"}
+
+    redirect_slashes_safely(app, links)  # consulted per request: it sees the routes registered after these too
+
+
+def redirect_slashes_safely(app: FastAPI, links: SiteLinks) -> None:
+    """Starlette's trailing-slash redirect (``/v/<id>/`` -> ``/v/<id>``) builds its Location from the request's
+    ``Host``: ``Host: evil.example`` came back as ``Location: http://evil.example/v/<id>`` (a cache in front would
+    keep that for everyone). Same redirect (307, either direction, only to a path a route serves), but from the
+    router's fallback and with the base from `SiteLinks`."""
+    from starlette.routing import Match, get_route_path
+
+    router = app.router
+    router.redirect_slashes = False
+    not_found = router.default
+
+    async def fallback(scope, receive, send) -> None:
+        path = get_route_path(scope) if scope["type"] == "http" else "/"
+        if path != "/":
+            other = path.rstrip("/") if path.endswith("/") else path + "/"
+            probe = {**scope, "path": scope["path"][:len(scope["path"]) - len(path)] + other}
+            if other and any(route.matches(probe)[0] is not Match.NONE for route in router.routes):
+                host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = links.base(scope, host) + other + (f"?{query}" if query else "")
+                await RedirectResponse(target, status_code=307)(scope, receive, send)
+                return
+        await not_found(scope, receive, send)
+
+    router.default = fallback
 
 
 def _fit(width: int, height: int, max_width: str | None, max_height: str | None) -> tuple[int, int]:

@@ -34,9 +34,11 @@ log = logging.getLogger(__name__)
 POSTER_CONTENT_TYPE = "image/jpeg"
 TRIM_FORMATS = {".webm": "webm", ".mp4": "mp4", ".mkv": "matroska"}
 TITLE_MAX = 200  # characters of an owner-set title
-# control, format (e.g. U+202E right-to-left override: a spoofed title), surrogate, private-use, unassigned
+# control, format (e.g. U+202E right-to-left override: a spoofed title), surrogate, private-use, unassigned, and the
+# line/paragraph separators U+2028/U+2029 (a line break: a title is one line)
 TITLE_FORBIDDEN_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible formatting character",
-                              "Cs": "a surrogate", "Co": "a private-use character", "Cn": "an unassigned character"}
+                              "Cs": "a surrogate", "Co": "a private-use character", "Cn": "an unassigned character",
+                              "Zl": "a line separator", "Zp": "a paragraph separator"}
 
 
 def check_title(value: Any) -> str | None:
