@@ -70,6 +70,15 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in (t[2:] if t.startswith("W/") else t for t in tags)
 
 
+def if_match_fails(header: str | None, etag: str) -> bool:
+    """If-Match (RFC 9110 13.1.1), which an origin server must evaluate: false unless ``*`` or a listed tag is the
+    current ETag by strong comparison (a weak tag never matches) -- then 412."""
+    if header is None:
+        return False
+    tags = [t.strip() for t in header.split(",")]
+    return "*" not in tags and etag not in tags
+
+
 def if_range_allows(header: str | None, etag: str) -> bool:
     """Whether a Range may be honoured under ``If-Range`` (RFC 9110 13.1.5): only when the header is absent or names
     the current ETag by strong comparison. A weak tag or a date (no Last-Modified is sent) never matches: the whole
@@ -197,6 +206,9 @@ def register_share_routes(app: FastAPI, *, shares: ShareService, storage: Storag
         disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
         headers = {**RAW_HEADERS, "content-type": content_type, "etag": etag,
                    "content-disposition": content_disposition(disposition, filename)}
+        if if_match_fails(request.headers.get("if-match"), etag):  # e.g. a resume that wants the version it had
+            raise ApiError(412, "precondition_failed", "If-Match: the file has changed (its ETag is now "
+                           f"{etag})", headers={"etag": etag})
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={k: v for k, v in headers.items()
                                                       if k in ("etag", "cache-control", "content-disposition")})

@@ -4,6 +4,7 @@ the real server (local disk and S3 on moto). Each test is a defect the outside a
 
 - ``If-Range`` was ignored: a download resumed with the ETag of a file since trimmed got a 206 of the new bytes
   (spliced onto the old ones); RFC 9110 13.1.5 wants the whole file (200) unless the strong ETag matches.
+- ``If-Match`` (which an origin server must evaluate) was ignored: a stale tag got the file, not 412.
 - ``Range: Bytes=0-9`` (the unit is case-insensitive, RFC 9110 14.1) was ignored.
 - HEAD on the embed player, oEmbed, the stylesheet, favicon and the video placeholder (og:image) answered 405.
 - ``/v/<id>/`` redirected to ``http://<the request's Host>/v/<id>``: ``Host: evil.example`` came back in Location.
@@ -98,3 +99,15 @@ def test_a_title_with_a_line_separator_is_refused(local_srv, separator):
     assert r.status_code == 422, r.text
     assert f"character 6 is a" in r.json()["message"] and f"U+{ord(separator):04X}" in r.json()["message"]
     assert "first" not in requests.get(shot["pageUrl"], timeout=30).text
+
+
+def test_if_match_with_another_etag_is_412(srv):
+    data = png_bytes((120, 80))
+    url = upload_png(srv, data)["url"]
+    etag = get(url).headers["etag"]
+    for ok in (etag, f'"other", {etag}', "*"):
+        assert get(url, **{"If-Match": ok}).content == data, ok
+    for stale in ('"an-older-version"', f"W/{etag}"):  # strong comparison: a weak tag never matches
+        r = get(url, Range="bytes=0-9", **{"If-Match": stale})
+        assert r.status_code == 412, (stale, r.status_code)
+        assert r.json()["error"] == "precondition_failed" and r.headers["etag"] == etag
