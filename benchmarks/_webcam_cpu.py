@@ -6,6 +6,10 @@ file-fed adapter playing ``CAMERA`` (640x480 at 30 fps, MJPEG: what USB webcams 
 the camera's pictures is counted as a real camera's would be. Printed per run: CPU seconds (user+sys of the whole
 child, from rusage), frames, the CPU the bubble adds in % of one core over the recording, and the with / without
 ratio; then the medians.
+
+``--webcam-before TREE`` (issue 19, the bubble's CPU): also "with the webcam" run from the code in TREE (e.g. a
+``git worktree`` of the commit before a change), interleaved with the others in the same run, so before/after
+figures share the machine's load; the load average is printed with each run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ CAMERA = (640, 480, 30)
 
 CHILD = r"""
 import json, sys, time
+sys.path.remove("")  # python -c puts the working directory first: the code must come from PYTHONPATH's tree
 from tray.capture.recorder import Recorder
 from tray.capture.webcam_bubble import WebcamSpec
 from tray_platform.base import Region
@@ -30,7 +35,8 @@ rec.start()
 assert rec.wait(seconds * 6 + 30), "recorder did not finish"
 r, s = rec.result, rec.result.stats
 print(json.dumps({"frames": r.frames, "duration": r.duration, "ticks": s.ticks, "dropped": s.frames_dropped,
-                  "error": r.error}))
+                  "grabs": s.ticks - s.grabs_skipped_unchanged - getattr(s, "frames_redrawn", 0),
+                  "redrawn": getattr(s, "frames_redrawn", 0), "error": r.error}))
 """
 
 
@@ -54,18 +60,24 @@ def camera_file(path: Path, seconds: float = 4.0) -> Path:
                       pix_fmt="yuvj420p")
 
 
-def run(display: str, w: int, h: int, args, out: Path, camera: Path | None) -> dict:
+def run(display: str, w: int, h: int, args, out: Path, camera: Path | None, tree: Path | None = None) -> dict:
     from recording import REPO, run_child
 
+    tree = tree or REPO
     rc, so, se, cpu, wall, rss = run_child(
         [sys.executable, "-c", CHILD, str(out), str(w), str(h), str(args.fps), str(args.bitrate), str(args.seconds),
          str(camera) if camera else "-"],
-        {**os.environ, "DISPLAY": display, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "platform")])},
+        {**os.environ, "DISPLAY": display, "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "platform")])},
         args.seconds * 6 + 60)
     if rc != 0:
         raise RuntimeError(f"recorder failed: {se[-2000:]}")
     info = json.loads(so.strip().splitlines()[-1])
     return {"webcam": camera is not None, "cpu": cpu, "wall": wall, "rss_mib": rss / 2**20, **info}
+
+
+def added(plain: dict, cam: dict, seconds: float) -> dict:
+    """The CPU ``cam`` adds to ``plain``: in % of one core over the recording, and as a ratio."""
+    return {"added_core_pct": (cam["cpu"] - plain["cpu"]) / seconds * 100, "ratio": cam["cpu"] / plain["cpu"]}
 
 
 def main_webcam(args) -> int:
@@ -75,6 +87,9 @@ def main_webcam(args) -> int:
     from recording import start_pattern, start_xvfb, stop
 
     rows = []
+    before = Path(args.webcam_before).resolve() if getattr(args, "webcam_before", None) else None
+    if before is not None and not (before / "tray" / "capture" / "recorder.py").is_file():
+        raise SystemExit(f"--webcam-before {before}: not a Snaplark source tree (no tray/capture/recorder.py)")
     with tempfile.TemporaryDirectory(prefix="snaplark-webcam-bench-") as tmp:
         camera = camera_file(Path(tmp) / "camera.mkv")
         for size in args.sizes.split(","):
@@ -85,17 +100,31 @@ def main_webcam(args) -> int:
                     pattern, _ = start_pattern(display, PatternScene(w, h, moving=scene_name == "moving"))
                     try:
                         for k in range(args.repeat):
-                            order = [None, camera] if k % 2 == 0 else [camera, None]
-                            got = {bool(cam): run(display, w, h, args, Path(tmp) / f"{size}-{scene_name}-{k}-"
-                                                  f"{'cam' if cam else 'plain'}.webm", cam) for cam in order}
-                            added = (got[True]["cpu"] - got[False]["cpu"]) / args.seconds * 100
-                            row = {"size": size, "scene": scene_name, "without": got[False], "with": got[True],
-                                   "added_core_pct": added, "ratio": got[True]["cpu"] / got[False]["cpu"]}
+                            kinds = ["plain", "cam"] + (["old"] if before else [])
+                            order = kinds[k % len(kinds):] + kinds[:k % len(kinds)]
+                            got = {}
+                            for kind in order:
+                                got[kind] = run(display, w, h, args, Path(tmp) / f"{size}-{scene_name}-{k}-{kind}.webm",
+                                                None if kind == "plain" else camera, before if kind == "old" else None)
+                                got[kind]["load1"] = os.getloadavg()[0]
+                            plain = got["plain"]
+                            row = {"size": size, "scene": scene_name, "without": plain, "with": got["cam"],
+                                   **added(plain, got["cam"], args.seconds)}
+                            line = (f"{size} {scene_name:6} run {k}: CPU {plain['cpu']:.2f} s without, "
+                                    f"{got['cam']['cpu']:.2f} s with the webcam ({plain['frames']} / "
+                                    f"{got['cam']['frames']} frames, {got['cam']['grabs']} grabs, "
+                                    f"{got['cam']['redrawn']} redrawn): +{row['added_core_pct']:.1f} % of a core, "
+                                    f"x{row['ratio']:.2f}")
+                            if before:
+                                old = added(plain, got["old"], args.seconds)
+                                row.update(before=got["old"], before_added_core_pct=old["added_core_pct"],
+                                           before_ratio=old["ratio"])
+                                line += (f"; BEFORE ({before.name}): {got['old']['cpu']:.2f} s, {got['old']['frames']} "
+                                         f"frames, {got['old']['grabs']} grabs: +{old['added_core_pct']:.1f} % of a "
+                                         f"core, x{old['ratio']:.2f}")
                             rows.append(row)
-                            print(f"{size} {scene_name:6} run {k}: CPU {got[False]['cpu']:.2f} s without, "
-                                  f"{got[True]['cpu']:.2f} s with the webcam ({got[False]['frames']} / "
-                                  f"{got[True]['frames']} frames): +{added:.1f} % of a core, "
-                                  f"x{row['ratio']:.2f}", flush=True)
+                            print(line + f" [load {min(r['load1'] for r in got.values()):.2f}-"
+                                  f"{max(r['load1'] for r in got.values()):.2f}]", flush=True)
                     finally:
                         stop(pattern)
             finally:
@@ -106,7 +135,9 @@ def main_webcam(args) -> int:
             print(f"{size} {scene_name:6} MEDIAN of {len(mine)}: webcam adds "
                   f"{statistics.median(r['added_core_pct'] for r in mine):.1f} % of a core, CPU ratio with/without "
                   f"{statistics.median(r['ratio'] for r in mine):.2f} (camera {CAMERA[0]}x{CAMERA[1]} "
-                  f"@ {CAMERA[2]} fps MJPEG, file-fed)")
+                  f"@ {CAMERA[2]} fps MJPEG, file-fed)" + (
+                      f"; BEFORE: adds {statistics.median(r['before_added_core_pct'] for r in mine):.1f} % of a core, "
+                      f"x{statistics.median(r['before_ratio'] for r in mine):.2f}" if before else ""))
     if args.json:
         args.json.write_text(json.dumps({"webcam": rows}, indent=2))
     return 0

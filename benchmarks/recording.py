@@ -612,6 +612,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also ffmpeg with these extra libvpx-vp9 options (e.g. scr:tune-content=screen), same run")
     ap.add_argument("--webcam", action="store_true",
                     help="instead: ours without and with the webcam bubble (file-fed camera), the CPU it adds")
+    ap.add_argument("--webcam-before", metavar="TREE",
+                    help="with --webcam: also the bubble run from the code in TREE (e.g. a git worktree of the commit "
+                         "before a change), in the same run")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
     if args.codecs:

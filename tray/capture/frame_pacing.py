@@ -18,6 +18,10 @@ Queued frames are converted to yuv420p here, so conversion and encoding overlap.
 pixels really differ (:mod:`tray.capture.damage_convert`), with a whole conversion at least once per
 :data:`SAFETY_GRAB_SECONDS` (``frames_converted_partial``). The queue put never blocks: a full queue drops the frame
 (``frames_dropped``).
+A capture that draws an overlay over the screen (the webcam bubble: :mod:`tray.capture.webcam_bubble`) may offer
+``capture.refresh(last, frame)``: at a deadline with no grab (the screen still) it is asked for a new frame with the
+overlay drawn again over ``last`` (the BGRA picture of the last queued ``frame``, updated in place) and only its
+square converted (``frames_redrawn``); None: nothing new to show.
 
 The queue carries :class:`QueuedFrame` items and ends with exactly one :class:`EndOfRecording` (also after a capture
 error or a stop during the countdown), which the encoder thread (:mod:`tray.capture.encode_loop`) waits for.
@@ -119,6 +123,9 @@ class CaptureLoop:
             damaged = getattr(capture, "damaged", None) if damage_convert.enabled() else None
             if damaged is not None:
                 convert = damage_convert.DamageConverter(convert)
+            # optional overlay drawn again without a grab while the screen is still (the webcam bubble); not with
+            # damage conversion, whose copy of the last frame would not have it
+            refresh = getattr(capture, "refresh", None) if damaged is None else None
             last_full_at = float("-inf")
             t0 = next_tick = control.start_output()
             while True:
@@ -146,7 +153,17 @@ class CaptureLoop:
                         and now - last_grab_at < SAFETY_GRAB_SECONDS - 1e-6
                         and now - last_queued_at < self._keepalive - 1e-6):
                     stats.ticks += 1
-                    stats.grabs_skipped_unchanged += 1
+                    redrawn = None
+                    if refresh is not None and frame is not None and not self._frames.full():
+                        redrawn = refresh(prev, frame)  # draws into prev: it stays the queued frame's picture
+                    if redrawn is None:
+                        stats.grabs_skipped_unchanged += 1
+                        continue
+                    frame = redrawn
+                    self._frames.put_nowait(QueuedFrame(round((now - t0 - paused_total) * 1000), frame))
+                    stats.frames_queued += 1
+                    stats.frames_redrawn += 1
+                    last_queued_at = now
                     continue
                 width, height, data = capture.grab(region)
                 if damaged is not None:

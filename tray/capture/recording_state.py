@@ -54,6 +54,7 @@ class RecordingStats:
     frames_keepalive: int = 0  # identical frames queued anyway (one per keepalive_interval)
     frames_dropped: int = 0  # queue full
     frames_converted_partial: int = 0  # only the damaged rectangles converted (tray.capture.damage_convert)
+    frames_redrawn: int = 0  # no grab, only an overlay drawn again (the webcam bubble on a still screen)
     late_ticks: int = 0  # deadlines missed because a grab ran late
     frames_encoded: int = 0  # includes the repeated last frame
     durable_bytes: int = 0

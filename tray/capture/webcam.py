@@ -5,6 +5,11 @@ Per-OS camera input, all through FFmpeg's device demuxers in PyAV (:func:`camera
 (``/dev/video0``), DirectShow on Windows (``video=<name>``), AVFoundation on macOS (``<index or name>:none``). A
 ``file:PATH`` device is a video file played as a camera (looped, at its own pace): a camera for tests and demos.
 
+Pictures are published at most :data:`BUBBLE_FPS` a second (a Loom-like bubble: on a still screen each new picture
+costs a recorded frame): a 30 fps camera gives every other picture, on a grid of the pictures' own timestamps. A
+picture that is not published is not converted to RGB, and with an intra-only codec (MJPEG, raw: what USB webcams
+send) its packet is not even decoded.
+
 :class:`Camera` is the adapter the bubble uses: ``start()`` opens the input (an error names the device: it is raised
 before the recording starts), ``latest()`` returns ``(sequence, picture)`` (an RGB ``numpy`` array ``size x size x
 3``, or None before the first picture; ``sequence`` grows with each new picture), ``close()`` stops the thread.
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FILE_PREFIX = "file:"
 _DEFAULT_DEVICES = {"linux": "/dev/video0", "win32": "", "darwin": "0"}
+BUBBLE_FPS = 15  # pictures published per second, at most
+_SLACK = 0.002  # s: timestamps rounded to ms (WebM) still fall on the grid
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,9 @@ class Camera:
     """The camera at ``device`` (see :func:`camera_input`), pictures cut to ``size`` px squares."""
 
     def __init__(self, device: str, size: int, *, clock: Callable[[], float] = time.monotonic,
-                 platform: str = sys.platform) -> None:
+                 platform: str = sys.platform, max_fps: float = BUBBLE_FPS) -> None:
         self.device, self.size = device, int(size)
+        self._interval = 1.0 / max_fps
         self._input = camera_input(device, platform)
         self._clock = clock
         self._latest: tuple[int, Any] = (0, None)
@@ -121,14 +129,26 @@ class Camera:
     def _read(self, container: Any) -> None:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        intra = bool(stream.codec_context.codec.intra_only)  # each packet decodes alone: skip the unused ones
         start = self._clock()
-        for frame in container.decode(stream):
+        due = float("-inf")  # the stream time from which the next picture is published
+        for packet in container.demux(stream):
             if self._stop.is_set():
                 return
-            if self._input.looped and frame.time is not None:  # a file: at its own pace, like a camera
-                wait = start + float(frame.time) - self._clock()
-                if wait > 0:
-                    self._stop.wait(wait)
-            seq = self._latest[0] + 1
-            self._latest = (seq, square_picture(frame, self.size))
-            self.pictures = seq
+            if intra and packet.pts is not None and packet.time_base is not None and \
+                    float(packet.pts * packet.time_base) < due - _SLACK:
+                continue
+            for frame in packet.decode():
+                if self._stop.is_set():
+                    return
+                t = float(frame.time) if frame.time is not None else self._clock() - start
+                if t < due - _SLACK:
+                    continue  # between two published pictures
+                due = (due if t - due < self._interval else t) + self._interval  # the grid, unless far behind
+                if self._input.looped:  # a file: at its own pace, like a camera
+                    wait = start + t - self._clock()
+                    if wait > 0:
+                        self._stop.wait(wait)
+                seq = self._latest[0] + 1
+                self._latest = (seq, square_picture(frame, self.size))
+                self.pictures = seq

@@ -88,9 +88,9 @@ def black_screen():
 
 
 def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, actions: dict[float, object],
-           region: Region = Region(0, 0, W, H)):
+           region: Region = Region(0, 0, W, H), options=None):
     """Record ``region`` (the whole screen) for ``seconds`` of fake time; ``actions[t]()`` runs once the clock passes
-    t."""
+    t; ``options(fake_time)``: more arguments for the Recorder."""
     from tray_platform.linux.capture import X11ScreenCapture
     from tray_platform.linux.display import X11DisplayInfo
 
@@ -107,7 +107,7 @@ def record(screen: BlackScreen, path: Path, *, seconds: float, cursor: bool, act
     rec = Recorder(path, region=region, fps=FPS, bitrate=4_000_000, cursor=cursor,
                    max_duration=seconds, display_info=X11DisplayInfo(display=screen.name),
                    capture_factory=lambda: X11ScreenCapture(display=screen.name, with_cursor=cursor),
-                   clock=ft.clock, sleeper=ft.sleep)
+                   clock=ft.clock, sleeper=ft.sleep, **(options(ft) if options else {}))
     ft.recorder = rec
     rec.start()
     assert rec.wait(60), "recording did not end"

@@ -132,3 +132,87 @@ def test_the_file_fed_camera_plays_the_file_in_a_loop_as_squares(tmp_path):
         camera.close()
     with pytest.raises(InvalidCaptureTarget, match="webcam 'file:/nonexistent.webm': cannot open"):
         Camera("file:/nonexistent.webm", 40).start()
+
+
+@pytest.mark.parametrize("d", [20, 33, 90])
+def test_the_fast_disc_draws_exactly_what_composite_draws(d):
+    from tray.capture.webcam_bubble import Disc
+
+    rng = np.random.default_rng(d)
+    w, h, x, y = 120, 104, 7, 11
+    screen = bytearray(rng.integers(0, 256, w * h * 4, dtype=np.uint8).tobytes())
+    picture = rng.integers(0, 256, (d, d, 3), dtype=np.uint8)
+    expected = bytearray(screen)
+    composite(expected, w, h, picture, x, y, disc_alpha(d))
+    Disc(d).draw(np.frombuffer(screen, dtype=np.uint8).reshape(h, w, 4), picture, x, y)
+    assert screen == expected
+
+
+class CountingScreen:
+    """A still noisy screen (the OS edge) whose DAMAGE-like hint says "unchanged" after the first grab."""
+
+    def __init__(self, w: int, h: int) -> None:
+        self.w, self.h, self.grabs = w, h, 0
+        self.pixels = np.random.default_rng(3).integers(0, 256, w * h * 4, dtype=np.uint8).tobytes()
+
+    def changed(self, region):
+        return self.grabs == 0
+
+    def grab(self, region):
+        self.grabs += 1
+        return self.w, self.h, bytearray(self.pixels)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("spec", [WebcamSpec(size=33, position=(13, 7)), WebcamSpec(size=40)],
+                         ids=["odd-corner-and-size", "bottom-right"])
+def test_a_new_picture_on_a_still_screen_is_drawn_without_a_grab_and_exactly_as_a_grab_would(spec):
+    """refresh() redraws the bubble over the screen kept from the last grab and converts only its square: the frame
+    is byte for byte the full conversion of the screen with the new picture, and no grab is made."""
+    from tray.capture.yuv import make_converter
+
+    w, h = 96, 64
+    screen, camera = CountingScreen(w, h), StillCamera()
+    convert = make_converter(w, h)
+    bubble = BubbleCapture(screen, camera, spec)
+    rng = np.random.default_rng(5)
+    camera.state = (1, rng.integers(0, 256, (spec.size, spec.size, 3), dtype=np.uint8))
+    assert bubble.changed(None)
+    _, _, last = bubble.grab(None)
+    frame = convert(w, h, last)
+    assert bubble.refresh(last, frame) is None  # no new picture: nothing to draw
+    for seq in (2, 3):
+        camera.state = (seq, rng.integers(0, 256, (spec.size, spec.size, 3), dtype=np.uint8))
+        assert not bubble.changed(None)  # still screen: no grab asked for, the picture is refreshed
+        before = frame
+        frame = bubble.refresh(last, frame)
+        assert frame is not None and frame is not before and screen.grabs == 1
+        expected = bytearray(screen.pixels)
+        x, y, d = spec.place(w, h)
+        composite(expected, w, h, camera.state[1], x, y, disc_alpha(d))
+        assert last == expected  # the picture of the returned frame
+        want = convert(w, h, expected)
+        for got, ref in zip(frame.planes, want.planes):
+            assert bytes(got) == bytes(ref)
+    assert bubble.refreshes == 2
+
+
+def test_the_file_camera_publishes_at_most_15_pictures_a_second_on_the_pictures_time_grid(tmp_path):
+    """One pass over a 1 s clip whose pictures' shade is their index (a clock far ahead: no waiting): a 30 fps MJPEG
+    camera (intra-only: the skipped pictures are not even decoded) gives every other picture, a 25 fps VP9 one 15
+    of its 25 (at 0, 0.08, 0.16, 0.2 ... 0.96 s)."""
+    for codec, pix_fmt, fps, last in (("mjpeg", "yuvj420p", 30, 28), ("libvpx-vp9", "yuv420p", 25, 24)):
+        path = write_clip(tmp_path / f"cam-{codec}.mkv",
+                          [np.full((48, 64, 3), 8 * i, dtype=np.uint8) for i in range(fps)], fps,
+                          codec=codec, pix_fmt=pix_fmt)
+        ticks = iter(range(0, 10**9, 1000))
+        camera = Camera(f"file:{path}", 16, clock=lambda ticks=ticks: float(next(ticks)))
+        container = camera._open()
+        try:
+            camera._read(container)
+        finally:
+            container.close()
+        seq, picture = camera.latest()
+        assert (seq, round(int(picture[8, 8, 0]) / 8)) == (15, last), (codec, seq, picture[8, 8])
