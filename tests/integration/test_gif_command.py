@@ -139,3 +139,6 @@ def test_upload_to_the_embedded_server_serves_image_gif(clips, tmp_path, capsys,
         body = requests.get(file_of(url), timeout=30)
     assert body.status_code == 200 and body.headers["content-type"] == "image/gif"
     assert body.content == out.read_bytes()
+    assert main(["history"]) == 0  # one row, kind gif, with its link (the journal recorded the GIF)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert f" gif " in line and url in line and line.endswith(f"({out})")

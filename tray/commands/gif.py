@@ -5,7 +5,8 @@ recording (WebM or MP4: a spool, a saved recording, anything PyAV reads), throug
 At most 60 s of it: a longer recording needs ``--start``/``--end`` (the message says so). The GIF goes next to the
 recording (``NAME.gif``) unless ``--out`` says where; an existing file is never overwritten (``--overwrite``), and
 the GIF is written to a ``.part`` file renamed at the end, so a failed conversion leaves nothing behind.
-``--upload`` uploads it as an image (``image/gif``) and prints the link; otherwise its path is printed.
+``--upload`` uploads it as an image (``image/gif``) and prints the link; otherwise its path is printed. Either way the
+upload journal records it (kind "gif"): the History window and ``snaplark history`` list it.
 """
 
 from __future__ import annotations
@@ -101,9 +102,23 @@ def run(args: argparse.Namespace) -> int:
         _err(f"could not make the GIF from {args.recording} ({type(exc).__name__}: {exc})")
         return EXIT_FAILED
     print(f"{gif.describe()}: {out}", file=sys.stderr)
+    _record(out, args.recording, gif.duration)
     if not args.upload:
         print(out)
         return EXIT_OK
     from tray.commands.shot import _settings, _upload
 
     return _upload(_settings(args), out, args, prog=PROG, what="GIF")
+
+
+def _record(gif: Path, recording: Path, duration: float) -> None:
+    """The GIF into the upload journal (History and ``snaplark history`` list it, kind "gif"; an upload of it keeps
+    that kind). The GIF is written already: a journal that cannot be written is said, not fatal."""
+    from tray.services import open_upload_history
+    from tray.upload.journal import JournalError
+
+    try:
+        with open_upload_history() as history:
+            history.record_saved("gif", gif, source=recording, duration=duration)
+    except (JournalError, OSError) as exc:
+        _err(f"the GIF is saved, but the history could not record it: {exc}")

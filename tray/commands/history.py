@@ -1,6 +1,6 @@
 """``snaplark history``: past uploads and their links, most recent first (a link the owner deleted on the server is
-marked ``[link deleted]``); ``--window``: the History window (in the
-running tray app when there is one, else on its own until it is closed)."""
+marked ``[link deleted]``), with the files saved and not uploaded (a GIF made from a recording: ``(not uploaded)``);
+``--window``: the History window (in the running tray app when there is one, else on its own until it is closed)."""
 
 from __future__ import annotations
 
@@ -27,17 +27,24 @@ def run(args: argparse.Namespace, *, history: Any = None) -> int:
         return _window(args)
     try:
         if history is not None:
-            entries = history.entries(args.limit or None)
+            entries = _entries(history, args.limit)
         else:
             from tray.services import open_upload_history
 
             with open_upload_history() as opened:
-                entries = opened.entries(args.limit or None)
+                entries = _entries(opened, args.limit)
     except JournalError as exc:
         print(f"snaplark history: {exc}", file=sys.stderr)
         return 1
     _print(entries, as_json=args.json)
     return 0
+
+
+def _entries(history: Any, limit: int) -> list:
+    """The uploads and the saved files not uploaded (GIFs made from recordings), newest first, ``limit`` of them."""
+    rows = history.entries(limit or None) + history.saved()
+    rows.sort(key=lambda e: getattr(e, "completed_at", None) or e.created_at, reverse=True)
+    return rows[:limit] if limit else rows
 
 
 def _window(args: argparse.Namespace) -> int:
@@ -66,14 +73,17 @@ def _window(args: argparse.Namespace) -> int:
 def _print(entries: list, *, as_json: bool) -> None:
     from tray.humanize import human_bytes
 
-    if as_json:
-        print(json.dumps([vars(e) for e in entries], indent=2))
+    if as_json:  # a saved file has no url (null) and says when it was saved (created_at)
+        print(json.dumps([{**e._asdict(), "url": None} if hasattr(e, "_asdict") else vars(e) for e in entries],
+                         indent=2))
         return
     if not entries:
         print("No uploads yet.")
         return
     for e in entries:
-        when = dt.datetime.fromtimestamp(e.completed_at).strftime("%Y-%m-%d %H:%M:%S")
+        saved = not hasattr(e, "completed_at")
+        when = dt.datetime.fromtimestamp(e.created_at if saved else e.completed_at).strftime("%Y-%m-%d %H:%M:%S")
         size = human_bytes(e.size) if e.size else "-"
         gone = " [link deleted]" if getattr(e, "deleted_at", None) is not None else ""  # snaplark delete & co
-        print(f"{when}  {e.kind:<10} {size:>10}  {e.url}{gone}  ({e.local_path})")
+        link = "(not uploaded)" if saved else e.url
+        print(f"{when}  {e.kind:<10} {size:>10}  {link}{gone}  ({e.local_path})")

@@ -1,9 +1,10 @@
 """What the History window's buttons do with one capture (:class:`~tray.ui.history_model.HistoryItem`): copy or open
-its link, open the file or its folder, retry a failed upload (or, now, one waiting for an unreachable server), upload
-it again to the current server, save a recording as GIF beside it, delete the local file (after asking), delete the
-link on the server (``DELETE /objects/<id>`` as ``snaplark delete`` does; a server without that extension is named
-as such). A deleted link is recorded in the journal (:func:`delete_on_server`): the row then says "link deleted",
-its link can no longer be copied or opened, and the file can still be uploaded again.
+its link, open the file or show it selected in its folder, retry a failed upload (or, now, one waiting for an
+unreachable server), upload it again to the current server, save a recording as GIF beside it (the journal records
+the GIF: its own row from then on), delete the local file (after asking), delete the link on the server (``DELETE
+/objects/<id>`` as ``snaplark delete`` does; a server without that extension is named as such). A deleted link is
+recorded in the journal (:func:`delete_on_server`): the row then says "link deleted", its link can no longer be
+copied or opened, and the file can still be uploaded again.
 
 Threading: every method is called on the Tk thread. Uploading (which may first wake the server: seconds) runs on a
 short-lived thread; its outcome comes back through ``ctx.post``. Deleting a file is one ``unlink`` on the Tk thread.
@@ -38,7 +39,7 @@ class HistoryActions:
     def __init__(self, ctx: TrayContext, *, engine: Callable[[], Any], confirm: Callable[[str, str], bool],
                  changed: Callable[[], None], say: Callable[[str], None],
                  delete_link: Callable[[HistoryItem], None] | None = None,
-                 on_upload: Callable[[Any], None] | None = None):
+                 on_upload: Callable[[Any], None] | None = None, record_saved: Callable[..., Any] | None = None):
         self.ctx = ctx
         self._engine = engine
         self._confirm = confirm
@@ -46,6 +47,7 @@ class HistoryActions:
         self._say = say
         self.delete_link = delete_link
         self._on_upload = on_upload  # e.g. the tray's RecentUploads.await_url: the new link to the clipboard
+        self._record_saved = record_saved  # UploadHistory.record_saved: a saved GIF into the journal (any thread)
 
     # ------------------------------------------------------------------ what is possible
     def enabled(self, item: HistoryItem | None) -> dict[str, bool]:
@@ -138,7 +140,14 @@ class HistoryActions:
             except GifTooLong as exc:
                 raise RuntimeError(f"{item.name} is too long for a GIF ({exc}); save a part of it with "
                                    f"`snaplark gif {src} --start S --end S` (at most {GIF_MAX_SECONDS} s)") from None
-            return f"Saved {gif.path.name}: {gif.describe()}"
+            done = f"Saved {gif.path.name}: {gif.describe()}"
+            if self._record_saved is not None:
+                try:  # its own row in History (kind "gif") from now on: the journal records it
+                    self._record_saved("gif", gif.path, source=src, duration=gif.duration)
+                except Exception as exc:  # noqa: BLE001 - the GIF is written: said, not lost
+                    log.warning("could not record %s in the journal: %s", gif.path, exc)
+                    done += f" (not recorded in the history: {exc})"
+            return done
 
         self._say(f"Saving {item.name} as GIF…")
         self._off_tk_thread("save-gif", work, None)

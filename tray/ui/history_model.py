@@ -6,7 +6,8 @@ display.
 States shown: ``uploaded`` (a link), ``link deleted`` (the owner deleted it on the server: it answers 410 Gone; the
 local file can still be uploaded again), ``uploading N%`` (the engine's live progress when it runs the upload, else what
 the journal says the server acknowledged), ``waiting (offline)`` / ``waiting (log in)``, ``failed`` (with the reason)
-and ``local only``. An upload whose answer had ``expiresAt`` says ``uploaded · expires in 6 days`` until then and
+and ``local only`` (a capture in the save folder, or a file the journal records as saved, such as a GIF made from a
+recording). An upload whose answer had ``expiresAt`` says ``uploaded · expires in 6 days`` until then and
 ``expired`` after (the server answers 410 since: no link to copy or open, as a deleted one).
 
 Threading: pure functions and frozen values; any thread.
@@ -26,7 +27,7 @@ from tray.humanize import human_bytes, human_duration
 UPLOADED, UPLOADING, WAITING, FAILED, LOCAL = "uploaded", "uploading", "waiting", "failed", "local"
 DELETED = "deleted"
 EXPIRED = "expired"
-_KIND = {"screenshot": "Screenshot", "video": "Recording"}
+_KIND = {"screenshot": "Screenshot", "video": "Recording", "gif": "GIF"}
 _WAITING = {"paused_offline": "waiting (offline)", "auth_required": "waiting (log in)"}
 
 
@@ -34,7 +35,7 @@ _WAITING = {"paused_offline": "waiting (offline)", "auth_required": "waiting (lo
 class HistoryItem:
     """One row (a plain slotted value: 10,000 are built each time the window opens; treat it as immutable)."""
     key: tuple  # ("session", id) | ("history", created_at, path) | ("file", path): stable across refreshes
-    kind: str  # "screenshot" | "video"
+    kind: str  # "screenshot" | "video" | "gif" (a GIF saved from a recording, uploaded or not)
     local_path: str
     status: str  # UPLOADED, DELETED, EXPIRED, UPLOADING, WAITING, FAILED, LOCAL
     state_text: str
@@ -115,6 +116,8 @@ def from_catalog(record: Any, progress: Any = None, now: float | None = None) ->
         status, text = (EXPIRED, "expired") if left <= 0 else (UPLOADED, f"uploaded · {expires_text(left)}")
     elif state == "completed":
         status, text = UPLOADED, "uploaded"
+    elif state == "saved":  # a file Snaplark wrote (a GIF from a recording), never uploaded
+        status, text = LOCAL, "local only"
     elif state == "failed":
         status, text = FAILED, "failed" + (f": {record.error}" if record.error else "")
     elif state in _WAITING:

@@ -106,6 +106,7 @@ class HistoryWindow:
 
         self.actions = HistoryActions(
             ctx, engine=engine, changed=self.refresh, say=self.say, delete_link=delete_link, on_upload=on_upload,
+            record_saved=getattr(history, "record_saved", None),
             confirm=confirm or (lambda title, text: messagebox.askyesno(title, text, parent=self.top)))
         if delete_link is None:
             from tray.ui.tooltip import Tooltip

@@ -29,7 +29,7 @@ from tray.ui.menu_entry import SEPARATOR, MenuEntry
 log = logging.getLogger(__name__)
 
 RECENT_COUNT = RECENT_LIMIT = 10
-_KIND_NAMES = {"screenshot": "Screenshot", "video": "Recording"}
+_KIND_NAMES = {"screenshot": "Screenshot", "video": "Recording", "gif": "GIF"}
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@ The journal (:mod:`tray.upload.journal`) appends a history row in the same trans
 completed, so the history never lists an upload the journal still thinks is pending, and vice versa. The upload side
 owns it: :class:`tray.services.UploadStack` builds one over its journal for the tray (Recent uploads menu), and
 :func:`tray.services.open_upload_history` opens one for ``snaplark history``; the UI and the CLI read it, and write
-one thing through it: that the owner deleted a link on the server (:meth:`UploadHistory.mark_link_deleted`).
+two things through it: that the owner deleted a link on the server (:meth:`UploadHistory.mark_link_deleted`), and a
+file Snaplark wrote that is no upload, a GIF saved from a recording (:meth:`UploadHistory.record_saved`): History and
+``snaplark history`` list it (kind "gif"), local only until it is uploaded, then with its link.
 
 Threading: as :class:`~tray.upload.journal.UploadJournal` (any thread).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 from tray.upload.journal import HistoryRecord, UploadJournal
@@ -39,6 +42,16 @@ class CatalogRecord(NamedTuple):
     expires_at: float | None = None  # when the server deletes it (Unix time), None: no expiry known
 
 
+class SavedFile(NamedTuple):
+    """A file Snaplark wrote that has no completed upload (``snaplark history`` lists it: no link)."""
+    kind: str
+    local_path: str
+    size: int | None
+    duration: float | None
+    source_path: str | None
+    created_at: float
+
+
 class UploadHistory:
     def __init__(self, journal: UploadJournal):
         self._journal = journal
@@ -51,6 +64,18 @@ class UploadHistory:
     def mark_link_deleted(self, link: str) -> int:
         """Record that the owner deleted ``link`` on the server (see :meth:`UploadJournal.mark_link_deleted`)."""
         return self._journal.mark_link_deleted(link)
+
+    def record_saved(self, kind: str, path: str | Path, *, source: str | Path | None = None,
+                     duration: float | None = None) -> int:
+        """Record the file ``path`` Snaplark just wrote (``kind`` "gif": from the recording ``source``); its size
+        is read now. A later upload of it (same absolute path) keeps the kind."""
+        path = Path(path).absolute()
+        return self._journal.add_saved_file(kind, path, size=path.stat().st_size, duration=duration,
+                                            source_path=None if source is None else Path(source).absolute())
+
+    def saved(self) -> list[SavedFile]:
+        """The saved files with no completed upload, newest first."""
+        return [SavedFile._make(row) for row in self._journal.saved_rows()]
 
     def catalog(self) -> list[CatalogRecord]:
         """Every upload, whatever its state, newest first (one query: fast for 10,000 rows)."""

@@ -1,6 +1,7 @@
 """Durable record of every upload: SQLite in WAL mode, in the data dir.
 
-Tables: ``sessions`` (one per upload: video or screenshot), ``parts`` (byte ranges of a video's local file, their
+Tables: ``sessions`` (one per upload: video or screenshot), ``saved_files`` (files written that are no upload: a GIF
+saved from a recording), ``parts`` (byte ranges of a video's local file, their
 sha256 and whether the server acknowledged them) and ``history`` (completed uploads, read through ``tray.upload.history``; a link the owner deleted on the server keeps its
 row, with ``deleted_at``). The schema and its migrations: :mod:`tray.upload.journal_schema`.
 Every method is one transaction, committed before it returns: callers change the journal first and act second,
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from tray import paths
-from tray.upload.journal_schema import SCHEMA_VERSION, NewerSchema, migrate
+from tray.upload.journal_schema import CATALOG_SQL, SAVED_SQL, SCHEMA_VERSION, NewerSchema, migrate
 
 __all__ = ["SCHEMA_VERSION", "JOURNAL_FILENAME", "JournalError", "PartRecord", "SessionRecord", "HistoryRecord",
            "TERMINAL_STATES", "UploadJournal", "default_journal_path"]
@@ -86,21 +87,6 @@ class HistoryRecord:
     page_url: str | None = None  # ... and its share page (pageUrl), when the server gave one
     deleted_at: float | None = None  # when the owner deleted the link on the server (it answers 410 since)
     expires_at: float | None = None  # when the server deletes it (the answer's expiresAt), None: no expiry known
-
-
-_CATALOG_SQL = """
-SELECT s.id, s.kind, s.local_path, s.state, COALESCE(s.url, h.url), s.error, s.total_size, s.durable_bytes,
-       s.duration, s.created_at, COALESCE(h.completed_at, s.updated_at),
-       CASE WHEN s.state NOT IN ('completed', 'failed')
-            THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END,
-       h.deleted_at, h.expires_at
-  FROM sessions s LEFT JOIN history h ON h.session_id = s.id
-UNION ALL
-SELECT NULL, kind, local_path, 'completed', url, NULL, size, COALESCE(size, 0), duration, completed_at,
-       completed_at, NULL, deleted_at, expires_at
-  FROM history WHERE session_id IS NULL
-ORDER BY 10 DESC
-"""
 
 
 def default_journal_path() -> Path:
@@ -362,7 +348,8 @@ class UploadJournal:
         deletes it (Unix time)."""
         now = self._clock()
         with self._tx() as c:
-            row = c.execute("SELECT kind, local_path, total_size, duration, server_url FROM sessions WHERE id = ?",
+            row = c.execute("SELECT COALESCE(f.kind, s.kind), s.local_path, total_size, s.duration, server_url FROM "
+                            "sessions s LEFT JOIN saved_files f ON f.local_path = s.local_path WHERE s.id = ?",
                             (session_id,)).fetchone()
             if row is None:
                 raise JournalError(f"upload journal has no session {session_id}")
@@ -390,7 +377,7 @@ class UploadJournal:
         session with its link, and history rows without a session; for an unfinished upload, the bytes the server
         acked. :class:`tray.upload.history.CatalogRecord` names the columns."""
         with self._read() as c:
-            return c.execute(_CATALOG_SQL).fetchall()
+            return c.execute(CATALOG_SQL).fetchall()
 
     def add_history(self, kind: str, local_path: str, url: str, *, size: int | None = None,
                     duration: float | None = None, server_url: str | None = None) -> int:
@@ -399,6 +386,23 @@ class UploadJournal:
                             "completed_at) VALUES (NULL,?,?,?,?,?,?,?)",
                             (kind, local_path, url, size, duration, server_url, self._clock()))
             return int(cur.lastrowid)
+
+    def add_saved_file(self, kind: str, local_path: str | Path, *, size: int | None = None,
+                       duration: float | None = None, source_path: str | Path | None = None) -> int:
+        """Record a file Snaplark wrote that is no upload (``kind`` "gif": a GIF saved from the recording
+        ``source_path``); a new file at the same path replaces the row. History lists it, with this kind also once
+        it is uploaded."""
+        with self._tx() as c:
+            return int(c.execute(
+                "INSERT OR REPLACE INTO saved_files (kind, local_path, source_path, size, duration, created_at) "
+                "VALUES (?,?,?,?,?,?)", (kind, str(local_path), None if source_path is None else str(source_path),
+                                         size, duration, self._clock())).lastrowid)
+
+    def saved_rows(self) -> list[tuple]:
+        """The saved files with no upload of theirs completed, newest first: (kind, local_path, size, duration,
+        source_path, created_at)."""
+        with self._read() as c:
+            return c.execute(SAVED_SQL).fetchall()
 
     def mark_link_deleted(self, link: str) -> int:
         """The owner deleted ``link`` on the server: every history row of that upload gets ``deleted_at`` (now),

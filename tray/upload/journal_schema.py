@@ -1,4 +1,5 @@
-"""The upload journal's SQLite schema and its versioned migrations (:mod:`tray.upload.journal` opens the file).
+"""The upload journal's SQLite schema, its versioned migrations and its read queries that join tables
+(:mod:`tray.upload.journal` opens the file).
 
 ``PRAGMA user_version`` holds the schema version. A journal written by an older Snaplark is brought up to
 :data:`SCHEMA_VERSION` in place, one migration after another, inside the opening transaction (all of them or none);
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # version 1: the tables every journal starts with
 TABLES = """
@@ -71,7 +72,49 @@ MIGRATIONS = {
     4: """
     ALTER TABLE history ADD COLUMN expires_at REAL;
     """,
+    # 5: files Snaplark wrote that are not uploads (a GIF saved from a recording): History lists them, and an upload
+    # of one keeps their kind ('gif'; its session says 'screenshot', the endpoint it went to); one row per path
+    5: """
+    CREATE TABLE IF NOT EXISTS saved_files (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind        TEXT NOT NULL,
+        local_path  TEXT NOT NULL UNIQUE,
+        source_path TEXT,
+        size        INTEGER,
+        duration    REAL,
+        created_at  REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sessions_by_path ON sessions(local_path);
+    CREATE INDEX IF NOT EXISTS history_by_path ON history(local_path);
+    """,
 }
+
+# the History window's catalog (tray.upload.history.CatalogRecord names the columns): every session with its link
+# (a saved file's kind wins: an uploaded GIF stays "gif"), history rows without a session, and the saved files
+# nobody uploaded (state 'saved')
+CATALOG_SQL = """
+SELECT s.id, COALESCE(f.kind, s.kind), s.local_path, s.state, COALESCE(s.url, h.url), s.error, s.total_size,
+       s.durable_bytes, s.duration, s.created_at, COALESCE(h.completed_at, s.updated_at),
+       CASE WHEN s.state NOT IN ('completed', 'failed')
+            THEN (SELECT COALESCE(SUM(p.length), 0) FROM parts p WHERE p.session_id = s.id AND p.acked) END,
+       h.deleted_at, h.expires_at
+  FROM sessions s LEFT JOIN history h ON h.session_id = s.id LEFT JOIN saved_files f ON f.local_path = s.local_path
+UNION ALL
+SELECT NULL, kind, local_path, 'completed', url, NULL, size, COALESCE(size, 0), duration, completed_at,
+       completed_at, NULL, deleted_at, expires_at
+  FROM history WHERE session_id IS NULL
+UNION ALL
+SELECT NULL, kind, local_path, 'saved', NULL, NULL, size, COALESCE(size, 0), duration, created_at, created_at, NULL,
+       NULL, NULL
+  FROM saved_files f WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.local_path = f.local_path)
+                       AND NOT EXISTS (SELECT 1 FROM history h WHERE h.local_path = f.local_path)
+ORDER BY 10 DESC
+"""
+# the saved files (migration 5) with no completed upload of theirs: `snaplark history` lists them with the uploads
+SAVED_SQL = """
+SELECT kind, local_path, size, duration, source_path, created_at FROM saved_files f
+ WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.local_path = f.local_path) ORDER BY created_at DESC, id DESC
+"""
 
 
 class NewerSchema(Exception):

@@ -32,6 +32,16 @@ PRAGMA user_version = 2;
 """
 
 
+def old_journal(folder, version: int, changes: str = ""):
+    """``folder/uploads.sqlite3`` as an older Snaplark left it: the version-2 journal, ``changes``, ``version``."""
+    path = folder / "uploads.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V2_JOURNAL.replace("PRAGMA user_version = 2;", "") + changes
+                       + f" PRAGMA user_version = {version};")
+    conn.close()
+    return path
+
+
 class Clock:
     now = 100.0
 
@@ -110,14 +120,10 @@ def test_a_journal_newer_than_this_version_is_still_refused(tmp_path):
 def test_a_version_3_journal_gains_expires_at_and_keeps_its_rows(tmp_path):
     """Schema 4 (the History window's "expires in …"): a version-3 journal -- a link deleted already -- is migrated in
     place; its rows keep every value and have no expiry; a new upload keeps the server's expiresAt."""
-    path = tmp_path / "uploads.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.executescript(V2_JOURNAL.replace("PRAGMA user_version = 2;", "") +
-                       "ALTER TABLE history ADD COLUMN deleted_at REAL; UPDATE history SET deleted_at = 50;"
-                       " PRAGMA user_version = 3;")
-    conn.close()
+    path = old_journal(tmp_path, 3, "ALTER TABLE history ADD COLUMN deleted_at REAL; "
+                                    "UPDATE history SET deleted_at = 50;")
     with UploadJournal(path, clock=Clock()) as j:
-        assert SCHEMA_VERSION == 4 and j.connection.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert j.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 4
         (h,) = j.history()
         assert (h.url, h.file_url, h.deleted_at, h.expires_at) == ("http://h/s/abc", "http://h/s/abc.png", 50, None)
         sid = j.create_session("screenshot", "/c/two.png", finished=True, total_size=5)
