@@ -46,10 +46,9 @@ def round_robin_block(ports: list[int], listen: int, *, log: Path | None = None,
     }}"""
 
 
-@contextlib.contextmanager
-def running_nginx(prefix: Path, block: str, probe: Callable[[], bool], timeout: float = 20.0) -> Iterator[Path]:
-    """nginx with ``block`` inside ``http {}``; yields the prefix (access.log, error.log are there)."""
-    need_tool("nginx")
+def nginx_config(prefix: Path, block: str) -> Path:
+    """Write ``prefix``/nginx.conf: a foreground nginx with everything under ``prefix`` and ``block`` inside
+    ``http {}`` (where an nginx image includes /etc/nginx/conf.d/*.conf); its path."""
     prefix.mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(f"""daemon off;
@@ -68,6 +67,14 @@ http {{
 {block}
 }}
 """)
+    return conf
+
+
+@contextlib.contextmanager
+def running_nginx(prefix: Path, block: str, probe: Callable[[], bool], timeout: float = 20.0) -> Iterator[Path]:
+    """nginx with ``block`` inside ``http {}``; yields the prefix (access.log, error.log are there)."""
+    need_tool("nginx")
+    conf = nginx_config(prefix, block)
     proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
 
