@@ -216,3 +216,21 @@ def test_the_file_camera_publishes_at_most_15_pictures_a_second_on_the_pictures_
             container.close()
         seq, picture = camera.latest()
         assert (seq, round(int(picture[8, 8, 0]) / 8)) == (15, last), (codec, seq, picture[8, 8])
+
+
+def test_a_scaled_output_asks_for_a_grab_for_each_new_picture():
+    """A grab of another size than the recorded frames (the converter scales): the square cannot be pasted, so a new
+    picture makes changed() say "changed" (a grab draws it) instead of being redrawn."""
+    from tray.capture.yuv import make_converter
+
+    screen, camera = CountingScreen(96, 64), StillCamera()
+    bubble = BubbleCapture(screen, camera, WebcamSpec(size=20))
+    camera.state = (1, np.zeros((20, 20, 3), dtype=np.uint8))
+    _, _, last = bubble.grab(None)
+    frame = make_converter(48, 32)(96, 64, last)  # recorded at half the grab's size
+    camera.state = (2, np.full((20, 20, 3), 200, dtype=np.uint8))
+    assert not bubble.changed(None) and bubble.refresh(last, frame) is None
+    assert bubble.changed(None) and screen.grabs == 1
+    bubble.grab(None)
+    camera.state = (3, np.full((20, 20, 3), 100, dtype=np.uint8))
+    assert bubble.changed(None) and bubble.refreshes == 0
