@@ -9,6 +9,7 @@ the real server (local disk and S3 on moto). Each test is a defect the outside a
 - HEAD on the embed player, oEmbed, the stylesheet, favicon and the video placeholder (og:image) answered 405.
 - ``/v/<id>/`` redirected to ``http://<the request's Host>/v/<id>``: ``Host: evil.example`` came back in Location.
 - ``/oembed?url=http://[::1`` was a 500.
+- A trim whose database update failed left the new bytes under the old size and ETag: every GET cut short.
 - A title with U+2028 / U+2029 (line and paragraph separators) was accepted although a title is one line.
 """
 
@@ -111,3 +112,37 @@ def test_if_match_with_another_etag_is_412(srv):
         r = get(url, Range="bytes=0-9", **{"If-Match": stale})
         assert r.status_code == 412, (stale, r.status_code)
         assert r.json()["error"] == "precondition_failed" and r.headers["etag"] == etag
+
+
+@pytest.fixture(scope="module")
+def short_webm(tmp_path_factory) -> bytes:
+    from tests.integration.server.test_share_pages import make_video
+
+    return make_video(tmp_path_factory.mktemp("edges") / "clip.webm", seconds=2.5).read_bytes()
+
+
+def test_a_trim_whose_database_update_fails_changes_nothing(make_server, backend, short_webm):
+    """The trim stored the cut file first and then updated the row: when the update failed (here a trigger in the
+    real SQLite file refuses it, as a full disk or a lost PostgreSQL would) the link kept the old size and ETag
+    over the new bytes -- every GET cut short, the original gone."""
+    import sqlite3
+
+    s = make_server(backend, database="sqlite")
+    answer = upload_video(s, short_webm, "webm")
+    before = get(answer["url"])
+    vid = answer["pageUrl"].rsplit("/", 1)[1]
+    trim = f"{s.api_url}/videos/{vid}/trim"
+    with sqlite3.connect(s.db.path) as db:
+        db.execute("CREATE TRIGGER refuse_trim BEFORE UPDATE OF version ON objects "
+                   "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    r = requests.post(trim, json={"start": 1.2, "end": 2.0}, headers=s.headers(), timeout=120)
+    assert r.status_code == 500, r.text
+    after = get(answer["url"])  # requests checks the body against Content-Length
+    assert after.content == short_webm and after.headers["etag"] == before.headers["etag"]
+    with sqlite3.connect(s.db.path) as db:
+        db.execute("DROP TRIGGER refuse_trim")
+    r = requests.post(trim, json={"start": 1.2, "end": 2.0}, headers=s.headers(), timeout=120)
+    assert r.status_code == 200, r.text
+    cut = get(answer["url"])
+    assert cut.headers["etag"] != before.headers["etag"] and len(cut.content) == r.json()["size"]
+    assert cut.content != short_webm
