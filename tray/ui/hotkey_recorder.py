@@ -7,12 +7,18 @@ window can show the grammar's reason.
 the character a key typed: with Shift held, the 1 key is ``exclam``; the US layout's shifted symbols are mapped back
 to their key so that Shift+1 reads as ``<shift>+1`` (and is refused with the grammar's reason) instead of ``!``.
 
+While recording, the field holds a global keyboard and pointer grab (Tk ``grab -global``): a combination another
+application holds goes to us, not to it, so the Settings window can name it as taken; a click outside cancels.
+
 Threading: Tk thread only.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
+
+log = logging.getLogger(__name__)
 
 SHIFT, CONTROL, ALT, SUPER = 0x1, 0x4, 0x8, 0x40  # X11 modifier bits in a Tk event's state (Mod1 = Alt, Mod4)
 MODIFIER_KEYSYMS = {"Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
@@ -85,7 +91,7 @@ class HotkeyRecorder:
         self.recording = False
         self.entry = ttk.Entry(parent, width=width)
         self._show(variable.get())
-        self.entry.bind("<Button-1>", lambda e: self.start())
+        self.entry.bind("<Button-1>", self._click)
         self.entry.bind("<KeyPress>", self._key)
         self.entry.bind("<FocusOut>", lambda e: self.stop())
         variable.trace_add("write", lambda *a: None if self.recording else self._show(variable.get()))
@@ -102,13 +108,35 @@ class HotkeyRecorder:
         self.recording = True
         self._show(self.PROMPT)
         self.entry.focus_set()
+        self._grab()
         if self.on_recording is not None:
             self.on_recording(True)
+
+    def _grab(self) -> None:
+        """Take the keyboard (and pointer) while recording: a combination another application holds (its passive
+        XGrabKey) would otherwise go to that application, never reaching us, and could not be shown as taken.
+        Where the grab is refused (another grab active, a Wayland compositor), recording goes on without it."""
+        import tkinter as tk
+
+        try:
+            self.entry.grab_set_global()
+        except tk.TclError as exc:
+            log.debug("recording a hotkey without a keyboard grab: %s", exc)
+
+    def _click(self, event: Any) -> str:
+        """A click starts recording; while recording (the pointer is ours), a click outside the field cancels."""
+        if not self.recording:
+            self.start()
+            return ""
+        if not (0 <= event.x < self.entry.winfo_width() and 0 <= event.y < self.entry.winfo_height()):
+            self.stop()
+        return "break"
 
     def stop(self, value: str | None = None) -> None:
         if not self.recording:
             return
         self.recording = False
+        self.entry.grab_release()
         if value is not None:
             self.variable.set(canonical(value))
         self._show(self.variable.get())

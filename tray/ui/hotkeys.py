@@ -6,7 +6,7 @@ and the rules.
 
 Registration (``GlobalHotkeys.start``): every valid hotkey is registered with one pynput ``GlobalHotKeys`` listener;
 invalid ones and ones another X client has already grabbed are reported through ``on_problem`` (once each) -- the
-valid ones still work. Detecting a foreign grab uses the platform adapter (X11: a test ``XGrabKey`` that fails with
+valid ones still work. The Settings window checks the combinations it shows the same way (:func:`taken_by_others`). Detecting a foreign grab uses the platform adapter (X11: a test ``XGrabKey`` that fails with
 BadAccess); pynput itself listens through XRecord and would still fire, but the other application reacts too.
 
 Threading: pynput calls back on its listener thread; callbacks only ``post`` the command to the UI dispatcher.
@@ -44,7 +44,7 @@ __all__ = [
     "DISPLAY_NAMES", "EXAMPLE", "F_KEYS", "MOD_ORDER", "MODIFIERS", "NAMED_KEYS", "REFUSED_NAMES", "RESERVED",
     "SHIFT_CHANGES", "SHIFTED_SYMBOLS", "STANDALONE_OK", "UNSHIFTED_SYMBOLS",
     "GlobalHotkeys", "Hotkey", "HotkeyError", "HotkeyProblem", "Post", "canonical_hotkey", "parse_hotkey",
-    "parse_hotkeys",
+    "parse_hotkeys", "taken_by_others", "taken_message",
 ]
 
 log = logging.getLogger(__name__)
@@ -105,11 +105,9 @@ class GlobalHotkeys:
                 taken = {}
             for name, hk in list(valid.items()):
                 if hk.setting in taken:
-                    problems.append(HotkeyProblem(hk.setting, self.bindings[name][0],
-                                                  f"{hk.setting} = {self.bindings[name][0]!r}: "
-                                                  f"{hk.display(self._os_name())} is "
-                                                  f"already taken by another application ({taken[hk.setting]}); "
-                                                  "both would react. Choose another combination."))
+                    value = self.bindings[name][0]
+                    problems.append(HotkeyProblem(hk.setting, value, taken_message(hk, value, taken[hk.setting],
+                                                                                   self._os_name())))
                     del valid[name]
         mapping = {}
         for name, hk in valid.items():
@@ -138,3 +136,31 @@ class GlobalHotkeys:
         if self._listener is not None:
             self._platform().stop_listener(self._listener, timeout)
             self._listener = None
+
+
+def taken_message(hk: Hotkey, value: str, why: str, os_name: str) -> str:
+    """What registration says of a combination another application holds (the tray's warning, the Settings window)."""
+    return (f"{hk.setting} = {value!r}: {hk.display(os_name)} is already taken by another application ({why}); "
+            "both would react. Choose another combination.")
+
+
+def taken_by_others(values: dict[str, str], *, os_name: str | None = None, adapter: Any = None) -> dict[str, str]:
+    """``{setting: message}`` for the hotkeys (``values``: name -> config string, as ``[hotkeys]`` has them) that
+    another application holds now, checked as registration checks them (X11: a test ``XGrabKey`` that fails with
+    BadAccess). What the grammar refuses is left out (the form says it); ``{}`` where the OS cannot tell. Blocking
+    for one short round trip to the display server."""
+    valid, _ = parse_hotkeys(values)
+    if not valid:
+        return {}
+    if os_name is None:
+        from tray_platform.base import current_os
+
+        os_name = current_os()
+    try:
+        adapter = adapter or importlib.import_module(f"tray_platform.{os_name}.hotkeys")
+        taken = adapter.find_grab_conflicts(list(valid.values()))
+    except Exception as exc:  # noqa: BLE001 - the check is advisory, as at registration
+        log.debug("grab conflict check failed: %s", exc)
+        return {}
+    return {hk.setting: taken_message(hk, values[name], taken[hk.setting], os_name)
+            for name, hk in valid.items() if hk.setting in taken}

@@ -1,6 +1,7 @@
 """The Settings window (issue 20): tabs General, Hotkeys, Capture, Upload/Server, About (:mod:`tray.ui.settings_form`
 says which settings each shows). Every field is checked by the settings schema as it changes, and the problem is
-shown next to it in ``snaplark config set``'s words; two hotkeys with the same combination are shown at once. Save
+shown next to it in ``snaplark config set``'s words; two hotkeys with the same combination are shown at once, and so
+is a combination another application holds (checked as registration checks it: on X11 a test ``XGrabKey``). Save
 writes every change in one atomic write through the config store (:func:`tray.config.set_values`, which validates
 the whole file first: nothing is written while anything is wrong); Cancel discards. "Start at login" goes through the
 OS's autostart adapter (:mod:`tray.autostart`); log in / out through the tray's account flow; "Check server" runs
@@ -32,7 +33,8 @@ class SettingsWindow:
     def __init__(self, ctx: TrayContext, *, on_saved: Callable[[Any], list[str] | None] | None = None,
                  on_login: Callable[[], None] | None = None, on_logout: Callable[[], None] | None = None,
                  on_recording: Callable[[bool], None] | None = None, autostart: Any = None,
-                 on_close: Callable[[], None] | None = None):
+                 on_close: Callable[[], None] | None = None,
+                 taken_check: Callable[[dict[str, str]], dict[str, str]] | None = None):
         import tkinter as tk
         from tkinter import ttk
 
@@ -50,6 +52,10 @@ class SettingsWindow:
         self.errors: dict[str, Any] = {}  # key -> the label next to the field
         self.recorders: dict[str, Any] = {}
         self._last_changed: str | None = None
+        if taken_check is None:
+            from tray.ui.hotkeys import taken_by_others as taken_check
+        self._taken_check = taken_check
+        self.taken: dict[str, str] = {}  # hotkey key -> another application holds that combination (not blocking)
 
         top = self.top = tk.Toplevel(ctx.root)
         top.title("Snaplark — Settings")
@@ -73,6 +79,7 @@ class SettingsWindow:
         self.autostart = self._general_extras(autostart)
         self._server_extras(on_login, on_logout)
         self._about()
+        self._check_taken()
         self.validate()
 
     # ------------------------------------------------------------------ building
@@ -210,14 +217,27 @@ class SettingsWindow:
 
     def _changed(self, key: str) -> None:
         self._last_changed = key
+        if key.startswith("hotkeys."):
+            self._check_taken()
         self.validate()
 
+    def _check_taken(self) -> None:
+        """Which shown hotkeys another application holds now (X11: its XGrabKey), as registration would report."""
+        hotkeys = {key.split(".", 1)[1]: str(var.get()) for key, var in self.vars.items()
+                   if key.startswith("hotkeys.")}
+        self.taken = self._taken_check(hotkeys)
+
     def validate(self) -> dict[str, str]:
-        """Check every field now; show each problem next to its field. Returns ``{key: message}``."""
+        """Check every field now; show each problem next to its field. Returns ``{key: message}``. A hotkey another
+        application holds is shown too, but it does not stop Save (it may be let go; registration says it again)."""
         found = form.problems(self.values(), self._last_changed)
         for key, label in self.errors.items():
-            label.configure(text=found.get(key, ""))
-        self.status.configure(text="" if not found else f"{len(found)} setting(s) to fix before saving")
+            label.configure(text=found.get(key) or self.taken.get(key, ""))
+        taken = len(set(self.taken) - set(found))
+        self.status.configure(text=f"{len(found)} setting(s) to fix before saving" if found else
+                              f"{taken} hotkey(s) taken by another application: Snaplark cannot register "
+                              f"{'it' if taken == 1 else 'them'} while that application holds "
+                              f"{'it' if taken == 1 else 'them'}" if taken else "")
         return found
 
     def _recording(self, active: bool) -> None:
