@@ -41,14 +41,21 @@ def parse_host(value: str) -> tuple[str, int | None] | None:
     return m.group("name").lower(), port
 
 
+def _origin_host(url: str) -> tuple[str, int, int]:
+    """(lower-case host as `parse_host` writes it, port, the scheme's default port) of a configured base URL."""
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    name, port = parse_host(parts.netloc.rsplit("@", 1)[-1]) or (parts.netloc.lower(), None)
+    return name, port or default, default
+
+
 class SiteLinks:
     """Builds the base URL for one request; immutable after construction, safe from any thread."""
 
     def __init__(self, config: "ServerConfig") -> None:
         self.site_url = config.site_url
         self.user_content = config.user_content_base_url
-        self.user_content_host = (urlsplit(config.user_content_base_url).netloc.lower()
-                                  if config.user_content_base_url else None)
+        self.user_content_host = _origin_host(config.user_content_base_url) if config.user_content_base_url else None
         self.allowed = [entry.lower() for entry in config.effective_allowed_hosts()]
 
     def file_base(self, base: str) -> str:
@@ -56,8 +63,14 @@ class SiteLinks:
         return self.user_content or base
 
     def is_user_content_host(self, host_header: str | None) -> bool:
-        """Whether a request came for the user-content origin (its Host is ``user_content_base_url``'s)."""
-        return self.user_content_host is not None and (host_header or "").strip().lower() == self.user_content_host
+        """Whether a request came for the user-content origin (its Host is ``user_content_base_url``'s; a default
+        port written or left out on either side is the same origin -- browsers leave it out: with
+        ``http://files.example:80`` a Host of ``files.example`` was redirected to itself forever)."""
+        if self.user_content_host is None:
+            return False
+        parsed = parse_host(host_header or "")
+        name, port, default = self.user_content_host
+        return parsed is not None and parsed[0] == name and (parsed[1] or default) == port
 
     def host_allowed(self, name: str, port: int | None) -> bool:
         for entry in self.allowed:

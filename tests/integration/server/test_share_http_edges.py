@@ -10,6 +10,8 @@ the real server (local disk and S3 on moto). Each test is a defect the outside a
 - ``/v/<id>/`` redirected to ``http://<the request's Host>/v/<id>``: ``Host: evil.example`` came back in Location.
 - ``/oembed?url=http://[::1`` was a 500.
 - A trim whose database update failed left the new bytes under the old size and ETag: every GET cut short.
+- ``user_content_base_url`` with its default port (``http://files.example:80``): a browser's ``Host:
+  files.example`` was not taken for that origin, and the file redirected to itself forever.
 - A title with U+2028 / U+2029 (line and paragraph separators) was accepted although a title is one line.
 """
 
@@ -146,3 +148,17 @@ def test_a_trim_whose_database_update_fails_changes_nothing(make_server, backend
     cut = get(answer["url"])
     assert cut.headers["etag"] != before.headers["etag"] and len(cut.content) == r.json()["size"]
     assert cut.content != short_webm
+
+
+@pytest.mark.parametrize("configured, host", [("http://files.example:80", "files.example"),
+                                              ("https://files.example:443/", "files.example"),
+                                              ("http://files.example", "files.example:80")])
+def test_user_content_origin_with_a_default_port_is_no_redirect_loop(make_server, configured, host):
+    """``user_content_base_url`` written with its default port (or a client writing it): the request for a file
+    on that origin was taken for one on the site and redirected to the very same URL, again and again."""
+    s = make_server("local", site_url="http://site.example", user_content_base_url=configured)
+    shot = upload_png(s, png_bytes())
+    path = "/s/" + shot["url"].rsplit("/", 1)[1]
+    r = get(s.url + path, Host=host)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png", (r.status_code, r.headers)
+    assert get(f"{s.url}/s/{shot['pageUrl'].rsplit('/', 1)[1]}", Host=host).status_code == 404  # no page there
