@@ -36,7 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-for path in (str(REPO), str(HERE), str(REPO / "platform"), str(REPO / "server")):
+CODE = Path(os.environ.get("SNAPLARK_BENCH_CODE") or REPO)  # a child measuring another checkout (--before)
+for path in (str(CODE), str(HERE), str(CODE / "platform"), str(CODE / "server")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
@@ -122,13 +123,15 @@ def child(a: argparse.Namespace) -> int:
     return 0
 
 
-def run_child(a: argparse.Namespace, server, display: str, work: Path, recordings: int, first: int) -> list[dict]:
+def run_child(a: argparse.Namespace, server, display: str, work: Path, recordings: int, first: int,
+              code: Path = REPO) -> list[dict]:
     cmd = [sys.executable, __file__, "--recordings", str(recordings), "--seconds", str(a.seconds), "--size", a.size,
            "--format", a.format, "--gap", str(a.gap), "--settle", str(a.settle), "--first", str(first),
            *(["--collect"] if a.collect else []),
            "--child-display", display, "--child-api-url", server.api_url, "--child-work", str(work)]
     env = {**os.environ, "SNAPLARK_BENCH_TOKEN": server.token,  # never on a command line or in a file
-           "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "platform"), str(REPO / "server")])}
+           "SNAPLARK_BENCH_CODE": str(code),
+           "PYTHONPATH": os.pathsep.join([str(code), str(code / "platform"), str(code / "server")])}
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True,
                           timeout=recordings * (a.seconds + a.gap + 600))
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
@@ -137,7 +140,7 @@ def run_child(a: argparse.Namespace, server, display: str, work: Path, recording
 
 def fmt_row(label: str, r: dict) -> str:
     gc_part = f", after gc.collect() {r['rss_gc']:6.1f}" if "rss_gc" in r else ""
-    return (f"  {label} #{r['k']}: peak {r['peak']:6.1f} MiB, at link {r['rss_link']:6.1f}, {r['settle']:g} s later "
+    return (f"  {label}, #{r['k']}: peak {r['peak']:6.1f} MiB, at link {r['rss_link']:6.1f}, {r['settle']:g} s later "
             f"{r['rss_settled']:6.1f}{gc_part}, idle (after malloc_trim) {r['rss_idle']:6.1f} (anon "
             f"{r['anon_idle']:5.1f}); before start {r['rss_before']:6.1f}; token buffer released "
             f"{r['released_mib']:5.1f} MiB; {r['frames']} frames ({r['dropped']} dropped); load {r['load']:.2f}")
@@ -153,6 +156,8 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=2.0, help="seconds after the link before 'settled' RSS")
     ap.add_argument("--collect", action="store_true",
                     help="after each recording also gc.collect() and malloc_trim(0), with RSS after each")
+    ap.add_argument("--before", type=Path, help="also run the one-process child on this checkout's code (a git "
+                    "worktree of an older commit): before/after in the same run")
     ap.add_argument("--no-peer", action="store_true", help="skip the fresh-process-per-recording peer")
     ap.add_argument("--json", type=Path, help="write every figure here")
     ap.add_argument("--first", type=int, default=1, help=argparse.SUPPRESS)
@@ -177,30 +182,31 @@ def main() -> int:
     try:
         pattern, _background = start_pattern(display, PatternScene(w, h, moving=True))
         server = ServerProcess(tmp / "server-data")
-        one = run_child(a, server, display, tmp, a.recordings, 1)
-        for r in one:
-            print(fmt_row("one process,  ", r), flush=True)
-        fresh = []
+        runs: dict[str, list[dict]] = {"one process": run_child(a, server, display, tmp, a.recordings, 1)}
+        for r in runs["one process"]:
+            print(fmt_row("one process", r), flush=True)
+        if a.before:
+            runs["one process, --before code"] = run_child(a, server, display, tmp, a.recordings, 1, a.before)
+            for r in runs["one process, --before code"]:
+                print(fmt_row("one process, --before code", r), flush=True)
         if not a.no_peer:
+            runs["fresh process each"] = []
             for k in range(1, a.recordings + 1):
-                fresh += run_child(a, server, display, tmp, 1, k)
-                print(fmt_row("fresh process,", fresh[-1]), flush=True)
-        print(f"per recording (MiB; load at end {load():.2f}): one process | a fresh process each | one - fresh",
-              flush=True)
-        for k, r in enumerate(one):
-            line = f"  #{k + 1}: peak {r['peak']:6.1f}, after {r['rss_settled']:6.1f}, idle {r['rss_idle']:6.1f}"
-            if k < len(fresh):
-                p = fresh[k]
-                line += (f" | peak {p['peak']:6.1f}, after {p['rss_settled']:6.1f}, idle {p['rss_idle']:6.1f} | "
-                         f"peak {r['peak'] - p['peak']:+6.1f}, after {r['rss_settled'] - p['rss_settled']:+6.1f}, "
-                         f"idle {r['rss_idle'] - p['rss_idle']:+6.1f}")
-            print(line, flush=True)
-        if len(one) > 1:
-            print(f"  one process, #{len(one)} - #1: peak {one[-1]['peak'] - one[0]['peak']:+.1f}, after "
-                  f"{one[-1]['rss_settled'] - one[0]['rss_settled']:+.1f}, idle "
-                  f"{one[-1]['rss_idle'] - one[0]['rss_idle']:+.1f} MiB", flush=True)
+                runs["fresh process each"] += run_child(a, server, display, tmp, 1, k)
+                print(fmt_row("fresh process", runs["fresh process each"][-1]), flush=True)
+        print(f"per recording, MiB (peak / after = {a.settle:g} s after the link / idle = after the tray's idle "
+              f"malloc_trim); load at end {load():.2f}: " + " | ".join(runs), flush=True)
+        for k in range(a.recordings):
+            print(f"  #{k + 1}: " + " | ".join(
+                f"{rows[k]['peak']:6.1f} / {rows[k]['rss_settled']:6.1f} / {rows[k]['rss_idle']:6.1f}"
+                for rows in runs.values() if k < len(rows)), flush=True)
+        for label, rows in runs.items():
+            if len(rows) > 1:
+                print(f"  {label}, #{len(rows)} - #1: peak {rows[-1]['peak'] - rows[0]['peak']:+.1f}, after "
+                      f"{rows[-1]['rss_settled'] - rows[0]['rss_settled']:+.1f}, idle "
+                      f"{rows[-1]['rss_idle'] - rows[0]['rss_idle']:+.1f} MiB", flush=True)
         if a.json:
-            a.json.write_text(json.dumps({"args": vars(a), "one": one, "fresh": fresh}, indent=2, default=str))
+            a.json.write_text(json.dumps({"args": vars(a), "runs": runs}, indent=2, default=str))
     finally:
         if server:
             server.stop()
