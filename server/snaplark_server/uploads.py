@@ -84,12 +84,16 @@ class UploadService(ScreenshotUploads):
             fresh = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (row["id"],))
             if fresh is None or fresh["state"] != "open" or not (force or self._is_expired(fresh, self.clock())):
                 return
-            try:
-                self.storage.abort(fresh["id"], fresh["object_key"], fresh["upload_id"])
-            except Exception:  # storage trouble must not keep the row alive forever; log and drop the metadata
-                log.exception("aborting expired session %s failed", fresh["id"])
+            # the row first: only the instance whose DELETE removed it aborts the storage upload. With PostgreSQL the
+            # session lock dies with its connection, unnoticed until the next query; aborting first, an instance whose
+            # connection was cut here aborted, failed to delete, and the next leader aborted the same session again
             with self.db.write() as conn:
-                conn.execute("DELETE FROM sessions WHERE id = ? AND state = 'open'", (fresh["id"],))
+                removed = conn.execute("DELETE FROM sessions WHERE id = ? AND state = 'open'", (fresh["id"],)).rowcount
+            if removed:
+                try:
+                    self.storage.abort(fresh["id"], fresh["object_key"], fresh["upload_id"])
+                except Exception:  # storage trouble must not keep the row alive forever: logged, the row is gone
+                    log.exception("aborting expired session %s failed", fresh["id"])
             self.storage.discard_parts(fresh["id"])
         self._forget_lock(row["id"])
 
