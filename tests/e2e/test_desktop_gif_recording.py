@@ -66,6 +66,12 @@ def test_tray_hotkey_records_a_gif_uploaded_as_an_image_with_its_link_on_the_cli
     assert local == spool.with_suffix(".gif") and response.content == local.read_bytes()
     assert not spool.exists(), "the WebM spool was left behind"
     assert not re.search(r"Uploading recording-|/v/", "\n".join(c.summary + c.body for c in notifications.calls))
+    from tray.upload.history import UploadHistory
+    from tray.upload.journal import UploadJournal
+
+    with UploadJournal(tmp_path / "data" / "uploads.sqlite3") as journal:  # the app's: History's one row, a GIF
+        rows = [r for r in UploadHistory(journal).catalog() if r.local_path == str(local)]
+        assert [(r.kind, r.state, r.url) for r in rows] == [("gif", "completed", link)], rows
 
     gif = Image.open(io.BytesIO(response.content))
     assert gif.format == "GIF" and gif.size == (width - width % 2, height - height % 2) == (int(made[1]),

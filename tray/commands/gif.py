@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         _err(f"could not make the GIF from {args.recording} ({type(exc).__name__}: {exc})")
         return EXIT_FAILED
     print(f"{gif.describe()}: {out}", file=sys.stderr)
-    _record(out, args.recording, gif.duration)
+    record_in_history(out, args.recording, gif.duration)
     if not args.upload:
         print(out)
         return EXIT_OK
@@ -111,9 +111,10 @@ def run(args: argparse.Namespace) -> int:
     return _upload(_settings(args), out, args, prog=PROG, what="GIF")
 
 
-def _record(gif: Path, recording: Path, duration: float) -> None:
+def record_in_history(gif: Path, recording: Path | None, duration: float, prog: str = PROG) -> None:
     """The GIF into the upload journal (History and ``snaplark history`` list it, kind "gif"; an upload of it keeps
-    that kind). The GIF is written already: a journal that cannot be written is said, not fatal."""
+    that kind); ``recording``: what it was made from (None: a spool now gone). The GIF is written already: a
+    journal that cannot be written is said, not fatal."""
     from tray.services import open_upload_history
     from tray.upload.journal import JournalError
 
@@ -121,4 +122,4 @@ def _record(gif: Path, recording: Path, duration: float) -> None:
         with open_upload_history() as history:
             history.record_saved("gif", gif, source=recording, duration=duration)
     except (JournalError, OSError) as exc:
-        _err(f"the GIF is saved, but the history could not record it: {exc}")
+        print(f"{prog}: the GIF is saved, but the history could not record it: {exc}", file=sys.stderr)

@@ -46,6 +46,9 @@ def finish(result: Any, gif_path: Path, settings: Any, upload: bool) -> int:
         return 1
     spool.unlink(missing_ok=True)
     print(f"{gif.describe()}: {gif.path}", file=sys.stderr)
+    from tray.commands.gif import record_in_history
+
+    record_in_history(gif.path, None, gif.duration, prog=PROG)
     if not upload:
         print(gif.path)
         return 0

@@ -32,10 +32,13 @@ def limit_notice(max_duration: float) -> str:
 
 class GifFinisher:
     """``upload(path)`` queues the GIF (the screenshot path: returns the upload to wait for, or None without auto
-    upload); ``await_url(upload)`` puts its link on the clipboard when it arrives."""
+    upload); ``await_url(upload)`` puts its link on the clipboard when it arrives; ``history`` (the tray's
+    UploadHistory) records the GIF first, so History shows it as a GIF, uploaded or not."""
 
-    def __init__(self, ctx: Any, upload: Callable[[Path], Any] | None, await_url: Callable[[Any], None]) -> None:
+    def __init__(self, ctx: Any, upload: Callable[[Path], Any] | None, await_url: Callable[[Any], None],
+                 history: Any = None) -> None:
         self._ctx, self._upload, self._await_url = ctx, upload, await_url
+        self._history = history  # UploadHistory: the GIF is recorded in the journal (History lists it, kind "gif")
 
     def finish(self, result: Any, spool: Path) -> threading.Thread:
         """After the recorder stopped (``result``: its RecordingResult, None when it never wrote a file)."""
@@ -52,6 +55,11 @@ class GifFinisher:
                 self._ctx.post(lambda: self._ctx.notify_error("Could not make the GIF", text))
                 return
             spool.unlink(missing_ok=True)
+            if self._history is not None:
+                try:
+                    self._history.record_saved("gif", gif.path, duration=gif.duration)
+                except Exception as exc:  # noqa: BLE001 - the GIF is written; History only misses its kind
+                    log.warning("could not record %s in the journal: %s", gif.path, exc)
             limit = (f"Stopped at the GIF limit of {GIF_MAX_SECONDS} s. "
                      if result is not None and stopped_at_limit(result.duration) else "")
             log.info("%s: %s", gif.describe(), gif.path)

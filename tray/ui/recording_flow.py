@@ -264,7 +264,8 @@ class RecordingFlow:
             self.ctx.notify_error("Recording stopped", f"{result.error}. What was recorded becomes a GIF.")
         engine = self.ctx.stack.engine if auto_upload else None
         GifFinisher(self.ctx, engine.upload_screenshot if engine is not None else None,
-                    lambda upload: self.recent.await_url(upload, copy=True)).finish(result, rec.path)
+                    lambda upload: self.recent.await_url(upload, copy=True),
+                    history=getattr(self.ctx.stack, "history", None)).finish(result, rec.path)
 
     def toggle_pause(self) -> None:
         if self.active is not None:

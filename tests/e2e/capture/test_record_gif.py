@@ -61,6 +61,10 @@ def test_five_second_gif_decodes_with_the_right_frames_and_length(pattern_displa
     with_bar = [any(r_ > 200 and g > 200 and b < 80 for _, (r_, g, b) in f.getcolors(1 << 16)) for f in firsts]
     assert sum(with_bar) >= 2, with_bar
     assert firsts[0].tobytes() != firsts[1].tobytes()
+    listed = subprocess.run([sys.executable, "-m", "tray.cli", "history"], env=_env(pattern_display, tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    (line,) = listed.stdout.splitlines()  # the journal recorded the GIF: History lists it
+    assert " gif " in line and "(not uploaded)" in line and line.endswith(f"({out})"), listed.stdout + listed.stderr
 
 
 def _synthetic(path: Path, seconds: float, fps: int, *, still_after: float | None = None,

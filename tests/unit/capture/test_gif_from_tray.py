@@ -71,14 +71,23 @@ def test_the_spool_becomes_a_gif_that_is_uploaded_and_the_spool_goes(tmp_path):
         assert img.format == "GIF" and img.size == (160, 48) and img.n_frames == 15
 
 
-def test_without_auto_upload_the_gif_is_kept_and_named(tmp_path):
+def test_without_auto_upload_the_gif_is_kept_named_and_in_the_history_as_a_gif(tmp_path):
+    from tray.upload.history import UploadHistory
+    from tray.upload.journal import UploadJournal
+
     spool = tmp_path / "recording-2.webm"
     _synthetic(spool, 1.0, 10)
     ctx = Ctx()
-    GifFinisher(ctx, None, lambda upload: None).finish(Result(1.0), spool).join(30)
-    [(kind, title, body)] = ctx.messages
-    assert (kind, title) == ("notify", "GIF saved") and str(tmp_path / "recording-2.gif") in body
-    assert "GIF 160x48, 10 frames, 1.00 s" in body
+    with UploadJournal(tmp_path / "uploads.sqlite3") as journal:
+        history = UploadHistory(journal)
+        GifFinisher(ctx, None, lambda upload: None, history=history).finish(Result(1.0), spool).join(30)
+        [(kind, title, body)] = ctx.messages
+        assert (kind, title) == ("notify", "GIF saved") and str(tmp_path / "recording-2.gif") in body
+        assert "GIF 160x48, 10 frames, 1.00 s" in body
+        [row] = history.catalog()  # History's row: a GIF, local only, its size and length
+        gif = tmp_path / "recording-2.gif"
+        assert (row.kind, row.state, row.local_path, row.size, row.duration) == \
+            ("gif", "saved", str(gif), gif.stat().st_size, 1.0)
 
 
 def test_an_unreadable_spool_is_kept_and_named(tmp_path):
