@@ -135,10 +135,17 @@ class S3Storage:
 
     def complete(self, session_id: str, key: str, upload_id: str | None, parts: list[StoredPart],
                  expected_sha256: str | None, content_type: str) -> AssembledObject:
-        self._client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self._key(key), UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": p.index + 1, "ETag": p.etag} for p in parts]},
-        )
+        try:
+            self._client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": p.index + 1, "ETag": p.etag} for p in parts]},
+            )
+        except ClientError as exc:
+            # a finalize cut short after its Complete (database connection lost, instance killed) is retried: AWS
+            # answers a repeated Complete again, MinIO says NoSuchUpload -- the object it made of these parts is there
+            if _code(exc) not in ("NoSuchUpload", "404") or not self._assembled_from(key, parts):
+                raise
+            log.info("the multipart upload of %s was completed by an earlier finalize", key)
         size = sum(p.size for p in parts)
         if expected_sha256 is None:
             return AssembledObject(size=size, sha256=None)
@@ -152,6 +159,17 @@ class S3Storage:
             new_id = self.start_upload(session_id, key, content_type)
             raise WholeFileMismatch(actual, parts_discarded=True, new_upload_id=new_id)
         return AssembledObject(size=size, sha256=actual)
+
+    def _assembled_from(self, key: str, parts: list[StoredPart]) -> bool:
+        """Whether the object at ``key`` is the one CompleteMultipartUpload makes of ``parts``: their total size and
+        the multipart ETag (MD5 of the parts' MD5s, "-" and their count)."""
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+            md5s = b"".join(bytes.fromhex((p.etag or "").strip('"')) for p in parts)
+        except (ClientError, ValueError):
+            return False
+        etag = f"{hashlib.md5(md5s).hexdigest()}-{len(parts)}"
+        return head["ContentLength"] == sum(p.size for p in parts) and head["ETag"].strip('"') == etag
 
     def discard_parts(self, session_id: str) -> None:
         return None  # nothing local: parts live in S3 until Complete/Abort

@@ -14,9 +14,10 @@ import requests
 from snaplark_server.app import cleanup_once
 from tests.integration.upload.helpers import MIB, sha256_file
 from tests.nginx import free_port, round_robin_block, running_nginx
+from tests.s3_gate import S3Gate
 from tests.procutil import wait_until
 
-from .conftest import init_session, send_chunk
+from .conftest import FIVE_MIB, finalize, init_session, make_parts, send_chunk, sha
 from .test_balancer import _answers, upstream_log
 from .test_expiry import FakeClock
 from .test_reverse_proxy import make_engine, sent_while_recording
@@ -107,3 +108,39 @@ def test_expiry_leader_connections_killed_mid_expiry_no_session_aborted_twice(ma
     assert cleanup_once(a.service, a.db) is None  # a reconnects but is no longer the leader
     assert a.db.query_one("SELECT COUNT(*) FROM sessions")[0] == 0
     assert sorted(aborted) == sorted(sessions), aborted  # every session aborted, none twice
+
+
+def test_connection_cut_between_storage_complete_and_commit_finalize_retried_on_the_other_instance(
+        make_server, postgres_cluster, moto_endpoint, request):
+    """The multipart upload is completed in S3, then the instance's database connection dies before the session is
+    marked finalized (503): the client's retried finalize, on the other instance, must find the object S3 already
+    assembled -- not lose the recording to a NoSuchUpload."""
+    gate = S3Gate(moto_endpoint, minio=True).start()  # as deploy/compose.yaml's MinIO answers a repeated Complete
+    request.addfinalizer(gate.stop)
+    a = make_server("s3", database="postgres", s3_endpoint_url=gate.url)
+    b = make_server("s3", database="postgres", s3_endpoint_url=gate.url, s3_bucket=a.thread.config.s3_bucket)
+    parts = make_parts([FIVE_MIB, 1234], seed=17)
+    whole = b"".join(parts)
+    sid = init_session(a)
+    for i, data in enumerate(parts):
+        assert send_chunk((a, b)[i], sid, i, data).status_code == 200
+    store = a.thread.app.state.storage
+    real_complete = store.complete
+
+    def complete_then_cut(*args):
+        done = real_complete(*args)
+        pid = a.db._local.conn.info.backend_pid  # the request's connection, holding the session's lock
+        postgres_cluster.admin(f"SELECT pg_terminate_backend({pid})")
+        return done
+
+    store.complete = complete_then_cut
+    first = finalize(a, sid, 2, sha256=sha(whole))
+    assert first.status_code == 503 and first.json()["error"] == "database_unavailable", first.text
+    again = finalize(b, sid, 2, sha256=sha(whole))
+    assert again.status_code == 200, again.text
+    same = finalize(a, sid, 2, sha256=sha(whole))  # and idempotent from then on, on either instance
+    assert same.status_code == 200 and {k: same.json()[k] for k in ("key", "url")} == {k: again.json()[k] for k in
+                                                                                   ("key", "url")}
+    r = requests.get(again.json()["url"] if again.json()["url"].startswith("http") else b.url + again.json()["url"],
+                     headers=b.headers(), timeout=60)
+    assert r.status_code == 200 and sha(r.content) == sha(whole)
