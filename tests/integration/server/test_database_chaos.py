@@ -20,6 +20,7 @@ from tests.procutil import wait_until
 from .conftest import FIVE_MIB, finalize, init_session, make_parts, send_chunk, sha
 from .test_balancer import _answers, upstream_log
 from .test_expiry import FakeClock
+from .test_scale_out import sessions_and_aborts
 from .test_reverse_proxy import make_engine, sent_while_recording
 
 
@@ -77,14 +78,7 @@ def test_expiry_leader_connections_killed_mid_expiry_no_session_aborted_twice(ma
     a = make_server("s3", database="postgres", clock=clock, session_idle_expiry=100.0)
     b = make_server("s3", database="postgres", clock=clock, session_idle_expiry=100.0,
                     s3_bucket=a.thread.config.s3_bucket)
-    sessions = [init_session((a, b)[i % 2]) for i in range(4)]
-    for i, sid in enumerate(sessions):
-        assert send_chunk((b, a)[i % 2], sid, 0, b"x" * 100).status_code == 200
-    aborted: list[str] = []
-    for s in (a, b):
-        store = s.thread.app.state.storage
-        real_abort = store.abort
-        store.abort = lambda sid, *rest, _real=real_abort: (aborted.append(sid), _real(sid, *rest))[1]
+    sessions, aborted = sessions_and_aborts(a, b, 4)
     clock.t += 101
     assert a.db.is_leader()  # a leads; b waits
     assert cleanup_once(b.service, b.db) is None

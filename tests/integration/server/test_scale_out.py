@@ -103,9 +103,10 @@ def test_two_finalizes_racing_on_two_instances_store_one_object_and_answer_alike
     assert [(r["object_key"], r["size"]) for r in rows] == [(ja["key"], part + 500)]
 
 
-def test_cleanup_with_two_instances_cleans_each_expired_session_exactly_once(pair):
-    a, b, clock = pair
-    sessions = [init_session((a, b)[i % 2]) for i in range(6)]
+def sessions_and_aborts(a, b, n: int) -> tuple[list[str], list[str]]:
+    """``n`` sessions opened and given a part on alternate instances; the list each storage abort of either
+    instance appends the session id to."""
+    sessions = [init_session((a, b)[i % 2]) for i in range(n)]
     for i, sid in enumerate(sessions):
         assert send_chunk((b, a)[i % 2], sid, 0, b"x" * 100).status_code == 200
     aborted: list[str] = []
@@ -113,6 +114,12 @@ def test_cleanup_with_two_instances_cleans_each_expired_session_exactly_once(pai
         store = s.thread.app.state.storage
         real_abort = store.abort
         store.abort = lambda sid, *rest, _real=real_abort: (aborted.append(sid), _real(sid, *rest))[1]
+    return sessions, aborted
+
+
+def test_cleanup_with_two_instances_cleans_each_expired_session_exactly_once(pair):
+    a, b, clock = pair
+    sessions, aborted = sessions_and_aborts(a, b, 6)
     clock.t += 101  # every session is now idle past the expiry
     results = {}
     go = threading.Barrier(2)
