@@ -168,6 +168,19 @@ def test_names_and_ports_agree_between_compose_nginx_server_toml_and_readme(depl
         parser.parse_args(argv[1:])
 
 
+def test_postgres_settings_exist_in_the_real_postgres(deploy):
+    from tests.postgres import need_postgres, postgres_bin
+
+    argv = deploy.commands("postgres")[0]
+    settings = [argv[i + 1].split("=")[0] for i, a in enumerate(argv) if a == "-c"]
+    assert argv[0] == "postgres" and "tcp_keepalives_idle" in settings  # a dead machine's locks do not linger
+    need_postgres()
+    described = subprocess.run([postgres_bin("postgres"), "--describe-config"], capture_output=True, text=True,
+                               timeout=30).stdout
+    known = {line.split("\t")[0] for line in described.splitlines()}
+    assert set(settings) <= known, set(settings) - known
+
+
 def test_nginx_conf_passes_nginx_t(deploy, tmp_path):
     need_tool("nginx")
     names = {up: f"127.0.0.1:{10000 + i}" for i, up in enumerate(deploy.upstreams())}
