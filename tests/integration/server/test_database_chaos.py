@@ -60,6 +60,7 @@ def test_postgres_restarted_mid_recording_behind_the_balancer(make_server, postg
         # the restart was felt: each instance's pool found its connections cut (and any request that was using one
         # then got 503 database_unavailable and was retried)
         assert all(s.db._pool.get_stats().get("connections_lost", 0) >= 1 for s in (a, b))
+        assert sorted([a.db.is_leader(), b.db.is_leader()]) == [False, True]  # one expiry leader again
         for s in (a, b):
             r = requests.get(url.replace(base, s.url), headers=s.headers(), timeout=60)
             assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sha256_file(path)
