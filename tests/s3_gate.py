@@ -4,9 +4,10 @@
   "Request has expired", judged by the gate's own movable clock (``advance(seconds)``);
 * a ``Content-MD5`` header that is not the body's MD5 -> ``400 BadDigest``.
 
-With ``minio=True`` it also answers as MinIO does where moto and AWS differ from it: a CompleteMultipartUpload
-repeated after it succeeded -> ``404 NoSuchUpload`` (AWS and moto answer it again; minio/minio#13318, "working as
-intended"; MinIO is the S3 of deploy/compose.yaml).
+With ``minio=True`` it also answers as MinIO does where moto differs: a CompleteMultipartUpload repeated after it
+succeeded -> ``404 NoSuchUpload`` (AWS and moto answer it again; minio/minio#13318, "working as intended"; MinIO is
+the S3 of deploy/compose.yaml), and an UploadPart to an upload that was completed or aborted -> ``404 NoSuchUpload``
+as MinIO and AWS answer (moto 5 fails with a 500, a KeyError inside).
 
 Everything else is passed to moto unchanged. ``expire_next_puts(n)``: the next ``n`` presigned PUTs are answered
 as expired whatever the clock says. ``tamper_next_puts(n, how)`` makes the gate store other bytes for the
@@ -42,6 +43,7 @@ class S3Gate:
         self.upstream = upstream.rstrip("/")
         self.minio = minio
         self.completed: set[str] = set()  # upload ids whose CompleteMultipartUpload succeeded (minio=True)
+        self.aborted: set[str] = set()  # ... and whose AbortMultipartUpload did
         self.offset = 0.0
         self.puts = 0
         self.expired = 0
@@ -125,15 +127,19 @@ class S3Gate:
             if how is not None:
                 for k in [k for k in headers if k.lower() == "content-md5"]:
                     headers[k] = base64.b64encode(hashlib.md5(body).digest()).decode()
-        completing = self.minio and h.command == "POST" and "uploadId" in query
-        if completing and query["uploadId"][0] in self.completed:
+        upload = query.get("uploadId", [None])[0] if self.minio else None
+        completing = upload is not None and h.command == "POST"
+        if (completing and upload in self.completed) or (
+                h.command == "PUT" and "partNumber" in query and upload in self.completed | self.aborted):
             return self._answer(h, 404, _s3_error("NoSuchUpload", "The specified multipart upload does not exist. "
                                                   "The upload ID may be invalid, or the upload may have been aborted "
                                                   "or completed."))
         resp = self._session().request(h.command, self.upstream + h.path, data=body if body else None,
                                        headers=headers, allow_redirects=False, timeout=60)
         if completing and resp.status_code == 200 and b"<Error>" not in resp.content:
-            self.completed.add(query["uploadId"][0])
+            self.completed.add(upload)
+        elif upload is not None and h.command == "DELETE" and resp.status_code == 204:
+            self.aborted.add(upload)
         self._answer(h, resp.status_code, resp.content, resp.headers, head=h.command == "HEAD")
 
     @staticmethod

@@ -22,7 +22,7 @@ from .errors import ApiError, invalid, session_not_found
 from .media_jobs import MediaJobs
 from .multipart_stream import SpooledFile
 from .quotas import UserLimits
-from .storage import StorageBackend, StoredPart, WholeFileMismatch
+from .storage import StorageBackend, StoredPart, UploadLost, WholeFileMismatch
 from .screenshots import ScreenshotUploads
 from .upload_rules import (CHUNK_OPTIONAL, CHUNK_REQUIRED, FINALIZE_OPTIONAL, FINALIZE_REQUIRED, HEAD_BYTES,
                            SESSION_ID_RE, SHA256_RE, VIDEO_CONTAINERS, VIDEO_CONTENT_TYPE, _check_keys, _is_int,
@@ -169,7 +169,11 @@ class UploadService(ScreenshotUploads):
                     raise ApiError(409, "session_finalized", "the session is already finalized")
                 held = self.db.query_one("SELECT size FROM parts WHERE session_id = ? AND idx = ?", (session_id, index))
                 self.limits.check_bytes(user.id, spooled.size, held["size"] if held is not None else 0)
-                etag = self.storage.store_part(session_id, row["object_key"], row["upload_id"], index, spooled)
+                try:
+                    etag = self.storage.store_part(session_id, row["object_key"], row["upload_id"], index, spooled)
+                except UploadLost:  # as /status does: the session is gone (404) and the client starts it again
+                    self.drop_lost_session(row)
+                    raise session_not_found() from None
                 self.count_part(user, session_id, index, spooled.size, spooled.sha256, etag, spooled.head)
                 return answer
         finally:

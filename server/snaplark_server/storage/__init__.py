@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import ServerConfig
-from .base import AssembledObject, StorageBackend, StorageUnavailable, StoredPart, WholeFileMismatch
+from .base import AssembledObject, StorageBackend, StorageUnavailable, StoredPart, UploadLost, WholeFileMismatch
 
 
 def make_storage(config: ServerConfig) -> StorageBackend:
@@ -16,4 +16,5 @@ def make_storage(config: ServerConfig) -> StorageBackend:
     return LocalStorage(config)
 
 
-__all__ = ["AssembledObject", "StorageBackend", "StorageUnavailable", "StoredPart", "WholeFileMismatch", "make_storage"]
+__all__ = ["AssembledObject", "StorageBackend", "StorageUnavailable", "StoredPart", "UploadLost", "WholeFileMismatch",
+           "make_storage"]

@@ -32,6 +32,11 @@ class StorageUnavailable(Exception):
     """The storage backend failed in a way the client should retry later (S3 unreachable/5xx, disk full)."""
 
 
+class UploadLost(Exception):
+    """The storage no longer has the session's upload (S3 NoSuchUpload: aborted by a bucket lifecycle rule or by
+    hand): the session cannot take parts any more and is forgotten; the client starts the upload again."""
+
+
 class WholeFileMismatch(Exception):
     """The assembled file's sha256 differs from the one the client sent.
 

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..config import ServerConfig
 from ..multipart_stream import SpooledFile
 from ..private_files import make_private_dir
-from .base import AssembledObject, StorageUnavailable, StoredPart, WholeFileMismatch, clear_spool
+from .base import AssembledObject, StorageUnavailable, StoredPart, UploadLost, WholeFileMismatch, clear_spool
 
 log = logging.getLogger(__name__)
 READ_BLOCK = 256 * 1024
@@ -111,6 +111,10 @@ class S3Storage:
                     Bucket=self.bucket, Key=self._key(key), UploadId=upload_id, PartNumber=index + 1,
                     Body=body, ContentLength=spooled.size, ContentMD5=base64.b64encode(spooled.md5).decode("ascii"),
                 )
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchUpload", "404"):
+                raise UploadLost(f"S3 has no multipart upload {upload_id} for {key}") from exc
+            raise
         finally:
             spooled.discard()
         return resp["ETag"]

@@ -86,3 +86,29 @@ def test_s3_screenshot_served_through_server(make_server, backend):
     assert r.status_code == 200 and r.json()["url"].startswith(s.url + "/s/")
     got = requests.get(r.json()["url"], headers={"Range": "bytes=1-3"}, timeout=10)
     assert got.status_code == 206 and got.content == data[1:4]
+
+
+def test_a_part_for_an_upload_the_storage_lost_ends_the_session_so_the_client_starts_again(make_server,
+                                                                                           moto_endpoint, request):
+    """A bucket lifecycle rule (AbortIncompleteMultipartUpload) or an operator aborted the session's multipart upload:
+    the next part got 500 for ever (MinIO/AWS answer UploadPart with NoSuchUpload). Now the session is gone (404,
+    as /status says), which makes the client start the upload again, and nothing of it is left."""
+    from tests.s3_gate import S3Gate
+
+    gate = S3Gate(moto_endpoint, minio=True).start()
+    request.addfinalizer(gate.stop)
+    s = make_server("s3", s3_endpoint_url=gate.url)
+    sid = init_session(s)
+    parts = make_parts([FIVE_MIB, 100], seed=4)
+    assert send_chunk(s, sid, 0, parts[0]).status_code == 200
+    row = s.db.query_one("SELECT object_key, upload_id FROM sessions WHERE id = ?", (sid,))
+    boto3.client("s3", endpoint_url=gate.url, region_name="us-east-1").abort_multipart_upload(
+        Bucket=s.thread.config.s3_bucket, Key=row["object_key"], UploadId=row["upload_id"])
+    r = send_chunk(s, sid, 1, parts[1])
+    assert r.status_code == 404 and r.json()["error"] == "session_not_found", r.text
+    assert s.db.query_one("SELECT COUNT(*) FROM sessions WHERE id = ?", (sid,))[0] == 0
+    again = init_session(s)  # the client's fresh start goes through
+    for i, data in enumerate(parts):
+        assert send_chunk(s, again, i, data).status_code == 200
+    done = finalize(s, again, 2, sha256=sha(b"".join(parts)))
+    assert done.status_code == 200, done.text
