@@ -128,14 +128,19 @@ def requirement_closure(name: str, seen: set[str] | None = None) -> set[str]:
 def test_names_and_ports_agree_between_compose_nginx_server_toml_and_readme(deploy, monkeypatch, caplog):
     serving = deploy.serving()
     assert len(serving) >= 2
-    ports = set()
+    ports, data_volumes = set(), set()
     for name in serving:
         (argv,) = [a for a in deploy.server_steps(name) if "serve" in a]
         args, config = service_config(deploy, name, argv, monkeypatch, caplog)
         ports.add(config.port)
+        named = {v.split(":")[1]: v.split(":")[0] for v in deploy.services[name]["volumes"] if v[0] not in "./"}
+        assert str(config.data_dir) in named, f"{name}: its audit log would go with the container"
+        data_volumes.add(named[str(config.data_dir)])
+        assert named[str(config.data_dir)] in deploy.compose["volumes"]
         hc_host, hc_port = host_port(deploy.healthcheck_url(name))
         assert (hc_host, hc_port) == ("127.0.0.1", config.port) and "/health?deep=1" in deploy.healthcheck_url(name)
     (port,) = ports
+    assert len(data_volumes) == len(serving)  # a data dir each (not shared_data_dir)
     assert sorted(deploy.upstreams()) == sorted(f"{name}:{port}" for name in serving)
     nginx = deploy.services["nginx"]
     assert any(v.endswith(":/etc/nginx/conf.d/default.conf:ro") for v in nginx["volumes"])  # inside http {}
