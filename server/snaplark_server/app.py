@@ -218,8 +218,9 @@ def create_app(config: ServerConfig, *, clock: Callable[[], float] = time.time,
         status, body = await run_in_threadpool(health_check.run)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
-    app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"])
+    # HEAD too: a load balancer's health check may send it (e.g. HAProxy "option httpchk HEAD /health")
+    app.add_api_route("/health", health, methods=["GET", "HEAD"])
+    app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET", "HEAD"])
 
     @app.get("/metrics")
     async def prometheus_metrics(request: Request) -> Response:

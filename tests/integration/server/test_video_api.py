@@ -18,6 +18,9 @@ def test_health_and_me(srv):
     for url in (srv.url + "/health", srv.api_url + "/health"):
         r = requests.get(url, timeout=10)
         assert r.status_code == 200 and r.json() == {"status": "ok"}
+        for deep in ("", "?deep=1"):  # a balancer's health check may send HEAD: the GET's status, no body
+            h = requests.head(url + deep, timeout=10)
+            assert (h.status_code, h.content) == (200, b""), (url + deep, h.status_code, h.text)
     r = requests.get(srv.api_url + "/me", headers=srv.headers(), timeout=10)
     assert r.status_code == 200 and r.json() == {"user": "alice"}
 
