@@ -9,6 +9,9 @@ succeeded -> ``404 NoSuchUpload`` (AWS and moto answer it again; minio/minio#133
 the S3 of deploy/compose.yaml), and an UploadPart to an upload that was completed or aborted -> ``404 NoSuchUpload``
 as MinIO and AWS answer (moto 5 fails with a 500, a KeyError inside).
 
+``hold_object_puts()``: plain PutObjects (a whole object, not a part or a copy) wait until the returned event is
+set; ``object_put_held`` is set while one waits.
+
 Everything else is passed to moto unchanged. ``expire_next_puts(n)``: the next ``n`` presigned PUTs are answered
 as expired whatever the clock says. ``tamper_next_puts(n, how)`` makes the gate store other bytes for the
 next ``n`` part PUTs (``"flip"``: the first byte changed; ``"grow"``: one byte appended) with a matching
@@ -51,6 +54,8 @@ class S3Gate:
         self._expire_next = 0
         self._lock = threading.Lock()
         self._http = threading.local()
+        self._hold: threading.Event | None = None
+        self.object_put_held = threading.Event()
         gate = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,6 +98,11 @@ class S3Gate:
         with self._lock:
             self._tamper.extend([how] * count)
 
+    def hold_object_puts(self) -> threading.Event:
+        """Whole-object PUTs wait (at most 60 s) until the returned event is set."""
+        self._hold = threading.Event()
+        return self._hold
+
     # ------------------------------------------------------------------------------------------------ serving
     def _session(self) -> requests.Session:
         if not hasattr(self._http, "s"):
@@ -127,6 +137,11 @@ class S3Gate:
             if how is not None:
                 for k in [k for k in headers if k.lower() == "content-md5"]:
                     headers[k] = base64.b64encode(hashlib.md5(body).digest()).decode()
+        hold = self._hold
+        if (hold is not None and h.command == "PUT" and "partNumber" not in query and "uploadId" not in query
+                and "x-amz-copy-source" not in {k.lower() for k in headers}):
+            self.object_put_held.set()
+            hold.wait(60)
         upload = query.get("uploadId", [None])[0] if self.minio else None
         completing = upload is not None and h.command == "POST"
         if (completing and upload in self.completed) or (

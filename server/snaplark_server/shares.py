@@ -6,8 +6,8 @@ serve the trimmed video).
 Threading contract: `ShareService` methods are blocking and called from worker threads. Trim and delete of one
 object are serialised by that object's lock; the database serialises writers. Readers never take the lock: a
 reader that races a trim streams either the old or the new bytes (local files are replaced by rename; an open
-file keeps its bytes). A trim stores its bytes inside the row's write transaction, so the two change together or
-not at all (on SQLite other writers wait for that store: a rename locally, the trimmed file's upload on S3).
+file keeps its bytes). A trim stores its bytes beside the object first (the upload, with no lock), then updates the
+row and swaps the bytes in (a rename locally, a copy inside S3) in one write transaction: both or neither.
 """
 
 from __future__ import annotations
@@ -312,13 +312,20 @@ class ShareService:
                 except MediaError as exc:
                     raise ApiError(422, "cannot_trim", f"the video could not be cut: {exc}") from None
                 spooled = spool_file(dest, want_md5=self.storage.wants_md5)
-                # the row first, the bytes inside its transaction: a failed update replaces nothing, a failed store
-                # rolls the row back (stored first, a failed update left new bytes under the old size: every GET cut
-                # short, the original gone)
-                with self.db.write() as conn:
-                    conn.execute("UPDATE objects SET size = ?, sha256 = ?, version = version + 1, poster_key = NULL"
-                                 " WHERE id = ?", (spooled.size, spooled.sha256, object_id))
-                    self.storage.put_object(view.key, spooled, view.content_type)  # the same key: the same links
+                size, sha256 = spooled.size, spooled.sha256
+                # the slow store (S3: the upload) beside the object, before the write lock (on SQLite that lock
+                # stops every query of the server); then the row and the quick swap (a rename, a copy inside S3)
+                # in one transaction: a failed update replaces nothing, a failed swap rolls the row back (stored
+                # first, a failed update once left new bytes under the old size: every GET cut short)
+                staged = self.storage.stage_object(view.key, spooled, view.content_type)
+                try:
+                    with self.db.write() as conn:
+                        conn.execute("UPDATE objects SET size = ?, sha256 = ?, version = version + 1,"
+                                     " poster_key = NULL WHERE id = ?", (size, sha256, object_id))
+                        self.storage.commit_staged(staged)  # the same key: the same links
+                except BaseException:
+                    self.storage.discard_staged(staged)
+                    raise
             finally:
                 dest.unlink(missing_ok=True)
             fresh = self.find("video", object_id)

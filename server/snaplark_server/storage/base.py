@@ -93,6 +93,14 @@ class StorageBackend(Protocol):
 
     def put_object(self, key: str, spooled: SpooledFile, content_type: str) -> None: ...
 
+    def stage_object(self, key: str, spooled: SpooledFile, content_type: str) -> object:
+        """The slow half of replacing the object at ``key`` (the upload to S3), done before any lock is taken;
+        returns what ``commit_staged`` (quick: a rename, a server-side copy) or ``discard_staged`` takes."""
+
+    def commit_staged(self, staged: object) -> None: ...
+
+    def discard_staged(self, staged: object) -> None: ...
+
     def delete_object(self, key: str) -> None:
         """Remove a stored object (gone already: no error)."""
 

@@ -175,6 +175,16 @@ class LocalStorage:
         # a trimmed video replaces a linked object (its parts): the single file is served from now on
         shutil.rmtree(self._composite_dir(key), ignore_errors=True)
 
+    def stage_object(self, key: str, spooled: SpooledFile, content_type: str) -> object:
+        fsync_file(spooled.path)  # the slow part; the commit is put_object's rename (its fsync is then quick)
+        return key, spooled, content_type
+
+    def commit_staged(self, staged: object) -> None:
+        self.put_object(*staged)
+
+    def discard_staged(self, staged: object) -> None:
+        staged[1].discard()
+
     def delete_object(self, key: str) -> None:
         self._object_path(key).unlink(missing_ok=True)
         shutil.rmtree(self._composite_dir(key), ignore_errors=True)  # a linked object: its parts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -199,6 +200,22 @@ class S3Storage:
                 )
         finally:
             spooled.discard()
+
+    def stage_object(self, key: str, spooled: SpooledFile, content_type: str) -> object:
+        """Uploaded beside the object (``<key>.staged-<random>``); the commit copies it over inside S3."""
+        staged = f"{key}.staged-{uuid.uuid4().hex}"
+        self.put_object(staged, spooled, content_type)
+        return key, staged, content_type
+
+    def commit_staged(self, staged: object) -> None:
+        key, source, content_type = staged
+        self._client.copy_object(Bucket=self.bucket, Key=self._key(key), ContentType=content_type,
+                                 CopySource={"Bucket": self.bucket, "Key": self._key(source)},
+                                 MetadataDirective="REPLACE")
+        self.discard_staged(staged)
+
+    def discard_staged(self, staged: object) -> None:
+        self.delete_object(staged[1])
 
     def delete_object(self, key: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=self._key(key))  # S3: deleting a missing key is fine

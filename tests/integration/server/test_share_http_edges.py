@@ -150,6 +150,44 @@ def test_a_trim_whose_database_update_fails_changes_nothing(make_server, backend
     assert cut.content != short_webm
 
 
+def test_a_trim_on_s3_stores_its_bytes_without_stopping_the_server(make_server, moto_endpoint, short_webm):
+    """The trim uploads the cut file to S3 before it takes the database's write lock: on SQLite that lock stops
+    every query of the server (each authenticated request looks its token up), so an upload under it stalled the
+    whole server for as long as S3 took. Here S3 is held mid-upload and the server must still answer; afterwards
+    the link serves the cut file and nothing staged is left in the bucket."""
+    import threading
+
+    import boto3
+
+    from tests.s3_gate import S3Gate
+
+    gate = S3Gate(moto_endpoint).start()
+    try:
+        s = make_server("s3", database="sqlite", s3_endpoint_url=gate.url)
+        answer = upload_video(s, short_webm, "webm")
+        vid = answer["pageUrl"].rsplit("/", 1)[1]
+        release = gate.hold_object_puts()
+        result: dict = {}
+        trim = threading.Thread(target=lambda: result.update(r=requests.post(
+            f"{s.api_url}/videos/{vid}/trim", json={"start": 1.2, "end": 2.0}, headers=s.headers(), timeout=120)))
+        trim.start()
+        try:
+            assert gate.object_put_held.wait(60), "the trim never stored its file"
+            me = requests.get(f"{s.api_url}/me", headers=s.headers(), timeout=10)  # the old code: a timeout
+            assert me.status_code == 200 and me.json() == {"user": "alice"}
+        finally:
+            release.set()
+            trim.join(120)
+        assert result["r"].status_code == 200, result["r"].text
+        cut = get(answer["url"])
+        assert cut.status_code == 200 and len(cut.content) == result["r"].json()["size"] and cut.content != short_webm
+        client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+        keys = [o["Key"] for o in client.list_objects_v2(Bucket=s.thread.config.s3_bucket).get("Contents", [])]
+        assert any(vid in k for k in keys) and [k for k in keys if ".staged-" in k] == [], keys
+    finally:
+        gate.stop()
+
+
 @pytest.mark.parametrize("configured, host", [("http://files.example:80", "files.example"),
                                               ("https://files.example:443/", "files.example"),
                                               ("http://files.example", "files.example:80")])
