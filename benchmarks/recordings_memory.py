@@ -19,6 +19,22 @@ recordings: what an idle tray keeps), the anonymous part of it (RssAnon), and ho
 token buffer was given back at encoder open (``WebmVp9Writer.zero_pages_released``; 1080p: 96.1 MiB). Printed
 at the end: per recording k, one-process vs fresh-process peak and after figures and their differences.
 
+``--before DIR`` runs the one-process child a second time on the code of another checkout (``git worktree add DIR
+<commit>``): before/after in the same run.
+
+Measured 2026-12-07, 1920x1080 VP9, 5 x 20 s, gap 3 s, 2 shared cores at load 1.0-4.9, MiB peak / RSS 2 s after
+the link / after the idle trim, per recording 1..5:
+  one process, 09beffa:  246/73/73, 235/89/88, 250/79/79, 238/94/94, 255/79/79   (#5 - #1: +9 / +6 / +6)
+  one process, 8abc81e:  238/162/162, 324/240/240, 399/324/310, 415/327/258, 421/329/317   (+183 / +167 / +155)
+  fresh process each:    224/73/73, 230/87/87, 238/84/84, 238/88/88, 229/76/76
+The token buffer was given back in every recording of both (96.1 MiB; the encoder opens on a new thread each time,
+so the buffer is a new mapping). What stayed before: each writer, held in reference cycles with its recorder until
+a full GC, kept libvpx's encoder (~90-100 MiB resident) alive, so later recordings added their encoder on top and
+the idle trim could not give it back. 09beffa drops the codecs at close and trims when the encoder thread ends.
+8 x 10 s in one process (09beffa, load 1.2-2.8): after 73.2, 88.4, 73.7, 88.8, 73.8, 89.0, 74.4, 89.3 -- flat, it
+alternates by ~15 MiB (so do fresh processes: 73-88), peak 235-258.
+MP4 (libx264) 3 x 15 s at load 2.3-2.5: after 72.5 / 72.7 / 91.1 vs before 116.9 / 171.4 / 121.9 (a GC ran).
+
 A benchmark: the machine and its load decide the numbers (2 shared cores here), never a test; the load average is
 printed with every figure.
 """

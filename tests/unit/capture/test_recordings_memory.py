@@ -1,6 +1,6 @@
 """Many recordings in one long-lived process (the tray app): each recording's memory goes back when it ends, the
 2nd and 3rd as well as the 1st. Measured before the fix (benchmarks/recordings_memory.py): in one process the RSS
-left after each 1080p recording grew by ~100 MiB a recording -- the writer sits in reference cycles with the
+left after each 1080p recording grew by ~80 MiB a recording (162 -> 240 -> 324 MiB) -- the writer sits in reference cycles with the
 recorder (``on_durable`` is a bound method of it) and kept libvpx's encoder (~100 MiB at 1080p) alive until a full
 GC, and the pages the recording's threads freed stayed in their malloc arenas.
 
@@ -100,7 +100,7 @@ def test_every_vp9_writer_in_one_process_gives_its_token_buffer_and_its_encoder_
     assert all(r >= TOKEN_BYTES * 0.95 for r in f["released"]), f["released"]
     assert len(set(f["sha"])) == 1 and f["sha"][0].endswith(":6"), f["sha"]  # byte-identical packets
     # after each close the encoder is gone although the writer is still referenced: no growth per writer
-    # (before the fix: +~100 MiB a writer, e.g. 133 -> 221 -> 331 MiB)
+    # (before the fix: +~90 MiB a writer, 134 -> 221 -> 317 MiB)
     assert max(f["rss"]) - f["base"] <= 20 * MIB, [r // MIB for r in f["rss"]]
 
 
@@ -111,6 +111,6 @@ def test_every_recording_in_one_process_gives_its_memory_back_when_it_ends(tmp_p
     assert all(r >= TOKEN_BYTES * 0.95 for r in f["released"]), f["released"]
     assert all(n >= 5 for n in f["frames"]), f["frames"]
     # when wait() returns the recording's memory is back: the RSS after the 2nd and 3rd is that after the 1st
-    # (before: +~100 MiB a recording; with the encoder dropped at close but no trim, the freed arena pages
-    # stayed: ~+60-80 MiB)
+    # (before: 100 -> 176 -> 242 MiB; with the encoder dropped at close but no trim the freed arena pages
+    # stayed: 88 -> 102 -> 118 MiB)
     assert max(f["rss"]) - f["rss"][0] <= 20 * MIB, [r // MIB for r in f["rss"]]
