@@ -118,6 +118,17 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _umask_restored():
+    """``tray.cli.main`` sets the process umask to 077 (the user's files are private), and tests call it in-process:
+    without this, every later test created files 0600 -- the Wayland session's sway, which runs as another user,
+    could not read its config (8 errors in CI after tests/e2e/ui/test_history_save_gif.py ran ``main``)."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
+
+
+@pytest.fixture(autouse=True)
 def _glib_session_bus_may_close():
     """keyring's libsecret backend (Debian's chromium brings gir1.2-secret-1, so keyring chains it in) opens GLib's
     process-wide session-bus connection on whatever private bus a test's fixture set up. GLib's default for that

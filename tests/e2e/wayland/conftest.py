@@ -192,9 +192,10 @@ def start_wayland_session() -> WaylandSession:
     runtime.mkdir(mode=0o700)
     if as_root:
         os.chown(runtime, SWAY_USER, SWAY_USER)
-    (root / "bus.conf").write_text(BUS_CONFIG.format(dir=root))
-    (root / "sway.conf").write_text(SWAY_CONFIG)
-    (root / "xdpw.conf").write_text(XDPW_CONFIG)
+    for name, text in (("bus.conf", BUS_CONFIG.format(dir=root)), ("sway.conf", SWAY_CONFIG),
+                       ("xdpw.conf", XDPW_CONFIG)):
+        (root / name).write_text(text)
+        (root / name).chmod(0o644)  # readable by sway's user whatever the umask (tray.cli.main sets 077)
     base_env = {k: v for k, v in os.environ.items()
                 if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
                              "SNAPLARK_SESSION", "LD_PRELOAD")}
