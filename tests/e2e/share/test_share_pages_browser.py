@@ -42,6 +42,8 @@ TONE_HZ = 440
 def recordings(tmp_path_factory, pulse) -> dict[str, Path]:  # noqa: F811 -- the imported fixture
     """One recording per container, made by the CLI on a private display with the moving pattern and the system
     sound (a 440 Hz tone playing)."""
+    import av
+
     need_tool("Xvfb")
     tmp = tmp_path_factory.mktemp("share-rec")
     xvfb, display = start_xvfb(*SIZE)
@@ -63,7 +65,7 @@ def recordings(tmp_path_factory, pulse) -> dict[str, Path]:  # noqa: F811 -- the
                 player.kill()
                 player.wait(10)
             assert proc.returncode == 0, proc.stderr
-            with __import__("av").open(str(path)) as c:  # the file has its sound track (what the page must play)
+            with av.open(str(path)) as c:  # the file has its sound track (what the page must play)
                 assert len(c.streams.audio) == 1, (fmt, c.streams)
             out[fmt] = path
         return out
@@ -203,7 +205,7 @@ def sound_on_page(driver, start: float, seconds: float = 2.0) -> dict:
 
 def assert_hears_the_tone(heard: dict) -> None:
     """The tone at >= 80 % of the samples after the first 300 ms (the analyser's window filling up)."""
-    samples = [s for s in heard["samples"][3:]]
+    samples = heard["samples"][3:]
     good = [s for s in samples if s["rms"] > 0.05 and abs(s["peakHz"] - TONE_HZ) <= 15]
     summary = {k: v for k, v in heard.items() if k != "samples"}
     assert heard["tracks"] == 1 and heard["audioBytes"] > 0 and heard["error"] is None, summary
